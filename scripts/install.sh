@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything berth needs on a fresh Debian bookworm machine and builds it:
+# Debian packages, npm dependencies, the TypeScript build and the native helpers.
+# Safe to run again: each step is skipped or cheap when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: runtime needs (iproute2, nftables, libseccomp, libcap, busybox-static for the
+# base image) and the build toolchain for native/. Test oracles (runc, tmux) come with --test.
+packages=(build-essential pkg-config iproute2 nftables libseccomp-dev libcap-dev pigz zstd busybox-static
+  procps util-linux)
+if [ "${1:-}" = "--test" ]; then packages+=(runc tmux); fi
+missing=()
+for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+npx tsc -p tsconfig.json
+make -s -C native
+
+# Put the two executables on PATH.
+ln -sf "$PWD/bin/berth" /usr/local/bin/berth
+ln -sf "$PWD/bin/berthd" /usr/local/bin/berthd
