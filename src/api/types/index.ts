@@ -1,0 +1,4 @@
+export type * from './container.ts';
+export type * from './image.ts';
+export type * from './system.ts';
+export * from './version.ts';

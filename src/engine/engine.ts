@@ -1,0 +1,139 @@
+/**
+ * The Engine: Docker's behaviour behind the API. api/server turns HTTP requests into calls on
+ * this interface and its results back into HTTP; it knows nothing else about containers.
+ * Every method throws BerthError (src/common) with Docker's wording where clients parse it.
+ *
+ * Lifecycle: daemon/ builds one Engine (createEngine) at start, calls `init()` to load state and
+ * re-adopt running containers, serves, and calls `shutdown()` on exit (running containers keep
+ * running: they belong to their shims).
+ */
+import type { Readable, Writable } from 'node:stream';
+import type {
+  ContainerCreateRequest,
+  ContainerCreateResponse,
+  ContainerInspectResponse,
+  ContainerSummary,
+  ContainerTopResponse,
+  ContainerWaitResponse,
+  EventMessage,
+  ExecCreateRequest,
+  ExecInspectResponse,
+  ExecStartRequest,
+  ImageDeleteResponseItem,
+  ImageHistoryResponseItem,
+  ImageInspectResponse,
+  ImageSummary,
+  JsonMessage,
+  SystemInfo,
+  SystemVersion,
+} from '../api/types/index.ts';
+
+/** Docker's `filters` query parameter, decoded: `{"status":["running"],"label":["a=b"]}`. */
+export type Filters = Record<string, string[]>;
+
+export interface Engine {
+  readonly system: SystemService;
+  readonly containers: ContainerService;
+  readonly execs: ExecService;
+  readonly images: ImageService;
+  readonly events: EventService;
+  init(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export interface SystemService {
+  version(): SystemVersion;
+  info(): Promise<SystemInfo>;
+}
+
+/**
+ * A live attach or exec I/O session. `output` is already in wire format: Docker's stdcopy
+ * frames when `tty` is false, raw bytes when true. It ends when the process's output ends (or
+ * the session is closed). `input` is the process's stdin when requested; ending it sends EOF.
+ */
+export interface IoSession {
+  readonly tty: boolean;
+  readonly output: Readable;
+  readonly input?: Writable;
+  /** Detaches this session without touching the process. Idempotent. */
+  close(): void;
+}
+
+/** One line of a container log: the bytes as the process wrote them (with their '\n'). */
+export interface LogEntry {
+  stream: 'stdout' | 'stderr';
+  line: Buffer;
+  /** RFC 3339 with nanoseconds, UTC, as written by the log driver. */
+  time: string;
+}
+
+export interface LogsOptions {
+  follow: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  /** Unix seconds (fractional allowed); 0 = unset. */
+  since: number;
+  until: number;
+  timestamps: boolean;
+  /** 'all' or a number of lines from the end. */
+  tail: number | 'all';
+}
+
+export interface ContainerService {
+  create(body: ContainerCreateRequest, options: { name?: string; platform?: string }): Promise<ContainerCreateResponse>;
+  inspect(ref: string, options?: { size?: boolean }): Promise<ContainerInspectResponse>;
+  list(options: { all: boolean; limit?: number; size: boolean; filters: Filters }): Promise<ContainerSummary[]>;
+  /** Throws NotModified when already running (Docker answers 304). */
+  start(ref: string): Promise<void>;
+  /** Throws NotModified when not running. `timeout` seconds before SIGKILL (default: the container's StopTimeout or 10). */
+  stop(ref: string, options: { timeout?: number; signal?: string }): Promise<void>;
+  restart(ref: string, options: { timeout?: number; signal?: string }): Promise<void>;
+  kill(ref: string, options: { signal?: string }): Promise<void>;
+  /**
+   * Validates the request (unknown container → NotFound) and registers the wait; the returned
+   * `result` settles when the condition is met. Docker sends the 200 headers in between.
+   */
+  wait(
+    ref: string,
+    options: { condition: 'not-running' | 'next-exit' | 'removed'; signal: AbortSignal },
+  ): Promise<{ result: Promise<ContainerWaitResponse> }>;
+  remove(ref: string, options: { force: boolean; volumes: boolean; link: boolean }): Promise<void>;
+  rename(ref: string, newName: string): Promise<void>;
+  top(ref: string, psArgs?: string): Promise<ContainerTopResponse>;
+  logs(ref: string, options: LogsOptions, signal: AbortSignal): Promise<{ tty: boolean; entries: AsyncIterable<LogEntry> }>;
+  attach(
+    ref: string,
+    options: { stream: boolean; logs: boolean; stdin: boolean; stdout: boolean; stderr: boolean; detachKeys?: string },
+  ): Promise<IoSession>;
+  resize(ref: string, height: number, width: number): Promise<void>;
+}
+
+export interface ExecService {
+  create(containerRef: string, body: ExecCreateRequest): Promise<{ Id: string }>;
+  /** With `Detach`, resolves once started and the session is undefined. */
+  start(execId: string, body: ExecStartRequest): Promise<IoSession | undefined>;
+  inspect(execId: string): Promise<ExecInspectResponse>;
+  resize(execId: string, height: number, width: number): Promise<void>;
+}
+
+export interface ImageService {
+  list(options: { all: boolean; filters: Filters; digests: boolean }): Promise<ImageSummary[]>;
+  inspect(ref: string): Promise<ImageInspectResponse>;
+  history(ref: string): Promise<ImageHistoryResponseItem[]>;
+  /** POST /images/create?fromSrc=- : the progress stream Docker sends (`{"status":"sha256:…"}`). */
+  import(
+    tar: Readable,
+    options: { repo?: string; tag?: string; message?: string; changes: string[]; platform?: string },
+    signal: AbortSignal,
+  ): AsyncIterable<JsonMessage>;
+  tag(ref: string, repo: string, tag?: string): Promise<void>;
+  remove(ref: string, options: { force: boolean; noPrune: boolean }): Promise<ImageDeleteResponseItem[]>;
+}
+
+export interface EventService {
+  /** Past events from `since` (buffered), then live ones until `until` or the signal aborts. */
+  subscribe(
+    options: { since?: number; until?: number; filters: Filters },
+    signal: AbortSignal,
+  ): AsyncIterable<EventMessage>;
+}
