@@ -1,1 +1,2 @@
 export * from './atomic-write.ts';
+export * from './syscalls.ts';
