@@ -3,3 +3,4 @@ export * from './digest.ts';
 export * from './errors.ts';
 export * from './ids.ts';
 export * from './log.ts';
+export * from './stdcopy.ts';

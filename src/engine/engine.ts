@@ -80,9 +80,17 @@ export interface LogsOptions {
 }
 
 export interface ContainerService {
-  create(body: ContainerCreateRequest, options: { name?: string; platform?: string }): Promise<ContainerCreateResponse>;
+  create(
+    body: ContainerCreateRequest,
+    options: { name?: string; platform?: string },
+  ): Promise<ContainerCreateResponse>;
   inspect(ref: string, options?: { size?: boolean }): Promise<ContainerInspectResponse>;
-  list(options: { all: boolean; limit?: number; size: boolean; filters: Filters }): Promise<ContainerSummary[]>;
+  list(options: {
+    all: boolean;
+    limit?: number;
+    size: boolean;
+    filters: Filters;
+  }): Promise<ContainerSummary[]>;
   /** Throws NotModified when already running (Docker answers 304). */
   start(ref: string): Promise<void>;
   /** Throws NotModified when not running. `timeout` seconds before SIGKILL (default: the container's StopTimeout or 10). */
@@ -100,10 +108,21 @@ export interface ContainerService {
   remove(ref: string, options: { force: boolean; volumes: boolean; link: boolean }): Promise<void>;
   rename(ref: string, newName: string): Promise<void>;
   top(ref: string, psArgs?: string): Promise<ContainerTopResponse>;
-  logs(ref: string, options: LogsOptions, signal: AbortSignal): Promise<{ tty: boolean; entries: AsyncIterable<LogEntry> }>;
+  logs(
+    ref: string,
+    options: LogsOptions,
+    signal: AbortSignal,
+  ): Promise<{ tty: boolean; entries: AsyncIterable<LogEntry> }>;
   attach(
     ref: string,
-    options: { stream: boolean; logs: boolean; stdin: boolean; stdout: boolean; stderr: boolean; detachKeys?: string },
+    options: {
+      stream: boolean;
+      logs: boolean;
+      stdin: boolean;
+      stdout: boolean;
+      stderr: boolean;
+      detachKeys?: string;
+    },
   ): Promise<IoSession>;
   resize(ref: string, height: number, width: number): Promise<void>;
 }

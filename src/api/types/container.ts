@@ -222,7 +222,14 @@ export interface Health {
   Log: HealthcheckResult[];
 }
 
-export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+export type ContainerStatus =
+  | 'created'
+  | 'running'
+  | 'paused'
+  | 'restarting'
+  | 'removing'
+  | 'exited'
+  | 'dead';
 
 export interface ContainerState {
   Status: ContainerStatus;
