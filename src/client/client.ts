@@ -1,0 +1,404 @@
+/**
+ * A typed Docker Engine API client. Construct one per process with the daemon URL; the first
+ * call pings the daemon once to negotiate the API version (min of the server's `API-Version`
+ * and ours), and every later request is sent under that `/v1.xx` prefix.
+ *
+ * Errors: an error status becomes DaemonError (the server's message, kind from the status), a
+ * daemon that is not listening becomes DaemonUnreachableError. Streams (logs, events, pull,
+ * import) are async iterables that end when the daemon ends the response; pass an AbortSignal
+ * to stop early. Hijacked streams (attach, exec start) are raw duplex sockets the caller ends.
+ */
+import type { Duplex, Readable } from 'node:stream';
+import type {
+  ContainerCreateRequest,
+  ContainerCreateResponse,
+  ContainerInspectResponse,
+  ContainerSummary,
+  ContainerTopResponse,
+  ContainerWaitResponse,
+  EventMessage,
+  ExecCreateRequest,
+  ExecInspectResponse,
+  ExecStartRequest,
+  ImageDeleteResponseItem,
+  ImageInspectResponse,
+  ImageSummary,
+  JsonMessage,
+  SystemInfo,
+  SystemVersion,
+} from '../api/types/index.ts';
+import { API_VERSION_CURRENT, compareApiVersions } from '../api/types/version.ts';
+import { DaemonError } from './errors.ts';
+import { parseHost, resolveHost } from './host.ts';
+import { jsonLines, type OutputFrame, outputFrames } from './streams.ts';
+import { type QueryValue, type RequestOptions, readBody, Transport } from './transport.ts';
+
+export interface ClientOptions {
+  /** Daemon URL (`unix:///path`, `tcp://host:port`); default from resolveHost(). */
+  host?: string;
+  /** Skip negotiation and use this API version. */
+  apiVersion?: string;
+}
+
+export interface PingInfo {
+  apiVersion: string;
+  osType?: string;
+  experimental: boolean;
+  builderVersion?: string;
+}
+
+/** Docker's filter map (`{"status": ["running"]}`), sent JSON-encoded as `filters=`. */
+export type Filters = Record<string, string[]>;
+
+export interface ContainerListOptions {
+  all?: boolean;
+  limit?: number;
+  size?: boolean;
+  filters?: Filters;
+}
+
+export interface LogsOptions {
+  follow?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+  since?: string;
+  until?: string;
+  timestamps?: boolean;
+  tail?: string;
+  /** Whether the container has a TTY (then the stream is raw, not stdcopy-framed). */
+  tty: boolean;
+  signal?: AbortSignal;
+}
+
+export interface AttachOptions {
+  stream?: boolean;
+  logs?: boolean;
+  stdin?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+  detachKeys?: string;
+}
+
+export interface EventsOptions {
+  since?: string;
+  until?: string;
+  filters?: Filters;
+  signal?: AbortSignal;
+}
+
+export interface ImportOptions {
+  repo?: string;
+  tag?: string;
+  changes?: string[];
+  message?: string;
+  platform?: string;
+}
+
+/** A pending `POST /containers/{id}/wait`: `registered` settles once the daemon answered headers. */
+export interface PendingWait {
+  registered: Promise<void>;
+  result: Promise<ContainerWaitResponse>;
+}
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+const enc = encodeURIComponent;
+
+function filtersQuery(filters: Filters | undefined): string | undefined {
+  if (!filters || Object.keys(filters).length === 0) return undefined;
+  return JSON.stringify(filters);
+}
+
+export class EngineClient {
+  readonly #transport: Transport;
+  readonly #host: string;
+  #version: Promise<string> | undefined;
+
+  constructor(opts: ClientOptions = {}) {
+    this.#host = resolveHost(opts.host);
+    this.#transport = new Transport(parseHost(this.#host));
+    if (opts.apiVersion) this.#version = Promise.resolve(opts.apiVersion);
+  }
+
+  /** The daemon URL this client talks to. */
+  get host(): string {
+    return this.#host;
+  }
+
+  /** The negotiated API version (pings the daemon on first use). */
+  apiVersion(): Promise<string> {
+    this.#version ??= this.ping().then((p) => p.apiVersion);
+    return this.#version;
+  }
+
+  /** Frees idle connections so the process can exit promptly. */
+  close(): void {
+    this.#transport.close();
+  }
+
+  // ---- system
+
+  /** GET /_ping (unversioned). The API version is min(server's, ours). */
+  async ping(signal?: AbortSignal): Promise<PingInfo> {
+    const res = await this.#transport.request('GET', '/_ping', { signal });
+    await readBody(res);
+    const header = (name: string) => {
+      const v = res.headers[name.toLowerCase()];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    // Docker's client assumes 1.24 when an old daemon sends no API-Version header.
+    const server = header('API-Version') || '1.24';
+    const apiVersion = compareApiVersions(server, API_VERSION_CURRENT) < 0 ? server : API_VERSION_CURRENT;
+    return {
+      apiVersion,
+      osType: header('OSType'),
+      experimental: header('Docker-Experimental') === 'true',
+      builderVersion: header('Builder-Version'),
+    };
+  }
+
+  version(): Promise<SystemVersion> {
+    return this.#json('GET', '/version');
+  }
+
+  info(): Promise<SystemInfo> {
+    return this.#json('GET', '/info');
+  }
+
+  /** GET /events: yields events until the daemon ends the stream (`until`) or `signal` aborts. */
+  async *events(opts: EventsOptions = {}): AsyncGenerator<EventMessage> {
+    const res = await this.#request('GET', '/events', {
+      query: { since: opts.since, until: opts.until, filters: filtersQuery(opts.filters) },
+      signal: opts.signal,
+    });
+    yield* jsonLines<EventMessage>(res);
+  }
+
+  // ---- containers
+
+  containerCreate(
+    body: ContainerCreateRequest,
+    opts: { name?: string; platform?: string } = {},
+  ): Promise<ContainerCreateResponse> {
+    return this.#json('POST', '/containers/create', {
+      query: { name: opts.name || undefined, platform: opts.platform || undefined },
+      body,
+    });
+  }
+
+  containerList(opts: ContainerListOptions = {}): Promise<ContainerSummary[]> {
+    return this.#json('GET', '/containers/json', {
+      query: {
+        all: opts.all || undefined,
+        limit: opts.limit !== undefined && opts.limit > 0 ? opts.limit : undefined,
+        size: opts.size || undefined,
+        filters: filtersQuery(opts.filters),
+      },
+    });
+  }
+
+  containerInspect(id: string, opts: { size?: boolean } = {}): Promise<ContainerInspectResponse> {
+    return this.#json('GET', `/containers/${enc(id)}/json`, { query: { size: opts.size || undefined } });
+  }
+
+  async containerStart(id: string, opts: { detachKeys?: string } = {}): Promise<void> {
+    await this.#empty('POST', `/containers/${enc(id)}/start`, { query: { detachKeys: opts.detachKeys } });
+  }
+
+  async containerStop(id: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    await this.#empty('POST', `/containers/${enc(id)}/stop`, {
+      query: { t: opts.timeout, signal: opts.signal },
+    });
+  }
+
+  async containerRestart(id: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    await this.#empty('POST', `/containers/${enc(id)}/restart`, {
+      query: { t: opts.timeout, signal: opts.signal },
+    });
+  }
+
+  async containerKill(id: string, signal?: string): Promise<void> {
+    await this.#empty('POST', `/containers/${enc(id)}/kill`, { query: { signal } });
+  }
+
+  async containerRemove(id: string, opts: { force?: boolean; volumes?: boolean; link?: boolean } = {}) {
+    await this.#empty('DELETE', `/containers/${enc(id)}`, {
+      query: { force: opts.force || undefined, v: opts.volumes || undefined, link: opts.link || undefined },
+    });
+  }
+
+  async containerRename(id: string, name: string): Promise<void> {
+    await this.#empty('POST', `/containers/${enc(id)}/rename`, { query: { name } });
+  }
+
+  containerTop(id: string, psArgs?: string): Promise<ContainerTopResponse> {
+    return this.#json('GET', `/containers/${enc(id)}/top`, { query: { ps_args: psArgs || undefined } });
+  }
+
+  async containerResize(id: string, height: number, width: number): Promise<void> {
+    await this.#empty('POST', `/containers/${enc(id)}/resize`, { query: { h: height, w: width } });
+  }
+
+  /**
+   * POST /containers/{id}/wait. The daemon sends headers as soon as it has registered the
+   * waiter, so awaiting `registered` before starting a container guarantees its exit is seen
+   * (docker/cli waitExitOrRemoved).
+   */
+  containerWait(id: string, condition: WaitCondition = 'not-running', signal?: AbortSignal): PendingWait {
+    const response = this.#request('POST', `/containers/${enc(id)}/wait`, { query: { condition }, signal });
+    const result = response.then(async (res) => {
+      const text = await readBody(res);
+      const body = JSON.parse(text) as ContainerWaitResponse;
+      return body;
+    });
+    return { registered: response.then(() => undefined), result };
+  }
+
+  /** GET /containers/{id}/logs as frames (demultiplexed unless `tty`). */
+  async *containerLogs(id: string, opts: LogsOptions): AsyncGenerator<OutputFrame> {
+    const res = await this.#request('GET', `/containers/${enc(id)}/logs`, {
+      query: {
+        follow: opts.follow || undefined,
+        stdout: opts.stdout ?? true,
+        stderr: opts.stderr ?? true,
+        since: opts.since,
+        until: opts.until,
+        timestamps: opts.timestamps || undefined,
+        tail: opts.tail,
+      },
+      signal: opts.signal,
+    });
+    yield* outputFrames(res, opts.tty);
+  }
+
+  /** POST /containers/{id}/attach, hijacked: the returned socket carries stdin out and output in. */
+  async containerAttach(id: string, opts: AttachOptions): Promise<Duplex> {
+    const path = await this.#path(`/containers/${enc(id)}/attach`);
+    return this.#transport.hijack('POST', path, {
+      query: {
+        stream: opts.stream ?? true,
+        logs: opts.logs || undefined,
+        stdin: opts.stdin || undefined,
+        stdout: opts.stdout || undefined,
+        stderr: opts.stderr || undefined,
+        detachKeys: opts.detachKeys,
+      },
+    });
+  }
+
+  // ---- exec
+
+  execCreate(containerId: string, body: ExecCreateRequest): Promise<{ Id: string }> {
+    return this.#json('POST', `/containers/${enc(containerId)}/exec`, { body });
+  }
+
+  /** POST /exec/{id}/start with Detach: the daemon starts the process and answers at once. */
+  async execStartDetached(execId: string, body: ExecStartRequest = {}): Promise<void> {
+    await this.#empty('POST', `/exec/${enc(execId)}/start`, { body: { ...body, Detach: true } });
+  }
+
+  /** POST /exec/{id}/start, hijacked: the socket carries the process's stdio. */
+  async execStart(execId: string, body: ExecStartRequest = {}): Promise<Duplex> {
+    const path = await this.#path(`/exec/${enc(execId)}/start`);
+    return this.#transport.hijack('POST', path, { body: { ...body, Detach: false } });
+  }
+
+  execInspect(execId: string): Promise<ExecInspectResponse> {
+    return this.#json('GET', `/exec/${enc(execId)}/json`);
+  }
+
+  async execResize(execId: string, height: number, width: number): Promise<void> {
+    await this.#empty('POST', `/exec/${enc(execId)}/resize`, { query: { h: height, w: width } });
+  }
+
+  // ---- images
+
+  imageList(opts: { all?: boolean; digests?: boolean; filters?: Filters } = {}): Promise<ImageSummary[]> {
+    return this.#json('GET', '/images/json', {
+      query: {
+        all: opts.all || undefined,
+        digests: opts.digests || undefined,
+        filters: filtersQuery(opts.filters),
+      },
+    });
+  }
+
+  imageInspect(name: string): Promise<ImageInspectResponse> {
+    return this.#json('GET', `/images/${name}/json`);
+  }
+
+  async imageTag(source: string, repo: string, tag?: string): Promise<void> {
+    await this.#empty('POST', `/images/${source}/tag`, { query: { repo, tag: tag || undefined } });
+  }
+
+  imageRemove(name: string, opts: { force?: boolean; noPrune?: boolean } = {}): Promise<ImageDeleteResponseItem[]> {
+    return this.#json('DELETE', `/images/${name}`, {
+      query: { force: opts.force || undefined, noprune: opts.noPrune || undefined },
+    });
+  }
+
+  /**
+   * POST /images/create?fromImage=…: yields the daemon's progress messages. A message with
+   * `error` is thrown as a DaemonError (Docker reports pull failures inside a 200 stream).
+   */
+  async *imagePull(image: string, tag?: string, opts: { platform?: string; signal?: AbortSignal } = {}) {
+    const res = await this.#request('POST', '/images/create', {
+      query: { fromImage: image, tag, platform: opts.platform },
+      signal: opts.signal,
+    });
+    yield* progressMessages(res);
+  }
+
+  /** POST /images/create?fromSrc=-: streams `source` (a tar, possibly compressed) as the body. */
+  async *imageImport(source: Readable, opts: ImportOptions = {}): AsyncGenerator<JsonMessage> {
+    const query: Record<string, QueryValue> = {
+      fromSrc: '-',
+      repo: opts.repo,
+      tag: opts.tag,
+      message: opts.message,
+      platform: opts.platform,
+    };
+    const path = await this.#path('/images/create');
+    const changes = (opts.changes ?? []).map((c) => `&changes=${enc(c)}`).join('');
+    const res = await this.#transport.request('POST', `${path}${queryPrefix(query)}${changes}`, {
+      body: source,
+    });
+    yield* progressMessages(res);
+  }
+
+  // ---- plumbing
+
+  async #path(path: string): Promise<string> {
+    return `/v${await this.apiVersion()}${path}`;
+  }
+
+  async #request(method: string, path: string, opts: RequestOptions = {}) {
+    return this.#transport.request(method, await this.#path(path), opts);
+  }
+
+  async #json<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const text = await readBody(await this.#request(method, path, opts));
+    return (text.trim() ? JSON.parse(text) : undefined) as T;
+  }
+
+  async #empty(method: string, path: string, opts: RequestOptions = {}): Promise<void> {
+    await readBody(await this.#request(method, path, opts));
+  }
+}
+
+async function* progressMessages(res: Readable): AsyncGenerator<JsonMessage> {
+  for await (const msg of jsonLines<JsonMessage>(res)) {
+    if (msg.error || msg.errorDetail) {
+      throw new DaemonError(500, msg.errorDetail?.message ?? msg.error ?? 'unknown error');
+    }
+    yield msg;
+  }
+}
+
+function queryPrefix(query: Record<string, QueryValue>): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v !== undefined && v !== null && v !== '') params.append(k, String(v));
+  }
+  return `?${params.toString()}`;
+}
