@@ -4,3 +4,4 @@ export * from './errors.ts';
 export * from './ids.ts';
 export * from './log.ts';
 export * from './stdcopy.ts';
+export * from './tar/index.ts';
