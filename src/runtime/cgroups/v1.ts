@@ -260,7 +260,7 @@ export class V1CgroupHandle implements CgroupHandle {
     // The kernel requires memory <= memsw at every moment, so when raising swap (or making it
     // unlimited) write swap first, otherwise memory first.
     if (memory !== 0 && swap !== 0) {
-      const current = parseLimit(await readCgroupFile(dir, 'memory.limit_in_bytes'));
+      const current = parseLimit((await readOptional(dir, 'memory.limit_in_bytes')) ?? 'max');
       if (swap === -1 || (current !== null && current < swap)) {
         await setSwap();
         await setMemory();
