@@ -1,0 +1,97 @@
+/**
+ * berthd's composition root: read the options, take the pidfile, build the engine, re-adopt
+ * containers, serve the API, and shut down on SIGTERM/SIGINT. Containers keep running when
+ * berthd stops: they belong to their shims.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createApiServer } from '../api/server/index.ts';
+import { BERTH_VERSION } from '../api/types/index.ts';
+import { type Logger, conflict, createLogger, errnoCode } from '../common/index.ts';
+import { createEngine } from '../engine/index.ts';
+import { type DaemonOptions, USAGE, parseDaemonArgs } from './options.ts';
+
+/** The package root: dist/src/daemon/ → three levels up. */
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export async function main(argv: string[]): Promise<void> {
+  let parsed: ReturnType<typeof parseDaemonArgs>;
+  try {
+    parsed = parseDaemonArgs(argv);
+  } catch (err) {
+    process.stderr.write(`berthd: ${(err as Error).message}\n\n${USAGE}`);
+    process.exit(125);
+  }
+  if (parsed === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (parsed === 'version') {
+    process.stdout.write(`berthd version ${BERTH_VERSION}\n`);
+    return;
+  }
+  const log = createLogger(parsed.logLevel);
+  try {
+    await run(parsed, log);
+  } catch (err) {
+    log.error('berthd failed to start', { err });
+    process.stderr.write(`berthd: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+async function run(options: DaemonOptions, log: Logger): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('berthd needs to run as root');
+  await mkdir(options.execRoot, { recursive: true, mode: 0o700 });
+  await takePidfile(options.pidfile);
+
+  const shimPath = process.env.BERTH_SHIM ?? join(PACKAGE_ROOT, 'native', 'build', 'berth-shim');
+  if (!existsSync(shimPath)) throw new Error(`the native shim is missing at ${shimPath}: run scripts/install.sh`);
+
+  const engine = await createEngine({ dataRoot: options.dataRoot, execRoot: options.execRoot, shimPath, log });
+  await engine.init();
+  const server = createApiServer({ engine, log: log.child({ component: 'api' }) });
+  for (const host of options.hosts) {
+    if ('unix' in host) await mkdir(dirname(host.unix), { recursive: true });
+    await server.listen('unix' in host ? { unix: host.unix, mode: 0o660 } : host);
+  }
+  log.info('berthd started', { version: BERTH_VERSION, dataRoot: options.dataRoot, hosts: options.hosts });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('berthd stopping', { signal });
+    await server.close();
+    await engine.shutdown();
+    await rm(options.pidfile, { force: true });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** One berthd per exec root: a pidfile naming a live process means another is running. */
+async function takePidfile(path: string): Promise<void> {
+  try {
+    const pid = Number((await readFile(path, 'utf8')).trim());
+    if (pid > 0 && pid !== process.pid && isAlive(pid)) {
+      throw conflict(`pid file found, ensure berthd is not running or delete ${path}`);
+    }
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  }
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, String(process.pid));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
