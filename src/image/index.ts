@@ -1,0 +1,4 @@
+export * from './content-store.ts';
+export * from './image-store.ts';
+export * from './reference.ts';
+export * from './snapshots.ts';
