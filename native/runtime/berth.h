@@ -1,0 +1,70 @@
+/* Declarations shared by the shim's files. Each file holds one concern:
+ *   main.c   command line, error reporting
+ *   plan.c   the plan file (plan.h)
+ *   ns.c     namespaces, cgroup join, id maps
+ *   mount.c  rootfs, mounts, devices, pivot_root, masked/read-only paths
+ *   exec.c   the container process: identity, capabilities, rlimits, lookup, execve
+ *   shim.c   `run`: the per-container shim (stdio, json-file log, attach/control socket)
+ *   nsexec.c `exec`: a process inside a running container (docker exec)
+ */
+#ifndef BERTH_H
+#define BERTH_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "plan.h"
+
+/* Reports a failed step and never returns. die() appends ": <strerror(errno)>". The active
+ * reporter (die_hook) decides where the message goes: the shim's creator, the sync socket or
+ * stderr. */
+extern void (*die_hook)(const char *msg);
+__attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...);
+__attribute__((noreturn, format(printf, 1, 2))) void die_msg(const char *fmt, ...);
+
+/* ns.c */
+/* Opens every namespace the plan joins (path given), except pid when skip_pid. fds[i] matches
+ * p->ns[i] (-1 when not joined). Call before setns(mnt) so host paths still resolve. */
+void ns_open(const struct plan *p, int *fds, int skip_pid);
+/* setns() into the opened namespaces: user first, mnt last (setns(mnt) changes how later paths
+ * resolve; user first gives the rights for the rest). */
+void ns_join(const struct plan *p, const int *fds);
+/* CLONE_NEW* flags of the namespaces the plan creates. */
+int ns_clone_flags(const struct plan *p);
+/* Writes pid into every cgroup.procs file of the plan. Returns -1 with errno and the path. */
+int cgroup_join(const struct plan *p, pid_t pid, const char **failed);
+/* Writes /proc/<pid>/{uid,gid}_map. Returns -1 with errno and the file. */
+int idmap_write(const struct plan *p, pid_t pid, const char **failed);
+/* ioctl SIOCSIFFLAGS IFF_UP on "lo". */
+void loopback_up(void);
+
+/* mount.c */
+void rootfs_setup(const struct plan *p);  /* private /, bind rootfs, plan mounts, devices, links */
+void rootfs_pivot(const struct plan *p);  /* pivot_root into it, detach the old root */
+void rootfs_finish(const struct plan *p); /* sysctls, masked and read-only paths, ro root */
+
+/* exec.c */
+void apply_rlimits(const struct plan *p);
+void apply_misc(const struct plan *p); /* oom_score_adj, umask, hostname */
+void apply_identity(const struct plan *p); /* groups, uid/gid, capabilities, no_new_privs */
+void seccomp_load(const struct plan *p);   /* reads the filter file (call before pivot_root) */
+void seccomp_apply(void);
+/* Finds argv[0] in the container PATH like Go's exec.LookPath. Returns the path, or NULL with a
+ * runc-worded message in msg and the exit code Docker uses (127 not found, 126 not executable). */
+const char *exec_lookup(const struct plan *p, char *msg, size_t msglen, int *code);
+/* Resets the signal mask and dispositions inherited from the shim. */
+void reset_signals(void);
+/* "exec <path>: <error>" for an execve failure; code 127 for ENOENT, else 126. */
+void exec_error(const char *path, int err, char *msg, size_t msglen, int *code);
+
+/* Small helpers (main.c). */
+int write_all(int fd, const void *buf, size_t len);
+int write_file(const char *path, const char *data);
+/* Go's strings for errno (lowercase first letter), as runc prints them. */
+const char *go_strerror(int err, char *buf, size_t len);
+
+/* shim.c, nsexec.c */
+int shim_run(const struct plan *p, const char *state_dir);
+int nsexec_run(const struct plan *p);
+
+#endif

@@ -1,0 +1,132 @@
+/* berth-shim: carries out a plan written by berthd (plan.h).
+ *
+ *   berth-shim run --plan <file> --state <dir>
+ *       Creates a container (stopped before execve, like `runc create`) under a detached shim
+ *       that serves <dir>/shim.sock. Prints "ok <init-pid> <shim-pid>" or "error <message>" on
+ *       stdout once the container is created, then exits (0 / 1); the shim lives on.
+ *   berth-shim exec --plan <file>
+ *       Runs a process inside a running container (docker exec), relaying its stdio; exits with
+ *       its exit code (128+signal when killed; 127/126 when it could not be executed).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "berth.h"
+
+static void die_to_stderr(const char *msg)
+{
+  dprintf(2, "%s\n", msg);
+  _exit(1);
+}
+
+void (*die_hook)(const char *msg) = die_to_stderr;
+
+void die(const char *fmt, ...)
+{
+  int err = errno;
+  char msg[4500];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (n >= 0 && (size_t)n < sizeof msg)
+    snprintf(msg + n, sizeof msg - (size_t)n, ": %s", strerror(err));
+  die_hook(msg);
+  _exit(1);
+}
+
+void die_msg(const char *fmt, ...)
+{
+  char msg[4500];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  die_hook(msg);
+  _exit(1);
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+  const char *p = buf;
+  while (len) {
+    ssize_t w = write(fd, p, len);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w < 0)
+      return -1;
+    p += w;
+    len -= (size_t)w;
+  }
+  return 0;
+}
+
+int write_file(const char *path, const char *data)
+{
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  int r = write_all(fd, data, strlen(data));
+  int err = errno;
+  close(fd);
+  errno = err;
+  return r;
+}
+
+const char *go_strerror(int err, char *buf, size_t len)
+{
+  snprintf(buf, len, "%s", strerror(err));
+  buf[0] = (char)tolower((unsigned char)buf[0]);
+  return buf;
+}
+
+static int usage(void)
+{
+  fprintf(stderr, "usage: berth-shim run --plan <file> --state <dir>\n"
+                  "       berth-shim exec --plan <file>\n");
+  return 2;
+}
+
+int main(int argc, char **argv)
+{
+  const char *plan_path = NULL, *state = NULL;
+  if (argc < 2)
+    return usage();
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (!strcmp(argv[i], "--plan"))
+      plan_path = argv[i + 1];
+    else if (!strcmp(argv[i], "--state"))
+      state = argv[i + 1];
+    else
+      return usage();
+  }
+  if (!plan_path)
+    return usage();
+  struct plan p;
+  char err[4200];
+  int is_run = !strcmp(argv[1], "run");
+  if (!is_run && strcmp(argv[1], "exec"))
+    return usage();
+  if (plan_load(plan_path, &p, err, sizeof err) < 0) {
+    if (is_run)
+      printf("error %s\n", err);
+    else
+      fprintf(stderr, "%s\n", err);
+    return 1;
+  }
+  /* Nothing berthd (or its caller) left open may reach the container; exec keeps fd 3, its
+   * control channel. */
+  close_range(is_run ? 3 : 4, ~0U, 0);
+  if (is_run) {
+    if (!state || !p.rootfs)
+      return usage();
+    return shim_run(&p, state);
+  }
+  return nsexec_run(&p);
+}
