@@ -148,13 +148,25 @@ describe('cgroup v1 on the real kernel', { skip }, () => {
     assert.deepEqual(list.sort(), ['c 136:* rwm', 'c 1:3 rwm']);
   });
 
-  test('killAll and remove leave no process and no directory in any hierarchy', async () => {
-    const second = await spawnSleep();
-    for (const file of cg.procsFiles()) writeFileSync(file, String(second.pid));
+  test('killAll(SIGTERM) leaves a paused cgroup frozen; the signal lands on thaw', async () => {
+    const [first] = children;
+    await cg.freeze();
+    const exited = once(first!, 'exit');
+    await cg.killAll(15);
+    assert.equal(readFileSync(join(root, 'freezer', path, 'freezer.state'), 'utf8').trim(), 'FROZEN');
+    await cg.thaw();
+    assert.deepEqual(await exited, [null, 'SIGTERM']);
+  });
+
+  test('killAll(SIGKILL) of a paused cgroup, then remove, leave no process and no directory', async () => {
+    for (const child of [await spawnSleep(), await spawnSleep()]) {
+      for (const file of cg.procsFiles()) writeFileSync(file, String(child.pid));
+    }
     assert.equal((await cg.pids()).length, 2);
     const exits = children.map((c) =>
       c.exitCode === null && c.signalCode === null ? once(c, 'exit') : null,
     );
+    await cg.freeze();
     await cg.killAll(9);
     await Promise.all(exits);
     await cg.remove();

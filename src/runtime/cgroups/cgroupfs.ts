@@ -1,3 +1,4 @@
+import type { Dirent } from 'node:fs';
 import { access, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -117,7 +118,7 @@ export async function readPidsRecursive(dir: string): Promise<number[]> {
  * EBUSY (processes still exiting) is retried with backoff for about a second, as runc does.
  */
 export async function removeCgroupDir(dir: string): Promise<void> {
-  let entries: import('node:fs').Dirent[];
+  let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {

@@ -121,6 +121,9 @@ export class V1CgroupManager implements CgroupManager {
 
   async create(path: string, resources?: LinuxResources): Promise<CgroupHandle> {
     const handle = this.open(path);
+    if (handle.hierarchies.length === 0) {
+      throw unavailable(`no cgroup v1 hierarchy is mounted under ${this.#root}`);
+    }
     const undo = new CleanupStack();
     try {
       for (const h of handle.hierarchies) {
@@ -208,12 +211,12 @@ export class V1CgroupHandle implements CgroupHandle {
   }
 
   async pids(): Promise<number[]> {
-    const c =
-      this.#controller('pids') ??
-      this.#controller('freezer') ??
-      this.#controller('memory') ??
-      (this.hierarchies[0] && { dir: this.dirOf(this.hierarchies[0]), mount: '' });
-    return c ? readPidsRecursive(c.dir) : [];
+    // Any hierarchy holds the same processes; prefer one every container is in.
+    const h =
+      this.hierarchies.find((x) => x.controllers.includes('pids')) ??
+      this.hierarchies.find((x) => x.controllers.includes('freezer')) ??
+      this.hierarchies[0];
+    return h ? readPidsRecursive(this.dirOf(h)) : [];
   }
 
   async update(r: LinuxResources): Promise<void> {
@@ -501,22 +504,27 @@ export class V1CgroupHandle implements CgroupHandle {
   /**
    * Freezes the cgroup (when the freezer is mounted) so no process can fork a new one past the
    * signal, signals every process, then thaws so the signal is delivered (runc's
-   * signalAllProcesses).
+   * signalAllProcesses). A cgroup that was already frozen (a paused container) stays frozen,
+   * except after SIGKILL: frozen v1 tasks only die once thawed.
    */
   async killAll(signal: number): Promise<void> {
-    const frozen = this.#controller('freezer')
-      ? await this.freeze().then(
-          () => true,
-          (err: unknown) => {
-            this.#log.warn('freeze before kill failed; signalling anyway', { err });
-            return false;
-          },
-        )
-      : false;
+    const freezer = this.#controller('freezer');
+    const wasFrozen = freezer ? (await readOptional(freezer.dir, 'freezer.state')) === 'FROZEN' : false;
+    const frozen =
+      wasFrozen ||
+      (freezer
+        ? await this.freeze().then(
+            () => true,
+            (err: unknown) => {
+              this.#log.warn('freeze before kill failed; signalling anyway', { err });
+              return false;
+            },
+          )
+        : false);
     try {
       signalPids(await this.pids(), signal);
     } finally {
-      if (frozen) await this.thaw();
+      if (frozen && (!wasFrozen || signal === 9)) await this.thaw();
     }
   }
 

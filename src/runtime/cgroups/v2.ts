@@ -293,17 +293,21 @@ export class V2CgroupHandle implements CgroupHandle {
       await writeCgroupFile(this.#dir, 'cgroup.kill', '1');
       return;
     }
-    const frozen = await this.freeze().then(
-      () => true,
-      (err: unknown) => {
-        this.#log.warn('freeze before kill failed; signalling anyway', { err });
-        return false;
-      },
-    );
+    // A paused container stays paused (v2 frozen tasks still take fatal signals).
+    const wasFrozen = (await readOptional(this.#dir, 'cgroup.freeze')) === '1';
+    const frozen =
+      wasFrozen ||
+      (await this.freeze().then(
+        () => true,
+        (err: unknown) => {
+          this.#log.warn('freeze before kill failed; signalling anyway', { err });
+          return false;
+        },
+      ));
     try {
       signalPids(await this.pids(), signal);
     } finally {
-      if (frozen) await this.thaw();
+      if (frozen && !wasFrozen) await this.thaw();
     }
   }
 
