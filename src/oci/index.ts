@@ -1,1 +1,2 @@
 export * from './image-spec.ts';
+export type * from './runtime-spec.ts';
