@@ -1,2 +1,3 @@
 export * from './atomic-write.ts';
 export * from './syscalls.ts';
+export * from './helper-plan.ts';
