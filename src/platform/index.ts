@@ -1,3 +1,4 @@
 export * from './atomic-write.ts';
 export * from './syscalls.ts';
+export * from './archive/index.ts';
 export * from './helper-plan.ts';

@@ -1,0 +1,246 @@
+import { createWriteStream } from 'node:fs';
+import { chmod, lchown, link, lstat, lutimes, mkdir, readdir, realpath, rm, symlink } from 'node:fs/promises';
+import { posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  errnoCode,
+  invalidParameter,
+  type Logger,
+  readTar,
+  silentLogger,
+  type TarHeader,
+} from '../../common/index.ts';
+import { mknod, setXattr } from '../syscalls.ts';
+import { cleanEntryPath, linkStaysInside, RootResolver } from './root-path.ts';
+
+/** Docker's whiteout names (pkg/archive/whiteouts.go), from the AUFS layer format. */
+export const WHITEOUT_PREFIX = '.wh.';
+export const WHITEOUT_META_PREFIX = '.wh..wh.';
+export const WHITEOUT_OPAQUE_DIR = '.wh..wh..opq';
+
+export interface ExtractOptions {
+  /**
+   * What to do with `.wh.<name>` and `.wh..wh..opq` entries:
+   * - 'overlay': unpacking a layer into an overlay lower dir: `.wh.<name>` becomes a char device
+   *   0/0 named `<name>`, `.wh..wh..opq` sets `trusted.overlay.opaque=y` on its directory.
+   * - 'apply': flattening onto a plain directory: remove `<name>` / remove the directory's
+   *   existing contents that this archive did not create.
+   * - 'none': extract them as ordinary files.
+   */
+  whiteouts: 'overlay' | 'apply' | 'none';
+  /** chown every entry to the header's uid/gid (Docker does as root). */
+  sameOwner: boolean;
+  /** Refuse to replace a directory by a non-directory or the reverse (Docker's NoOverwriteDirNonDir). */
+  noOverwriteDirNonDir?: boolean;
+  signal?: AbortSignal;
+  log?: Logger;
+}
+
+export interface ExtractSummary {
+  /** Sum of the sizes of regular files written. */
+  size: number;
+  /** Entries read from the archive (whiteouts included). */
+  entries: number;
+}
+
+interface Deferred {
+  path: string;
+  header: TarHeader;
+}
+
+/**
+ * Extracts the tar archive `stream` into `destDir` (created if missing) and resolves when every
+ * entry is on disk with its metadata. Nothing is written outside `destDir`: names are cleaned
+ * (a name still climbing out is an InvalidParameter error), parent directories are resolved inside
+ * the root like chroot (a symlink in the archive or already on disk is followed but clamped at
+ * `destDir`), the last component is never followed, symlinks whose target climbs out lexically
+ * and hard links to targets outside are rejected (as Docker's createTarFile does).
+ *
+ * Metadata follows Docker: lchown (sameOwner), xattrs, chmod after chown (keeps setuid bits),
+ * times; directories get their mode and times at the end, deepest first, so creating their
+ * contents does not change them. On error the extraction stops; what was written stays (callers
+ * extract into a fresh directory and remove it on failure).
+ */
+export async function extractTar(
+  stream: Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  destDir: string,
+  options: ExtractOptions,
+): Promise<ExtractSummary> {
+  const { signal } = options;
+  const log = options.log ?? silentLogger();
+  await mkdir(destDir, { recursive: true, mode: 0o755 });
+  const resolver = new RootResolver(await realpath(destDir));
+  const dirs: Deferred[] = [];
+  const unpacked = new Set<string>();
+  const summary: ExtractSummary = { size: 0, entries: 0 };
+
+  for await (const entry of readTar(stream, signal ? { signal } : {})) {
+    const h = entry.header;
+    summary.entries++;
+    const rel = cleanEntryPath(h.name);
+    if (rel === '') continue; // Docker skips "." entries: the root's own metadata is the caller's.
+    const base = posix.basename(rel);
+
+    // AUFS metadata at the root (.wh..wh.plnk, .wh..wh.aufs) is never extracted.
+    if (rel.startsWith(WHITEOUT_META_PREFIX) && options.whiteouts !== 'none') continue;
+    if (base.startsWith(WHITEOUT_PREFIX) && options.whiteouts !== 'none') {
+      await applyWhiteout(resolver, rel, h, options, unpacked);
+      continue;
+    }
+
+    const path = await resolver.resolveEntry(rel, { createParents: true });
+    unpacked.add(path);
+    const existing = await lstatOrUndefined(path);
+    if (existing) {
+      const isDir = existing.isDirectory();
+      if (options.noOverwriteDirNonDir && isDir && h.type !== 'directory') {
+        throw invalidParameter(
+          `cannot overwrite directory ${JSON.stringify(path)} with non-directory ${JSON.stringify(h.name)}`,
+        );
+      }
+      if (options.noOverwriteDirNonDir && !isDir && h.type === 'directory') {
+        throw invalidParameter(
+          `cannot overwrite non-directory ${JSON.stringify(path)} with directory ${JSON.stringify(h.name)}`,
+        );
+      }
+      if (!(isDir && h.type === 'directory')) {
+        await rm(path, { recursive: true, force: true });
+        if (isDir || existing.isSymbolicLink()) resolver.invalidate();
+      }
+    }
+
+    switch (h.type) {
+      case 'directory':
+        if (!existing?.isDirectory()) await mkdir(path, { mode: 0o700 });
+        break;
+      case 'file':
+        await pipeline(
+          entry.body,
+          createWriteStream(path, { flags: 'wx', mode: 0o600 }),
+          signal ? { signal } : {},
+        );
+        summary.size += h.size;
+        break;
+      case 'symlink':
+        if (!linkStaysInside(rel, h.linkname)) {
+          throw invalidParameter(
+            `invalid symlink ${JSON.stringify(h.name)} -> ${JSON.stringify(h.linkname)}`,
+          );
+        }
+        await symlink(h.linkname, path);
+        resolver.invalidate();
+        break;
+      case 'hardlink': {
+        const targetRel = cleanLinkTarget(h);
+        const target = await resolver.resolveEntry(targetRel, { createParents: false });
+        await link(target, path);
+        continue; // the inode's metadata is the target entry's
+      }
+      case 'char':
+      case 'block':
+      case 'fifo':
+        mknod(path, h.type, 0o600, h.devmajor, h.devminor);
+        break;
+      default:
+        throw invalidParameter(`unhandled tar entry type '${h.typeflag}' for ${h.name}`);
+    }
+
+    if (options.sameOwner) await lchown(path, h.uid, h.gid);
+    setXattrs(path, h, log);
+    if (h.type === 'directory') {
+      dirs.push({ path, header: h });
+      continue;
+    }
+    if (h.type !== 'symlink') await chmod(path, h.mode);
+    await setTimes(path, h);
+  }
+
+  for (let i = dirs.length - 1; i >= 0; i--) {
+    const { path, header } = dirs[i]!;
+    await chmod(path, header.mode);
+    await setTimes(path, header);
+  }
+  return summary;
+}
+
+function cleanLinkTarget(h: TarHeader): string {
+  let rel: string;
+  try {
+    rel = cleanEntryPath(h.linkname);
+  } catch {
+    throw invalidParameter(`invalid hardlink ${JSON.stringify(h.name)} -> ${JSON.stringify(h.linkname)}`);
+  }
+  if (rel === '')
+    throw invalidParameter(`invalid hardlink ${JSON.stringify(h.name)} -> ${JSON.stringify(h.linkname)}`);
+  return rel;
+}
+
+async function lstatOrUndefined(path: string) {
+  try {
+    return await lstat(path);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Times as Docker sets them: the access time is never before the modification time. */
+async function setTimes(path: string, h: TarHeader): Promise<void> {
+  const atime = h.atime === undefined || h.atime < h.mtime ? h.mtime : h.atime;
+  await lutimes(path, atime, h.mtime);
+}
+
+function setXattrs(path: string, h: TarHeader, log: Logger): void {
+  for (const [name, value] of h.xattrs) {
+    try {
+      setXattr(path, name, value);
+    } catch (err) {
+      const code = errnoCode(err);
+      // Docker ignores ENOTSUP/EPERM here: not every filesystem takes every namespace
+      // (trusted.* needs CAP_SYS_ADMIN, user.* is refused on symlinks and some tmpfs).
+      if (code !== 'ENOTSUP' && code !== 'EPERM' && code !== 'EOPNOTSUPP') throw err;
+      const privileged = name.startsWith('security.') || name.startsWith('trusted.');
+      (privileged ? log.debug : log.warn)('xattr not set', { path, name, code });
+    }
+  }
+}
+
+async function applyWhiteout(
+  resolver: RootResolver,
+  rel: string,
+  h: TarHeader,
+  options: ExtractOptions,
+  unpacked: Set<string>,
+): Promise<void> {
+  const base = posix.basename(rel);
+  const dirRel = posix.dirname(rel);
+  if (base === WHITEOUT_OPAQUE_DIR) {
+    const dir = await resolver.resolveDir(dirRel, true);
+    if (options.whiteouts === 'overlay') {
+      setXattr(dir, 'trusted.overlay.opaque', Buffer.from('y'));
+    } else {
+      await removeNotUnpacked(dir, unpacked);
+      resolver.invalidate();
+    }
+    return;
+  }
+  const original = posix.join(await resolver.resolveDir(dirRel, true), base.slice(WHITEOUT_PREFIX.length));
+  await rm(original, { recursive: true, force: true });
+  resolver.invalidate();
+  if (options.whiteouts === 'overlay') {
+    // overlayfs(5) "whiteout": a character device with 0/0 device number.
+    mknod(original, 'char', 0, 0, 0);
+    if (options.sameOwner) await lchown(original, h.uid, h.gid);
+    unpacked.add(original);
+  }
+}
+
+/** Docker's opaque-directory handling for plain directories: drop what earlier layers put there. */
+async function removeNotUnpacked(dir: string, unpacked: Set<string>): Promise<void> {
+  for (const ent of await readdir(dir, { withFileTypes: true })) {
+    const path = posix.join(dir, ent.name);
+    if (!unpacked.has(path)) await rm(path, { recursive: true, force: true });
+    else if (ent.isDirectory()) await removeNotUnpacked(path, unpacked);
+  }
+}

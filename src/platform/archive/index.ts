@@ -1,0 +1,10 @@
+export {
+  type ExtractOptions,
+  type ExtractSummary,
+  extractTar,
+  WHITEOUT_META_PREFIX,
+  WHITEOUT_OPAQUE_DIR,
+  WHITEOUT_PREFIX,
+} from './extract.ts';
+export { type PackOptions, packDir } from './pack.ts';
+export { cleanEntryPath, RootResolver } from './root-path.ts';
