@@ -22,7 +22,7 @@ import {
   type ImageManifest,
   MediaType,
 } from '../oci/index.ts';
-import { writeJsonAtomic } from '../platform/index.ts';
+import { extractTar, writeJsonAtomic } from '../platform/index.ts';
 import { ContentStore } from './content-store.ts';
 import { fanOut } from './fan-out.ts';
 import {
@@ -92,8 +92,8 @@ export interface ImageStoreOptions {
   root: string;
   snapshots: SnapshotStore;
   log: Logger;
-  /** The tar extractor (platform/archive's extractTar in production). */
-  unpack: LayerUnpacker;
+  /** The tar extractor; default: platform's extractTar (same owners when running as root). */
+  unpack?: LayerUnpacker;
   /** 'overlay' (default) stores whiteouts as overlayfs expects; 'none' is for tests without root. */
   whiteouts?: 'overlay' | 'none';
 }
@@ -141,6 +141,15 @@ export function chainIds(diffIds: readonly Digest[]): Digest[] {
   }
   return out;
 }
+
+/** The production unpacker: the safe extractor, keeping owners as Docker does when root. */
+const extractLayer: LayerUnpacker = (tar, dir, options) =>
+  extractTar(tar, dir, {
+    whiteouts: options.whiteouts,
+    sameOwner: process.getuid?.() === 0,
+    noOverwriteDirNonDir: false,
+    signal: options.signal,
+  });
 
 function hostArchitecture(): string {
   const map: Record<string, string> = {
@@ -194,7 +203,7 @@ export class ImageStore {
     this.#root = options.root;
     this.#snapshots = options.snapshots;
     this.#log = options.log;
-    this.#unpack = options.unpack;
+    this.#unpack = options.unpack ?? extractLayer;
     this.#whiteouts = options.whiteouts ?? 'overlay';
     this.#content = new ContentStore({ root: options.root });
   }
