@@ -139,7 +139,7 @@ describe('cgroup v1 on the real kernel', { skip }, () => {
       devices: [
         { allow: false, access: 'rwm' },
         { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
-        { allow: true, type: 'c', major: 136, minor: null, access: 'rwm' },
+        { allow: true, type: 'c', major: 136, access: 'rwm' },
       ],
     });
     const list = readFileSync(join(root, 'devices', path, 'devices.list'), 'utf8')

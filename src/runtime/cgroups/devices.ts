@@ -15,10 +15,10 @@ const defaultAllows: ReadonlyArray<Pick<LinuxDeviceCgroup, 'type' | 'major' | 'm
   { type: 'c', major: 5, minor: 0, access: 'rwm' },
   { type: 'c', major: 5, minor: 1, access: 'rwm' },
   { type: 'c', major: 5, minor: 2, access: 'rwm' },
-  { type: 'c', major: 136, minor: null, access: 'rwm' },
+  { type: 'c', major: 136, access: 'rwm' },
   { type: 'c', major: 10, minor: 200, access: 'rwm' },
-  { type: 'c', major: null, minor: null, access: 'm' },
-  { type: 'b', major: null, minor: null, access: 'm' },
+  { type: 'c', access: 'm' },
+  { type: 'b', access: 'm' },
 ];
 const defaultDenies: ReadonlyArray<Pick<LinuxDeviceCgroup, 'type' | 'major' | 'minor'>> = [
   { type: 'c', major: 10, minor: 229 },
