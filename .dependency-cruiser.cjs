@@ -4,10 +4,12 @@
 // erased in dist, so a type-only import against the direction is not caught here.
 const domains = '(image|registry|dockerfile|runtime|network|volume|oci)';
 const from = (dir) => ({ path: `^dist/src/${dir}/` });
-const to = (...dirs) => ({ path: `^(dist/src/(${dirs.join('|')})/|node_modules|node:)` });
+const to = (...dirs) => ({ path: `^dist/src/(${dirs.join('|')})/` });
 
 module.exports = {
   allowed: [
+    { from: {}, to: { dependencyTypes: ['core'] } },
+    { from: {}, to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg'] } },
     { from: from('bin'), to: to('bin', 'cli', 'daemon', 'common') },
     { from: from('cli'), to: to('cli', 'compose', 'client', 'api/types', 'common') },
     { from: from('compose'), to: to('compose', 'client', 'api/types', 'common') },
