@@ -59,9 +59,16 @@ export class ChunkedDecoder {
     return this.#state === 'done';
   }
 
-  /** True between chunks: everything received so far has been decoded. */
+  /**
+   * True between chunks, unless what follows could still become the terminating `0\r\n\r\n`
+   * (then more bytes decide; clients send stdin only after our response, so they come soon).
+   */
   get isAtChunkBoundary(): boolean {
-    return (this.#state === 'size' && this.#buf.length === 0) || this.#state === 'done';
+    if (this.#state === 'done') return true;
+    if (this.#state !== 'size') return false;
+    const terminator = Buffer.from('0\r\n\r\n');
+    const n = Math.min(this.#buf.length, terminator.length);
+    return this.#buf.length === 0 || !this.#buf.subarray(0, n).equals(terminator.subarray(0, n));
   }
 
   get body(): Buffer {
