@@ -22,7 +22,7 @@ import {
   type ImageManifest,
   MediaType,
 } from '../oci/index.ts';
-import { extractTar, writeJsonAtomic } from '../platform/index.ts';
+import { extractTar, packDir, writeJsonAtomic } from '../platform/index.ts';
 import { ContentStore } from './content-store.ts';
 import { fanOut } from './fan-out.ts';
 import {
@@ -206,6 +206,7 @@ export class ImageStore {
     this.#unpack = options.unpack ?? extractLayer;
     this.#whiteouts = options.whiteouts ?? 'overlay';
     this.#content = new ContentStore({ root: options.root });
+    this.#snapshots.onContainerRemoved(() => this.gc());
   }
 
   /** The blob store (the registry client and server read and write blobs through it). */
@@ -364,6 +365,17 @@ export class ImageStore {
       if (n > 0) this.#pending.set(c, n);
       else this.#pending.delete(c);
     }
+  }
+
+  /**
+   * Protects existing layers from garbage collection until releaseLayers (a pull that found
+   * its layers present and is about to createImage with them).
+   */
+  retainLayers(chainIdList: Digest[]): void {
+    for (const c of chainIdList) {
+      if (!this.#layers.has(c)) throw notFound(`layer ${c} does not exist`);
+    }
+    for (const c of chainIdList) this.#hold(c);
   }
 
   #hold(chainId: Digest): void {
@@ -817,10 +829,26 @@ export class ImageStore {
     });
   }
 
-  /** Removes a container's snapshot, then the layers only it kept alive. */
+  /** Removes a container's snapshot, then (through the snapshot hook) the layers only it kept. */
   async removeContainerSnapshot(containerId: string): Promise<void> {
     await this.#snapshots.removeContainer(containerId);
-    await this.gc();
+  }
+
+  /**
+   * A layer's uncompressed tar (`docker save`, push): the kept blob when there is one (its
+   * digest is the diff ID), otherwise packed from the snapshot, whiteouts turned back into
+   * `.wh.` entries (that tar may not hash to the original diff ID, as with Docker).
+   */
+  async layerTar(chainId: Digest, options: { signal?: AbortSignal } = {}): Promise<Readable> {
+    const layer = this.#layers.get(chainId);
+    if (!layer) throw notFound(`layer ${chainId} does not exist`);
+    if (layer.blob?.digest === layer.diffId && (await this.#content.has(layer.diffId))) {
+      return this.#content.get(layer.diffId);
+    }
+    return packDir(this.#snapshots.layerDir(chainId), {
+      overlayWhiteouts: true,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
   }
 
   // ---- helpers ----

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, unlink } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import {
   type Digest,
@@ -12,7 +13,7 @@ import {
   isDigest,
   type Logger,
 } from '../common/index.ts';
-import { mount as mountFs, syncDir, umount, writeJsonAtomic } from '../platform/index.ts';
+import { mount as mountFs, packDir, syncDir, umount, writeJsonAtomic } from '../platform/index.ts';
 
 /** The overlay directories of one container, as handed to mount(2). */
 export interface ContainerSnapshot {
@@ -70,6 +71,7 @@ export class SnapshotStore {
   readonly #root: string;
   readonly #log: Logger;
   readonly #containers = new Map<string, ContainerMeta>();
+  readonly #onRemoved: Array<() => Promise<unknown>> = [];
   #indexOff = false;
 
   constructor(options: { root: string; log: Logger }) {
@@ -304,6 +306,35 @@ export class SnapshotStore {
     for (const target of await overlayMountsUsing(upper)) await this.unmount(target);
     this.#containers.delete(containerId);
     await rm(dir, { recursive: true, force: true });
+    for (const hook of this.#onRemoved) {
+      try {
+        await hook();
+      } catch (err) {
+        this.#log.warn('after container snapshot removal', { containerId, err });
+      }
+    }
+  }
+
+  /**
+   * Runs `hook` after every removeContainer (the ImageStore collects the layers that only the
+   * container kept alive). A failing hook is logged, never thrown to the remover.
+   */
+  onContainerRemoved(hook: () => Promise<unknown>): void {
+    this.#onRemoved.push(hook);
+  }
+
+  /**
+   * The container's changes as a layer tar (`docker commit`, build steps): its upper dir with
+   * overlay whiteouts turned back into `.wh.` entries. Feed it to ImageStore.addLayer.
+   */
+  diff(containerId: string, options: { signal?: AbortSignal } = {}): Readable {
+    const meta = this.#containers.get(containerId);
+    if (!meta) throw invalidParameter(`no snapshot prepared for container ${containerId}`);
+    return packDir(this.#snapshotOf(containerId, meta).upperDir, {
+      overlayWhiteouts: true,
+      ...(options.signal ? { signal: options.signal } : {}),
+      log: this.#log,
+    });
   }
 
   /** Bytes the container has written (its upper dir; hard links counted once), as Docker's SizeRw. */
