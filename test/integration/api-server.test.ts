@@ -25,6 +25,7 @@ import type {
 } from '../../src/api/types/index.ts';
 import {
   isBerthError,
+  type Logger,
   notFound,
   notModified,
   StdcopyDecoder,
@@ -722,6 +723,44 @@ test('close ends hijacked sessions and open streams', async () => {
   assert.equal(r2.eventsAborted, 1);
   assert.equal(existsSync(path), false, 'the socket file is removed');
   sock.destroy();
+});
+
+test('an unexpected error is logged once with its stack; every request gets one debug line', async () => {
+  const path = join(dir, 'logging.sock');
+  const lines: Array<{ level: string; msg: string; fields?: Record<string, unknown> }> = [];
+  const log: Logger = {
+    debug: (msg, fields) => lines.push({ level: 'debug', msg, fields }),
+    info: (msg, fields) => lines.push({ level: 'info', msg, fields }),
+    warn: (msg, fields) => lines.push({ level: 'warn', msg, fields }),
+    error: (msg, fields) => lines.push({ level: 'error', msg, fields }),
+    child: () => log,
+  };
+  const s = createApiServer({ engine: makeEngine(rec), log });
+  await s.listen({ unix: path });
+  try {
+    const r = await new Promise<number>((resolve, reject) => {
+      const req = request({ socketPath: path, path: '/v1.41/containers/broken/json' }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(r, 500);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const errors = lines.filter((l) => l.level === 'error');
+    assert.equal(errors.length, 1);
+    const err = errors[0]!.fields!.err as Error;
+    assert.match(String(err.stack), /TypeError: cannot read properties/);
+    const debug = lines.filter((l) => l.level === 'debug' && l.msg === 'request');
+    assert.equal(debug.length, 1);
+    assert.equal(debug[0]?.fields?.method, 'GET');
+    assert.equal(debug[0]?.fields?.path, '/v1.41/containers/broken/json');
+    assert.equal(debug[0]?.fields?.status, 500);
+    assert.equal(typeof debug[0]?.fields?.ms, 'number');
+  } finally {
+    await s.close();
+  }
 });
 
 /** A socket file with no listener, as a killed daemon leaves it. */
