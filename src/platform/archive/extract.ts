@@ -1,5 +1,19 @@
-import { createWriteStream } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, readdir, realpath, rm, symlink } from 'node:fs/promises';
+import {
+  chmodSync,
+  closeSync,
+  createWriteStream,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeSync,
+} from 'node:fs';
+import { mkdir, realpath } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -61,6 +75,11 @@ interface Deferred {
  * times; directories get their mode and times at the end, deepest first, so creating their
  * contents does not change them. On error the extraction stops; what was written stays (callers
  * extract into a fresh directory and remove it on failure).
+ *
+ * Metadata syscalls and files up to 1 MiB are done synchronously: each takes microseconds, while
+ * a libuv threadpool round trip per call made extraction ~10x slower than GNU tar (measured on
+ * /usr/lib/python3.11). The event loop still turns between entries (reading the archive is
+ * async), and larger files are streamed.
  */
 export async function extractTar(
   stream: Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
@@ -85,13 +104,13 @@ export async function extractTar(
     // AUFS metadata at the root (.wh..wh.plnk, .wh..wh.aufs) is never extracted.
     if (rel.startsWith(WHITEOUT_META_PREFIX) && options.whiteouts !== 'none') continue;
     if (base.startsWith(WHITEOUT_PREFIX) && options.whiteouts !== 'none') {
-      await applyWhiteout(resolver, rel, h, options, unpacked);
+      applyWhiteout(resolver, rel, h, options, unpacked);
       continue;
     }
 
-    const path = await resolver.resolveEntry(rel, { createParents: true });
+    const path = resolver.resolveEntry(rel, { createParents: true });
     unpacked.add(path);
-    const existing = await lstatOrUndefined(path);
+    const existing = lstatSync(path, { throwIfNoEntry: false });
     if (existing) {
       const isDir = existing.isDirectory();
       if (options.noOverwriteDirNonDir && isDir && h.type !== 'directory') {
@@ -105,21 +124,17 @@ export async function extractTar(
         );
       }
       if (!(isDir && h.type === 'directory')) {
-        await rm(path, { recursive: true, force: true });
+        rmSync(path, { recursive: true, force: true });
         if (isDir || existing.isSymbolicLink()) resolver.invalidate();
       }
     }
 
     switch (h.type) {
       case 'directory':
-        if (!existing?.isDirectory()) await mkdir(path, { mode: 0o700 });
+        if (!existing?.isDirectory()) mkdirSync(path, { mode: 0o700 });
         break;
       case 'file':
-        await pipeline(
-          entry.body,
-          createWriteStream(path, { flags: 'wx', mode: 0o600 }),
-          signal ? { signal } : {},
-        );
+        await writeFile(path, entry.body, h.size, signal);
         summary.size += h.size;
         break;
       case 'symlink':
@@ -128,13 +143,13 @@ export async function extractTar(
             `invalid symlink ${JSON.stringify(h.name)} -> ${JSON.stringify(h.linkname)}`,
           );
         }
-        await symlink(h.linkname, path);
+        symlinkSync(h.linkname, path);
         resolver.invalidate();
         break;
       case 'hardlink': {
         const targetRel = cleanLinkTarget(h);
-        const target = await resolver.resolveEntry(targetRel, { createParents: false });
-        await link(target, path);
+        const target = resolver.resolveEntry(targetRel, { createParents: false });
+        linkSync(target, path);
         continue; // the inode's metadata is the target entry's
       }
       case 'char':
@@ -146,20 +161,20 @@ export async function extractTar(
         throw invalidParameter(`unhandled tar entry type '${h.typeflag}' for ${h.name}`);
     }
 
-    if (options.sameOwner) await lchown(path, h.uid, h.gid);
+    if (options.sameOwner) lchownSync(path, h.uid, h.gid);
     setXattrs(path, h, log);
     if (h.type === 'directory') {
       dirs.push({ path, header: h });
       continue;
     }
-    if (h.type !== 'symlink') await chmod(path, h.mode);
-    await setTimes(path, h);
+    if (h.type !== 'symlink') chmodSync(path, h.mode);
+    setTimes(path, h);
   }
 
   for (let i = dirs.length - 1; i >= 0; i--) {
     const { path, header } = dirs[i]!;
-    await chmod(path, header.mode);
-    await setTimes(path, header);
+    chmodSync(path, header.mode);
+    setTimes(path, header);
   }
   return summary;
 }
@@ -176,19 +191,35 @@ function cleanLinkTarget(h: TarHeader): string {
   return rel;
 }
 
-async function lstatOrUndefined(path: string) {
+const SMALL_FILE = 1 << 20;
+
+/** Creates `path` (O_EXCL: never through an existing symlink) with the entry's bytes. */
+async function writeFile(
+  path: string,
+  body: Readable,
+  size: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (size > SMALL_FILE) {
+    await pipeline(body, createWriteStream(path, { flags: 'wx', mode: 0o600 }), signal ? { signal } : {});
+    return;
+  }
+  const chunks: Buffer[] = [];
+  for await (const c of body) chunks.push(c as Buffer);
+  const fd = openSync(path, 'wx', 0o600);
   try {
-    return await lstat(path);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
-    throw err;
+    for (const c of chunks) {
+      for (let off = 0; off < c.length; ) off += writeSync(fd, c, off);
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 
 /** Times as Docker sets them: the access time is never before the modification time. */
-async function setTimes(path: string, h: TarHeader): Promise<void> {
+function setTimes(path: string, h: TarHeader): void {
   const atime = h.atime === undefined || h.atime < h.mtime ? h.mtime : h.atime;
-  await lutimes(path, atime, h.mtime);
+  lutimesSync(path, atime, h.mtime);
 }
 
 function setXattrs(path: string, h: TarHeader, log: Logger): void {
@@ -206,41 +237,41 @@ function setXattrs(path: string, h: TarHeader, log: Logger): void {
   }
 }
 
-async function applyWhiteout(
+function applyWhiteout(
   resolver: RootResolver,
   rel: string,
   h: TarHeader,
   options: ExtractOptions,
   unpacked: Set<string>,
-): Promise<void> {
+): void {
   const base = posix.basename(rel);
   const dirRel = posix.dirname(rel);
   if (base === WHITEOUT_OPAQUE_DIR) {
-    const dir = await resolver.resolveDir(dirRel, true);
+    const dir = resolver.resolveDir(dirRel, true);
     if (options.whiteouts === 'overlay') {
       setXattr(dir, 'trusted.overlay.opaque', Buffer.from('y'));
     } else {
-      await removeNotUnpacked(dir, unpacked);
+      removeNotUnpacked(dir, unpacked);
       resolver.invalidate();
     }
     return;
   }
-  const original = posix.join(await resolver.resolveDir(dirRel, true), base.slice(WHITEOUT_PREFIX.length));
-  await rm(original, { recursive: true, force: true });
+  const original = posix.join(resolver.resolveDir(dirRel, true), base.slice(WHITEOUT_PREFIX.length));
+  rmSync(original, { recursive: true, force: true });
   resolver.invalidate();
   if (options.whiteouts === 'overlay') {
     // overlayfs(5) "whiteout": a character device with 0/0 device number.
     mknod(original, 'char', 0, 0, 0);
-    if (options.sameOwner) await lchown(original, h.uid, h.gid);
+    if (options.sameOwner) lchownSync(original, h.uid, h.gid);
     unpacked.add(original);
   }
 }
 
 /** Docker's opaque-directory handling for plain directories: drop what earlier layers put there. */
-async function removeNotUnpacked(dir: string, unpacked: Set<string>): Promise<void> {
-  for (const ent of await readdir(dir, { withFileTypes: true })) {
+function removeNotUnpacked(dir: string, unpacked: Set<string>): void {
+  for (const ent of readdirSync(dir, { withFileTypes: true })) {
     const path = posix.join(dir, ent.name);
-    if (!unpacked.has(path)) await rm(path, { recursive: true, force: true });
-    else if (ent.isDirectory()) await removeNotUnpacked(path, unpacked);
+    if (!unpacked.has(path)) rmSync(path, { recursive: true, force: true });
+    else if (ent.isDirectory()) removeNotUnpacked(path, unpacked);
   }
 }

@@ -1,4 +1,4 @@
-import { lstat, mkdir, readlink } from 'node:fs/promises';
+import { lstatSync, mkdirSync, readlinkSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { errnoCode, invalidParameter } from '../../common/index.ts';
 
@@ -34,6 +34,9 @@ const MAX_SYMLINKS = 40; // Linux's limit for one path walk (path_resolution(7))
  * Only parent directories are resolved; the last component of an entry is never followed
  * (callers create it with O_EXCL or replace what is there).
  *
+ * Calls are synchronous on purpose: each is a microsecond syscall, and a threadpool round trip
+ * per path component would dominate extraction time (see extractTar).
+ *
  * The resolver caches resolved directories; call `invalidate()` after anything that may turn a
  * directory into something else (a symlink created, a path removed).
  */
@@ -51,8 +54,8 @@ export class RootResolver {
   }
 
   /** The absolute host path for `rel` (a cleaned relative path) given its parent resolved in the root. */
-  async resolveEntry(rel: string, options: { createParents: boolean }): Promise<string> {
-    const parent = await this.resolveDir(posix.dirname(rel), options.createParents);
+  resolveEntry(rel: string, options: { createParents: boolean }): string {
+    const parent = this.resolveDir(posix.dirname(rel), options.createParents);
     return posix.join(parent, posix.basename(rel));
   }
 
@@ -60,7 +63,7 @@ export class RootResolver {
    * The absolute host path of directory `rel`, resolved in the root; missing directories are
    * created (mode 0755, like Docker's MkdirAll of missing parents) when `create` is set.
    */
-  async resolveDir(rel: string, create: boolean): Promise<string> {
+  resolveDir(rel: string, create: boolean): string {
     if (rel === '.' || rel === '') return this.root;
     const cached = this.#cache.get(rel);
     if (cached !== undefined) return cached;
@@ -75,12 +78,12 @@ export class RootResolver {
         continue;
       }
       const host = posix.join(this.root, ...done, comp);
-      let st: Awaited<ReturnType<typeof lstat>>;
+      let st: Stats;
       try {
-        st = await lstat(host);
+        st = lstatSync(host);
       } catch (err) {
         if (errnoCode(err) !== 'ENOENT' || !create) throw err;
-        await mkdir(host, { mode: 0o755 });
+        mkdirSync(host, { mode: 0o755 });
         done.push(comp);
         continue;
       }
@@ -90,7 +93,7 @@ export class RootResolver {
         if (++hops > MAX_SYMLINKS) {
           throw invalidParameter(`too many levels of symbolic links resolving ${rel} in ${this.root}`);
         }
-        const target = await readlink(host);
+        const target = readlinkSync(host);
         if (target.startsWith('/')) done.length = 0;
         todo.push(...target.split('/').reverse());
       } else {
