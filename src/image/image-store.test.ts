@@ -315,4 +315,39 @@ describe('ImageStore', () => {
     assert.deepEqual(await store.content.list(), []);
     assert.equal(store.list().length, 0);
   });
+
+  test('a failing unpacker leaves no blob, layer or temp dir', async () => {
+    const failing = new ImageStore({
+      root: join(root, 'image'),
+      snapshots: new SnapshotStore({ root: join(root, 'snapshots'), log: silentLogger() }),
+      log: silentLogger(),
+      unpack: async (tar) => {
+        for await (const _ of tar) throw new Error('disk full');
+        return { size: 0 };
+      },
+      whiteouts: 'none',
+    });
+    await failing.init();
+    await assert.rejects(failing.importRootfs(rootfs(), { tag: 'x' }), /disk full/);
+    assert.deepEqual(await failing.content.list(), []);
+    assert.deepEqual(await failing.snapshots.listLayers(), []);
+    assert.deepEqual(await readdir(join(root, 'snapshots', 'tmp')), []);
+    assert.deepEqual(await readdir(join(root, 'image', 'ingest')), []);
+  });
+
+  test('an aborted import leaves nothing behind', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(store.importRootfs(rootfs(), { signal: ac.signal }), { name: 'AbortError' });
+    assert.deepEqual(await store.content.list(), []);
+    assert.deepEqual(await store.snapshots.listLayers(), []);
+  });
+
+  test('a diff ID mismatch is InvalidParameter and keeps nothing', async () => {
+    await assert.rejects(store.addLayer(rootfs(), { expectedDiffId: sha256('other') }), (err) =>
+      isBerthError(err, 'InvalidParameter'),
+    );
+    assert.deepEqual(await store.content.list(), []);
+    assert.deepEqual(await store.snapshots.listLayers(), []);
+  });
 });

@@ -309,17 +309,17 @@ export class ImageStore {
     if (parent !== undefined) this.#hold(parent);
     try {
       const writer = await this.#snapshots.beginLayer();
+      let storedBlob: Digest | undefined;
       try {
         const digester = new DigestingStream();
         const consumers: Array<(input: Readable) => Promise<unknown>> = [
           (input) => this.#unpack(input, writer.dir, { whiteouts: this.#whiteouts, signal }),
         ];
         if (keepBlob) {
-          consumers.push((input) =>
-            this.#content.write(input, options.expectedDiffId ? { digest: options.expectedDiffId } : {}, {
-              signal,
-            }),
-          );
+          consumers.push(async (input) => {
+            const expected = options.expectedDiffId ? { digest: options.expectedDiffId } : {};
+            storedBlob = (await this.#content.write(input, expected, { signal })).digest;
+          });
         }
         // pipeline (not pipe) so an error of `tar` reaches the digester and everything after it.
         const digested = pipelineStreams(tar, digester, () => {});
@@ -351,6 +351,10 @@ export class ImageStore {
         return rec;
       } catch (err) {
         await writer.discard();
+        // The blob may have been stored completely before the unpack failed: drop it unless
+        // something else already references the same content.
+        if (storedBlob !== undefined && !this.#usedBlobs().has(storedBlob))
+          await this.#content.delete(storedBlob);
         throw err;
       }
     } finally {
@@ -799,13 +803,18 @@ export class ImageStore {
       await rm(this.#layerPath(chainId), { force: true });
       removed.push(chainId);
     }
-    const usedBlobs = new Set<Digest>();
-    for (const e of this.#images.values()) for (const b of e.meta.blobs) usedBlobs.add(b);
-    for (const l of this.#layers.values())
-      if (l.blob && isDigest(l.blob.digest)) usedBlobs.add(l.blob.digest);
+    const usedBlobs = this.#usedBlobs();
     for (const b of blobCandidates) if (!usedBlobs.has(b)) await this.#content.delete(b);
     for (const chainId of removed) this.#log.debug('layer removed', { chainId });
     return removed;
+  }
+
+  /** Blobs referenced by an image (config, manifest, layers) or kept for a layer. */
+  #usedBlobs(): Set<Digest> {
+    const used = new Set<Digest>();
+    for (const e of this.#images.values()) for (const b of e.meta.blobs) used.add(b);
+    for (const l of this.#layers.values()) if (l.blob && isDigest(l.blob.digest)) used.add(l.blob.digest);
+    return used;
   }
 
   /**

@@ -255,7 +255,8 @@ export class SnapshotStore {
   }
 
   /**
-   * Mounts the container's overlay at `target` (default: rootfsPath(id)), creating it.
+   * Mounts the container's overlay at `target` (default: rootfsPath(id)), creating it; if it is
+   * mounted there already, does nothing.
    * Lower dirs are named through the short `l/` links; when even those exceed a page, the
    * mount is made with relative paths from the snapshot root (as Docker's overlay2 does).
    */
@@ -263,6 +264,8 @@ export class SnapshotStore {
     const meta = this.#containers.get(containerId);
     if (!meta) throw invalidParameter(`no snapshot prepared for container ${containerId}`);
     const snap = this.#snapshotOf(containerId, meta);
+    // Idempotent: a rootfs still mounted (a restart after a crash) is reused, not stacked.
+    if ((await overlayMountsUsing(snap.upperDir)).includes(target)) return target;
     await mkdir(target, { recursive: true });
     const tail = `,upperdir=${snap.upperDir},workdir=${snap.workDir}${this.#indexOff ? ',index=off' : ''}`;
     const absolute = `lowerdir=${snap.lowerDirs.join(':')}${tail}`;
