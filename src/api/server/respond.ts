@@ -12,10 +12,17 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
   res.end(body);
 }
 
-/** A response with no body (204, 201 for tag, 200 for resize). */
+/** A response with no body (204, 201 for tag, 200 for resize). A 204 carries no Content-Length (RFC 9110 §8.6). */
 export function sendEmpty(res: ServerResponse, status: number): void {
-  res.writeHead(status, { 'Content-Length': 0 });
+  if (status === 204) res.writeHead(status);
+  else res.writeHead(status, { 'Content-Length': 0 });
   res.end();
+}
+
+/** Resolves when `signal` aborts (never rejects): to stop waiting on work that ignores the signal. */
+export function whenAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
 /**

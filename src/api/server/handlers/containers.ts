@@ -6,7 +6,7 @@ import { checkJsonContentType, checkShape, parseJson, readBody } from '../body.t
 import type { RequestContext } from '../context.ts';
 import { isAbortError, STATUS_CREATED, STATUS_NO_CONTENT, STATUS_OK } from '../errors.ts';
 import { boolValue, filtersValue, intValue, timestampValue } from '../query.ts';
-import { sendEmpty, sendJson, startStream, writeChunk } from '../respond.ts';
+import { sendEmpty, sendJson, startStream, whenAborted, writeChunk } from '../respond.ts';
 import { containerCreateShape } from '../shapes.ts';
 import { versionAtLeast } from '../version.ts';
 
@@ -90,7 +90,11 @@ export async function wait({ engine, res, params, query, signal }: RequestContex
   startStream(res, 'application/json');
   let body: ContainerWaitResponse;
   try {
-    const r = await result;
+    const r = await Promise.race([result, whenAborted(signal)]);
+    if (r === undefined) {
+      res.end();
+      return;
+    }
     body = { StatusCode: r.StatusCode, Error: r.Error ?? null };
   } catch (err) {
     if (isAbortError(err) || signal.aborted) {
