@@ -202,6 +202,31 @@ describe('archive on the real filesystem', { skip }, () => {
     assert.deepEqual(await describeTree(dest), await describeTree(src));
   });
 
+  test('an id map shifts owners on extraction and back on packing', async () => {
+    const dest = dir('idmap');
+    const idMap = {
+      uidMap: [{ containerID: 0, hostID: 100000, size: 65536 }],
+      gidMap: [{ containerID: 0, hostID: 200000, size: 65536 }],
+    };
+    await extractTar(
+      packTar([
+        { header: { name: 'd/', type: 'directory', uid: 0, gid: 0 } },
+        { header: { name: 'd/f', type: 'file', uid: 1000, gid: 50, mode: 0o4755 }, body: 'x' },
+        { header: { name: '.wh.gone', type: 'file', uid: 3, gid: 4 }, body: '' },
+      ]),
+      dest,
+      { whiteouts: 'overlay', sameOwner: true, idMap },
+    );
+    const f = await lstat(join(dest, 'd/f'));
+    assert.deepEqual([f.uid, f.gid, f.mode & 0o7777], [101000, 200050, 0o4755]);
+    const wh = await lstat(join(dest, 'gone'));
+    assert.deepEqual([wh.uid, wh.gid], [100003, 200004]);
+    const owners: string[] = [];
+    for await (const e of readTar(packDir(dest, { idMap })))
+      owners.push(`${e.header.name}:${e.header.uid}:${e.header.gid}`);
+    assert.deepEqual(owners, ['d/:0:0', 'd/f:1000:50', 'gone:3:4']);
+  });
+
   test('a symlink to / followed by a write lands inside the root, not on the host', async () => {
     const dest = dir('escape');
     const name = `berth-escape-${process.pid}`;

@@ -8,6 +8,7 @@ import { packTar, readTar, type TarWriteEntry } from '../../common/index.ts';
 import { hasNativeAddon } from '../syscalls.ts';
 import { extractTar } from './extract.ts';
 import { packDir } from './pack.ts';
+import { toContainer, toHost } from './id-map.ts';
 import { cleanEntryPath, linkStaysInside } from './root-path.ts';
 
 const skip = !hasNativeAddon() && 'native addon not built (make -C native)';
@@ -46,6 +47,29 @@ describe('entry path cleaning', () => {
     test(`symlink ${rel} -> ${target} ${inside ? 'stays inside' : 'escapes'}`, () =>
       assert.equal(linkStaysInside(rel, target), inside));
   }
+});
+
+describe('id maps', () => {
+  const map = {
+    uidMap: [
+      { containerID: 0, hostID: 100000, size: 1000 },
+      { containerID: 1000, hostID: 200000, size: 1 },
+    ],
+    gidMap: [{ containerID: 0, hostID: 300000, size: 65536 }],
+  };
+  test('container ids map to host ids range by range and back', () => {
+    assert.deepEqual(toHost(map, 0, 5), [100000, 300005]);
+    assert.deepEqual(toHost(map, 1000, 0), [200000, 300000]);
+    assert.deepEqual(toContainer(map, 200000, 300005), [1000, 5]);
+    assert.deepEqual(toHost(undefined, 7, 8), [7, 8]);
+  });
+  test('an id outside every range is an InvalidParameter error', () => {
+    assert.throws(() => toHost(map, 1001, 0), {
+      kind: 'InvalidParameter',
+      message: 'Container ID 1001 cannot be mapped to a host ID',
+    });
+    assert.throws(() => toContainer(map, 0, 0), { kind: 'InvalidParameter' });
+  });
 });
 
 describe('extraction and packing without root', { skip }, () => {
@@ -160,6 +184,16 @@ describe('extraction and packing without root', { skip }, () => {
     ]);
     assert.equal(readFileSync(join(outside, 'target'), 'utf8'), 'safe');
     assert.equal(readFileSync(join(dest, 'l'), 'utf8'), 'overwritten');
+  });
+
+  test('a symlink loop in a parent is an error, not a hang', async () => {
+    await assert.rejects(
+      extract([
+        { header: { name: 'loop', type: 'symlink', linkname: '/loop' } },
+        { header: { name: 'loop/x', type: 'file' }, body: 'x' },
+      ]),
+      /too many levels of symbolic links/,
+    );
   });
 
   test('a symlink whose target climbs out lexically is rejected, as Docker does', async () => {

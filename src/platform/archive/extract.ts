@@ -26,6 +26,7 @@ import {
   type TarHeader,
 } from '../../common/index.ts';
 import { mknod, setXattr } from '../syscalls.ts';
+import { type IdMap, toHost } from './id-map.ts';
 import { cleanEntryPath, linkStaysInside, RootResolver } from './root-path.ts';
 
 /** Docker's whiteout names (pkg/archive/whiteouts.go), from the AUFS layer format. */
@@ -47,6 +48,8 @@ export interface ExtractOptions {
   sameOwner: boolean;
   /** Refuse to replace a directory by a non-directory or the reverse (Docker's NoOverwriteDirNonDir). */
   noOverwriteDirNonDir?: boolean;
+  /** With sameOwner: header ids are container ids of this user namespace, chown to host ids. */
+  idMap?: IdMap;
   signal?: AbortSignal;
   log?: Logger;
 }
@@ -161,7 +164,7 @@ export async function extractTar(
         throw invalidParameter(`unhandled tar entry type '${h.typeflag}' for ${h.name}`);
     }
 
-    if (options.sameOwner) lchownSync(path, h.uid, h.gid);
+    if (options.sameOwner) lchownSync(path, ...toHost(options.idMap, h.uid, h.gid));
     setXattrs(path, h, log);
     if (h.type === 'directory') {
       dirs.push({ path, header: h });
@@ -262,7 +265,7 @@ function applyWhiteout(
   if (options.whiteouts === 'overlay') {
     // overlayfs(5) "whiteout": a character device with 0/0 device number.
     mknod(original, 'char', 0, 0, 0);
-    if (options.sameOwner) lchownSync(original, h.uid, h.gid);
+    if (options.sameOwner) lchownSync(original, ...toHost(options.idMap, h.uid, h.gid));
     unpacked.add(original);
   }
 }

@@ -8,3 +8,4 @@ export {
 } from './extract.ts';
 export { type PackOptions, packDir } from './pack.ts';
 export { cleanEntryPath, RootResolver } from './root-path.ts';
+export { type IdMap, type IdMapping, toContainer, toHost } from './id-map.ts';

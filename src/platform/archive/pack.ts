@@ -11,6 +11,7 @@ import {
   type TarWriteEntry,
 } from '../../common/index.ts';
 import { getXattr, listXattrs } from '../syscalls.ts';
+import { type IdMap, toContainer } from './id-map.ts';
 import { WHITEOUT_OPAQUE_DIR, WHITEOUT_PREFIX } from './extract.ts';
 
 export interface PackOptions {
@@ -31,6 +32,8 @@ export interface PackOptions {
   overlayWhiteouts?: boolean;
   /** Archive extended attributes as PAX SCHILY.xattr records (default true). */
   xattrs?: boolean;
+  /** Files are owned by host ids of this user namespace; archive the container ids. */
+  idMap?: IdMap;
   signal?: AbortSignal;
   log?: Logger;
 }
@@ -93,12 +96,13 @@ async function* walk(root: string, options: PackOptions): AsyncGenerator<TarWrit
 
   async function* entriesFor(host: string, rel: string, st: Stat): AsyncGenerator<TarWriteEntry> {
     const name = rebase(rel, options.rebaseNames);
+    const [uid, gid] = toContainer(options.idMap, Number(st.uid), Number(st.gid));
     const header: TarHeaderInput = {
       name,
       type: 'file',
       mode: Number(st.mode & 0o177777n),
-      uid: Number(st.uid),
-      gid: Number(st.gid),
+      uid,
+      gid,
       mtime: Number(st.mtimeNs / 1_000_000_000n),
     };
     const xattrs = options.xattrs === false ? new Map<string, Buffer>() : readXattrs(host, options, log);
@@ -134,8 +138,8 @@ async function* walk(root: string, options: PackOptions): AsyncGenerator<TarWrit
             name: `${name}/${WHITEOUT_OPAQUE_DIR}`,
             type: 'file',
             mode: Number(st.mode & 0o777n),
-            uid: Number(st.uid),
-            gid: Number(st.gid),
+            uid,
+            gid,
             mtime: header.mtime!,
             size: 0,
           },
