@@ -234,9 +234,13 @@ describe('extraction and packing without root', { skip }, () => {
         { header: { name: 'd/.wh..wh..opq', type: 'file' }, body: '' },
         { header: { name: 'd/new', type: 'file' }, body: 'n' },
         { header: { name: '.wh.gone', type: 'file' }, body: '' },
+        { header: { name: 'missing/.wh.x', type: 'file' }, body: '' },
+        { header: { name: 'missing2/.wh..wh..opq', type: 'file' }, body: '' },
       ],
       { whiteouts: 'apply' },
     );
+    assert.equal(existsSync(join(dest, 'missing')), false, 'no directory is created for a whiteout');
+    assert.equal(existsSync(join(dest, 'missing2')), false);
     assert.equal(existsSync(join(dest, 'd/old')), false);
     assert.equal(existsSync(join(dest, 'd/sub')), false);
     assert.equal(existsSync(join(dest, 'd/new')), true);

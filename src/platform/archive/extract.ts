@@ -249,9 +249,19 @@ function applyWhiteout(
 ): void {
   const base = posix.basename(rel);
   const dirRel = posix.dirname(rel);
+  const overlay = options.whiteouts === 'overlay';
+  // 'apply' only deletes: a whiteout under a directory that does not exist has nothing to hide
+  // (Docker's UnpackLayer just calls RemoveAll). 'overlay' must create the directory to hold it.
+  let dir: string;
+  try {
+    dir = resolver.resolveDir(dirRel, overlay);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (!overlay && (code === 'ENOENT' || code === 'ENOTDIR')) return;
+    throw err;
+  }
   if (base === WHITEOUT_OPAQUE_DIR) {
-    const dir = resolver.resolveDir(dirRel, true);
-    if (options.whiteouts === 'overlay') {
+    if (overlay) {
       setXattr(dir, 'trusted.overlay.opaque', Buffer.from('y'));
     } else {
       removeNotUnpacked(dir, unpacked);
@@ -259,10 +269,10 @@ function applyWhiteout(
     }
     return;
   }
-  const original = posix.join(resolver.resolveDir(dirRel, true), base.slice(WHITEOUT_PREFIX.length));
+  const original = posix.join(dir, base.slice(WHITEOUT_PREFIX.length));
   rmSync(original, { recursive: true, force: true });
   resolver.invalidate();
-  if (options.whiteouts === 'overlay') {
+  if (overlay) {
     // overlayfs(5) "whiteout": a character device with 0/0 device number.
     mknod(original, 'char', 0, 0, 0);
     if (options.sameOwner) lchownSync(original, ...toHost(options.idMap, h.uid, h.gid));
