@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline as pipelineStreams, type Readable } from 'node:stream';
 import {
@@ -7,7 +7,6 @@ import {
   type Digest,
   DigestingStream,
   digestHex,
-  errnoCode,
   invalidParameter,
   isDigest,
   type Logger,
@@ -25,17 +24,17 @@ import {
 import { extractTar, packDir, writeJsonAtomic } from '../platform/index.ts';
 import { ContentStore } from './content-store.ts';
 import { fanOut } from './fan-out.ts';
+import { readJsonFile } from './json-file.ts';
 import {
-  familiarName,
   familiarString,
   isNamedReference,
   type NamedReference,
   parseAnyReference,
   parseNormalizedNamed,
   referenceName,
-  referenceString,
   tagNameOnly,
 } from './reference.ts';
+import { ReferenceStore } from './reference-store.ts';
 import type { SnapshotStore } from './snapshots.ts';
 
 /** An image as the engine sees it. */
@@ -127,11 +126,6 @@ interface ImageEntry {
   chainIds: Digest[];
 }
 
-/** Docker's `repositories.json`: familiar repository → familiar reference → image ID. */
-interface RepositoriesFile {
-  Repositories: Record<string, Record<string, string>>;
-}
-
 /** `chainID(L0) = diffID(L0)`, `chainID(Ln) = sha256(chainID(Ln-1) + " " + diffID(Ln))` (OCI config.md). */
 export function chainIds(diffIds: readonly Digest[]): Digest[] {
   const out: Digest[] = [];
@@ -193,8 +187,7 @@ export class ImageStore {
   readonly #content: ContentStore;
   readonly #images = new Map<Digest, ImageEntry>();
   readonly #layers = new Map<Digest, LayerRecord>();
-  /** Full reference string (docker.io/library/busybox:latest) → image ID, in insertion order. */
-  readonly #refs = new Map<string, Digest>();
+  readonly #refs: ReferenceStore;
   /** Layers added but not yet claimed by an image (reference counts). */
   readonly #pending = new Map<Digest, number>();
   #lock: Promise<unknown> = Promise.resolve();
@@ -206,6 +199,7 @@ export class ImageStore {
     this.#unpack = options.unpack ?? extractLayer;
     this.#whiteouts = options.whiteouts ?? 'overlay';
     this.#content = new ContentStore({ root: options.root });
+    this.#refs = new ReferenceStore({ root: options.root, log: options.log });
     this.#snapshots.onContainerRemoved(() => this.gc());
   }
 
@@ -226,16 +220,15 @@ export class ImageStore {
     await this.#snapshots.init();
     this.#images.clear();
     this.#layers.clear();
-    this.#refs.clear();
 
     for (const name of await readdir(join(this.#root, 'layers'))) {
       if (!name.endsWith('.json')) continue;
-      const rec = await readJson<LayerRecord>(join(this.#root, 'layers', name), this.#log);
+      const rec = await readJsonFile<LayerRecord>(join(this.#root, 'layers', name), this.#log);
       if (rec && (await this.#snapshots.hasLayer(rec.chainId))) this.#layers.set(rec.chainId, rec);
     }
     for (const name of await readdir(join(this.#root, 'images'))) {
       if (!name.endsWith('.json')) continue;
-      const meta = await readJson<ImageMeta>(join(this.#root, 'images', name), this.#log);
+      const meta = await readJsonFile<ImageMeta>(join(this.#root, 'images', name), this.#log);
       if (!meta) continue;
       try {
         const config = JSON.parse((await this.#content.readBytes(meta.id)).toString('utf8')) as ImageConfig;
@@ -250,17 +243,7 @@ export class ImageStore {
         this.#log.warn('image record unreadable; dropped', { imageId: meta.id, err });
       }
     }
-    const repos = await readJson<RepositoriesFile>(join(this.#root, 'repositories.json'), this.#log);
-    for (const byRef of Object.values(repos?.Repositories ?? {})) {
-      for (const [ref, id] of Object.entries(byRef)) {
-        if (!isDigest(id) || !this.#images.has(id)) continue;
-        try {
-          this.#refs.set(referenceString(parseNormalizedNamed(ref)), id);
-        } catch {
-          this.#log.warn('invalid reference in repositories.json', { ref });
-        }
-      }
-    }
+    await this.#refs.load((id) => this.#images.has(id));
     await this.gc();
   }
 
@@ -469,15 +452,15 @@ export class ImageStore {
           };
       await writeJsonAtomic(this.#imagePath(id), meta);
       this.#images.set(id, { meta, config: parsed, chainIds: chain });
-      const refs: string[] = [];
-      if (options.tag) refs.push(referenceString(this.#parseTag(options.tag)));
+      const refs: NamedReference[] = [];
+      if (options.tag) refs.push(this.#parseTag(options.tag));
       if (options.repoDigest) {
         const r = parseNormalizedNamed(options.repoDigest);
         if (r.digest === undefined) throw invalidParameter(`not a digest reference: ${options.repoDigest}`);
-        refs.push(referenceString({ domain: r.domain, path: r.path, digest: r.digest }));
+        refs.push({ domain: r.domain, path: r.path, digest: r.digest });
       }
       if (refs.length > 0) await this.#setRefs(refs, id);
-      this.#log.info('image created', { imageId: id, refs });
+      this.#log.info('image created', { imageId: id, refs: refs.map(familiarString) });
       return this.#record(id);
     });
   }
@@ -516,13 +499,11 @@ export class ImageStore {
       throw notFound(`No such image: ${ref.digest}`);
     }
     const named = tagNameOnly(ref);
-    const byRef = this.#refs.get(referenceString(named.digest ? { ...named, tag: undefined } : named));
+    const byRef = this.#refs.get(named.digest ? { ...named, tag: undefined } : named);
     if (byRef) return byRef;
     // name:tag@digest: the digest decides (Docker checks the tag is only decoration).
     if (named.digest && isDigest(named.digest) && named.tag !== undefined) {
-      const viaDigest = this.#refs.get(
-        referenceString({ domain: named.domain, path: named.path, digest: named.digest }),
-      );
+      const viaDigest = this.#refs.get({ domain: named.domain, path: named.path, digest: named.digest });
       if (viaDigest) return viaDigest;
     }
     const id = this.#searchPrefix(refOrId);
@@ -547,9 +528,7 @@ export class ImageStore {
     if (!entry) throw notFound(`No such image: ${id}`);
     const repoTags: string[] = [];
     const repoDigests: string[] = [];
-    for (const [ref, target] of this.#refs) {
-      if (target !== id) continue;
-      const r = parseNormalizedNamed(ref);
+    for (const r of this.#refs.referencesTo(id)) {
       if (r.digest !== undefined) repoDigests.push(familiarString(r));
       else repoTags.push(familiarString(r));
     }
@@ -579,7 +558,7 @@ export class ImageStore {
   async tag(source: string, target: string): Promise<void> {
     const id = this.#resolveId(source);
     const ref = this.#parseTag(target);
-    await this.#locked(() => this.#setRefs([referenceString(ref)], id));
+    await this.#locked(() => this.#setRefs([ref], id));
   }
 
   /**
@@ -590,7 +569,7 @@ export class ImageStore {
     if (!this.#images.has(id)) throw notFound(`No such image: ${id}`);
     const r = tagNameOnly(parseNormalizedNamed(ref));
     const normal = r.digest !== undefined ? { domain: r.domain, path: r.path, digest: r.digest } : r;
-    await this.#locked(() => this.#setRefs([referenceString(normal)], id));
+    await this.#locked(() => this.#setRefs([normal], id));
   }
 
   #parseTag(target: string): NamedReference {
@@ -600,31 +579,14 @@ export class ImageStore {
     return tagNameOnly(ref);
   }
 
-  async #setRefs(refs: string[], id: Digest): Promise<void> {
+  async #setRefs(refs: NamedReference[], id: Digest): Promise<void> {
     for (const r of refs) this.#refs.set(r, id);
     const entry = this.#images.get(id);
-    if (entry && refs.some((r) => parseNormalizedNamed(r).digest === undefined)) {
+    if (entry && refs.some((r) => r.digest === undefined)) {
       entry.meta = { ...entry.meta, lastTagTime: new Date().toISOString() };
       await writeJsonAtomic(this.#imagePath(id), entry.meta);
     }
-    await this.#saveRefs();
-  }
-
-  async #saveRefs(): Promise<void> {
-    const file: RepositoriesFile = { Repositories: {} };
-    for (const [ref, id] of this.#refs) {
-      const r = parseNormalizedNamed(ref);
-      const repo = familiarName(r);
-      file.Repositories[repo] ??= {};
-      file.Repositories[repo][familiarString(r)] = id;
-    }
-    await writeJsonAtomic(join(this.#root, 'repositories.json'), file);
-  }
-
-  #refsOf(id: Digest): NamedReference[] {
-    const out: NamedReference[] = [];
-    for (const [ref, target] of this.#refs) if (target === id) out.push(parseNormalizedNamed(ref));
-    return out;
+    await this.#refs.save();
   }
 
   // ---- removal ----
@@ -658,7 +620,7 @@ export class ImageStore {
     return this.#locked(async () => {
       const id = this.#resolveId(ref);
       const records: Array<{ Untagged?: string; Deleted?: string }> = [];
-      let repoRefs = this.#refsOf(id);
+      let repoRefs = this.#refs.referencesTo(id);
       let removedRepositoryRef = false;
 
       if (!isImageIdPrefix(id, ref)) {
@@ -672,9 +634,9 @@ export class ImageStore {
         }
         const parsed = tagNameOnly(parseNormalizedNamed(ref));
         const removed = parsed.digest !== undefined ? { ...parsed, tag: undefined } : parsed;
-        this.#refs.delete(referenceString(removed));
+        this.#refs.delete(removed);
         records.push({ Untagged: familiarString(removed) });
-        repoRefs = this.#refsOf(id);
+        repoRefs = this.#refs.referencesTo(id);
         // A removed tag takes the digest references of the same repository with it when no
         // other tag of that repository is left.
         if (removed.digest === undefined) {
@@ -684,7 +646,7 @@ export class ImageStore {
             const remaining: NamedReference[] = [];
             for (const r of repoRefs) {
               if (r.digest !== undefined && referenceName(r) === name) {
-                this.#refs.delete(referenceString(r));
+                this.#refs.delete(r);
                 records.push({ Untagged: familiarString(r) });
               } else remaining.push(r);
             }
@@ -692,7 +654,7 @@ export class ImageStore {
           }
         }
         if (repoRefs.length > 0) {
-          await this.#saveRefs();
+          await this.#refs.save();
           return records;
         }
         removedRepositoryRef = true;
@@ -700,14 +662,14 @@ export class ImageStore {
         const c = this.#checkConflict(id, usedBy, { hard: true, stopped: !force, references: false });
         if (c) throw c.error;
         for (const r of repoRefs) {
-          this.#refs.delete(referenceString(r));
+          this.#refs.delete(r);
           records.push({ Untagged: familiarString(r) });
         }
       }
       try {
         await this.#deleteHelper(id, records, { force, prune, quiet: removedRepositoryRef, usedBy });
       } finally {
-        await this.#saveRefs();
+        await this.#refs.save();
       }
       return records;
     });
@@ -735,7 +697,7 @@ export class ImageStore {
         };
       }
     }
-    if (mask.references && this.#refsOf(id).length > 0) {
+    if (mask.references && this.#refs.referencesTo(id).length > 0) {
       return { error: make(false, 'image is referenced in multiple repositories'), used: false };
     }
     if (mask.stopped) {
@@ -758,14 +720,15 @@ export class ImageStore {
     const c = this.#checkConflict(id, o.usedBy, { hard: true, stopped: !o.force, references: !o.force });
     if (c) {
       const dangling =
-        this.#refsOf(id).length === 0 && ![...this.#images.values()].some((e) => e.meta.parent === id);
+        this.#refs.referencesTo(id).length === 0 &&
+        ![...this.#images.values()].some((e) => e.meta.parent === id);
       if (o.quiet && (!dangling || c.used)) return;
       throw c.error;
     }
     const entry = this.#images.get(id)!;
     const parent = entry.meta.parent;
-    for (const r of this.#refsOf(id)) {
-      this.#refs.delete(referenceString(r));
+    for (const r of this.#refs.referencesTo(id)) {
+      this.#refs.delete(r);
       records.push({ Untagged: familiarString(r) });
     }
     this.#images.delete(id);
@@ -898,13 +861,4 @@ function isSingleReference(refs: NamedReference[]): boolean {
   }
   single ??= refs[0]!;
   return canonical.size === 1 && canonical.has(referenceName(single));
-}
-
-async function readJson<T>(path: string, log: Logger): Promise<T | undefined> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
-  } catch (err) {
-    if (errnoCode(err) !== 'ENOENT') log.warn('unreadable state file; ignored', { path, err });
-    return undefined;
-  }
 }
