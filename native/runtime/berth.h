@@ -23,13 +23,14 @@ __attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...);
 __attribute__((noreturn, format(printf, 1, 2))) void die_msg(const char *fmt, ...);
 
 /* ns.c */
-/* Opens every namespace the plan joins (path given), except pid when skip_pid. fds[i] matches
+/* Opens every namespace the plan joins (path given), except pid and time when skip_pid (the shim
+ * enters those itself before clone: they apply to its children). fds[i] matches
  * p->ns[i] (-1 when not joined). Call before setns(mnt) so host paths still resolve. */
 void ns_open(const struct plan *p, int *fds, int skip_pid);
 /* setns() into the opened namespaces: user first, mnt last (setns(mnt) changes how later paths
  * resolve; user first gives the rights for the rest). */
 void ns_join(const struct plan *p, const int *fds);
-/* CLONE_NEW* flags of the namespaces the plan creates. */
+/* CLONE_NEW* flags of the namespaces the plan creates with clone() (time is made by unshare). */
 int ns_clone_flags(const struct plan *p);
 /* Writes pid into every cgroup.procs file of the plan. Returns -1 with errno and the path. */
 int cgroup_join(const struct plan *p, pid_t pid, const char **failed);

@@ -176,6 +176,9 @@ static void make_link(const struct plan_link *l)
 
 void rootfs_setup(const struct plan *p)
 {
+  /* Device nodes and mountpoints get exactly the modes the plan gives; the process umask is set
+   * later (apply_misc). */
+  umask(0);
   /* Our mounts must not propagate back to the host (mount_namespaces(7)). */
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     die("make / private");

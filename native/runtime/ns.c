@@ -15,7 +15,8 @@ void ns_open(const struct plan *p, int *fds, int skip_pid)
 {
   for (size_t i = 0; i < p->n_ns; i++) {
     fds[i] = -1;
-    if (!p->ns[i].path || (skip_pid && p->ns[i].flag == CLONE_NEWPID))
+    int for_children = p->ns[i].flag == CLONE_NEWPID || p->ns[i].flag == CLONE_NEWTIME;
+    if (!p->ns[i].path || (skip_pid && for_children))
       continue;
     fds[i] = open(p->ns[i].path, O_RDONLY | O_CLOEXEC);
     if (fds[i] < 0)
@@ -27,7 +28,7 @@ void ns_join(const struct plan *p, const int *fds)
 {
   /* Order: user (gives the rights for the others), then the rest, mnt last. */
   static const int order[] = {CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET,
-                              CLONE_NEWPID,  CLONE_NEWCGROUP, CLONE_NEWNS};
+                              CLONE_NEWPID,  CLONE_NEWTIME, CLONE_NEWCGROUP, CLONE_NEWNS};
   for (size_t o = 0; o < sizeof order / sizeof order[0]; o++)
     for (size_t i = 0; i < p->n_ns; i++)
       if (fds[i] >= 0 && p->ns[i].flag == order[o]) {
@@ -41,7 +42,7 @@ int ns_clone_flags(const struct plan *p)
 {
   int flags = 0;
   for (size_t i = 0; i < p->n_ns; i++)
-    if (!p->ns[i].path)
+    if (!p->ns[i].path && p->ns[i].flag != CLONE_NEWTIME)
       flags |= p->ns[i].flag;
   return flags;
 }

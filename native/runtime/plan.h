@@ -14,7 +14,7 @@
  *   key            fields                                   meaning
  *   rootfs         path readonly                            host path of the root filesystem (run only);
  *                                                           readonly 1 = remount "/" read-only last
- *   ns             type path                            [*] type: user|pid|mnt|net|ipc|uts|cgroup;
+ *   ns             type path                            [*] type: user|pid|mnt|net|ipc|uts|cgroup|time;
  *                                                           path "" = create it, else setns() into that
  *                                                           file (e.g. /proc/123/ns/net)
  *   cgroup         procs-file                           [*] host path of a cgroup.procs file to put the

@@ -744,12 +744,21 @@ static pid_t spawn_init(const struct plan *p, int *sync_out, int *master_out)
   }
   int stdio[3] = {p->open_stdin ? in[0] : devnull, out[1], err[1]};
 
-  /* A pid namespace is joined by the shim itself: setns(CLONE_NEWPID) applies to its children. */
-  const struct plan_ns *pidns = plan_find_ns(p, CLONE_NEWPID);
-  if (pidns && pidns->path) {
-    int fd = open(pidns->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || setns(fd, CLONE_NEWPID) < 0)
-      die("setns %s", pidns->path);
+  /* pid and time namespaces are entered by the shim itself: they apply to its children. A new
+   * time namespace cannot be made by clone() (CLONE_NEWTIME overlaps CSIGNAL), only unshare(). */
+  static const int for_children[] = {CLONE_NEWPID, CLONE_NEWTIME};
+  for (int k = 0; k < 2; k++) {
+    const struct plan_ns *ns = plan_find_ns(p, for_children[k]);
+    if (!ns)
+      continue;
+    if (!ns->path) {
+      if (for_children[k] == CLONE_NEWTIME && unshare(CLONE_NEWTIME) < 0)
+        die("unshare time namespace");
+      continue;
+    }
+    int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, for_children[k]) < 0)
+      die("setns %s", ns->path);
     close(fd);
   }
   int *nsfds = calloc(p->n_ns + 1, sizeof(int));

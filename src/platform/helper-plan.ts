@@ -42,7 +42,7 @@ export interface HelperPlan {
   logPath?: string;
 }
 
-export type HelperNamespaceType = 'user' | 'pid' | 'mnt' | 'net' | 'ipc' | 'uts' | 'cgroup';
+export type HelperNamespaceType = 'user' | 'pid' | 'mnt' | 'net' | 'ipc' | 'uts' | 'cgroup' | 'time';
 
 export interface HelperNamespace {
   type: HelperNamespaceType;
