@@ -1,3 +1,3 @@
+export * from './cgroups/index.ts';
 export * from './plan-from-spec.ts';
 export * from './runtime.ts';
-export * from './cgroups/index.ts';

@@ -16,8 +16,8 @@ import {
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../../src/common/index.ts';
 import type { OciProcess, RuntimeSpec } from '../../src/oci/index.ts';
 import { createCgroupManager, ExecError, Runtime } from '../../src/runtime/index.ts';
