@@ -386,6 +386,8 @@ export class ImageStore {
       manifest?: { bytes: Uint8Array; mediaType: string };
       repoDigest?: string;
       parent?: Digest;
+      /** More blobs this image owns (a pulled index), removed with it when nothing else uses them. */
+      blobs?: Digest[];
     } = {},
   ): Promise<ImageRecord> {
     const bytes = config instanceof Uint8Array ? config : Buffer.from(JSON.stringify(config));
@@ -430,7 +432,7 @@ export class ImageStore {
       manifestType = MediaType.dockerManifest;
     }
     const manifestBlob = await this.#content.writeBytes(manifestBytes);
-    const blobs = new Set<Digest>([id, manifestBlob.digest]);
+    const blobs = new Set<Digest>([id, manifestBlob.digest, ...(options.blobs ?? [])]);
     try {
       const m = JSON.parse(Buffer.from(manifestBytes).toString('utf8')) as ImageManifest;
       for (const l of m.layers ?? []) if (isDigest(l.digest)) blobs.add(l.digest);
