@@ -307,12 +307,12 @@ export function mergeImageConfig(
   if (img.Healthcheck) {
     if (!healthcheck) healthcheck = { ...img.Healthcheck };
     else {
-      if (!healthcheck.Test?.length) healthcheck.Test = img.Healthcheck.Test;
-      if (!healthcheck.Interval) healthcheck.Interval = img.Healthcheck.Interval;
-      if (!healthcheck.Timeout) healthcheck.Timeout = img.Healthcheck.Timeout;
-      if (!healthcheck.StartPeriod) healthcheck.StartPeriod = img.Healthcheck.StartPeriod;
-      if (!healthcheck.StartInterval) healthcheck.StartInterval = img.Healthcheck.StartInterval;
-      if (!healthcheck.Retries) healthcheck.Retries = img.Healthcheck.Retries;
+      const fromImage = img.Healthcheck;
+      if (!healthcheck.Test?.length && fromImage.Test) healthcheck.Test = fromImage.Test;
+      for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const) {
+        const v = fromImage[k];
+        if (!healthcheck[k] && v !== undefined) healthcheck[k] = v;
+      }
     }
   }
 
