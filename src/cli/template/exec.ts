@@ -360,8 +360,10 @@ export class ExecState {
     final: Final,
   ): unknown {
     const n = ident.length;
-    for (let i = 0; i < n - 1; i++) receiver = this.#evalField(dot, ident[i]!, node, null, MISSING, receiver);
-    return this.#evalField(dot, ident[n - 1]!, node, args, final, receiver);
+    for (let i = 0; i < n - 1; i++) {
+      receiver = this.#evalField(dot, ident[i]!, node, null, MISSING, receiver, i > 0);
+    }
+    return this.#evalField(dot, ident[n - 1]!, node, args, final, receiver, n > 1);
   }
 
   #evalField(
@@ -371,6 +373,7 @@ export class ExecState {
     args: Node[] | null,
     final: Final,
     receiver: unknown,
+    fromMap = false,
   ): unknown {
     if (receiver === undefined) {
       if (this.#ctx.missingKey === 'error') this.#errorf(`nil data; no entry for key ${goQuote(name)}`);
@@ -400,7 +403,9 @@ export class ExecState {
       }
       return result;
     }
-    return this.#errorf(`can't evaluate field ${name} in type ${goTypeName(receiver)}`);
+    // A value read out of a map[string]interface{} has the static type interface {}.
+    const type = fromMap ? 'interface {}' : goTypeName(receiver);
+    return this.#errorf(`can't evaluate field ${name} in type ${type}`);
   }
 
   #evalFunction(dot: unknown, node: IdentifierNode, cmd: Node, args: Node[] | null, final: Final): unknown {

@@ -3,7 +3,7 @@
  * (docker/cli templates/templates.go), each with the Go parameter types the
  * executor needs to check arity and convert arguments the way Go does.
  */
-import { formatValue, goTypeName, sortedKeys, sprint, sprintf, sprintln } from './go-fmt.ts';
+import { goTypeName, sortedKeys, sprint, sprintf, sprintln } from './go-fmt.ts';
 
 /**
  * Go parameter types, as far as they change behaviour:
@@ -89,7 +89,7 @@ function eq(arg1: unknown, ...arg2: unknown[]): boolean {
     } else if (k1 === 'invalid') {
       equal = true;
     } else if (k1 === 'other') {
-      throw new FuncError(`non-comparable type ${formatValue(arg)}: ${goTypeName(arg)}`);
+      throw new FuncError(`non-comparable type ${sprintf('%s', [arg])}: ${goTypeName(arg)}`);
     } else {
       equal = arg1 === arg || (k1 === 'number' && Number(arg1) === Number(arg));
     }

@@ -17,7 +17,7 @@ export function goTypeName(v: unknown): string {
     case 'boolean':
       return 'bool';
     case 'number':
-      return Number.isInteger(v) ? 'int' : 'float64';
+      return isGoInt(v) ? 'int' : 'float64';
     case 'bigint':
       return 'int64';
     case 'function':
@@ -27,8 +27,12 @@ export function goTypeName(v: unknown): string {
   return 'map[string]interface {}';
 }
 
-export function isGoString(v: unknown): v is string {
-  return typeof v === 'string';
+/**
+ * JSON numbers do not say whether they were ints: integral values that JS holds
+ * exactly are treated as Go ints, everything else as float64 (so 1e21 prints 1e+21).
+ */
+export function isGoInt(v: number): boolean {
+  return Number.isSafeInteger(v);
 }
 
 /** Object keys in the order fmt prints map keys (sorted). */
@@ -400,7 +404,7 @@ function printArg(arg: unknown, verb: string, spec: Spec): string {
       return badVerb(arg, verb, spec);
     case 'bigint':
     case 'number': {
-      const isInt = typeof arg === 'bigint' || Number.isInteger(arg);
+      const isInt = typeof arg === 'bigint' || isGoInt(arg);
       if (isInt && 'vdbBoOxXcqU'.includes(verb)) {
         const n = typeof arg === 'bigint' ? arg : arg;
         if (verb === 'c') return pad(String.fromCodePoint(Number(n)), spec);
@@ -421,11 +425,13 @@ function printArg(arg: unknown, verb: string, spec: Spec): string {
     case 'function':
       return badVerb(arg, verb, spec);
   }
+  // Inside composites a nil element prints as <nil> whatever the verb.
+  const elem = (e: unknown) => (e === null || e === undefined ? pad('<nil>', spec) : printArg(e, verb, spec));
   if (Array.isArray(arg)) {
-    return '[' + arg.map((e) => printArg(e, verb, spec)).join(' ') + ']';
+    return '[' + arg.map(elem).join(' ') + ']';
   }
   const o = arg as Record<string, unknown>;
-  const parts = sortedKeys(o).map((k) => `${printArg(k, verb, spec)}:${printArg(o[k], verb, spec)}`);
+  const parts = sortedKeys(o).map((k) => `${printArg(k, verb, spec)}:${elem(o[k])}`);
   return 'map[' + parts.join(' ') + ']';
 }
 

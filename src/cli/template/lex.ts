@@ -348,12 +348,13 @@ export function lex(input: string, options: LexOptions): Item[] {
         parenDepth++;
         return lexInsideAction;
       case ')':
+        // Go emits the paren before reporting the imbalance, so the parser may fail first.
+        emit('rightParen');
         parenDepth--;
         if (parenDepth < 0) {
-          errorf('unexpected right paren');
+          errorf(`unexpected right paren ${goRuneDesc(0x29)}`);
           return null;
         }
-        emit('rightParen');
         return lexInsideAction;
     }
     if (r === '.') {

@@ -742,10 +742,11 @@ export function parseGoNumber(
     f = Number(text.replaceAll('_', ''));
   } else {
     const m = hexFloatPattern.exec(text);
-    if (m && (m[2] !== undefined || (m[4] !== undefined && m[4] !== ''))) {
-      const mant = ((m[2] ?? '') + (m[4] ?? '')).replaceAll('_', '');
-      const fracDigits = (m[4] ?? '').replaceAll('_', '').length;
-      const exp = Number(m[6]!.replaceAll('_', '')) - 4 * fracDigits;
+    // Groups: 1 sign, 2 integer digits, 5 fraction digits, 7 binary exponent.
+    if (m && (m[2] !== undefined || (m[5] !== undefined && m[5] !== ''))) {
+      const mant = ((m[2] ?? '') + (m[5] ?? '')).replaceAll('_', '');
+      const fracDigits = (m[5] ?? '').replaceAll('_', '').length;
+      const exp = Number(m[7]!.replaceAll('_', '')) - 4 * fracDigits;
       f = Number(BigInt('0x' + (mant === '' ? '0' : mant))) * 2 ** exp;
       if (m[1] === '-') f = -f;
     }
