@@ -40,8 +40,18 @@ export const OCI_VERSION = '1.0.2-dev';
 /** Where Docker mounts the --init binary inside the container. */
 export const IN_CONTAINER_INIT_PATH = '/sbin/docker-init';
 
-/** How a namespace is obtained: a new one, the host's (none in the spec), or join a path. */
-export type NamespaceSource = { mode: 'new' } | { mode: 'host' } | { mode: 'path'; path: string };
+/**
+ * How a namespace is obtained: a new one, the host's (none in the spec), or join an existing one
+ * by path (`/run/netns/x`) or by a process (`pid` → `/proc/<pid>/ns/<type>`).
+ */
+export type NamespaceSource =
+  | { mode: 'new' }
+  | { mode: 'host' }
+  | { mode: 'path'; path: string }
+  | { mode: 'path'; pid: number };
+
+/** The namespaces the engine decides at start; each defaults from the spec's modes. */
+export type NamespaceChoices = Partial<Record<'network' | 'pid' | 'ipc' | 'uts', NamespaceSource>>;
 
 /** A bind or volume mount whose host source the engine has already resolved. */
 export interface ResolvedMount {
@@ -79,11 +89,11 @@ export interface OciContext {
   resolvConfPath?: string;
   /** From resolveUser. */
   user: { uid: number; gid: number; additionalGids: number[]; home?: string };
-  netns: NamespaceSource;
-  /** Default: from spec.namespaces (`host` → host, `container:<x>` needs a path here, else new). */
-  pidns?: NamespaceSource;
-  ipcns?: NamespaceSource;
-  utsns?: NamespaceSource;
+  /**
+   * Per namespace; absent ones follow the spec's modes: `host` → host, private → new,
+   * `container:<x>` must be given here (the engine knows the other container's pid).
+   */
+  namespaces?: NamespaceChoices;
   /** Binds and volumes (not tmpfs: those come from the spec), sources resolved. */
   mounts?: ResolvedMount[];
   /** Host directory bind-mounted at /dev/shm (IPC shareable, container:<x>, host). */
@@ -123,7 +133,7 @@ export function toOciSpec(spec: ContainerSpec, ctx: OciContext): RuntimeSpec {
 
   const env = processEnv(spec, ctx);
   const rlimits = processRlimits(spec, ctx);
-  const utsHost = (ctx.utsns?.mode ?? (spec.namespaces.uts === 'host' ? 'host' : 'new')) === 'host';
+  const utsHost = (ctx.namespaces?.uts?.mode ?? (spec.namespaces.uts === 'host' ? 'host' : 'new')) === 'host';
 
   const out: RuntimeSpec = {
     ociVersion: OCI_VERSION,
@@ -332,18 +342,37 @@ function buildNamespaces(spec: ContainerSpec, ctx: OciContext): OciNamespace[] {
       if (i >= 0) namespaces.splice(i, 1);
       return;
     }
-    const ns: OciNamespace = source.mode === 'path' ? { type, path: source.path } : { type };
+    let ns: OciNamespace = { type };
+    if (source.mode === 'path') {
+      ns = { type, path: 'path' in source ? source.path : `/proc/${source.pid}/ns/${NS_PROC_NAME[type]}` };
+    }
     if (i >= 0) namespaces[i] = ns;
     else namespaces.push(ns);
   };
   // A container with networking disabled still gets its own (empty) network namespace.
-  apply('network', spec.network.disabled ? { mode: 'new' } : ctx.netns);
-  apply('ipc', ctx.ipcns ?? fromMode('ipc', spec.namespaces.ipc));
-  apply('pid', ctx.pidns ?? fromMode('pid', spec.namespaces.pid));
-  apply('uts', ctx.utsns ?? fromMode('uts', spec.namespaces.uts));
+  const chosen = ctx.namespaces ?? {};
+  apply(
+    'network',
+    spec.network.disabled ? { mode: 'new' } : (chosen.network ?? fromMode('network', spec.network.mode)),
+  );
+  apply('ipc', chosen.ipc ?? fromMode('ipc', spec.namespaces.ipc));
+  apply('pid', chosen.pid ?? fromMode('pid', spec.namespaces.pid));
+  apply('uts', chosen.uts ?? fromMode('uts', spec.namespaces.uts));
   if (spec.namespaces.cgroupns === 'private') apply('cgroup', { mode: 'new' });
   return namespaces;
 }
+
+/** The file name under /proc/<pid>/ns/ of each namespace type. */
+const NS_PROC_NAME: Record<OciNamespaceType, string> = {
+  pid: 'pid',
+  network: 'net',
+  mount: 'mnt',
+  ipc: 'ipc',
+  uts: 'uts',
+  user: 'user',
+  cgroup: 'cgroup',
+  time: 'time',
+};
 
 function fromMode(kind: string, mode: string): NamespaceSource {
   if (mode === 'host') return { mode: 'host' };
