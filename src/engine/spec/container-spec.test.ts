@@ -124,38 +124,38 @@ test('labels, ports, volumes, user, working dir, stop signal and healthcheck mer
 });
 
 test("a docker run busybox body gets Docker 20.10's inspect defaults and spec defaults", () => {
-  const spec = toContainerSpec(
+  const { spec, config, hostConfig } = toContainerSpec(
     { Image: 'busybox', Cmd: ['echo', 'hi'], HostConfig: {} },
     { config: busybox },
     options,
   );
   assert.equal(spec.name, '/web');
   assert.equal(spec.hostname, ID.slice(0, 12));
-  assert.equal(spec.config.Hostname, ID.slice(0, 12));
+  assert.equal(config.Hostname, ID.slice(0, 12));
   assert.equal(spec.path, 'echo');
   assert.deepEqual(spec.args, ['hi']);
   assert.equal(spec.stopSignal, 'SIGTERM');
-  assert.equal(spec.config.StopSignal, undefined);
-  assert.deepEqual(spec.config.Env, busybox.Env);
-  assert.equal(spec.config.Image, 'busybox');
-  assert.deepEqual(spec.config.Labels, {});
-  assert.equal(spec.config.Volumes, null);
-  assert.equal(spec.config.Entrypoint, null);
-  assert.equal(spec.hostConfig.NetworkMode, 'default');
+  assert.equal(config.StopSignal, undefined);
+  assert.deepEqual(config.Env, busybox.Env);
+  assert.equal(config.Image, 'busybox');
+  assert.deepEqual(config.Labels, {});
+  assert.equal(config.Volumes, null);
+  assert.equal(config.Entrypoint, null);
+  assert.equal(hostConfig.NetworkMode, 'default');
   assert.equal(spec.network.mode, 'bridge');
-  assert.deepEqual(spec.hostConfig.LogConfig, { Type: 'json-file', Config: {} });
-  assert.deepEqual(spec.hostConfig.RestartPolicy, { Name: 'no', MaximumRetryCount: 0 });
-  assert.equal(spec.hostConfig.ShmSize, 67108864);
-  assert.equal(spec.hostConfig.IpcMode, 'private');
-  assert.equal(spec.hostConfig.CgroupnsMode, 'host');
-  assert.equal(spec.hostConfig.OomKillDisable, false);
-  assert.equal(spec.hostConfig.Runtime, 'runc');
-  assert.deepEqual(spec.hostConfig.PortBindings, {});
-  assert.deepEqual(spec.hostConfig.ConsoleSize, [0, 0]);
-  assert.deepEqual(spec.hostConfig.MaskedPaths, DEFAULT_MASKED_PATHS);
-  assert.deepEqual(spec.hostConfig.ReadonlyPaths, DEFAULT_READONLY_PATHS);
-  assert.equal(spec.hostConfig.Binds, null);
-  assert.equal(spec.hostConfig.PidsLimit, null);
+  assert.deepEqual(hostConfig.LogConfig, { Type: 'json-file', Config: {} });
+  assert.deepEqual(hostConfig.RestartPolicy, { Name: 'no', MaximumRetryCount: 0 });
+  assert.equal(hostConfig.ShmSize, 67108864);
+  assert.equal(hostConfig.IpcMode, 'private');
+  assert.equal(hostConfig.CgroupnsMode, 'host');
+  assert.equal(hostConfig.OomKillDisable, false);
+  assert.equal(hostConfig.Runtime, 'runc');
+  assert.deepEqual(hostConfig.PortBindings, {});
+  assert.deepEqual(hostConfig.ConsoleSize, [0, 0]);
+  assert.deepEqual(hostConfig.MaskedPaths, DEFAULT_MASKED_PATHS);
+  assert.deepEqual(hostConfig.ReadonlyPaths, DEFAULT_READONLY_PATHS);
+  assert.equal(hostConfig.Binds, null);
+  assert.equal(hostConfig.PidsLimit, null);
   assert.deepEqual(spec.restartPolicy, { name: 'no', maximumRetryCount: 0 });
   assert.deepEqual(spec.logConfig, { type: 'json-file', config: {} });
   assert.equal(spec.namespaces.cgroupns, 'host');
@@ -166,7 +166,7 @@ test("a docker run busybox body gets Docker 20.10's inspect defaults and spec de
 });
 
 test('API 1.44+ shows NetworkMode "bridge" and moves a "default" endpoint to "bridge"', () => {
-  const spec = toContainerSpec(
+  const { hostConfig, spec } = toContainerSpec(
     {
       Image: 'busybox',
       Cmd: ['true'],
@@ -176,13 +176,13 @@ test('API 1.44+ shows NetworkMode "bridge" and moves a "default" endpoint to "br
     { config: busybox },
     { ...options, apiVersion: '1.44' },
   );
-  assert.equal(spec.hostConfig.NetworkMode, 'bridge');
+  assert.equal(hostConfig.NetworkMode, 'bridge');
   assert.deepEqual(Object.keys(spec.network.endpoints), ['bridge']);
   assert.deepEqual(spec.network.endpoints.bridge?.aliases, ['a']);
 });
 
 test('daemon defaults: swap is twice the memory, cgroup v2 gives a private cgroupns, host network uses the host name', () => {
-  const spec = toContainerSpec(
+  const { hostConfig, spec, config } = toContainerSpec(
     {
       Image: 'busybox',
       Cmd: ['true'],
@@ -191,19 +191,19 @@ test('daemon defaults: swap is twice the memory, cgroup v2 gives a private cgrou
     { config: busybox },
     { ...options, host: { cgroupV2: true, hostname: 'myhost' } },
   );
-  assert.equal(spec.hostConfig.MemorySwap, 128 * 1024 * 1024);
+  assert.equal(hostConfig.MemorySwap, 128 * 1024 * 1024);
   assert.equal(spec.resources.memorySwap, 128 * 1024 * 1024);
-  assert.equal(spec.hostConfig.CgroupnsMode, 'private');
-  assert.equal(spec.config.Hostname, 'myhost');
+  assert.equal(hostConfig.CgroupnsMode, 'private');
+  assert.equal(config.Hostname, 'myhost');
   assert.equal(spec.network.mode, 'host');
-  assert.equal(spec.hostConfig.PidsLimit, null);
+  assert.equal(hostConfig.PidsLimit, null);
   assert.equal(spec.resources.pidsLimit, undefined);
-  assert.equal(spec.hostConfig.MemorySwappiness, null);
+  assert.equal(hostConfig.MemorySwappiness, null);
   assert.equal(spec.resources.memorySwappiness, undefined);
 });
 
 test('privileged containers store no masked or readonly paths; caps and security opts are normalised', () => {
-  const spec = toContainerSpec(
+  const { hostConfig, spec } = toContainerSpec(
     {
       Image: 'busybox',
       Cmd: ['true'],
@@ -217,7 +217,7 @@ test('privileged containers store no masked or readonly paths; caps and security
     { config: busybox },
     options,
   );
-  assert.equal(spec.hostConfig.MaskedPaths, null);
+  assert.equal(hostConfig.MaskedPaths, null);
   assert.deepEqual(spec.security.maskedPaths, []);
   assert.deepEqual(spec.security.capAdd, ['CAP_NET_ADMIN']);
   assert.deepEqual(spec.security.capDrop, ['ALL']);
@@ -226,18 +226,18 @@ test('privileged containers store no masked or readonly paths; caps and security
 });
 
 test('an explicit empty MaskedPaths list is kept (systempaths=unconfined)', () => {
-  const spec = toContainerSpec(
+  const { hostConfig, spec } = toContainerSpec(
     { Image: 'busybox', Cmd: ['true'], HostConfig: { MaskedPaths: [], ReadonlyPaths: [] } },
     { config: busybox },
     options,
   );
-  assert.deepEqual(spec.hostConfig.MaskedPaths, []);
+  assert.deepEqual(hostConfig.MaskedPaths, []);
   assert.deepEqual(spec.security.maskedPaths, []);
   assert.deepEqual(spec.security.readonlyPaths, []);
 });
 
 test('ports, mounts, devices and ulimits become the camelCase model', () => {
-  const spec = toContainerSpec(
+  const { spec } = toContainerSpec(
     {
       Image: 'busybox',
       Cmd: ['true'],

@@ -4,8 +4,7 @@
  * dockerd fills in, and our camelCase `ContainerSpec` derived from them.
  *
  * Lifecycle: the engine calls validateCreate(body) first, resolves the image, then calls
- * toContainerSpec(body, image, { id, name, apiVersion }) once at create and stores the result
- * (its `config`/`hostConfig` are the inspect view, the rest our model derived from them).
+ * toContainerSpec(body, image, { id, name, apiVersion }) once at create and stores the result.
  * At every start it passes `spec` to toOciSpec. Nothing here does I/O; everything returned is
  * plain JSON. Errors are InvalidParameter with Docker's text (`No command specified`).
  *
@@ -108,10 +107,6 @@ export interface ResourcesSpec {
  * JSON-serialisable; stored by the engine next to the inspect view.
  */
 export interface ContainerSpec {
-  /** `Config` exactly as docker inspect shows it (Docker's names; the source of the fields below). */
-  config: ContainerConfig;
-  /** `HostConfig` exactly as docker inspect shows it, daemon defaults filled in. */
-  hostConfig: HostConfig;
   id: string;
   /** With Docker's leading slash: `/web`. */
   name: string;
@@ -211,6 +206,14 @@ export interface ContainerSpec {
   /** [height, width]; [0, 0] = unset. */
   consoleSize: [number, number];
   annotations: Record<string, string>;
+}
+
+export interface CreatedContainer {
+  spec: ContainerSpec;
+  /** `Config` as docker inspect shows it. */
+  config: ContainerConfig;
+  /** `HostConfig` as docker inspect shows it. */
+  hostConfig: HostConfig;
 }
 
 export interface ToContainerSpecOptions {
@@ -471,7 +474,7 @@ export function toContainerSpec(
   body: ContainerCreateRequest,
   image: { config?: ImageRunConfig | null },
   options: ToContainerSpecOptions,
-): ContainerSpec {
+): CreatedContainer {
   const merged = mergeImageConfig(body, image.config ?? undefined);
   const hostConfig = normalizeHostConfig(body.HostConfig, options);
 
@@ -517,7 +520,7 @@ export function toContainerSpec(
     endpoints.bridge = defaultEndpoint;
     delete endpoints.default;
   }
-  return containerSpecFromInspect({
+  const spec = containerSpecFromInspect({
     id: options.id,
     name: options.name.startsWith('/') ? options.name : `/${options.name}`,
     path,
@@ -526,6 +529,7 @@ export function toContainerSpec(
     hostConfig,
     endpoints,
   });
+  return { spec, config, hostConfig };
 }
 
 /**
@@ -548,8 +552,6 @@ export function containerSpecFromInspect(input: {
   const mode = hc.NetworkMode === 'default' || !hc.NetworkMode ? 'bridge' : hc.NetworkMode;
   const privileged = hc.Privileged ?? false;
   return {
-    config: structuredClone(c),
-    hostConfig: structuredClone(hc),
     id: input.id,
     name: input.name,
     image: c.Image ?? '',

@@ -23,7 +23,7 @@ function specFor(hostConfig: HostConfig = {}, body: ContainerCreateRequest = {})
     { Image: 'busybox', Cmd: ['sh', '-c', 'echo hi'], ...body, HostConfig: hostConfig },
     { config: { Env: ['PATH=/bin:/usr/bin'], Cmd: ['sh'] } },
     { id: ID, name: 'web', apiVersion: '1.41' },
-  );
+  ).spec;
 }
 
 const ctx: OciContext = {
@@ -33,7 +33,7 @@ const ctx: OciContext = {
   hostsPath: `/var/lib/berth/containers/${ID}/hosts`,
   resolvConfPath: `/var/lib/berth/containers/${ID}/resolv.conf`,
   user: { uid: 0, gid: 0, additionalGids: [0, 10], home: '/root' },
-  namespaces: { network: { mode: 'path', path: '/run/netns/berth-1' } },
+  netns: { mode: 'path', path: '/run/netns/berth-1' },
 };
 
 function oci(
@@ -73,7 +73,7 @@ test('env: default PATH when the image sets none, TERM with a tty, container env
     { Image: 'scratchy', Cmd: ['/app'], Tty: true, Env: ['HOSTNAME=mine', 'FOO=1'] },
     { config: {} },
     { id: ID, name: 'x', apiVersion: '1.41' },
-  );
+  ).spec;
   const s = toOciSpec(spec, { ...ctx, user: { uid: 1000, gid: 1000, additionalGids: [1000] } });
   assert.deepEqual(s.process?.env, [
     'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
@@ -244,7 +244,7 @@ test('namespaces per mode: new, host removes, container paths join, cgroup when 
   const host = oci(
     { NetworkMode: 'host', PidMode: 'host', IpcMode: 'host', UTSMode: 'host' },
     {},
-    { namespaces: {} },
+    { netns: { mode: 'host' } },
   );
   assert.deepEqual(types(host), [{ type: 'mount' }]);
   assert.equal(host.hostname, undefined);
@@ -253,11 +253,9 @@ test('namespaces per mode: new, host removes, container paths join, cgroup when 
     { NetworkMode: 'container:db', PidMode: 'container:db', IpcMode: 'container:db' },
     {},
     {
-      namespaces: {
-        network: { mode: 'path', pid: 42 },
-        pid: { mode: 'path', pid: 42 },
-        ipc: { mode: 'path', path: '/proc/42/ns/ipc' },
-      },
+      netns: { mode: 'path', pid: 42 },
+      pidns: { mode: 'path', pid: 42 },
+      ipcns: { mode: 'path', path: '/proc/42/ns/ipc' },
     },
   );
   assert.deepEqual(types(joined), [
@@ -268,15 +266,18 @@ test('namespaces per mode: new, host removes, container paths join, cgroup when 
     { type: 'ipc', path: '/proc/42/ns/ipc' },
   ]);
   assert.deepEqual(joined.linux?.sysctl, {});
-  assert.deepEqual(types(oci({ CgroupnsMode: 'private' }, {}, { namespaces: {}, timeNamespace: true })), [
-    { type: 'mount' },
-    { type: 'network' },
-    { type: 'time' },
-    { type: 'uts' },
-    { type: 'pid' },
-    { type: 'ipc' },
-    { type: 'cgroup' },
-  ]);
+  assert.deepEqual(
+    types(oci({ CgroupnsMode: 'private' }, {}, { netns: { mode: 'new' }, timeNamespace: true })),
+    [
+      { type: 'mount' },
+      { type: 'network' },
+      { type: 'time' },
+      { type: 'uts' },
+      { type: 'pid' },
+      { type: 'ipc' },
+      { type: 'cgroup' },
+    ],
+  );
   assert.throws(
     () => oci({ PidMode: 'container:db' }),
     (err) => isBerthError(err, 'InvalidParameter'),

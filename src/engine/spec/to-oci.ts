@@ -50,9 +50,6 @@ export type NamespaceSource =
   | { mode: 'path'; path: string }
   | { mode: 'path'; pid: number };
 
-/** The namespaces the engine decides at start; each defaults from the spec's modes. */
-export type NamespaceChoices = Partial<Record<'network' | 'pid' | 'ipc' | 'uts', NamespaceSource>>;
-
 /** A bind or volume mount whose host source the engine has already resolved. */
 export interface ResolvedMount {
   source: string;
@@ -89,11 +86,12 @@ export interface OciContext {
   resolvConfPath?: string;
   /** From resolveUser. */
   user: { uid: number; gid: number; additionalGids: number[]; home?: string };
-  /**
-   * Per namespace; absent ones follow the spec's modes: `host` → host, private → new,
-   * `container:<x>` must be given here (the engine knows the other container's pid).
-   */
-  namespaces?: NamespaceChoices;
+  /** The network namespace: new, the host's, or join (a netns file or another container's pid). */
+  netns: NamespaceSource;
+  /** Default: from the spec's modes (`host` → host, private → new; `container:<x>` must be given). */
+  pidns?: NamespaceSource;
+  ipcns?: NamespaceSource;
+  utsns?: NamespaceSource;
   /** Binds and volumes (not tmpfs: those come from the spec), sources resolved. */
   mounts?: ResolvedMount[];
   /** Host directory bind-mounted at /dev/shm (IPC shareable, container:<x>, host). */
@@ -133,7 +131,7 @@ export function toOciSpec(spec: ContainerSpec, ctx: OciContext): RuntimeSpec {
 
   const env = processEnv(spec, ctx);
   const rlimits = processRlimits(spec, ctx);
-  const utsHost = (ctx.namespaces?.uts?.mode ?? (spec.namespaces.uts === 'host' ? 'host' : 'new')) === 'host';
+  const utsHost = (ctx.utsns?.mode ?? (spec.namespaces.uts === 'host' ? 'host' : 'new')) === 'host';
 
   const out: RuntimeSpec = {
     ociVersion: OCI_VERSION,
@@ -350,14 +348,10 @@ function buildNamespaces(spec: ContainerSpec, ctx: OciContext): OciNamespace[] {
     else namespaces.push(ns);
   };
   // A container with networking disabled still gets its own (empty) network namespace.
-  const chosen = ctx.namespaces ?? {};
-  apply(
-    'network',
-    spec.network.disabled ? { mode: 'new' } : (chosen.network ?? fromMode('network', spec.network.mode)),
-  );
-  apply('ipc', chosen.ipc ?? fromMode('ipc', spec.namespaces.ipc));
-  apply('pid', chosen.pid ?? fromMode('pid', spec.namespaces.pid));
-  apply('uts', chosen.uts ?? fromMode('uts', spec.namespaces.uts));
+  apply('network', spec.network.disabled ? { mode: 'new' } : ctx.netns);
+  apply('ipc', ctx.ipcns ?? fromMode('ipc', spec.namespaces.ipc));
+  apply('pid', ctx.pidns ?? fromMode('pid', spec.namespaces.pid));
+  apply('uts', ctx.utsns ?? fromMode('uts', spec.namespaces.uts));
   if (spec.namespaces.cgroupns === 'private') apply('cgroup', { mode: 'new' });
   return namespaces;
 }
