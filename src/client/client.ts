@@ -104,9 +104,17 @@ export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 const enc = encodeURIComponent;
 
-function filtersQuery(filters: Filters | undefined): string | undefined {
+/**
+ * Docker's filters.ToJSON: `{"status":{"running":true}}`, the form every daemon version reads
+ * (the newer list form is not understood by old ones).
+ */
+export function filtersQuery(filters: Filters | undefined): string | undefined {
   if (!filters || Object.keys(filters).length === 0) return undefined;
-  return JSON.stringify(filters);
+  const out: Record<string, Record<string, boolean>> = {};
+  for (const [key, values] of Object.entries(filters)) {
+    out[key] = Object.fromEntries(values.map((v) => [v, true]));
+  }
+  return JSON.stringify(out);
 }
 
 export class EngineClient {
@@ -331,7 +339,10 @@ export class EngineClient {
     await this.#empty('POST', `/images/${source}/tag`, { query: { repo, tag: tag || undefined } });
   }
 
-  imageRemove(name: string, opts: { force?: boolean; noPrune?: boolean } = {}): Promise<ImageDeleteResponseItem[]> {
+  imageRemove(
+    name: string,
+    opts: { force?: boolean; noPrune?: boolean } = {},
+  ): Promise<ImageDeleteResponseItem[]> {
     return this.#json('DELETE', `/images/${name}`, {
       query: { force: opts.force || undefined, noprune: opts.noPrune || undefined },
     });

@@ -39,7 +39,11 @@ export class DaemonUnreachableError extends BerthError {
   readonly host: string;
 
   constructor(host: string, options?: { cause?: unknown }) {
-    super('Unavailable', `Cannot connect to the berth daemon at ${host}. Is the berth daemon running?`, options);
+    super(
+      'Unavailable',
+      `Cannot connect to the berth daemon at ${host}. Is the berth daemon running?`,
+      options,
+    );
     this.name = 'DaemonUnreachableError';
     this.host = host;
   }

@@ -109,7 +109,10 @@ export class Transport {
       ...target,
       method,
       path: path + encodeQuery(opts.query),
-      headers: { Host: addr.kind === 'unix' ? 'api.moby.localhost' : `${addr.host}:${addr.port}`, ...headers },
+      headers: {
+        Host: addr.kind === 'unix' ? 'api.moby.localhost' : `${addr.host}:${addr.port}`,
+        ...headers,
+      },
       agent,
       signal: opts.signal,
     });
@@ -174,6 +177,7 @@ function readOnlyDuplex(res: IncomingMessage): Duplex {
 /** Reads a whole response body as text. */
 export async function readBody(res: Readable): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of res) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  for await (const chunk of res)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,0 +1,3 @@
+export type { CliContext, CliIo } from './context.ts';
+export { ExitError, UsageError } from './errors.ts';
+export { buildProgram, reportError, runCli } from './program.ts';
