@@ -4,6 +4,7 @@
  *   ns.c     namespaces, cgroup join, id maps
  *   mount.c  rootfs, mounts, devices, pivot_root, masked/read-only paths
  *   exec.c   the container process: identity, capabilities, rlimits, lookup, execve
+ *   seccomp.c the seccomp filter, encoded by libseccomp from the plan's resolved rules
  *   shim.c   `run`: the per-container shim (stdio, json-file log, attach/control socket)
  *   nsexec.c `exec`: a process inside a running container (docker exec)
  */
@@ -48,8 +49,9 @@ void rootfs_finish(const struct plan *p); /* sysctls, masked and read-only paths
 void apply_rlimits(const struct plan *p);
 void apply_misc(const struct plan *p); /* oom_score_adj, umask, hostname */
 void apply_identity(const struct plan *p); /* groups, uid/gid, capabilities, no_new_privs */
-void seccomp_load(const struct plan *p);   /* reads the filter file (call before pivot_root) */
-void seccomp_apply(void);
+/* seccomp.c */
+void seccomp_prepare(const struct plan *p); /* builds the filter from the plan (libseccomp) */
+void seccomp_apply(void);                /* installs it: the last step before execve */
 /* Finds argv[0] in the container PATH like Go's exec.LookPath. Returns the path, or NULL with a
  * runc-worded message in msg and the exit code Docker uses (127 not found, 126 not executable). */
 const char *exec_lookup(const struct plan *p, char *msg, size_t msglen, int *code);

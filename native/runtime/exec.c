@@ -4,8 +4,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,33 +36,6 @@ void apply_misc(const struct plan *p)
   umask(p->umask >= 0 ? (mode_t)p->umask : 022);
   if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0)
     die("sethostname %s", p->hostname);
-}
-
-/* Loaded before pivot_root (the file is a host path), installed last. */
-static struct sock_fprog seccomp_prog;
-
-void seccomp_load(const struct plan *p)
-{
-  if (!p->seccomp)
-    return;
-  int fd = open(p->seccomp, O_RDONLY | O_CLOEXEC);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) < 0)
-    die("open seccomp filter %s", p->seccomp);
-  if (st.st_size == 0 || st.st_size % (off_t)sizeof(struct sock_filter) || st.st_size > 65536 * 8)
-    die_msg("seccomp filter %s: bad size %lld", p->seccomp, (long long)st.st_size);
-  struct sock_filter *f = malloc((size_t)st.st_size);
-  if (read(fd, f, (size_t)st.st_size) != st.st_size)
-    die("read seccomp filter %s", p->seccomp);
-  close(fd);
-  seccomp_prog.len = (unsigned short)(st.st_size / (off_t)sizeof(struct sock_filter));
-  seccomp_prog.filter = f;
-}
-
-void seccomp_apply(void)
-{
-  if (seccomp_prog.filter && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &seccomp_prog) < 0)
-    die("install seccomp filter");
 }
 
 static void capset_all(const struct plan *p)

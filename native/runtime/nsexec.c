@@ -73,7 +73,7 @@ int nsexec_run(const struct plan *p)
       die("open %s", p->cgroups[i]);
   int *nsfds = calloc(p->n_ns + 1, sizeof(int));
   ns_open(p, nsfds, 0);
-  seccomp_load(p);
+  seccomp_prepare(p);
   ns_join(p, nsfds);
 
   int master = -1;

@@ -85,7 +85,7 @@ static const struct {
   {"rootfs", 2}, {"ns", 2},      {"cgroup", 1},   {"uidmap", 3},  {"gidmap", 3},        {"mount", 6},
   {"device", 7}, {"symlink", 2}, {"hostname", 1}, {"rlimit", 3},  {"sysctl", 2},        {"masked", 1},
   {"readonly", 1}, {"user", 3},  {"group", 1},    {"cwd", 1},     {"oom_score_adj", 1}, {"env", 1},
-  {"arg", 1},    {"caps", 5},    {"no_new_privs", 1}, {"seccomp", 1}, {"terminal", 1}, {"stdin", 2},
+  {"arg", 1},    {"caps", 5},    {"no_new_privs", 1}, {"seccomp", 2}, {"seccomp_arch", 1}, {"seccomp_rule", 3}, {"seccomp_arg", 4}, {"terminal", 1}, {"stdin", 2},
   {"log", 1},
 };
 
@@ -144,6 +144,9 @@ int plan_load(const char *path, struct plan *p, char *err, size_t errlen)
   p->masked = calloc(n, sizeof *p->masked);
   p->readonly = calloc(n, sizeof *p->readonly);
   p->groups = calloc(n, sizeof *p->groups);
+  p->seccomp_archs = calloc(n, sizeof *p->seccomp_archs);
+  p->seccomp_rules = calloc(n, sizeof *p->seccomp_rules);
+  p->seccomp_args = calloc(n, sizeof *p->seccomp_args);
   p->env = calloc(n + 1, sizeof *p->env);
   p->argv = calloc(n + 1, sizeof *p->argv);
 
@@ -247,7 +250,23 @@ int plan_load(const char *path, struct plan *p, char *err, size_t errlen)
       NUM(0, a);
       p->no_new_privs = a != 0;
     } else if (!strcmp(key, "seccomp")) {
-      p->seccomp = f[0];
+      NUM(1, a);
+      p->seccomp_default = f[0];
+      p->seccomp_errno = (unsigned int)a;
+    } else if (!strcmp(key, "seccomp_arch")) {
+      p->seccomp_archs[p->n_seccomp_archs++] = f[0];
+    } else if (!strcmp(key, "seccomp_rule")) {
+      NUM(1, a);
+      p->seccomp_rules[p->n_seccomp_rules++] =
+          (struct plan_seccomp_rule){f[0], f[2], (unsigned int)a, p->n_seccomp_args, 0};
+    } else if (!strcmp(key, "seccomp_arg")) {
+      if (p->n_seccomp_rules == 0)
+        FAIL("plan: seccomp_arg before any seccomp_rule");
+      NUM(0, a);
+      NUM(2, b);
+      NUM(3, c);
+      p->seccomp_args[p->n_seccomp_args++] = (struct plan_seccomp_arg){(unsigned int)a, f[1], b, c};
+      p->seccomp_rules[p->n_seccomp_rules - 1].n_args++;
     } else if (!strcmp(key, "terminal")) {
       NUM(0, a);
       p->terminal = a != 0;

@@ -44,7 +44,13 @@
  *                                                           capability masks (bit n = capability n);
  *                                                           without this record capabilities are kept
  *   no_new_privs   0|1                                      PR_SET_NO_NEW_PRIVS
- *   seccomp        path                                     file holding a raw struct sock_filter[] program
+ *   seccomp        action errno                             start a seccomp filter with this default action
+ *                                                           (allow|errno|kill|kill_process|trap|trace|log;
+ *                                                           errno: the errno/trace value for errno|trace)
+ *   seccomp_arch   name                                 [*] extra architecture (libseccomp name: x86, x32, ...)
+ *   seccomp_rule   action errno syscall                 [*] a rule; syscalls unknown to libseccomp are skipped
+ *   seccomp_arg    index op value value2                [*] condition (AND) on the preceding rule; op:
+ *                                                           ne|lt|le|eq|ge|gt|masked_eq (value2 for masked_eq)
  *   terminal       0|1                                      a pty on 0/1/2 (created in the container's devpts)
  *   stdin          open once                                open: keep a stdin pipe for attachers;
  *                                                           once: close it when the first attacher's input ends
@@ -85,6 +91,18 @@ struct plan_link {
 struct plan_rlimit {
   int resource;
   unsigned long long soft, hard;
+};
+
+struct plan_seccomp_rule {
+  const char *action, *syscall;
+  unsigned int errno_ret;
+  size_t first_arg, n_args; /* into plan.seccomp_args */
+};
+
+struct plan_seccomp_arg {
+  unsigned int index;
+  const char *op;
+  unsigned long long value, value2;
 };
 
 struct plan_sysctl {
@@ -128,7 +146,14 @@ struct plan {
   int has_caps;
   uint64_t caps[5]; /* bounding, effective, inheritable, permitted, ambient */
   int no_new_privs;
-  const char *seccomp;
+  const char *seccomp_default; /* NULL: no filter */
+  unsigned int seccomp_errno;
+  const char **seccomp_archs;
+  size_t n_seccomp_archs;
+  struct plan_seccomp_rule *seccomp_rules;
+  size_t n_seccomp_rules;
+  struct plan_seccomp_arg *seccomp_args;
+  size_t n_seccomp_args;
   int terminal, open_stdin, stdin_once;
   const char *log_path;
 };

@@ -181,7 +181,7 @@ __attribute__((noreturn)) static void child_main(const struct plan *p, int sync,
   const struct plan_ns *net = plan_find_ns(p, CLONE_NEWNET);
   if (net && !net->path)
     loopback_up();
-  seccomp_load(p);
+  seccomp_prepare(p);
   rootfs_setup(p);
   rootfs_pivot(p);
   if (setsid() < 0)

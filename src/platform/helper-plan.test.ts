@@ -64,7 +64,20 @@ test('a full plan encodes every record in plan.h order with its fields', () => {
     args: ['sh', '-c', 'echo hi'],
     capabilities: { bounding: 5n, effective: 5n, inheritable: 0n, permitted: 5n, ambient: 0n },
     noNewPrivileges: true,
-    seccompPath: '/s/filter.bpf',
+    seccomp: {
+      defaultAction: 'errno',
+      defaultErrno: 1,
+      architectures: ['x86'],
+      rules: [
+        { action: 'allow', errno: 0, syscall: 'read', args: [] },
+        {
+          action: 'allow',
+          errno: 0,
+          syscall: 'personality',
+          args: [{ index: 0, op: 'eq', value: 8n, valueTwo: 0n }],
+        },
+      ],
+    },
     terminal: true,
     openStdin: true,
     stdinOnce: true,
@@ -79,7 +92,8 @@ test('a full plan encodes every record in plan.h order with its fields', () => {
         'symlink|pts/ptmx|/dev/ptmx|hostname|box|rlimit|7|1024|18446744073709551615|' +
         'sysctl|net/ipv4/ip_forward|1|masked|/proc/kcore|readonly|/proc/sys|user|1000|1000|18|' +
         'group|10|group|20|oom_score_adj|-500|cwd|/|env|PATH=/bin|arg|sh|arg|-c|arg|echo hi|' +
-        'caps|5|5|0|5|0|no_new_privs|1|seccomp|/s/filter.bpf|terminal|1|stdin|1|1|log|/l/x-json.log|',
+        'caps|5|5|0|5|0|no_new_privs|1|seccomp|errno|1|seccomp_arch|x86|seccomp_rule|allow|0|read|' +
+        'seccomp_rule|allow|0|personality|seccomp_arg|0|eq|8|0|terminal|1|stdin|1|1|log|/l/x-json.log|',
     ),
   );
 });

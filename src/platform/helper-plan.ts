@@ -33,8 +33,8 @@ export interface HelperPlan {
   /** Omitted: capabilities are left as they are (full root). */
   capabilities?: HelperCapabilities;
   noNewPrivileges: boolean;
-  /** A file holding a raw `struct sock_filter[]` program. */
-  seccompPath?: string;
+  /** The seccomp filter, rules already resolved for this container; omitted: none. */
+  seccomp?: HelperSeccomp;
   terminal: boolean;
   openStdin: boolean;
   stdinOnce: boolean;
@@ -77,6 +77,30 @@ export interface HelperDevice {
   mode: number;
   uid: number;
   gid: number;
+}
+
+export type HelperSeccompAction = 'allow' | 'errno' | 'kill' | 'kill_process' | 'trap' | 'trace' | 'log';
+
+export interface HelperSeccomp {
+  defaultAction: HelperSeccompAction;
+  /** errno for 'errno' (trace value for 'trace'). */
+  defaultErrno: number;
+  /** Extra architectures by libseccomp name ("x86", "x32"); the native one is always included. */
+  architectures: string[];
+  rules: HelperSeccompRule[];
+}
+
+export interface HelperSeccompRule {
+  action: HelperSeccompAction;
+  errno: number;
+  syscall: string;
+  /** Conditions, all of which must hold. */
+  args: {
+    index: number;
+    op: 'ne' | 'lt' | 'le' | 'eq' | 'ge' | 'gt' | 'masked_eq';
+    value: bigint;
+    valueTwo: bigint;
+  }[];
 }
 
 /** Capability masks: bit n is capability number n (CAP_CHOWN = 0). */
@@ -156,7 +180,15 @@ export function encodeHelperPlan(plan: HelperPlan): Buffer {
     rec('caps', u64(c.bounding), u64(c.effective), u64(c.inheritable), u64(c.permitted), u64(c.ambient));
   }
   rec('no_new_privs', flag(plan.noNewPrivileges));
-  if (plan.seccompPath !== undefined) rec('seccomp', plan.seccompPath);
+  if (plan.seccomp) {
+    const sc = plan.seccomp;
+    rec('seccomp', sc.defaultAction, sc.defaultErrno);
+    for (const a of sc.architectures) rec('seccomp_arch', a);
+    for (const r of sc.rules) {
+      rec('seccomp_rule', r.action, r.errno, r.syscall);
+      for (const a of r.args) rec('seccomp_arg', a.index, a.op, u64(a.value), u64(a.valueTwo));
+    }
+  }
   rec('terminal', flag(plan.terminal));
   rec('stdin', flag(plan.openStdin), flag(plan.stdinOnce));
   if (plan.logPath !== undefined) rec('log', plan.logPath);

@@ -1,12 +1,15 @@
 import { isAbsolute, join } from 'node:path';
 import { invalidParameter } from '../common/index.ts';
-import type { OciMount, OciNamespaceType, OciProcess, RuntimeSpec } from '../oci/index.ts';
+import type { LinuxSeccomp, OciMount, OciNamespaceType, OciProcess, RuntimeSpec } from '../oci/index.ts';
 import {
   type HelperCapabilities,
   type HelperDevice,
   type HelperMount,
   type HelperNamespaceType,
   type HelperPlan,
+  type HelperSeccomp,
+  type HelperSeccompAction,
+  type HelperSeccompRule,
   MountFlag,
 } from '../platform/index.ts';
 
@@ -24,8 +27,6 @@ export interface PlanOptions {
   logPath?: string;
   openStdin: boolean;
   stdinOnce: boolean;
-  /** A compiled seccomp program for spec.linux.seccomp, if one was made. */
-  seccompPath?: string;
 }
 
 const NS_TYPES: Record<OciNamespaceType, HelperNamespaceType | undefined> = {
@@ -330,7 +331,7 @@ export function planFromSpec(spec: RuntimeSpec, opts: PlanOptions): HelperPlan {
     maskedPaths: linux.maskedPaths ?? [],
     readonlyPaths: linux.readonlyPaths ?? [],
     ...proc,
-    seccompPath: opts.seccompPath,
+    seccomp: seccompToHelper(linux.seccomp),
     openStdin: opts.openStdin,
     stdinOnce: opts.stdinOnce,
     logPath: opts.logPath,
@@ -353,7 +354,6 @@ export interface ExecPlanOptions {
   /** Host pid of the container's init. */
   initPid: number;
   cgroupProcs: string[];
-  seccompPath?: string;
 }
 
 /**
@@ -377,8 +377,61 @@ export function planForExec(spec: RuntimeSpec, process: OciProcess, opts: ExecPl
     maskedPaths: [],
     readonlyPaths: [],
     ...processPart(process),
-    seccompPath: opts.seccompPath,
+    seccomp: seccompToHelper(spec.linux?.seccomp),
     openStdin: false,
     stdinOnce: false,
+  };
+}
+
+const SECCOMP_ACTIONS: Record<string, HelperSeccompAction> = {
+  SCMP_ACT_ALLOW: 'allow',
+  SCMP_ACT_ERRNO: 'errno',
+  SCMP_ACT_KILL: 'kill',
+  SCMP_ACT_KILL_THREAD: 'kill',
+  SCMP_ACT_KILL_PROCESS: 'kill_process',
+  SCMP_ACT_TRAP: 'trap',
+  SCMP_ACT_TRACE: 'trace',
+  SCMP_ACT_LOG: 'log',
+};
+
+const SECCOMP_OPS = new Set(['ne', 'lt', 'le', 'eq', 'ge', 'gt', 'masked_eq']);
+
+/** EPERM: the errno of an SCMP_ACT_ERRNO without errnoRet (runc). */
+const EPERM = 1;
+
+function seccompAction(name: string): HelperSeccompAction {
+  const action = SECCOMP_ACTIONS[name];
+  if (!action) throw invalidParameter(`seccomp action ${name} is not supported`);
+  return action;
+}
+
+/**
+ * OCI linux.seccomp -> the shim's resolved rules. The profile (Docker's default, or the user's)
+ * was already narrowed to this container by capabilities and architecture when the spec was made;
+ * here only names are mapped (SCMP_ARCH_X86 -> "x86", SCMP_CMP_MASKED_EQ -> "masked_eq").
+ */
+export function seccompToHelper(seccomp: LinuxSeccomp | undefined): HelperSeccomp | undefined {
+  if (!seccomp) return undefined;
+  const defaultErrno = seccomp.defaultErrnoRet ?? EPERM;
+  const rules: HelperSeccompRule[] = [];
+  for (const s of seccomp.syscalls ?? []) {
+    const action = seccompAction(s.action);
+    const args = (s.args ?? []).map((a) => {
+      const op = a.op.replace(/^SCMP_CMP_/, '').toLowerCase();
+      if (!SECCOMP_OPS.has(op)) throw invalidParameter(`seccomp operator ${a.op} is not supported`);
+      return {
+        index: a.index,
+        op: op as HelperSeccompRule['args'][number]['op'],
+        value: BigInt(a.value),
+        valueTwo: BigInt(a.valueTwo ?? 0),
+      };
+    });
+    for (const syscall of s.names) rules.push({ action, errno: s.errnoRet ?? EPERM, syscall, args });
+  }
+  return {
+    defaultAction: seccompAction(seccomp.defaultAction),
+    defaultErrno,
+    architectures: (seccomp.architectures ?? []).map((a) => a.replace(/^SCMP_ARCH_/, '').toLowerCase()),
+    rules,
   };
 }

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../../src/common/index.ts';
-import type { OciProcess, RuntimeSpec } from '../../src/oci/index.ts';
+import type { LinuxSeccomp, OciProcess, RuntimeSpec } from '../../src/oci/index.ts';
 import { createCgroupManager, ExecError, Runtime } from '../../src/runtime/index.ts';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
@@ -111,7 +111,10 @@ describe('native runtime (berth-shim) on the real kernel', { skip }, () => {
     }
   });
 
-  function box(args: string[], opts: { tty?: boolean; hostname?: string } = {}): Box {
+  function box(
+    args: string[],
+    opts: { tty?: boolean; hostname?: string; uid?: number; seccomp?: LinuxSeccomp } = {},
+  ): Box {
     const id = `c${++n}`.padEnd(64, '0');
     const bundleDir = join(tmp, `bundle-${n}`);
     mkdirSync(bundleDir);
@@ -121,7 +124,7 @@ describe('native runtime (berth-shim) on the real kernel', { skip }, () => {
       hostname: opts.hostname ?? 'box',
       process: {
         terminal: opts.tty ?? false,
-        user: { uid: 0, gid: 0 },
+        user: { uid: opts.uid ?? 0, gid: opts.uid ?? 0 },
         args,
         env: ['PATH=/bin', 'HOME=/'],
         cwd: '/',
@@ -177,6 +180,7 @@ describe('native runtime (berth-shim) on the real kernel', { skip }, () => {
         cgroupsPath: `${cgroupParent}/${id}`,
         maskedPaths: ['/proc/kcore', '/proc/keys', '/sys/firmware'],
         readonlyPaths: ['/proc/sys', '/proc/sysrq-trigger'],
+        seccomp: opts.seccomp,
       },
     };
     writeFileSync(join(bundleDir, 'config.json'), JSON.stringify(spec));
@@ -241,6 +245,35 @@ describe('native runtime (berth-shim) on the real kernel', { skip }, () => {
       ]),
     );
     assert.deepEqual(out.trim().split('\n'), ['0', 'refused']);
+  });
+
+  test('the process runs as the numeric user with exactly the spec capabilities', async () => {
+    const { out } = await run(
+      box(['sh', '-c', 'id -u; id -g; grep -E "^Cap(Eff|Bnd)" /proc/self/status'], { uid: 1000 }),
+    );
+    // Docker's default set is 0xa80425fb; a non-root user keeps none effective (no ambient set).
+    assert.deepEqual(out.trim().split('\n'), [
+      '1000',
+      '1000',
+      'CapEff:\t0000000000000000',
+      'CapBnd:\t00000000a80425fb',
+    ]);
+    const root = await run(box(['grep', '^CapEff', '/proc/self/status']));
+    assert.equal(root.out.trim(), 'CapEff:\t00000000a80425fb');
+  });
+
+  test('the seccomp filter of the spec applies: a denied syscall fails with its errno', async () => {
+    const seccomp: LinuxSeccomp = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],
+      syscalls: [
+        { names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 },
+        { names: ['no_such_syscall'], action: 'SCMP_ACT_ERRNO' },
+      ],
+    };
+    const { out } = await run(box(['sh', '-c', 'mkdir /tmp/x 2>&1; echo done'], { seccomp }));
+    assert.match(out, /Operation not permitted/);
+    assert.match(out, /done/);
   });
 
   test('start of a missing executable rejects with the not-found text and exit code 127', async () => {
