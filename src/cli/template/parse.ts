@@ -696,8 +696,10 @@ class Parser {
       let s: string;
       try {
         s = unquoteGo(t.val);
-      } catch {
-        return this.#errorf(`malformed character constant: ${t.val}`);
+      } catch (e) {
+        return this.#errorf(
+          (e as Error).message === 'malformed' ? `malformed character constant: ${t.val}` : 'invalid syntax',
+        );
       }
       const cp = s.codePointAt(0)!;
       if (String.fromCodePoint(cp) !== s) this.#errorf(`malformed character constant: ${t.val}`);

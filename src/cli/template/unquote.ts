@@ -57,6 +57,7 @@ export function unquoteGo(lit: string): string {
       throw new SyntaxError('invalid syntax');
     }
   }
-  if (q === "'" && runes !== 1) throw new SyntaxError('invalid syntax');
+  // Go's UnquoteChar succeeds on the first rune and leaves a tail: a separate error.
+  if (q === "'" && runes !== 1) throw new SyntaxError(runes === 0 ? 'invalid syntax' : 'malformed');
   return new TextDecoder('utf-8').decode(new Uint8Array(bytes));
 }
