@@ -32,7 +32,8 @@ import {
   RUNC_APPENDED_DEVICE_RULES,
 } from './defaults.ts';
 import { parseTmpfsOptions, convertTmpfsOptions } from './tmpfs.ts';
-import { containerModeTarget, normalizePath } from './validate.ts';
+import { normalizePath } from './mount-config.ts';
+import { containerModeTarget } from './validate.ts';
 
 /** The OCI runtime spec version we write. */
 export const OCI_VERSION = '1.0.2-dev';

@@ -11,11 +11,12 @@
  * is a BerthError of kind InvalidParameter (HTTP 400). Returns Docker's warnings for the
  * response's `Warnings`.
  */
-import type { ContainerCreateRequest, HostConfig, MountSpec, PortMap } from '../../api/types/index.ts';
+import type { ContainerCreateRequest, HostConfig, PortMap } from '../../api/types/index.ts';
 import { BerthError, invalidParameter } from '../../common/index.ts';
+import { parseBind, parseVolumesFrom } from './binds.ts';
 import { normalizeCapabilities } from './capabilities.ts';
+import { normalizePath, validateMountConfig } from './mount-config.ts';
 import { parseSignal } from './signals.ts';
-import { convertTmpfsOptions } from './tmpfs.ts';
 
 /** Facts about the host that some checks need; a check is skipped when its fact is absent. */
 export interface HostFacts {
@@ -192,6 +193,9 @@ function validateHostConfig(hc: HostConfig): void {
     fail("can't create 'AutoRemove' container with restart policy");
   }
   for (const m of hc.Mounts ?? []) validateMountConfig(m);
+  // Docker parses these in registerMountPoints, still before anything is created.
+  for (const b of hc.Binds ?? []) parseBind(b, hc.VolumeDriver ?? '');
+  for (const v of hc.VolumesFrom ?? []) parseVolumesFrom(v);
   for (const extraHost of hc.ExtraHosts ?? []) validateExtraHost(extraHost);
   validatePortBindings(hc.PortBindings ?? {});
   const retries = restart.MaximumRetryCount ?? 0;
@@ -220,64 +224,6 @@ function wrapCapabilityError(field: 'CapAdd' | 'CapDrop', caps: string[]): void 
     if (err instanceof BerthError) throw invalidParameter(`invalid ${field}: ${err.message}`, { cause: err });
     throw err;
   }
-}
-
-/** volume/mounts linuxParser.ValidateMountConfig, minus the bind-source-exists check (I/O). */
-export function validateMountConfig(m: MountSpec): void {
-  const bad = (msg: string) => fail(`invalid mount config for type "${m.Type ?? ''}": ${msg}`);
-  if (m.Type !== 'bind' && m.BindOptions) bad('field BindOptions must not be specified');
-  if (m.Type !== 'volume' && m.VolumeOptions) bad('field VolumeOptions must not be specified');
-  if (m.Type !== 'tmpfs' && m.TmpfsOptions) bad('field TmpfsOptions must not be specified');
-  if (!m.Target) bad('field Target must not be empty');
-  const target = m.Target ?? '';
-  if (normalizePath(target) === '/') bad("invalid specification: destination can't be '/'");
-  if (!target.startsWith('/')) bad(`invalid mount path: '${target}' mount path must be absolute`);
-  switch (m.Type) {
-    case 'bind': {
-      if (!m.Source) bad('field Source must not be empty');
-      const propagation = m.BindOptions?.Propagation;
-      if (propagation && !PROPAGATION_MODES.has(propagation)) bad(`invalid propagation mode: ${propagation}`);
-      if (!(m.Source ?? '').startsWith('/'))
-        bad(`invalid mount path: '${m.Source}' mount path must be absolute`);
-      break;
-    }
-    case 'volume': {
-      const subpath = m.VolumeOptions?.Subpath;
-      if (subpath) {
-        if (!m.Source) bad('must not set Subpath when using anonymous volumes');
-        if (subpath.startsWith('/') || normalizePath(subpath).split('/').includes('..')) {
-          bad('subpath must be a relative path within the volume');
-        }
-      }
-      break;
-    }
-    case 'tmpfs':
-      if (m.Source) bad('field Source must not be specified');
-      try {
-        convertTmpfsOptions(m.TmpfsOptions, m.ReadOnly ?? false);
-      } catch (err) {
-        bad(err instanceof Error ? err.message : String(err));
-      }
-      break;
-    default:
-      bad('mount type unknown');
-  }
-}
-
-export const PROPAGATION_MODES = new Set(['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave']);
-
-/** Lexical path.Clean for absolute and relative paths. */
-export function normalizePath(p: string): string {
-  const isAbs = p.startsWith('/');
-  const out: string[] = [];
-  for (const part of p.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..' && out.length > 0 && out[out.length - 1] !== '..') out.pop();
-    else if (part === '..' && isAbs) continue;
-    else out.push(part);
-  }
-  const joined = out.join('/');
-  return isAbs ? `/${joined}` : joined || '.';
 }
 
 /** opts.ValidateExtraHost: `name:ip` (IPv6 allowed after the first colon) or `name:host-gateway`. */
