@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import {
@@ -275,7 +276,9 @@ export class Runtime {
     const keepEarly = (chunk: Buffer) => early.push(chunk);
     child.stderr!.on('data', keepEarly);
     const exited = new Promise<number>((resolve) => {
-      child.on('close', (code, signal) => resolve(code ?? 128 + (signal ? 9 : 0)));
+      child.on('close', (code, signal) =>
+        resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)),
+      );
       child.on('error', () => resolve(126));
     });
     const pid = await new Promise<number | undefined>((resolve) => {

@@ -44,7 +44,21 @@ const DEFAULT_CAPS = [
   'CAP_KILL',
   'CAP_AUDIT_WRITE',
 ];
-const TOOLS = ['sh', 'echo', 'cat', 'ls', 'hostname', 'tty', 'sleep', 'grep', 'id', 'wc', 'head', 'true'];
+const TOOLS = [
+  'sh',
+  'echo',
+  'cat',
+  'ls',
+  'hostname',
+  'tty',
+  'sleep',
+  'grep',
+  'id',
+  'wc',
+  'head',
+  'true',
+  'stty',
+];
 
 interface Box {
   id: string;
@@ -336,14 +350,15 @@ describe('native runtime (berth-shim) on the real kernel', { skip }, () => {
     assert.deepEqual(frames(await data), [[1, 'hello\n']]);
   });
 
-  test('a tty container gets /dev/pts/0 and raw output', async () => {
-    const b = box(['tty'], { tty: true });
+  test('a tty container gets /dev/pts/0, raw output and the size set by resize', async () => {
+    const b = box(['sh', '-c', 'tty; stty size'], { tty: true });
     await create(b);
     const sock = await runtime.attach(b.stateDir, { stdin: false, stdout: true, stderr: true });
     const data = readToEnd(sock);
+    await runtime.resize(b.stateDir, 30, 100);
     await runtime.start(b.stateDir);
     await runtime.wait(b.stateDir);
-    assert.equal((await data).toString(), '/dev/pts/0\r\n');
+    assert.equal((await data).toString(), '/dev/pts/0\r\n30 100\r\n');
   });
 
   test('exec runs in the container namespaces and returns its exit code; a missing one is 127', async () => {
@@ -372,6 +387,15 @@ describe('native runtime (berth-shim) on the real kernel', { skip }, () => {
     });
     assert.equal(await t.exited, 0);
     assert.match(ttyOut, /^\/dev\/pts\/\d+\r\n$/);
+
+    const c = await runtime.exec(b.stateDir, b.spec, { ...proc, args: ['cat'] }, { tty: false, stdin: true });
+    let catOut = '';
+    c.stdout.setEncoding('utf8').on('data', (d: string) => {
+      catOut += d;
+    });
+    c.stdin!.end('abc');
+    assert.equal(await c.exited, 0);
+    assert.equal(catOut, 'abc');
 
     await assert.rejects(
       runtime.exec(b.stateDir, b.spec, { ...proc, args: ['nope'] }, { tty: false, stdin: false }),
