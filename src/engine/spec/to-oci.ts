@@ -31,8 +31,8 @@ import {
   type DeviceRule,
   RUNC_APPENDED_DEVICE_RULES,
 } from './defaults.ts';
-import { parseTmpfsOptions, convertTmpfsOptions } from './tmpfs.ts';
 import { normalizePath } from './mount-config.ts';
+import { convertTmpfsOptions, parseTmpfsOptions } from './tmpfs.ts';
 import { containerModeTarget } from './validate.ts';
 
 /** The OCI runtime spec version we write. */
