@@ -7,8 +7,8 @@
  * Go method: `{{.Label "com.example"}}`.
  */
 import { TemplateError } from './errors.ts';
-import { formatValue, goTypeName } from './go-fmt.ts';
 import { FuncError, type FuncSpec, goParamTypeName, type ParamType, truth } from './funcs.ts';
+import { formatValue, goTypeName } from './go-fmt.ts';
 import { goQuote } from './lex.ts';
 import {
   type ChainNode,

@@ -6,8 +6,8 @@
  */
 import { TemplateError } from './errors.ts';
 import { dockerHeaderFuncs } from './funcs.ts';
-import { parseTemplate, type TemplateOptions } from './template.ts';
 import { TabWriter } from './tabwriter.ts';
+import { parseTemplate, type TemplateOptions } from './template.ts';
 
 /** True for formats Docker renders as a table (it only checks the prefix "table"). */
 export function isTableFormat(format: string): boolean {
