@@ -507,6 +507,8 @@ static void conn_readable(struct conn *c)
     room = sizeof c->line - c->linelen;
   else if (c->want_in)
     room = sizeof S.inbuf - S.inlen;
+  if (room == 0)
+    return;
   ssize_t n = read(c->fd, buf, room);
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
     return;
@@ -600,18 +602,29 @@ __attribute__((noreturn)) static void finish(void)
   S.init_pid = 0;
   write_state_file("exit.json", json);
   snprintf(reply, sizeof reply, "exit %d %d 0\n", code, sig);
-  struct timeval tv = {2, 0};
-  for (int i = 0; i < S.nconns; i++) {
-    struct conn *c = &S.conns[i];
-    if (c->kind == C_WAIT)
-      conn_send(c, NULL, 0, reply, strlen(reply));
-    /* Flush what is pending, waiting at most 2 s for a slow client. */
-    fcntl(c->fd, F_SETFL, 0);
-    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (c->outlen && !c->dead)
+  /* Waiters first, so a slow attacher cannot delay them. */
+  for (int i = 0; i < S.nconns; i++)
+    if (S.conns[i].kind == C_WAIT)
+      conn_send(&S.conns[i], NULL, 0, reply, strlen(reply));
+  /* Then flush pending output, within 2 s for all attachers together. */
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (int pass = 0; pass < 2; pass++)
+    for (int i = 0; i < S.nconns; i++) {
+      struct conn *c = &S.conns[i];
+      if ((pass == 0) != (c->kind == C_WAIT) || !c->outlen || c->dead)
+        continue;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      long left_ms = 2000 - ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+      if (left_ms <= 0)
+        break;
+      struct timeval tv = {left_ms / 1000, (left_ms % 1000) * 1000};
+      fcntl(c->fd, F_SETFL, 0);
+      setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
       write_all(c->fd, c->out, c->outlen);
-    close(c->fd);
-  }
+    }
+  for (int i = 0; i < S.nconns; i++)
+    close(S.conns[i].fd);
   unlink(SOCK_NAME);
   while (waitpid(-1, NULL, WNOHANG) > 0) {
   }
@@ -671,7 +684,8 @@ __attribute__((noreturn)) static void serve(void)
         ev |= POLLIN;
       if (c->outlen)
         ev |= POLLOUT;
-      pf[n++] = (struct pollfd){c->fd, ev, 0};
+      /* Not polled at all when nothing is wanted: POLLHUP would otherwise wake us forever. */
+      pf[n++] = (struct pollfd){ev ? c->fd : -1, ev, 0};
     }
     if (poll(pf, (nfds_t)n, -1) < 0) {
       if (errno == EINTR)
@@ -705,6 +719,10 @@ __attribute__((noreturn)) static void serve(void)
         conn_writable(c);
       if (re & (POLLIN | POLLHUP | POLLERR))
         conn_readable(c);
+      if ((re & (POLLHUP | POLLERR)) && c->in_eof) {
+        c->dead = 1; /* the peer is gone in both directions */
+        c->outlen = 0;
+      }
     }
     if (pf[0].revents & POLLIN)
       accept_conn();
