@@ -24,7 +24,7 @@ import {
   type TemplateNode,
   type Tree,
   type VariableNode,
-} from './parse.ts';
+} from './nodes.ts';
 
 export type MissingKey = 'default' | 'zero' | 'error';
 

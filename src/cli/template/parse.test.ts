@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TemplateError } from './errors.ts';
-import { nodeString, parseTrees } from './parse.ts';
+import { nodeString } from './nodes.ts';
+import { parseTrees } from './parse.ts';
 
 const funcs = new Set(['printf', 'print', 'len', 'index']);
 const parse = (text: string) => parseTrees('', text, { hasFunction: (n) => funcs.has(n) });

@@ -11,7 +11,8 @@
 import { TemplateError } from './errors.ts';
 import { type ExecContext, ExecState, type MissingKey } from './exec.ts';
 import { builtinFuncs, dockerFuncs, type FuncSpec } from './funcs.ts';
-import { parseTrees, type Tree } from './parse.ts';
+import type { Tree } from './nodes.ts';
+import { parseTrees } from './parse.ts';
 
 export interface TemplateOptions {
   /** Extra functions, called with the evaluated arguments; a throw becomes `error calling NAME: ...`. */
