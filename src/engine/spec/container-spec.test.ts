@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import type { ContainerCreateRequest } from '../../api/types/index.ts';
 import { isBerthError } from '../../common/index.ts';
 import type { ContainerConfig as ImageRunConfig } from '../../oci/index.ts';
-import { mergeImageConfig, toContainerSpec } from './container-spec.ts';
+import { toContainerSpec } from './container-spec.ts';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from './defaults.ts';
+import { mergeImageConfig } from './image-merge.ts';
 
 const ID = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2';
 const options = { id: ID, name: 'web', apiVersion: '1.41' };

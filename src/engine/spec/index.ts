@@ -3,6 +3,8 @@ export * from './capabilities.ts';
 export * from './container-name.ts';
 export * from './container-spec.ts';
 export * from './defaults.ts';
+export * from './host-config.ts';
+export * from './image-merge.ts';
 export * from './mount-config.ts';
 export * from './signals.ts';
 export * from './tmpfs.ts';
