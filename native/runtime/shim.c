@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -144,6 +145,14 @@ static int open_pty(int *slave_out, unsigned int uid)
     die("open pty slave");
   if (uid != 0 && fchown(slave, uid, (gid_t)-1) < 0)
     die("chown pty slave");
+  /* runc binds the container's pty over /dev/console; done when /dev is writable (a tmpfs). */
+  char name[64];
+  int console = open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (console >= 0) {
+    close(console);
+    if (ptsname_r(master, name, sizeof name) == 0 && mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0)
+      die("bind %s over /dev/console", name);
+  }
   *slave_out = slave;
   return master;
 }

@@ -351,14 +351,14 @@ describe('native runtime (berth-shim) on the real kernel', { skip }, () => {
   });
 
   test('a tty container gets /dev/pts/0, raw output and the size set by resize', async () => {
-    const b = box(['sh', '-c', 'tty; stty size'], { tty: true });
+    const b = box(['sh', '-c', 'tty; stty size; stty -F /dev/console size'], { tty: true });
     await create(b);
     const sock = await runtime.attach(b.stateDir, { stdin: false, stdout: true, stderr: true });
     const data = readToEnd(sock);
     await runtime.resize(b.stateDir, 30, 100);
     await runtime.start(b.stateDir);
     await runtime.wait(b.stateDir);
-    assert.equal((await data).toString(), '/dev/pts/0\r\n30 100\r\n');
+    assert.equal((await data).toString(), '/dev/pts/0\r\n30 100\r\n30 100\r\n');
   });
 
   test('exec runs in the container namespaces and returns its exit code; a missing one is 127', async () => {
