@@ -294,13 +294,17 @@ export const builtinFuncs: Readonly<Record<string, FuncSpec>> = {
 // Docker's functions (docker/cli templates.basicFunctions)
 
 /**
- * json.NewEncoder with SetEscapeHTML(false), trailing newline trimmed: docker/cli
- * does not escape <, > and & (checked against docker CLI 28.2.2). U+2028 and U+2029
- * are still escaped, as Go's encoder always does.
+ * Go's compact JSON encoding. The template function `json` is json.NewEncoder with
+ * SetEscapeHTML(false) (docker/cli; checked against docker CLI 28.2.2: <, > and &
+ * stay as they are). `docker inspect --format json` uses json.Marshal instead, which
+ * escapes them as \u003c, \u003e and \u0026: pass escapeHTML for that. U+2028 and
+ * U+2029 are always escaped, as Go does.
  */
-export function goJson(v: unknown): string {
-  const s = JSON.stringify(v === undefined ? null : v, (_k, x) => (typeof x === 'bigint' ? Number(x) : x));
-  return (s ?? 'null').replace(/[\u2028\u2029]/g, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'));
+export function goJson(v: unknown, escapeHTML = false): string {
+  const s =
+    JSON.stringify(v === undefined ? null : v, (_k, x) => (typeof x === 'bigint' ? Number(x) : x)) ?? 'null';
+  const pattern = escapeHTML ? /[\u2028\u2029<>&]/g : /[\u2028\u2029]/g;
+  return s.replace(pattern, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** strings.Title: upper-cases the first letter of each word. */
@@ -341,7 +345,7 @@ function padWithSpace(s: string, prefix: number, suffix: number): string {
 }
 
 export const dockerFuncs: Readonly<Record<string, FuncSpec>> = {
-  json: { params: ['any'], fn: goJson },
+  json: { params: ['any'], fn: (v) => goJson(v) },
   split: { params: ['string', 'string'], fn: (s, sep) => goSplit(s as string, sep as string) },
   join: { params: ['strings', 'string'], fn: (a, sep) => ((a as string[] | null) ?? []).join(sep as string) },
   title: { params: ['string'], fn: (s) => goTitle(s as string) },

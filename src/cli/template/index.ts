@@ -3,6 +3,7 @@
  * table/tabwriter output. Pure: no I/O.
  */
 export { TemplateError } from './errors.ts';
+export { goJson } from './funcs.ts';
 export { formatValue, sprintf } from './go-fmt.ts';
 export { formatTable, isTableFormat, templateTextOf } from './table.ts';
 export {

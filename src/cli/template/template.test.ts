@@ -3,7 +3,7 @@
 // options and error objects.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseTemplate, TemplateError } from './index.ts';
+import { goJson, parseTemplate, TemplateError } from './index.ts';
 
 const render = (text: string, data?: unknown) => parseTemplate(text).execute(data);
 
@@ -129,4 +129,10 @@ test('numbers print like Go: ints without decimals, floats with %v', () => {
     render('{{.A}} {{.B}} {{.C}} {{.D}} {{.E}}', { A: 3, B: 0.5, C: 1e21, D: 1.5e-7, E: -0 }),
     '3 0.5 1e+21 1.5e-07 0',
   );
+});
+
+test('goJson escapes <, > and & only when asked, like json.Marshal for inspect --format json', () => {
+  assert.equal(goJson({ a: '<IN MEMORY>&' }), '{"a":"<IN MEMORY>&"}');
+  assert.equal(goJson({ a: '<IN MEMORY>&' }, true), '{"a":"\\u003cIN MEMORY\\u003e\\u0026"}');
+  assert.equal(goJson('\u2028'), '"\\u2028"');
 });
