@@ -8,6 +8,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmdirSync,
   rmSync,
   symlinkSync,
@@ -58,6 +59,7 @@ const TOOLS = [
   'head',
   'true',
   'stty',
+  'readlink',
 ];
 
 interface Box {
@@ -288,6 +290,21 @@ describe('native runtime (berth-shim) on the real kernel', { skip }, () => {
     const { out } = await run(box(['sh', '-c', 'mkdir /tmp/x 2>&1; echo done'], { seccomp }));
     assert.match(out, /Operation not permitted/);
     assert.match(out, /done/);
+  });
+
+  test('a container can join the network namespace of another one by path', async () => {
+    const a = box(['sleep', '30']);
+    const { pid } = await create(a);
+    await runtime.start(a.stateDir);
+    const b = box(['readlink', '/proc/self/ns/net']);
+    b.spec.linux!.namespaces = b.spec.linux!.namespaces!.map((ns) =>
+      ns.type === 'network' ? { type: 'network', path: `/proc/${pid}/ns/net` } : ns,
+    );
+    writeFileSync(join(b.bundleDir, 'config.json'), JSON.stringify(b.spec));
+    const { out } = await run(b);
+    assert.equal(out.trim(), readlinkSync(`/proc/${pid}/ns/net`));
+    await runtime.kill(a.stateDir, 9);
+    await runtime.wait(a.stateDir);
   });
 
   test('start of a missing executable rejects with the not-found text and exit code 127', async () => {
