@@ -107,12 +107,14 @@ static void die_to_sync(const char *msg)
   _exit(1);
 }
 
-static void write_state_file(const char *name, const char *data)
+/* Written to a temp file and renamed, so readers see the old state or the new one. Only exit.json
+ * is fsynced: pid files mean nothing after a reboot. */
+static void write_state_file(const char *name, const char *data, int durable)
 {
   char tmp[256];
   snprintf(tmp, sizeof tmp, ".%s.tmp", name);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0 || write_all(fd, data, strlen(data)) < 0 || fsync(fd) < 0 || close(fd) < 0)
+  if (fd < 0 || write_all(fd, data, strlen(data)) < 0 || (durable && fsync(fd) < 0) || close(fd) < 0)
     die("write %s", name);
   if (rename(tmp, name) < 0)
     die("rename %s", name);
@@ -609,7 +611,7 @@ __attribute__((noreturn)) static void finish(void)
   die_hook = die_to_report;
   S.report_fd = -1;
   S.init_pid = 0;
-  write_state_file("exit.json", json);
+  write_state_file("exit.json", json, 1);
   snprintf(reply, sizeof reply, "exit %d %d 0\n", code, sig);
   /* Waiters first, so a slow attacher cannot delay them. */
   for (int i = 0; i < S.nconns; i++)
@@ -846,7 +848,7 @@ static void create(const struct plan *p)
   int master = -1;
   spawn_init(p, &S.sync_fd, &master);
   snprintf(pidbuf, sizeof pidbuf, "%d\n", (int)S.init_pid);
-  write_state_file("init.pid", pidbuf);
+  write_state_file("init.pid", pidbuf, 0);
 
   if (sync_recv(S.sync_fd, buf, sizeof buf) <= 0)
     die_msg("container init exited during setup");
@@ -951,7 +953,7 @@ int shim_run(const struct plan *p, const char *state_dir)
     die("signalfd");
   char pidbuf[32];
   snprintf(pidbuf, sizeof pidbuf, "%d\n", (int)getpid());
-  write_state_file("shim.pid", pidbuf);
+  write_state_file("shim.pid", pidbuf, 0);
   unlink("exit.json");
   if (p->log_path) {
     S.log_fd = open(p->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);

@@ -15,7 +15,7 @@ import {
   type Logger,
 } from '../common/index.ts';
 import type { OciProcess, RuntimeSpec } from '../oci/index.ts';
-import { encodeHelperPlan, writeJsonAtomic } from '../platform/index.ts';
+import { encodeHelperPlan } from '../platform/index.ts';
 import type { CgroupManager } from './cgroups/index.ts';
 import { planForExec, planFromSpec } from './plan-from-spec.ts';
 import { connectShim, isShimGone, shimGone, shimRequest } from './shim-client.ts';
@@ -134,7 +134,7 @@ export class Runtime {
         stdinOnce: opts.stdinOnce,
       });
       const record: RuntimeRecord = { id: opts.id, cgroupsPath };
-      await writeJsonAtomic(join(opts.stateDir, 'runtime.json'), record);
+      await writeFile(join(opts.stateDir, 'runtime.json'), JSON.stringify(record));
       const planPath = join(opts.stateDir, 'plan');
       await writeFile(planPath, encodeHelperPlan(plan), { mode: 0o600 });
       const { code, stdout, stderr } = await runShim(this.#shimPath, [
