@@ -189,6 +189,11 @@ __attribute__((noreturn)) static void child_main(const struct plan *p, int sync,
   ns_join(p, nsfds);
   if (send(sync, "ready", 5, MSG_NOSIGNAL) < 0 || sync_recv(sync, buf, sizeof buf) <= 0 || strcmp(buf, "cont"))
     _exit(1);
+  /* In a new user namespace we still carry the host's ids, which it does not map: become its root
+   * now that the maps are written, so files we create have an owner (runc does the same). */
+  const struct plan_ns *user = plan_find_ns(p, CLONE_NEWUSER);
+  if (user && !user->path && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+    die("become root of the user namespace");
   const struct plan_ns *net = plan_find_ns(p, CLONE_NEWNET);
   if (net && !net->path)
     loopback_up();

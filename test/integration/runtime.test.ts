@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import {
+  chmodSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -110,6 +111,7 @@ describe('native runtime (berth-shim) on the real kernel', { skip }, () => {
 
   before(() => {
     if (!existsSync(shimPath)) execFileSync('make', ['-C', join(repo, 'native')]);
+    chmodSync(tmp, 0o755); // a user-namespaced container must reach its rootfs
     rootfs = join(tmp, 'rootfs');
     for (const d of ['bin', 'proc', 'sys', 'dev', 'etc', 'tmp'])
       mkdirSync(join(rootfs, d), { recursive: true });
@@ -305,6 +307,20 @@ describe('native runtime (berth-shim) on the real kernel', { skip }, () => {
     assert.equal(out.trim(), readlinkSync(`/proc/${pid}/ns/net`));
     await runtime.kill(a.stateDir, 9);
     await runtime.wait(a.stateDir);
+  });
+
+  test('with a user namespace the process is root inside, mapped to the host range outside', async () => {
+    const b = box(['sh', '-c', 'id -u; cat /proc/self/uid_map; ls -n /dev/null']);
+    const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    b.spec.linux = { ...b.spec.linux!, uidMappings: map, gidMappings: map };
+    b.spec.linux.namespaces = [{ type: 'user' }, ...b.spec.linux.namespaces!];
+    writeFileSync(join(b.bundleDir, 'config.json'), JSON.stringify(b.spec));
+    const { exit, out } = await run(b);
+    assert.equal(exit.exitCode, 0, out);
+    const lines = out.trim().split('\n');
+    assert.equal(lines[0], '0');
+    assert.deepEqual(lines[1]!.trim().split(/\s+/), ['0', '100000', '65536']);
+    assert.match(lines[2]!, /^c/); // /dev/null is the host's node, bound in (mknod is not allowed)
   });
 
   test('start of a missing executable rejects with the not-found text and exit code 127', async () => {
