@@ -41,6 +41,10 @@ export async function* outputFrames(source: Readable, tty: boolean): AsyncGenera
   }
   const decoder = new StdcopyDecoder();
   source.once('error', (err) => decoder.destroy(err));
+  // A destroyed source (the caller hung up) closes without 'end'; finish the frames anyway.
+  source.once('close', () => {
+    if (!decoder.writableEnded) decoder.end();
+  });
   source.pipe(decoder);
   for await (const frame of decoder) yield frame as OutputFrame;
 }
