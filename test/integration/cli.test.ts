@@ -5,15 +5,22 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, copyFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { after, before, beforeEach, test } from 'node:test';
+import { after, before, beforeEach, describe, test } from 'node:test';
 import { runCli } from '../../src/cli/index.ts';
 import { stdcopyFrame } from '../../src/common/stdcopy.ts';
+import {
+  berth as berthBin,
+  canRunRoot,
+  run as runProcess,
+  startDaemon,
+  type TestDaemon,
+} from '../helpers/daemon.ts';
 
 interface Served {
   url: string;
@@ -421,4 +428,93 @@ test('import streams the file as the body with repo and changes and prints the n
   assert.equal(served.query.repo, 'me/img:v1');
   assert.equal(served.query.message, 'msg');
   assert.deepEqual(new URL(served.url, 'http://x').searchParams.getAll('changes'), ['CMD ["sh"]', 'ENV A=1']);
+});
+
+/** busybox:latest from the host's static busybox, imported with `berth import` (CMD ["sh"]). */
+async function importBusybox(d: TestDaemon): Promise<void> {
+  const root = join(d.dir, 'bb-root');
+  await mkdir(join(root, 'bin'), { recursive: true });
+  await copyFile('/bin/busybox', join(root, 'bin', 'busybox'));
+  for (const applet of ['sh', 'echo', 'cat', 'sleep', 'true', 'false']) {
+    await symlink('busybox', join(root, 'bin', applet));
+  }
+  const tar = join(d.dir, 'bb.tar');
+  const packed = await runProcess('tar', ['-C', root, '-cf', tar, '.']);
+  assert.equal(packed.code, 0, packed.stderr);
+  const imported = await berthBin(d, 'import', '-c', 'CMD ["sh"]', tar, 'busybox:latest');
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.match(imported.stdout, /^sha256:[0-9a-f]{64}\n$/);
+  await rm(root, { recursive: true, force: true });
+}
+
+describe('against a real berthd', { skip: !canRunRoot() && 'needs root' }, () => {
+  let d: TestDaemon;
+  before(async () => {
+    d = await startDaemon();
+    await importBusybox(d);
+  });
+  after(async () => {
+    await d?.stop();
+  });
+
+  test('run prints the output and exits with the container status', async () => {
+    const ok = await berthBin(d, 'run', '--rm', 'busybox', 'echo', 'hello');
+    assert.equal(ok.stdout, 'hello\n');
+    assert.equal(ok.code, 0);
+    const failed = await berthBin(d, 'run', '--rm', 'busybox', 'sh', '-c', 'echo oops >&2; exit 3');
+    assert.equal(failed.stderr, 'oops\n');
+    assert.equal(failed.code, 3);
+  });
+
+  test('run of a missing command exits 127 with the daemon message', async () => {
+    const r = await berthBin(d, 'run', '--name', 'cli-nocmd', 'busybox', 'no-such-cmd');
+    assert.equal(r.code, 127);
+    assert.match(r.stderr, /^berth: Error response from daemon: .*no-such-cmd/);
+    assert.equal((await berthBin(d, 'rm', 'cli-nocmd')).code, 0);
+  });
+
+  test('a detached container shows in ps, runs exec, gives logs, stops and is removed', async () => {
+    const started = await berthBin(
+      d,
+      'run',
+      '-d',
+      '--name',
+      'cli-web',
+      'busybox',
+      'sh',
+      '-c',
+      'echo ready; sleep 60',
+    );
+    assert.equal(started.code, 0, started.stderr);
+    const id = started.stdout.trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    const ps = await berthBin(d, 'ps', '--format', '{{.ID}} {{.Names}} {{.State}}');
+    assert.equal(ps.stdout, `${id.slice(0, 12)} cli-web running\n`);
+    const exec = await berthBin(d, 'exec', '-e', 'X=42', 'cli-web', 'sh', '-c', 'echo $X');
+    assert.equal(exec.stdout, '42\n');
+    const execFail = await berthBin(d, 'exec', 'cli-web', 'sh', '-c', 'exit 4');
+    assert.equal(execFail.code, 4);
+    let logs = await berthBin(d, 'logs', 'cli-web');
+    for (let i = 0; i < 20 && logs.stdout === ''; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      logs = await berthBin(d, 'logs', 'cli-web');
+    }
+    assert.equal(logs.stdout, 'ready\n');
+    const stop = await berthBin(d, 'stop', '-t', '1', 'cli-web');
+    assert.equal(stop.stdout, 'cli-web\n');
+    const state = await berthBin(d, 'inspect', '-f', '{{.State.Status}}', 'cli-web');
+    assert.equal(state.stdout, 'exited\n');
+    const rm = await berthBin(d, 'rm', 'cli-web', 'cli-missing');
+    assert.equal(rm.stdout, 'cli-web\n');
+    assert.equal(rm.stderr, 'Error response from daemon: No such container: cli-missing\n');
+    assert.equal(rm.code, 1);
+  });
+
+  test('tag adds a name that images lists and rmi untags', async () => {
+    assert.equal((await berthBin(d, 'tag', 'busybox', 'cli/bb:v1')).code, 0);
+    const images = await berthBin(d, 'images', '--format', '{{.Repository}}:{{.Tag}}');
+    assert.ok(images.stdout.split('\n').includes('cli/bb:v1'), images.stdout);
+    const rmi = await berthBin(d, 'rmi', 'cli/bb:v1');
+    assert.equal(rmi.stdout, 'Untagged: cli/bb:v1\n');
+  });
 });

@@ -244,7 +244,9 @@ export async function runCommand(
       if (streaming) await streaming.catch(() => {});
       const text = errorText(err);
       ctx.err(`${commandPath(cmd).split(' ')[0]}: ${text}`);
-      if (config.HostConfig?.AutoRemove) await wait.result.catch(() => {});
+      // docker waits for the daemon to remove an --rm container whose start failed; bounded here
+      // so a daemon that keeps the container cannot hang the CLI.
+      if (config.HostConfig?.AutoRemove) await Promise.race([wait.result.catch(() => {}), delay(5000)]);
       return startErrorStatus(text);
     }
 
