@@ -4,6 +4,14 @@
  */
 import { runCli } from '../cli/index.ts';
 
+// `berth ps | head -1`: a closed pipe ends the CLI quietly, as it does for Go programs.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 const status = await runCli(process.argv.slice(2), {
   stdin: process.stdin,
   stdout: process.stdout,

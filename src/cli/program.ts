@@ -13,6 +13,7 @@ import { addContainerFlags } from './container-options.ts';
 import { type CliContext, type CliIo, createContext, type GlobalFlags } from './context.ts';
 import { ExitError, UsageError } from './errors.ts';
 import { collect, parseInteger } from './flag-parsers.ts';
+import { formatHelp } from './help.ts';
 import { berthVersionLine } from './version-line.ts';
 
 /** A command implementation: gets the context, commander's option values and the operands. */
@@ -91,8 +92,9 @@ export function buildProgram(
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
     })
-    .helpOption('--help', 'Print usage')
+    .helpOption('-h, --help', 'Print usage')
     .helpCommand(false)
+    .configureHelp({ formatHelp })
     .option('-H, --host <string>', 'Daemon socket to connect to')
     .option('-D, --debug', 'Enable debug mode')
     .option(
@@ -413,7 +415,11 @@ export function buildProgram(
   defs.top(program);
   defs.wait(program);
 
-  const container = program.command('container').usage('COMMAND').description('Manage containers');
+  const container = program
+    .command('container')
+    .usage('COMMAND')
+    .description('Manage containers')
+    .helpCommand(false);
   defs.attach(container);
   defs.create(container);
   defs.exec(container);
@@ -430,14 +436,14 @@ export function buildProgram(
   defs.top(container);
   defs.wait(container);
 
-  const image = program.command('image').usage('COMMAND').description('Manage images');
+  const image = program.command('image').usage('COMMAND').description('Manage images').helpCommand(false);
   defs.import(image);
   defs.inspect(image, 'inspect', 'image');
   defs.images(image, 'ls', ['list']);
   defs.rmi(image, 'rm', ['remove']);
   defs.tag(image);
 
-  const system = program.command('system').usage('COMMAND').description('Manage Docker');
+  const system = program.command('system').usage('COMMAND').description('Manage berth').helpCommand(false);
   defs.events(system);
   defs.info(system);
 
