@@ -48,9 +48,16 @@ async function run(options: DaemonOptions, log: Logger): Promise<void> {
   await takePidfile(options.pidfile);
 
   const shimPath = process.env.BERTH_SHIM ?? join(PACKAGE_ROOT, 'native', 'build', 'berth-shim');
-  if (!existsSync(shimPath)) throw new Error(`the native shim is missing at ${shimPath}: run scripts/install.sh`);
+  if (!existsSync(shimPath))
+    throw new Error(`the native shim is missing at ${shimPath}: run scripts/install.sh`);
 
-  const engine = await createEngine({ dataRoot: options.dataRoot, execRoot: options.execRoot, shimPath, log });
+  const engine = await createEngine({
+    dataRoot: options.dataRoot,
+    execRoot: options.execRoot,
+    cgroupParent: options.cgroupParent,
+    shimPath,
+    log,
+  });
   await engine.init();
   const server = createApiServer({ engine, log: log.child({ component: 'api' }) });
   for (const host of options.hosts) {

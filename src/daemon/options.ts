@@ -12,6 +12,7 @@ export interface DaemonOptions {
   logLevel: LogLevel;
   pidfile: string;
   group: string;
+  cgroupParent: string;
 }
 
 export const DEFAULT_SOCKET = '/run/berth/berth.sock';
@@ -27,6 +28,7 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions | 'help' | 'versi
       debug: { type: 'boolean', short: 'D' },
       pidfile: { type: 'string', short: 'p' },
       group: { type: 'string', short: 'G' },
+      'cgroup-parent': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -47,6 +49,7 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions | 'help' | 'versi
     logLevel,
     pidfile: values.pidfile ?? `${execRoot}/berthd.pid`,
     group: values.group ?? 'berth',
+    cgroupParent: (values['cgroup-parent'] ?? 'berth').replace(/^\/+|\/+$/g, ''),
   };
 }
 
@@ -73,5 +76,6 @@ Options:
   -D, --debug              Enable debug mode
   -p, --pidfile string     Path to use for daemon PID file (default "/run/berth/berthd.pid")
   -G, --group string       Group for the unix socket (default "berth")
+      --cgroup-parent string  Parent cgroup for all containers (default "berth")
   -v, --version            Print version information and quit
 `;

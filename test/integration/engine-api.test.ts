@@ -18,7 +18,7 @@ describe('Engine API bad input', { skip: !canRunRoot() && 'needs root' }, () => 
     await d?.stop();
   });
 
-  test('an unknown image is a 404 with Docker\'s message', async () => {
+  test("an unknown image is a 404 with Docker's message", async () => {
     const r = await d.api('POST', '/containers/create', { Image: 'nosuch:1', Cmd: ['true'] });
     assert.equal(r.status, 404);
     assert.deepEqual(r.body, { message: 'No such image: nosuch:1' });
@@ -34,7 +34,12 @@ describe('Engine API bad input', { skip: !canRunRoot() && 'needs root' }, () => 
     const { request } = await import('node:http');
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(
-        { socketPath: d.socket, method: 'POST', path: '/containers/create', headers: { 'Content-Type': 'application/json' } },
+        {
+          socketPath: d.socket,
+          method: 'POST',
+          path: '/containers/create',
+          headers: { 'Content-Type': 'application/json' },
+        },
         (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);
@@ -57,20 +62,28 @@ describe('Engine API bad input', { skip: !canRunRoot() && 'needs root' }, () => 
   });
 
   test('starting a running container is a 304', async () => {
-    const c = (await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['sleep', '30'] })).body as { Id: string };
+    const c = (await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['sleep', '30'] }))
+      .body as { Id: string };
     assert.equal((await d.api('POST', `/containers/${c.Id}/start`)).status, 204);
     assert.equal((await d.api('POST', `/containers/${c.Id}/start`)).status, 304);
     const rm = await d.api('DELETE', `/containers/${c.Id}`);
     assert.equal(rm.status, 409);
-    assert.match((rm.body as { message: string }).message, /stop the container before removing or force remove/);
+    assert.match(
+      (rm.body as { message: string }).message,
+      /stop the container before removing or force remove/,
+    );
     assert.equal((await d.api('DELETE', `/containers/${c.Id}?force=1`)).status, 204);
   });
 
   test('a start failure leaves the container exited with 127 and no mount', async () => {
-    const c = (await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['/nope'] })).body as { Id: string };
+    const c = (await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['/nope'] })).body as {
+      Id: string;
+    };
     const s = await d.api('POST', `/containers/${c.Id}/start`);
     assert.equal(s.status, 400);
-    const i = (await d.api('GET', `/containers/${c.Id}/json`)).body as { State: { ExitCode: number; Status: string } };
+    const i = (await d.api('GET', `/containers/${c.Id}/json`)).body as {
+      State: { ExitCode: number; Status: string };
+    };
     assert.equal(i.State.ExitCode, 127);
     const { readFile } = await import('node:fs/promises');
     const mounts = await readFile('/proc/self/mountinfo', 'utf8');

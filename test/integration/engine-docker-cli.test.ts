@@ -32,7 +32,17 @@ describe('docker CLI against berthd', { skip: !canRunRoot() && 'needs root' }, (
   });
 
   test('a detached container is listed, logs, execs, inspects, stops and is removed', async () => {
-    const run = await docker(d, 'run', '-d', '--name', 't', 'busybox', 'sh', '-c', 'echo started; exec sleep 100');
+    const run = await docker(
+      d,
+      'run',
+      '-d',
+      '--name',
+      't',
+      'busybox',
+      'sh',
+      '-c',
+      'echo started; exec sleep 100',
+    );
     assert.equal(run.code, 0, run.stderr);
     const id = run.stdout.trim();
     assert.match(id, /^[a-f0-9]{64}$/);
@@ -82,7 +92,10 @@ describe('docker CLI against berthd', { skip: !canRunRoot() && 'needs root' }, (
     );
     assert.equal(r.code, 0, r.stderr);
     const [cmdline, hostname, nprocs, ifaces, nmounts] = r.stdout.split('\n');
-    assert.equal(cmdline, 'sh -c cat /proc/1/cmdline | tr "\\0" " "; echo; hostname; ps -o pid= | wc -l; ls /sys/class/net; cat /proc/mounts | wc -l ');
+    assert.equal(
+      cmdline,
+      'sh -c cat /proc/1/cmdline | tr "\\0" " "; echo; hostname; ps -o pid= | wc -l; ls /sys/class/net; cat /proc/mounts | wc -l ',
+    );
     assert.equal(hostname, 'box1');
     assert.ok(Number(nprocs) <= 5, `only the container's processes are visible (${nprocs})`);
     assert.equal(ifaces, 'lo');
@@ -99,9 +112,25 @@ describe('docker CLI against berthd', { skip: !canRunRoot() && 'needs root' }, (
   });
 
   test('a write to the container rootfs does not change the image', async () => {
-    const w = await docker(d, 'run', '--rm', 'busybox', 'sh', '-c', 'echo x > /bin/marker && rm /bin/ls && ls /bin/marker');
+    const w = await docker(
+      d,
+      'run',
+      '--rm',
+      'busybox',
+      'sh',
+      '-c',
+      'echo x > /bin/marker && rm /bin/ls && ls /bin/marker',
+    );
     assert.equal(w.code, 0, w.stderr);
-    const r = await docker(d, 'run', '--rm', 'busybox', 'sh', '-c', 'test ! -e /bin/marker && test -e /bin/ls && echo clean');
+    const r = await docker(
+      d,
+      'run',
+      '--rm',
+      'busybox',
+      'sh',
+      '-c',
+      'test ! -e /bin/marker && test -e /bin/ls && echo clean',
+    );
     assert.equal(r.stdout, 'clean\n');
   });
 

@@ -18,8 +18,17 @@ describe('berthd restart', { skip: !canRunRoot() && 'needs root' }, () => {
   });
 
   test('a container survives SIGKILL of berthd and is re-adopted', async () => {
-    const r = await docker(d, 'run', '-d', '--name', 'survivor', 'busybox', 'sh', '-c',
-      'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done');
+    const r = await docker(
+      d,
+      'run',
+      '-d',
+      '--name',
+      'survivor',
+      'busybox',
+      'sh',
+      '-c',
+      'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done',
+    );
     assert.equal(r.code, 0, r.stderr);
     const pid = (await docker(d, 'inspect', '-f', '{{.State.Pid}}', 'survivor')).stdout.trim();
 
@@ -43,7 +52,17 @@ describe('berthd restart', { skip: !canRunRoot() && 'needs root' }, () => {
   });
 
   test('a container that exits while berthd is down is reported exited after restart', async () => {
-    const r = await docker(d, 'run', '-d', '--name', 'shortlived', 'busybox', 'sh', '-c', 'sleep 0.5; exit 7');
+    const r = await docker(
+      d,
+      'run',
+      '-d',
+      '--name',
+      'shortlived',
+      'busybox',
+      'sh',
+      '-c',
+      'sleep 0.5; exit 7',
+    );
     assert.equal(r.code, 0, r.stderr);
     await d.kill();
     await sleep(1000);

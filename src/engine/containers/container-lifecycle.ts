@@ -1,0 +1,438 @@
+/**
+ * Starting, stopping and watching containers: the part of the container service that talks to
+ * the runtime and the snapshotter.
+ *
+ * start: mount the rootfs (overlay over the image's layers), write the host files and the OCI
+ *   bundle, have the runtime create the shim (the process waits before execve), connect any
+ *   attach sessions that were opened before start, then release the process. Any failure
+ *   undoes what was done (CleanupStack) and leaves the container 'exited' with Docker's exit
+ *   code for the failure (127 not found, 126 not executable, 128 otherwise).
+ * exit: a watcher per running container waits on its shim; on exit it records the status,
+ *   unmounts the rootfs, deletes the runtime state (cgroup) and wakes waiters.
+ * adopt (berthd start): running containers are re-watched through their shims; ones that
+ *   exited while berthd was down are finished the same way.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  BerthError,
+  CleanupStack,
+  type Logger,
+  conflict,
+  errnoCode,
+  invalidParameter,
+} from '../../common/index.ts';
+import type { SnapshotStore } from '../../image/index.ts';
+import type { ExitStatus, Runtime } from '../../runtime/index.ts';
+import type { EventBus } from '../events.ts';
+import type { IoSession } from '../engine.ts';
+import { type NamespaceSource, type OciContext, parseSignal, resolveUser, toOciSpec } from '../spec/index.ts';
+import type { HostConfig } from '../../api/types/index.ts';
+import type { Container, ContainerStore } from './container-store.ts';
+import { hostsFile, readHostResolvConf, resolvConf, writeHostFiles } from './host-files.ts';
+import { isRunning } from './state.ts';
+
+export interface LifecycleDeps {
+  store: ContainerStore;
+  snapshots: SnapshotStore;
+  runtime: Runtime;
+  events: EventBus;
+  /** Short-pathed folder for shim state (sockets must stay under 108 bytes): <execRoot>/<id>. */
+  execRoot: string;
+  cgroupParent: string;
+  log: Logger;
+}
+
+type PendingAttach = {
+  streams: { stdin: boolean; stdout: boolean; stderr: boolean };
+  output: PassThrough;
+  input?: PassThrough;
+};
+
+/** Exit notifications: 'exit' (id, code) after a container stops, 'removed' (id) after removal. */
+export class ContainerLifecycle extends EventEmitter {
+  readonly #d: LifecycleDeps;
+  readonly #pendingAttach = new Map<string, PendingAttach[]>();
+  readonly #starting = new Set<string>();
+  readonly #watching = new Set<string>();
+  /** Serialises start/stop/kill per container. */
+  readonly #locks = new Map<string, Promise<unknown>>();
+
+  constructor(deps: LifecycleDeps) {
+    super();
+    this.setMaxListeners(0);
+    this.#d = deps;
+  }
+
+  stateDir(id: string): string {
+    return join(this.#d.execRoot, id);
+  }
+
+  rootfsDir(id: string): string {
+    return this.#d.snapshots.rootfsPath(id);
+  }
+
+  bundleDir(id: string): string {
+    return join(this.#d.store.dir(id), 'bundle');
+  }
+
+  logPath(id: string): string {
+    return join(this.#d.store.dir(id), `${id}-json.log`);
+  }
+
+  /** Runs `fn` after any other operation on the same container has finished. */
+  async serialize<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.#locks.get(id) ?? Promise.resolve();
+    const next = prev.catch(() => {}).then(fn);
+    this.#locks.set(id, next);
+    try {
+      return await next;
+    } finally {
+      if (this.#locks.get(id) === next) this.#locks.delete(id);
+    }
+  }
+
+  async start(c: Container): Promise<void> {
+    const { record } = c;
+    const id = record.id;
+    const spec = record.spec;
+    const undo = new CleanupStack();
+    this.#starting.add(id);
+    try {
+      const rootfs = await this.#d.snapshots.mount(id);
+      undo.defer(() => this.#d.snapshots.unmount(rootfs));
+
+      const dir = this.#d.store.dir(id);
+      const paths = {
+        hostname: join(dir, 'hostname'),
+        hosts: join(dir, 'hosts'),
+        resolvConf: join(dir, 'resolv.conf'),
+      };
+      const hostConfig = record.hostConfig;
+      await writeHostFiles(paths, {
+        hostname: spec.hostname,
+        hosts: hostsFile([]),
+        resolvConf: resolvConf(await readHostResolvConf(), {
+          dns: hostConfig.Dns ?? [],
+          search: hostConfig.DnsSearch ?? [],
+          options: hostConfig.DnsOptions ?? [],
+        }),
+      });
+
+      const user = resolveUser(
+        record.config.User ?? '',
+        await readUserFiles(rootfs),
+        hostConfig.GroupAdd ?? [],
+      );
+      const oci = toOciSpec(spec, {
+        rootfsPath: rootfs,
+        cgroupsPath: `/${this.#d.cgroupParent}/${id}`,
+        hostnamePath: paths.hostname,
+        hostsPath: paths.hosts,
+        resolvConfPath: paths.resolvConf,
+        user,
+        ...this.#namespaceSources(record.hostConfig),
+      });
+      const bundle = this.bundleDir(id);
+      await mkdir(bundle, { recursive: true });
+      await writeFile(join(bundle, 'config.json'), JSON.stringify(oci));
+
+      const stateDir = this.stateDir(id);
+      await mkdir(stateDir, { recursive: true, mode: 0o700 });
+      const logging = hostConfig.LogConfig?.Type ?? 'json-file';
+      const { pid } = await this.#d.runtime.create({
+        id,
+        bundleDir: bundle,
+        stateDir,
+        logPath: logging === 'none' ? undefined : this.logPath(id),
+        openStdin: record.config.OpenStdin ?? false,
+        stdinOnce: record.config.StdinOnce ?? false,
+      });
+      undo.defer(() => this.#d.runtime.delete(stateDir, oci));
+      undo.defer(() => this.#d.runtime.kill(stateDir, 9).catch(() => {}));
+
+      await this.#connectPendingAttaches(id, stateDir);
+      try {
+        await this.#d.runtime.start(stateDir);
+      } catch (err) {
+        throw startError(err);
+      }
+      undo.commit();
+      const startedAt = new Date().toISOString();
+      await this.#d.store.setState(c, { status: 'running', pid, startedAt });
+      this.#d.events.publish('container', 'start', id, eventAttributes(c));
+      this.#watch(c);
+    } catch (err) {
+      await undo.rollback().catch((e) => this.#d.log.warn('start rollback failed', { id, err: e }));
+      this.#failPendingAttaches(id);
+      const exitCode = err instanceof BerthError && 'exitCode' in err ? (err.exitCode as number) : 128;
+      const now = new Date().toISOString();
+      await this.#d.store.setState(c, {
+        status: 'exited',
+        exitCode,
+        startedAt: now,
+        finishedAt: now,
+        oomKilled: false,
+        error: (err as Error).message,
+      });
+      throw err;
+    } finally {
+      this.#starting.delete(id);
+    }
+  }
+
+  /**
+   * An attach session. Before start (docker run's order: attach, then start) the session is
+   * connected to the shim when the container starts, so no output is lost.
+   */
+  async attach(
+    c: Container,
+    streams: { stdin: boolean; stdout: boolean; stderr: boolean },
+  ): Promise<IoSession> {
+    const tty = c.record.config.Tty ?? false;
+    const stdin = streams.stdin && (c.record.config.OpenStdin ?? false);
+    if (isRunning(c.state) && !this.#starting.has(c.record.id)) {
+      const sock = await this.#d.runtime.attach(this.stateDir(c.record.id), { ...streams, stdin });
+      return socketSession(tty, sock, stdin);
+    }
+    if (c.state.status !== 'created' && c.state.status !== 'exited') {
+      throw conflict(`You cannot attach to a stopped container, start it first`);
+    }
+    const pending: PendingAttach = {
+      streams: { ...streams, stdin },
+      output: new PassThrough(),
+      input: stdin ? new PassThrough() : undefined,
+    };
+    const list = this.#pendingAttach.get(c.record.id) ?? [];
+    list.push(pending);
+    this.#pendingAttach.set(c.record.id, list);
+    const close = () => {
+      const l = this.#pendingAttach.get(c.record.id);
+      if (l)
+        this.#pendingAttach.set(
+          c.record.id,
+          l.filter((p) => p !== pending),
+        );
+      pending.output.end();
+    };
+    return { tty, output: pending.output, input: pending.input, close };
+  }
+
+  async #connectPendingAttaches(id: string, stateDir: string): Promise<void> {
+    const pending = this.#pendingAttach.get(id) ?? [];
+    this.#pendingAttach.delete(id);
+    for (const p of pending) {
+      const sock = await this.#d.runtime.attach(stateDir, p.streams);
+      sock.pipe(p.output);
+      sock.on('error', () => p.output.end());
+      if (p.input) p.input.pipe(sock);
+      p.output.on('close', () => sock.destroy());
+    }
+  }
+
+  #failPendingAttaches(id: string): void {
+    for (const p of this.#pendingAttach.get(id) ?? []) p.output.end();
+    this.#pendingAttach.delete(id);
+  }
+
+  /** Sends a signal to the container's init. Docker: 409 when not running. */
+  async kill(c: Container, signal: string | number): Promise<void> {
+    if (!isRunning(c.state)) {
+      throw conflict(`Cannot kill container: ${c.record.id}: Container ${c.record.id} is not running`);
+    }
+    const sig = typeof signal === 'number' ? signal : parseSignal(signal);
+    await this.#d.runtime.kill(this.stateDir(c.record.id), sig);
+    this.#d.events.publish('container', 'kill', c.record.id, { ...eventAttributes(c), signal: String(sig) });
+  }
+
+  /**
+   * Docker's stop: the stop signal, then SIGKILL after `timeout` seconds (-1 waits forever),
+   * then wait for the exit to be recorded.
+   */
+  async stop(c: Container, options: { timeout?: number; signal?: string }): Promise<void> {
+    if (!isRunning(c.state)) return;
+    const exited = this.#nextExit(c.record.id);
+    const stopSignal = options.signal || c.record.config.StopSignal || 'SIGTERM';
+    const timeout = options.timeout ?? c.record.config.StopTimeout ?? 10;
+    try {
+      await this.kill(c, stopSignal);
+    } catch (err) {
+      if (!isRunning(c.state)) return;
+      throw err;
+    }
+    if (timeout < 0) {
+      await exited;
+    } else if (!(await withTimeout(exited, timeout * 1000))) {
+      if (isRunning(c.state)) await this.kill(c, 'SIGKILL').catch(() => {});
+      await exited;
+    }
+    this.#d.events.publish('container', 'stop', c.record.id, eventAttributes(c));
+  }
+
+  /** Resolves with the exit code at the container's next exit. */
+  #nextExit(id: string): Promise<number> {
+    return new Promise((resolve) => {
+      const onExit = (exitId: string, code: number) => {
+        if (exitId !== id) return;
+        this.off('exit', onExit);
+        resolve(code);
+      };
+      this.on('exit', onExit);
+    });
+  }
+
+  nextExit(id: string): Promise<number> {
+    return this.#nextExit(id);
+  }
+
+  /** Watches a running container until its process exits. Fire-and-forget by design. */
+  #watch(c: Container): void {
+    const id = c.record.id;
+    if (this.#watching.has(id)) return;
+    this.#watching.add(id);
+    const stateDir = this.stateDir(id);
+    void this.#d.runtime
+      .wait(stateDir)
+      .then((exit) => this.#finish(c, exit))
+      .catch((err) => this.#d.log.error('watching container failed', { id, err }))
+      .finally(() => this.#watching.delete(id));
+  }
+
+  async #finish(c: Container, exit: ExitStatus): Promise<void> {
+    const id = c.record.id;
+    const startedAt = isRunning(c.state) ? c.state.startedAt : new Date().toISOString();
+    await this.cleanup(c);
+    await this.#d.store.setState(c, {
+      status: 'exited',
+      exitCode: exit.exitCode,
+      startedAt,
+      finishedAt: exit.finishedAt,
+      oomKilled: exit.oomKilled,
+      error: '',
+    });
+    const attrs = { ...eventAttributes(c), exitCode: String(exit.exitCode) };
+    if (exit.oomKilled) this.#d.events.publish('container', 'oom', id, eventAttributes(c));
+    this.#d.events.publish('container', 'die', id, attrs);
+    this.emit('exit', id, exit.exitCode);
+  }
+
+  /** Releases what a started container holds: runtime state (cgroup) and the rootfs mount. */
+  async cleanup(c: Container): Promise<void> {
+    const id = c.record.id;
+    const stateDir = this.stateDir(id);
+    try {
+      const spec = JSON.parse(await readFile(join(this.bundleDir(id), 'config.json'), 'utf8'));
+      await this.#d.runtime.delete(stateDir, spec);
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') this.#d.log.warn('runtime delete failed', { id, err });
+    }
+    await this.#d.snapshots.unmount(this.rootfsDir(id)).catch((err) => {
+      this.#d.log.warn('rootfs unmount failed', { id, err });
+    });
+  }
+
+  /** berthd start: re-attach to running containers, finish the ones that exited meanwhile. */
+  async adopt(c: Container): Promise<void> {
+    if (!isRunning(c.state)) return;
+    const st = await this.#d.runtime.state(this.stateDir(c.record.id));
+    switch (st.status) {
+      case 'running':
+      case 'created':
+        this.#watch(c);
+        return;
+      case 'stopped':
+        await this.#finish(c, st.exit);
+        return;
+      case 'gone':
+        // The shim and its state are gone (host reboot): Docker reports such containers as
+        // exited with code 255.
+        await this.#finish(c, {
+          exitCode: 255,
+          signal: 0,
+          oomKilled: false,
+          finishedAt: new Date().toISOString(),
+        });
+        return;
+    }
+  }
+
+  /**
+   * Where each namespace comes from: new, the host's, or another container's
+   * (`container:<name|id>` joins /proc/<its pid>/ns/<type>).
+   */
+  #namespaceSources(hostConfig: HostConfig): Pick<OciContext, 'netns' | 'pidns' | 'ipcns' | 'utsns'> {
+    const source = (value: string | undefined, ns: string, what: string): NamespaceSource => {
+      if (value === 'host') return { mode: 'host' };
+      if (value?.startsWith('container:')) {
+        const other = this.#d.store.get(value.slice('container:'.length));
+        if (!isRunning(other.state)) {
+          throw conflict(`cannot join ${what} of a non running container: ${other.record.id}`);
+        }
+        return { mode: 'path', path: `/proc/${other.state.pid}/ns/${ns}` };
+      }
+      return { mode: 'new' };
+    };
+    return {
+      netns: source(hostConfig.NetworkMode, 'net', 'network'),
+      pidns: source(hostConfig.PidMode, 'pid', 'PID namespace'),
+      ipcns: source(hostConfig.IpcMode, 'ipc', 'IPC namespace'),
+      utsns: source(hostConfig.UTSMode, 'uts', 'UTS namespace'),
+    };
+  }
+}
+
+/** A session over a shim attach socket. */
+function socketSession(tty: boolean, sock: Socket, stdin: boolean): IoSession {
+  return { tty, output: sock, input: stdin ? sock : undefined, close: () => sock.destroy() };
+}
+
+/**
+ * Docker maps runtime start failures to exit codes (daemon/start.go): 127 when the command is
+ * not found, 126 when it cannot be executed, 128 for anything else; the error is a 400.
+ */
+function startError(err: unknown): BerthError {
+  const message = (err as Error).message;
+  const exitCode = /executable file not found|no such file or directory/i.test(message)
+    ? 127
+    : /permission denied/i.test(message)
+      ? 126
+      : 128;
+  const e = invalidParameter(message, { cause: err });
+  Object.assign(e, { exitCode });
+  return e;
+}
+
+async function readUserFiles(rootfs: string): Promise<{ passwd?: string; group?: string }> {
+  // Read through the mounted rootfs. A symlinked /etc/passwd is resolved by the kernel against
+  // the host root here; the files are only parsed, never written, so that is harmless (runc
+  // resolves them the same way before pivot_root).
+  const read = async (p: string) => {
+    try {
+      return await readFile(join(rootfs, p), 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const [passwd, group] = await Promise.all([read('etc/passwd'), read('etc/group')]);
+  return { passwd, group };
+}
+
+export function eventAttributes(c: Container): Record<string, string> {
+  return { ...(c.record.config.Labels ?? {}), image: c.record.image, name: c.record.name };
+}
+
+async function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
+  const ac = new AbortController();
+  try {
+    return await Promise.race([
+      p.then(() => true),
+      sleep(ms, false, { signal: ac.signal }).catch(() => false),
+    ]);
+  } finally {
+    ac.abort();
+  }
+}
