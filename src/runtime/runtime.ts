@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
@@ -271,6 +272,10 @@ export class Runtime {
       stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'],
     });
     const control = child.stdio[3] as import('node:net').Socket;
+    // Node resumes (and so discards) a child's stdio streams that nobody listens to when the
+    // child exits (child_process flushStdio): a fast process would lose its output before the
+    // caller attaches. Buffer stdout from the start.
+    const stdout = child.stdout!.pipe(new PassThrough());
     // Until the process runs, stderr may carry the shim's error message: keep what arrives.
     const early: Buffer[] = [];
     const keepEarly = (chunk: Buffer) => early.push(chunk);
@@ -304,18 +309,20 @@ export class Runtime {
       throw internal(`exec: ${msg}`);
     }
     child.stderr!.removeListener('data', keepEarly);
+    let stderr: PassThrough | undefined;
     if (options.tty) {
       // With a tty, stderr only carries the shim's own errors; it is drained, not exposed.
       child.stderr!.resume();
     } else {
-      child.stderr!.pause();
-      for (const chunk of early.reverse()) child.stderr!.unshift(chunk);
+      stderr = new PassThrough();
+      for (const chunk of early) stderr.write(chunk);
+      child.stderr!.pipe(stderr);
     }
     return {
       pid,
       stdin: child.stdin ?? undefined,
-      stdout: child.stdout!,
-      stderr: options.tty ? undefined : child.stderr!,
+      stdout,
+      stderr,
       resize: (rows, cols) => {
         if (options.tty && control.writable) control.write(`resize ${rows} ${cols}\n`);
       },
