@@ -1,27 +1,38 @@
 #!/usr/bin/env bash
 # The README's first command: install and build berth, start berthd on /run/berth/berth.sock
 # (unless one already answers there), make the busybox image, and run a container.
+#
+# The locations can be moved (the integration test runs this script in temp dirs):
+# BERTH_SOCK, BERTH_DATA_ROOT, BERTH_EXEC_ROOT, BERTH_CGROUP_PARENT, BERTH_LOG;
+# BERTH_SKIP_INSTALL=1 skips scripts/install.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install.sh
+[ "${BERTH_SKIP_INSTALL:-0}" = 1 ] || scripts/install.sh
 
-sock=/run/berth/berth.sock
-if ! berth -H "unix://$sock" version >/dev/null 2>&1; then
-  mkdir -p /var/log
-  echo "starting berthd (log: /var/log/berthd.log)"
-  setsid berthd -H "unix://$sock" >>/var/log/berthd.log 2>&1 < /dev/null &
+sock=${BERTH_SOCK:-/run/berth/berth.sock}
+data_root=${BERTH_DATA_ROOT:-/var/lib/berth}
+exec_root=${BERTH_EXEC_ROOT:-/run/berth}
+log=${BERTH_LOG:-/var/log/berthd.log}
+host="unix://$sock"
+berth() { node "$PWD/dist/src/bin/berth.js" -H "$host" "$@"; }
+
+if ! berth version >/dev/null 2>&1; then
+  mkdir -p "$(dirname "$log")"
+  echo "starting berthd on $sock (log: $log)"
+  setsid node "$PWD/dist/src/bin/berthd.js" -H "$host" --data-root "$data_root" --exec-root "$exec_root" \
+    --cgroup-parent "${BERTH_CGROUP_PARENT:-berth}" >>"$log" 2>&1 </dev/null &
   for _ in $(seq 1 100); do
-    berth -H "unix://$sock" version >/dev/null 2>&1 && break
+    berth version >/dev/null 2>&1 && break
     sleep 0.1
   done
 fi
 
-if ! berth -H "unix://$sock" image inspect busybox:latest >/dev/null 2>&1; then
-  contrib/mkimage/busybox -H "unix://$sock"
+if ! berth image inspect busybox:latest >/dev/null 2>&1; then
+  PATH="$PWD/bin:$PATH" contrib/mkimage/busybox -H "$host" >/dev/null
 fi
 
-berth -H "unix://$sock" run --rm busybox echo 'Hello from a berth container!'
+berth run --rm busybox echo 'Hello from a berth container!'
 echo
 echo "berthd is running on $sock. Try:"
-echo "  berth -H unix://$sock run -it --rm busybox sh"
-echo "  docker -H unix://$sock ps -a"
+echo "  berth -H $host run -it --rm busybox sh"
+echo "  docker -H $host ps -a"

@@ -102,7 +102,7 @@ export function cgroupParent(dir: string): string {
 }
 
 /** Kills shims, unmounts and removes everything under `dir`, and the daemon's cgroups. */
-async function cleanupLeftovers(dir: string): Promise<void> {
+export async function cleanupLeftovers(dir: string): Promise<void> {
   const { stdout } = await execFileAsync('pgrep', ['-f', dir]).catch(() => ({ stdout: '' }));
   for (const pid of stdout.split('\n').filter(Boolean)) {
     try {
