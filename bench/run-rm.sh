@@ -17,9 +17,15 @@ dockerd_pid=""
 cleanup() {
   [ -n "$berthd_pid" ] && kill "$berthd_pid" 2>/dev/null && wait "$berthd_pid" 2>/dev/null || true
   [ -n "$dockerd_pid" ] && kill "$dockerd_pid" 2>/dev/null && wait "$dockerd_pid" 2>/dev/null || true
-  grep -o "$tmp[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-  for cg in /sys/fs/cgroup/*/berth-bench-$$; do [ -d "$cg" ] && rmdir "$cg"/* "$cg" 2>/dev/null; done
-  rm -rf "$tmp"
+  # Processes may still be exiting: retry for a few seconds before giving up.
+  for _ in $(seq 50); do
+    grep -o "$tmp[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+    for cg in /sys/fs/cgroup/*/berth-bench-$$ /sys/fs/cgroup/*/docker; do
+      [ -d "$cg" ] && find "$cg" -depth -mindepth 1 -type d -exec rmdir {} + 2>/dev/null; [ -d "$cg" ] && rmdir "$cg" 2>/dev/null
+    done
+    rm -rf "$tmp" 2>/dev/null && ! ls -d /sys/fs/cgroup/*/berth-bench-$$ >/dev/null 2>&1 && break
+    sleep 0.1
+  done
 }
 trap cleanup EXIT
 
