@@ -48,7 +48,9 @@ export async function fanOut<T extends unknown[]>(
       done();
     },
     destroy(err, done) {
-      for (const out of outs) if (!out.writableFinished) out.destroy(err ?? undefined);
+      // The sink is also destroyed after a normal finish (autoDestroy), while the outs may still
+      // hold data their consumers have not read: only an error may cut them short.
+      if (err) for (const out of outs) if (!out.writableFinished) out.destroy(err);
       done(err);
     },
   });

@@ -102,7 +102,7 @@ export class Execs implements ExecService {
     const [h, w] = body.ConsoleSize ?? e.config.ConsoleSize ?? [0, 0];
     if (tty && h && w) proc.resize(h, w);
 
-    void proc.exited.then(
+    const recorded = proc.exited.then(
       (code) => {
         e.running = false;
         e.exitCode = code;
@@ -118,6 +118,9 @@ export class Execs implements ExecService {
         this.#log.warn('exec failed', { execId, err });
       },
     );
+    // Clients read the exit code (exec inspect) as soon as the stream ends: end it only once the
+    // code is recorded, as dockerd does.
+    const endOutput = (output: PassThrough) => void recorded.then(() => output.end());
 
     if (body.Detach) {
       proc.stdout.resume();
@@ -128,11 +131,12 @@ export class Execs implements ExecService {
     const wantOut = e.config.AttachStdout ?? true;
     const wantErr = e.config.AttachStderr ?? true;
     if (tty) {
-      proc.stdout.pipe(output);
+      proc.stdout.pipe(output, { end: false });
+      proc.stdout.on('end', () => endOutput(output));
     } else {
       let open = 2;
       const done = () => {
-        if (--open === 0) output.end();
+        if (--open === 0) endOutput(output);
       };
       const relay = (src: NodeJS.ReadableStream | undefined, stream: 1 | 2, want: boolean) => {
         if (!src) return done();
