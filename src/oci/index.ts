@@ -1,2 +1,3 @@
 export * from './image-spec.ts';
 export type * from './runtime-spec.ts';
+export * from './capabilities.ts';

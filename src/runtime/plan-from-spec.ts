@@ -1,5 +1,6 @@
 import { isAbsolute, join } from 'node:path';
 import { invalidParameter } from '../common/index.ts';
+import { LINUX_CAPABILITIES } from '../oci/index.ts';
 import type { LinuxSeccomp, OciMount, OciNamespaceType, OciProcess, RuntimeSpec } from '../oci/index.ts';
 import {
   type HelperCapabilities,
@@ -40,50 +41,8 @@ const NS_TYPES: Record<OciNamespaceType, HelperNamespaceType | undefined> = {
   time: 'time',
 };
 
-/** Linux capability numbers (<linux/capability.h>), index = number. */
-export const CAPABILITIES = [
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_DAC_READ_SEARCH',
-  'CAP_FOWNER',
-  'CAP_FSETID',
-  'CAP_KILL',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETPCAP',
-  'CAP_LINUX_IMMUTABLE',
-  'CAP_NET_BIND_SERVICE',
-  'CAP_NET_BROADCAST',
-  'CAP_NET_ADMIN',
-  'CAP_NET_RAW',
-  'CAP_IPC_LOCK',
-  'CAP_IPC_OWNER',
-  'CAP_SYS_MODULE',
-  'CAP_SYS_RAWIO',
-  'CAP_SYS_CHROOT',
-  'CAP_SYS_PTRACE',
-  'CAP_SYS_PACCT',
-  'CAP_SYS_ADMIN',
-  'CAP_SYS_BOOT',
-  'CAP_SYS_NICE',
-  'CAP_SYS_RESOURCE',
-  'CAP_SYS_TIME',
-  'CAP_SYS_TTY_CONFIG',
-  'CAP_MKNOD',
-  'CAP_LEASE',
-  'CAP_AUDIT_WRITE',
-  'CAP_AUDIT_CONTROL',
-  'CAP_SETFCAP',
-  'CAP_MAC_OVERRIDE',
-  'CAP_MAC_ADMIN',
-  'CAP_SYSLOG',
-  'CAP_WAKE_ALARM',
-  'CAP_BLOCK_SUSPEND',
-  'CAP_AUDIT_READ',
-  'CAP_PERFMON',
-  'CAP_BPF',
-  'CAP_CHECKPOINT_RESTORE',
-] as const;
+/** Linux capability numbers, index = number (re-exported for the runtime's callers). */
+export const CAPABILITIES = LINUX_CAPABILITIES;
 
 /** RLIMIT_* numbers (<sys/resource.h>, Linux). */
 export const RLIMITS: Record<string, number> = {
