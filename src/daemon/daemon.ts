@@ -4,7 +4,7 @@
  * berthd stops: they belong to their shims.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApiServer } from '../api/server/index.ts';
@@ -60,9 +60,12 @@ async function run(options: DaemonOptions, log: Logger): Promise<void> {
   });
   await engine.init();
   const server = createApiServer({ engine, log: log.child({ component: 'api' }) });
+  const socketGid = await groupId(options.group, options.groupGiven);
   for (const host of options.hosts) {
     if ('unix' in host) await mkdir(dirname(host.unix), { recursive: true });
     await server.listen('unix' in host ? { unix: host.unix, mode: 0o660 } : host);
+    // dockerd gives the socket to its group (root:docker 0660) so members need no sudo.
+    if ('unix' in host && socketGid !== undefined) await chown(host.unix, 0, socketGid);
   }
   log.info('berthd started', { version: BERTH_VERSION, dataRoot: options.dataRoot, hosts: options.hosts });
 
@@ -101,4 +104,17 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The gid of the socket's group. Like dockerd: the default group may be missing (the socket
+ * stays root's), a group named with -G must exist.
+ */
+async function groupId(name: string, given: boolean): Promise<number | undefined> {
+  const text = await readFile('/etc/group', 'utf8').catch(() => '');
+  const line = text.split('\n').find((l) => l.split(':')[0] === name);
+  if (line) return Number(line.split(':')[2]);
+  if (/^\d+$/.test(name)) return Number(name);
+  if (given) throw new Error(`group ${name} not found: create it or pick another with -G`);
+  return undefined;
 }

@@ -12,6 +12,8 @@ export interface DaemonOptions {
   logLevel: LogLevel;
   pidfile: string;
   group: string;
+  /** True when -G was given: then the group must exist. */
+  groupGiven: boolean;
   cgroupParent: string;
 }
 
@@ -49,6 +51,7 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions | 'help' | 'versi
     logLevel,
     pidfile: values.pidfile ?? `${execRoot}/berthd.pid`,
     group: values.group ?? 'berth',
+    groupGiven: values.group !== undefined,
     cgroupParent: (values['cgroup-parent'] ?? 'berth').replace(/^\/+|\/+$/g, ''),
   };
 }

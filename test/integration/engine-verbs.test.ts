@@ -113,6 +113,28 @@ describe('docker CLI verbs against berthd', { skip: !canRunRoot() && 'needs root
     await docker(d, 'rm', '-f', id);
   });
 
+  test('exec -u, -w and -e set the user, directory and environment', async () => {
+    const id = (await docker(d, 'run', '-d', '-e', 'A=1', 'busybox', 'sleep', '30')).stdout.trim();
+    const r = await docker(
+      d,
+      'exec',
+      '-u',
+      'nobody',
+      '-w',
+      '/tmp',
+      '-e',
+      'B=2',
+      id,
+      'sh',
+      '-c',
+      'id -un; pwd; echo $A$B',
+    );
+    assert.equal(r.stdout, 'nobody\n/tmp\n12\n');
+    const u = await docker(d, 'exec', '-u', '1234:5678', id, 'id');
+    assert.match(u.stdout, /^uid=1234 gid=5678/);
+    await docker(d, 'rm', '-f', id);
+  });
+
   test('run -t gives the container a terminal', async () => {
     // CI has no TTY: script(1) gives the docker CLI one.
     const r = await run('script', ['-qec', `docker -H ${d.host} run --rm -t busybox tty`, '/dev/null']);
