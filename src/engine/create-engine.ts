@@ -101,6 +101,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     },
     async shutdown() {
       // Containers belong to their shims and keep running (live restore is berth's default).
+      containers.lifecycle.restarts.stopAll();
     },
   };
 }

@@ -34,6 +34,7 @@ import { type NamespaceSource, type OciContext, parseSignal, resolveUser, toOciS
 import type { HostConfig } from '../../api/types/index.ts';
 import type { Container, ContainerStore } from './container-store.ts';
 import { hostsFile, readHostResolvConf, resolvConf, writeHostFiles } from './host-files.ts';
+import { RestartSupervisor } from './restart-supervisor.ts';
 import { isRunning } from './state.ts';
 
 export interface LifecycleDeps {
@@ -61,6 +62,8 @@ export class ContainerLifecycle extends EventEmitter {
   readonly #watching = new Set<string>();
   /** Serialises start/stop/kill per container. */
   readonly #locks = new Map<string, Promise<unknown>>();
+  /** Restart policies: back-off, cancelled restarts, pending timers. */
+  readonly restarts = new RestartSupervisor();
 
   constructor(deps: LifecycleDeps) {
     super();
@@ -241,9 +244,15 @@ export class ContainerLifecycle extends EventEmitter {
 
   /** Sends a signal to the container's init. Docker: 409 when not running. */
   async kill(c: Container, signal: string | number): Promise<void> {
+    if (c.state.status === 'restarting') {
+      await this.#manualStop(c);
+      await this.#stopRestarting(c);
+      return;
+    }
     if (!isRunning(c.state)) {
       throw conflict(`Cannot kill container: ${c.record.id}: Container ${c.record.id} is not running`);
     }
+    await this.#manualStop(c);
     const sig = typeof signal === 'number' ? signal : parseSignal(signal);
     await this.#d.runtime.kill(this.stateDir(c.record.id), sig);
     this.#d.events.publish('container', 'kill', c.record.id, { ...eventAttributes(c), signal: String(sig) });
@@ -254,6 +263,12 @@ export class ContainerLifecycle extends EventEmitter {
    * then wait for the exit to be recorded.
    */
   async stop(c: Container, options: { timeout?: number; signal?: string }): Promise<void> {
+    if (c.state.status === 'restarting') {
+      await this.#manualStop(c);
+      await this.#stopRestarting(c);
+      this.#d.events.publish('container', 'stop', c.record.id, eventAttributes(c));
+      return;
+    }
     if (!isRunning(c.state)) return;
     const exited = this.#nextExit(c.record.id);
     const stopSignal = options.signal || c.record.config.StopSignal || 'SIGTERM';
@@ -271,6 +286,30 @@ export class ContainerLifecycle extends EventEmitter {
       await exited;
     }
     this.#d.events.publish('container', 'stop', c.record.id, eventAttributes(c));
+  }
+
+  /** A stop or kill through the API: Docker's HasBeenManuallyStopped, kept in the record. */
+  async #manualStop(c: Container): Promise<void> {
+    this.restarts.cancel(c.record.id);
+    if (c.record.manuallyStopped) return;
+    c.record.manuallyStopped = true;
+    await this.#d.store.saveRecord(c);
+  }
+
+  /** A container waiting to be restarted is stopped: it stays exited with its last exit. */
+  async #stopRestarting(c: Container): Promise<void> {
+    if (c.state.status !== 'restarting') return;
+    await this.#d.store.setState(c, { ...c.state, status: 'exited' });
+    this.emit('exit', c.record.id, c.state.exitCode);
+  }
+
+  /** A manual start: RestartCount back to 0, the manual stop forgotten (Docker's containerStart). */
+  async resetRestart(c: Container): Promise<void> {
+    this.restarts.reset(c.record.id);
+    if (c.record.restartCount === 0 && !c.record.manuallyStopped) return;
+    c.record.restartCount = 0;
+    c.record.manuallyStopped = false;
+    await this.#d.store.saveRecord(c);
   }
 
   /** Resolves with the exit code at the container's next exit. */
@@ -306,8 +345,14 @@ export class ContainerLifecycle extends EventEmitter {
     const id = c.record.id;
     const startedAt = isRunning(c.state) ? c.state.startedAt : new Date().toISOString();
     await this.cleanup(c);
+    const ranMs = Math.max(0, Date.parse(exit.finishedAt) - Date.parse(startedAt));
+    const decision = this.restarts.decide(c, exit.exitCode, ranMs);
+    if (decision.restart) {
+      c.record.restartCount += 1;
+      await this.#d.store.saveRecord(c);
+    }
     await this.#d.store.setState(c, {
-      status: 'exited',
+      status: decision.restart ? 'restarting' : 'exited',
       exitCode: exit.exitCode,
       startedAt,
       finishedAt: exit.finishedAt,
@@ -318,6 +363,19 @@ export class ContainerLifecycle extends EventEmitter {
     if (exit.oomKilled) this.#d.events.publish('container', 'oom', id, eventAttributes(c));
     this.#d.events.publish('container', 'die', id, attrs);
     this.emit('exit', id, exit.exitCode);
+    if (decision.restart) {
+      this.#d.log.debug('restarting container', { id, delayMs: decision.delayMs });
+      this.restarts.schedule(id, decision.delayMs, () => void this.#autoRestart(c));
+    }
+  }
+
+  /** The restart policy's restart, after the back-off. */
+  async #autoRestart(c: Container): Promise<void> {
+    const id = c.record.id;
+    await this.serialize(id, async () => {
+      if (c.state.status !== 'restarting' || this.#d.store.find(id) !== c) return;
+      await this.start(c);
+    }).catch((err) => this.#d.log.warn('restarting container failed', { id, err }));
   }
 
   /** Releases what a started container holds: runtime state (cgroup) and the rootfs mount. */

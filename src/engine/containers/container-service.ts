@@ -35,6 +35,7 @@ import { type Container, ContainerStore } from './container-store.ts';
 import { inspectView, makeListFilter, summaryView } from './container-view.ts';
 import { ContainerLifecycle, eventAttributes } from './container-lifecycle.ts';
 import { readJsonLog } from './json-log.ts';
+import { restartsOnDaemonStart } from './restart-policy.ts';
 import { assertCanRemove, assertCanStart, isRunning } from './state.ts';
 
 const execFileAsync = promisify(execFile);
@@ -78,6 +79,7 @@ export class Containers implements ContainerService {
   async init(): Promise<void> {
     await mkdir(this.#d.execRoot, { recursive: true, mode: 0o700 });
     const all = await this.store.load();
+    const notRunning = all.filter((c) => !isRunning(c.state));
     await Promise.all(
       all.map((c) =>
         this.lifecycle
@@ -93,6 +95,7 @@ export class Containers implements ContainerService {
         );
       }
     }
+    await bringBack(this, notRunning, this.#d.log);
   }
 
   /** The containers (in any state) created from an image: Docker refuses to delete it. */
@@ -169,7 +172,11 @@ export class Containers implements ContainerService {
       .all()
       .filter(
         (c) =>
-          options.all || (options.limit ?? 0) > 0 || isRunning(c.state) || options.filters.status?.length,
+          options.all ||
+          (options.limit ?? 0) > 0 ||
+          isRunning(c.state) ||
+          c.state.status === 'restarting' ||
+          options.filters.status?.length,
       )
       .filter(filter)
       .sort((a, b) => Date.parse(b.record.created) - Date.parse(a.record.created));
@@ -182,6 +189,7 @@ export class Containers implements ContainerService {
     await this.lifecycle.serialize(c.record.id, async () => {
       assertCanStart(c.state, ref);
       try {
+        await this.lifecycle.resetRestart(c);
         await this.lifecycle.start(c);
       } catch (err) {
         // dockerd removes an AutoRemove container whose start failed (the CLI's `run --rm`
@@ -198,7 +206,7 @@ export class Containers implements ContainerService {
 
   async stop(ref: string, options: { timeout?: number; signal?: string }): Promise<void> {
     const c = this.store.get(ref);
-    if (!isRunning(c.state)) {
+    if (!isRunning(c.state) && c.state.status !== 'restarting') {
       // Docker answers 304 Not Modified; the CLI treats it as success.
       throw notModified('container already stopped');
     }
@@ -209,6 +217,7 @@ export class Containers implements ContainerService {
     const c = this.store.get(ref);
     await this.lifecycle.serialize(c.record.id, async () => {
       await this.lifecycle.stop(c, options);
+      await this.lifecycle.resetRestart(c);
       await this.lifecycle.start(c);
       this.#d.events.publish('container', 'restart', c.record.id, eventAttributes(c));
     });
@@ -225,7 +234,8 @@ export class Containers implements ContainerService {
   ): Promise<{ result: Promise<ContainerWaitResponse> }> {
     const c = this.store.get(ref);
     const id = c.record.id;
-    const exitCode = () => (c.state.status === 'exited' ? c.state.exitCode : 0);
+    const exitCode = () =>
+      c.state.status === 'exited' || c.state.status === 'restarting' ? c.state.exitCode : 0;
     const aborted = new Promise<never>((_, reject) => {
       options.signal.addEventListener('abort', () => reject(options.signal.reason), { once: true });
     });
@@ -272,6 +282,7 @@ export class Containers implements ContainerService {
 
   async #removeNow(c: Container): Promise<void> {
     const id = c.record.id;
+    this.lifecycle.restarts.forget(id);
     await this.store.setState(c, { status: 'removing' });
     await this.lifecycle.cleanup(c);
     await this.#d.snapshots.removeContainer(id);
@@ -382,5 +393,34 @@ export class Containers implements ContainerService {
       if (isBerthError(err, 'NotFound')) return [];
       throw err;
     }
+  }
+}
+
+/**
+ * berthd start (moby daemon restore): containers that were not running when berthd stopped and
+ * whose policy says so are started again (`always` always; `unless-stopped` unless stopped by
+ * hand; `on-failure` after a failure, within its count), as a manual start would.
+ */
+async function bringBack(containers: Containers, candidates: Container[], log: Logger): Promise<void> {
+  for (const c of candidates) {
+    const s = c.state;
+    if (s.status !== 'exited' && s.status !== 'restarting') continue;
+    const p = c.record.spec.restartPolicy;
+    const restart = restartsOnDaemonStart({
+      policy: { name: p?.name ?? 'no', maximumRetryCount: p?.maximumRetryCount ?? 0 },
+      exitCode: s.exitCode,
+      manuallyStopped: c.record.manuallyStopped ?? false,
+      restartCount: c.record.restartCount,
+    });
+    if (!restart) {
+      if (s.status === 'restarting') await containers.store.setState(c, { ...s, status: 'exited' });
+      continue;
+    }
+    await containers.lifecycle
+      .serialize(c.record.id, async () => {
+        await containers.lifecycle.resetRestart(c);
+        await containers.lifecycle.start(c);
+      })
+      .catch((err) => log.warn('restarting container at daemon start failed', { id: c.record.id, err }));
   }
 }

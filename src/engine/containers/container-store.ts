@@ -29,6 +29,8 @@ export interface ContainerRecord {
   config: ContainerConfig;
   hostConfig: HostConfig;
   restartCount: number;
+  /** Stopped or killed through the API since its last manual start (Docker's HasBeenManuallyStopped). */
+  manuallyStopped?: boolean;
 }
 
 export interface Container {

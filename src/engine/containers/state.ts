@@ -20,6 +20,15 @@ export type LifecycleState =
       oomKilled: boolean;
       error: string;
     }
+  | {
+      /** Exited, waiting out the restart policy's back-off (Docker shows it as running). */
+      status: 'restarting';
+      exitCode: number;
+      startedAt: string;
+      finishedAt: string;
+      oomKilled: boolean;
+      error: string;
+    }
   | { status: 'removing' }
   | { status: 'dead'; error: string };
 
@@ -30,6 +39,7 @@ export function isRunning(s: LifecycleState): s is Extract<LifecycleState, { pid
 export function assertCanStart(s: LifecycleState, ref: string): void {
   if (s.status === 'running') throw notModified(`container ${ref} is already started`);
   if (s.status === 'paused') throw conflict(`cannot start a paused container, try unpause instead`);
+  if (s.status === 'restarting') throw notModified(`container ${ref} is already started`);
   if (s.status === 'removing') throw conflict(`container is marked for removal and cannot be started`);
   if (s.status === 'dead') throw conflict(`container is marked for removal and cannot be started`);
 }
@@ -40,6 +50,11 @@ export function assertCanRemove(s: LifecycleState, id: string, force: boolean): 
     const what = s.status === 'paused' ? 'paused' : 'running';
     throw conflict(
       `cannot remove container "${id}": container is ${what}: stop the container before removing or force remove`,
+    );
+  }
+  if (s.status === 'restarting' && !force) {
+    throw conflict(
+      `cannot remove container "${id}": container is restarting: stop the container before removing or force remove`,
     );
   }
   if (s.status === 'removing') throw conflict(`removal of container ${id} is already in progress`);
@@ -64,9 +79,12 @@ export function toDockerState(s: LifecycleState, startedAtOfCreated = ZERO_TIME)
     case 'running':
     case 'paused':
       return { ...base, Running: true, Paused: s.status === 'paused', Pid: s.pid, StartedAt: s.startedAt };
+    case 'restarting':
     case 'exited':
       return {
         ...base,
+        Running: s.status === 'restarting',
+        Restarting: s.status === 'restarting',
         ExitCode: s.exitCode,
         StartedAt: s.startedAt,
         FinishedAt: s.finishedAt,
