@@ -14,6 +14,7 @@ import { isRunning } from './containers/state.ts';
 import type { Engine } from './engine.ts';
 import { EventBus } from './events.ts';
 import { Execs } from './exec/exec-service.ts';
+import { HealthMonitor } from './health/health-monitor.ts';
 import { Images } from './images/image-service.ts';
 import { System } from './system/system-service.ts';
 
@@ -63,6 +64,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     apiVersion: API_VERSION_CURRENT,
   });
   const execs = new Execs({ containers, runtime, events, log: log.child({ component: 'exec' }) });
+  const health = new HealthMonitor({ containers, execs, events, log: log.child({ component: 'health' }) });
   const images = new Images({
     store: imageStore,
     events,
@@ -102,6 +104,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     async shutdown() {
       // Containers belong to their shims and keep running (live restore is berth's default).
       containers.lifecycle.restarts.stopAll();
+      health.stopAll();
     },
   };
 }

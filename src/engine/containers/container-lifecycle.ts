@@ -54,7 +54,10 @@ type PendingAttach = {
   input?: PassThrough;
 };
 
-/** Exit notifications: 'exit' (id, code) after a container stops, 'removed' (id) after removal. */
+/**
+ * Notifications: 'running' (id) after a start or re-adoption, 'exit' (id, code) after a container
+ * stops, 'removed' (id) after removal.
+ */
 export class ContainerLifecycle extends EventEmitter {
   readonly #d: LifecycleDeps;
   readonly #pendingAttach = new Map<string, PendingAttach[]>();
@@ -169,6 +172,7 @@ export class ContainerLifecycle extends EventEmitter {
       await this.#d.store.setState(c, { status: 'running', pid, startedAt });
       this.#d.events.publish('container', 'start', id, eventAttributes(c));
       this.#watch(c);
+      this.emit('running', id);
     } catch (err) {
       await undo.rollback().catch((e) => this.#d.log.warn('start rollback failed', { id, err: e }));
       this.#failPendingAttaches(id);
@@ -401,6 +405,7 @@ export class ContainerLifecycle extends EventEmitter {
       case 'running':
       case 'created':
         this.#watch(c);
+        this.emit('running', c.record.id);
         return;
       case 'stopped':
         await this.#finish(c, st.exit);

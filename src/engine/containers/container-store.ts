@@ -11,7 +11,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Logger, conflict, errnoCode, notFound } from '../../common/index.ts';
 import { writeJsonAtomic } from '../../platform/index.ts';
-import type { ContainerConfig, HostConfig } from '../../api/types/index.ts';
+import type { ContainerConfig, Health, HostConfig } from '../../api/types/index.ts';
 import type { ContainerSpec } from '../spec/index.ts';
 import type { LifecycleState } from './state.ts';
 
@@ -36,6 +36,8 @@ export interface ContainerRecord {
 export interface Container {
   record: ContainerRecord;
   state: LifecycleState;
+  /** State.Health, kept by the health monitor while the container has a healthcheck. */
+  health?: Health;
 }
 
 export class ContainerStore {

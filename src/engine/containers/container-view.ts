@@ -22,7 +22,7 @@ export function inspectView(c: Container, paths: ViewPaths, execIds: string[]): 
     Created: record.created,
     Path: spec.path,
     Args: spec.args,
-    State: toDockerState(state),
+    State: c.health ? { ...toDockerState(state), Health: c.health } : toDockerState(state),
     Image: record.imageId,
     ResolvConfPath: `${paths.dir}/resolv.conf`,
     HostnamePath: `${paths.dir}/hostname`,
@@ -117,7 +117,7 @@ export function statusText(c: Container, now = Date.now()): string {
     case 'created':
       return 'Created';
     case 'running':
-      return `Up ${humanDuration(now - Date.parse(s.startedAt))}`;
+      return `Up ${humanDuration(now - Date.parse(s.startedAt))}${healthSuffix(c)}`;
     case 'paused':
       return `Up ${humanDuration(now - Date.parse(s.startedAt))} (Paused)`;
     case 'exited':
@@ -130,6 +130,15 @@ export function statusText(c: Container, now = Date.now()): string {
       return 'Dead';
   }
 }
+
+/** Docker's health suffix of a running container's status. */
+function healthSuffix(c: Container): string {
+  const h = c.health;
+  if (!h || h.Status === 'none') return '';
+  return h.Status === 'starting' ? ' (health: starting)' : ` (${h.Status})`;
+}
+
+const HEALTH_FILTER_VALUES = new Set(['starting', 'healthy', 'unhealthy', 'none']);
 
 /** go-units HumanDuration, which Docker uses for Status. */
 export function humanDuration(ms: number): string {
@@ -185,6 +194,11 @@ export function makeListFilter(
       throw invalidParameter(`invalid filter 'status=${s}'`);
     }
   }
+  for (const h of filters.health ?? []) {
+    if (!HEALTH_FILTER_VALUES.has(h)) {
+      throw invalidParameter(`Unrecognised filter value for health: ${h}`);
+    }
+  }
   const ancestors = new Set((filters.ancestor ?? []).flatMap((ref) => resolve.ancestorIds(ref)));
   const before = (filters.before ?? []).map((ref) => resolve.containerCreated(ref));
   const since = (filters.since ?? []).map((ref) => resolve.containerCreated(ref));
@@ -200,6 +214,7 @@ export function makeListFilter(
       any('name', (v) => new RegExp(v).test(`/${record.name}`)) &&
       any('status', (v) => v === state.status) &&
       any('exited', (v) => state.status === 'exited' && String(state.exitCode) === v) &&
+      any('health', (v) => (c.health?.Status ?? 'none') === v) &&
       any('label', (v) => {
         const labels = record.config.Labels ?? {};
         const i = v.indexOf('=');

@@ -219,6 +219,19 @@ export class Execs implements ExecService {
     e.process.resize(height, width);
   }
 
+  /** Forgets one finished exec (health-check probes, so they do not pile up). */
+  forget(execId: string): void {
+    const e = this.#execs.get(execId);
+    if (!e) return;
+    this.#execs.delete(execId);
+    const ids = this.#containers.execIds.get(e.containerId);
+    if (ids)
+      this.#containers.execIds.set(
+        e.containerId,
+        ids.filter((i) => i !== execId),
+      );
+  }
+
   /** Forget exec records of a removed container. */
   forgetContainer(containerId: string): void {
     for (const [id, e] of this.#execs) if (e.containerId === containerId) this.#execs.delete(id);
