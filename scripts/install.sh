@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: runtime needs (iproute2, nftables, libseccomp, libcap, busybox-static for the
 # base image) and the build toolchain for native/. Test oracles (runc, tmux) come with --test.
-packages=(build-essential pkg-config iproute2 nftables libseccomp-dev libcap-dev pigz zstd busybox-static
+packages=(build-essential pkg-config iproute2 nftables libseccomp-dev libcap-dev zlib1g-dev pigz zstd busybox-static
   procps util-linux)
 if [ "${1:-}" = "--test" ]; then packages+=(runc tmux); fi
 missing=()

@@ -86,7 +86,7 @@ static const struct {
   {"device", 7}, {"symlink", 2}, {"hostname", 1}, {"rlimit", 3},  {"sysctl", 2},        {"masked", 1},
   {"readonly", 1}, {"user", 3},  {"group", 1},    {"cwd", 1},     {"oom_score_adj", 1}, {"env", 1},
   {"arg", 1},    {"caps", 5},    {"no_new_privs", 1}, {"seccomp", 2}, {"seccomp_arch", 1}, {"seccomp_rule", 3}, {"seccomp_arg", 4}, {"terminal", 1}, {"stdin", 2},
-  {"log", 1},
+  {"log", 1}, {"log_rotate", 3},
 };
 
 const struct plan_ns *plan_find_ns(const struct plan *p, int flag)
@@ -277,6 +277,13 @@ int plan_load(const char *path, struct plan *p, char *err, size_t errlen)
       p->stdin_once = b != 0;
     } else if (!strcmp(key, "log")) {
       p->log_path = *f[0] ? f[0] : NULL;
+    } else if (!strcmp(key, "log_rotate")) {
+      NUM(0, a);
+      NUM(1, b);
+      NUM(2, c);
+      p->log_max_size = a;
+      p->log_max_files = b;
+      p->log_compress = c != 0;
     }
   }
   if (p->n_argv == 0)

@@ -55,6 +55,9 @@
  *   stdin          open once                                open: keep a stdin pipe for attachers;
  *                                                           once: close it when the first attacher's input ends
  *   log            path                                     json-file log to append to, run only
+ *   log_rotate     max_size max_files compress              rotate the log before it passes max_size bytes,
+ *                                                           keeping max_files files (path.1 … path.N-1,
+ *                                                           gzipped when compress is 1); run only
  */
 #ifndef BERTH_PLAN_H
 #define BERTH_PLAN_H
@@ -156,6 +159,9 @@ struct plan {
   size_t n_seccomp_args;
   int terminal, open_stdin, stdin_once;
   const char *log_path;
+  uint64_t log_max_size; /* 0: never rotate */
+  uint64_t log_max_files;
+  int log_compress;
 };
 
 enum { CAP_SET_BOUNDING, CAP_SET_EFFECTIVE, CAP_SET_INHERITABLE, CAP_SET_PERMITTED, CAP_SET_AMBIENT };

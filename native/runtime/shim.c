@@ -43,6 +43,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "berth.h"
 
 #define MAX_CONNS 64
@@ -72,6 +74,7 @@ static struct {
   const struct plan *p;
   pid_t init_pid;
   int report_fd, sync_fd, listen_fd, sig_fd, log_fd;
+  uint64_t log_size;
   int started, exited, status;
   char execerr[4800];
   int out_fd, err_fd, in_fd; /* tty: out_fd == in_fd == pty master, err_fd == -1 */
@@ -331,6 +334,62 @@ static void rfc3339nano(char *buf, size_t len)
   snprintf(buf + n, len - n, "Z");
 }
 
+/* gzips path into path.gz (through a temp file, so readers see no half-written archive), then
+ * removes path. On failure the uncompressed file stays. */
+static void gzip_file(const char *path)
+{
+  char gz[4400], tmp[4400];
+  if ((size_t)snprintf(gz, sizeof gz, "%s.gz", path) >= sizeof gz ||
+      (size_t)snprintf(tmp, sizeof tmp, "%s.gz.tmp", path) >= sizeof tmp)
+    return;
+  int in = open(path, O_RDONLY | O_CLOEXEC);
+  if (in < 0)
+    return;
+  gzFile out = gzopen(tmp, "wb");
+  int ok = out != NULL;
+  static char buf[65536];
+  ssize_t n;
+  while (ok && (n = read(in, buf, sizeof buf)) > 0)
+    ok = gzwrite(out, buf, (unsigned)n) == n;
+  close(in);
+  if (out && gzclose(out) != Z_OK)
+    ok = 0;
+  if (ok && rename(tmp, gz) == 0)
+    unlink(path);
+  else
+    unlink(tmp);
+}
+
+/* Docker's json-file rotation (moby loggerutils): path.N-1 dropped, path.i -> path.i+1,
+ * path -> path.1 (then gzipped when compress is on), a new empty path; with max_files 1 the log
+ * is truncated instead. */
+static void log_rotate(void)
+{
+  const char *name = S.p->log_path;
+  const char *ext = S.p->log_compress ? ".gz" : "";
+  uint64_t max = S.p->log_max_files;
+  char from[4200], to[4200];
+  if (max >= 2) {
+    snprintf(to, sizeof to, "%s.%llu%s", name, (unsigned long long)(max - 1), ext);
+    unlink(to);
+    for (uint64_t i = max - 1; i > 1; i--) {
+      snprintf(to, sizeof to, "%s.%llu%s", name, (unsigned long long)i, ext);
+      snprintf(from, sizeof from, "%s.%llu%s", name, (unsigned long long)(i - 1), ext);
+      rename(from, to);
+    }
+    snprintf(to, sizeof to, "%s.1", name);
+    rename(name, to);
+  }
+  int fd = open(name, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0)
+    return; /* keep writing to the old file rather than lose output */
+  close(S.log_fd);
+  S.log_fd = fd;
+  S.log_size = 0;
+  if (max >= 2 && S.p->log_compress)
+    gzip_file(to);
+}
+
 static void log_entry(int stream, const char *data, size_t n)
 {
   static char line[LOG_LINE_MAX * 6 + 128];
@@ -342,9 +401,12 @@ static void log_entry(int stream, const char *data, size_t n)
   o += json_escape(line + o, (const unsigned char *)data, n);
   o += (size_t)snprintf(line + o, sizeof line - o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n",
                         stream == 2 ? "stderr" : "stdout", ts);
+  if (S.p->log_max_size && S.log_size >= S.p->log_max_size)
+    log_rotate();
   /* A full disk must not stop the container: the entry is lost, the shim goes on. */
   if (write_all(S.log_fd, line, o) < 0)
     return;
+  S.log_size += o;
 }
 
 /* Docker's json-file writes one entry per line; a partial line waits for its newline or for the
@@ -964,6 +1026,9 @@ int shim_run(const struct plan *p, const char *state_dir)
     S.log_fd = open(p->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (S.log_fd < 0)
       die("open log %s", p->log_path);
+    struct stat st;
+    if (fstat(S.log_fd, &st) == 0)
+      S.log_size = (uint64_t)st.st_size;
   }
 
   create(p);

@@ -40,6 +40,17 @@ export interface HelperPlan {
   stdinOnce: boolean;
   /** json-file log path; `run` only. */
   logPath?: string;
+  /** Log rotation (json-file max-size/max-file/compress); `run` only. */
+  logRotate?: LogRotation;
+}
+
+export interface LogRotation {
+  /** Rotate before the file passes this many bytes; 0 = never. */
+  maxSize: number;
+  /** Files kept, the current one included (1: truncate instead of rotating). */
+  maxFiles: number;
+  /** gzip rotated files. */
+  compress: boolean;
 }
 
 export type HelperNamespaceType = 'user' | 'pid' | 'mnt' | 'net' | 'ipc' | 'uts' | 'cgroup' | 'time';
@@ -192,6 +203,10 @@ export function encodeHelperPlan(plan: HelperPlan): Buffer {
   rec('terminal', flag(plan.terminal));
   rec('stdin', flag(plan.openStdin), flag(plan.stdinOnce));
   if (plan.logPath !== undefined) rec('log', plan.logPath);
+  if (plan.logRotate && plan.logRotate.maxSize > 0) {
+    const r = plan.logRotate;
+    rec('log_rotate', r.maxSize, Math.max(1, r.maxFiles), flag(r.compress));
+  }
   return Buffer.from(parts.map((p) => `${p}\0`).join(''), 'utf8');
 }
 

@@ -4,6 +4,7 @@ import { LINUX_CAPABILITIES } from '../oci/index.ts';
 import type { LinuxSeccomp, OciMount, OciNamespaceType, OciProcess, RuntimeSpec } from '../oci/index.ts';
 import {
   type HelperCapabilities,
+  type LogRotation,
   type HelperDevice,
   type HelperMount,
   type HelperNamespaceType,
@@ -26,6 +27,7 @@ export interface PlanOptions {
   cgroupProcs: string[];
   cgroupVersion: 1 | 2;
   logPath?: string;
+  logRotate?: LogRotation;
   openStdin: boolean;
   stdinOnce: boolean;
 }
@@ -294,6 +296,7 @@ export function planFromSpec(spec: RuntimeSpec, opts: PlanOptions): HelperPlan {
     openStdin: opts.openStdin,
     stdinOnce: opts.stdinOnce,
     logPath: opts.logPath,
+    ...(opts.logRotate ? { logRotate: opts.logRotate } : {}),
   };
 }
 

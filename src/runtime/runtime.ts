@@ -16,7 +16,7 @@ import {
   type Logger,
 } from '../common/index.ts';
 import type { OciProcess, RuntimeSpec } from '../oci/index.ts';
-import { encodeHelperPlan } from '../platform/index.ts';
+import { type LogRotation, encodeHelperPlan } from '../platform/index.ts';
 import type { CgroupManager } from './cgroups/index.ts';
 import { planForExec, planFromSpec } from './plan-from-spec.ts';
 import { connectShim, isShimGone, shimGone, shimRequest } from './shim-client.ts';
@@ -37,6 +37,8 @@ export interface CreateOptions {
   stateDir: string;
   /** json-file log path, or undefined for no log. */
   logPath?: string;
+  /** Log rotation done by the shim (which writes the log even while berthd is down). */
+  logRotate?: LogRotation;
   /** Keep the container's stdin open for attachers. */
   openStdin: boolean;
   /** Close the container's stdin when the first attacher's input ends. */
@@ -131,6 +133,7 @@ export class Runtime {
         cgroupProcs: cgroup.procsFiles(),
         cgroupVersion: this.#cgroups.version,
         logPath: opts.logPath,
+        ...(opts.logRotate ? { logRotate: opts.logRotate } : {}),
         openStdin: opts.openStdin,
         stdinOnce: opts.stdinOnce,
       });

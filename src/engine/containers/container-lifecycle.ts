@@ -30,7 +30,14 @@ import type { SnapshotStore } from '../../image/index.ts';
 import type { ExitStatus, Runtime } from '../../runtime/index.ts';
 import type { EventBus } from '../events.ts';
 import type { IoSession } from '../engine.ts';
-import { type NamespaceSource, type OciContext, parseSignal, resolveUser, toOciSpec } from '../spec/index.ts';
+import {
+  type NamespaceSource,
+  type OciContext,
+  parseSignal,
+  resolveLogSettings,
+  resolveUser,
+  toOciSpec,
+} from '../spec/index.ts';
 import type { HostConfig } from '../../api/types/index.ts';
 import type { Container, ContainerStore } from './container-store.ts';
 import { hostsFile, readHostResolvConf, resolvConf, writeHostFiles } from './host-files.ts';
@@ -149,12 +156,13 @@ export class ContainerLifecycle extends EventEmitter {
 
       const stateDir = this.stateDir(id);
       await mkdir(stateDir, { recursive: true, mode: 0o700 });
-      const logging = hostConfig.LogConfig?.Type ?? 'json-file';
+      const logging = resolveLogSettings(hostConfig.LogConfig?.Type, hostConfig.LogConfig?.Config);
       const { pid } = await this.#d.runtime.create({
         id,
         bundleDir: bundle,
         stateDir,
-        logPath: logging === 'none' ? undefined : this.logPath(id),
+        logPath: logging.driver === 'none' ? undefined : this.logPath(id),
+        ...(logging.rotate ? { logRotate: logging.rotate } : {}),
         openStdin: record.config.OpenStdin ?? false,
         stdinOnce: record.config.StdinOnce ?? false,
       });

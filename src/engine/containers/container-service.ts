@@ -30,7 +30,13 @@ import type { Runtime } from '../../runtime/index.ts';
 import type { ContainerService, Filters, IoSession, LogEntry, LogsOptions } from '../engine.ts';
 import type { EventBus } from '../events.ts';
 import { generateName } from '../names.ts';
-import { toContainerSpec, validateContainerName, validateCreate } from '../spec/index.ts';
+import {
+  mergeLogConfig,
+  resolveLogSettings,
+  toContainerSpec,
+  validateContainerName,
+  validateCreate,
+} from '../spec/index.ts';
 import { type Container, ContainerStore } from './container-store.ts';
 import { inspectView, makeListFilter, summaryView } from './container-view.ts';
 import { ContainerLifecycle, eventAttributes } from './container-lifecycle.ts';
@@ -50,6 +56,8 @@ export interface ContainerServiceDeps {
   events: EventBus;
   log: Logger;
   apiVersion: string;
+  /** The daemon's log-driver and log-opts (daemon.json), applied at create. */
+  logDefaults?: { type: string; config: Record<string, string> };
 }
 
 export class Containers implements ContainerService {
@@ -111,6 +119,12 @@ export class Containers implements ContainerService {
     options: { name?: string; platform?: string },
   ): Promise<ContainerCreateResponse> {
     validateCreate(body, this.#d.apiVersion);
+    const logConfig = mergeLogConfig(
+      body.HostConfig?.LogConfig,
+      this.#d.logDefaults ?? { type: 'json-file', config: {} },
+    );
+    resolveLogSettings(logConfig.Type, logConfig.Config);
+    body = { ...body, HostConfig: { ...body.HostConfig, LogConfig: logConfig } };
     if (!body.Image) throw invalidParameter('No image was specified');
     if (options.name) validateContainerName(options.name);
     const image = this.#d.images.resolve(body.Image);

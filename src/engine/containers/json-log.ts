@@ -3,8 +3,9 @@
  * `{"log":"hi\n","stream":"stdout","time":"2026-11-23T03:11:47.123456789Z"}`. Supports tail,
  * since/until and follow (new lines are picked up as the shim appends them, until `isDone`).
  */
-import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { createGunzip } from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errnoCode } from '../../common/index.ts';
 import type { LogEntry, LogsOptions } from '../engine.ts';
@@ -37,6 +38,29 @@ export function logTimeSeconds(time: string): number {
   return Date.parse(`${m[1]}${m[3]}`) / 1000 + Number(m[2] ?? 0);
 }
 
+/**
+ * The rotated files of a log, oldest first: `<path>.N[.gz]` … `<path>.1[.gz]` (the shim's
+ * rotation, Docker's naming).
+ */
+export async function rotatedLogFiles(path: string): Promise<string[]> {
+  const dir = dirname(path);
+  const base = basename(path);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return [];
+    throw err;
+  }
+  const found: Array<{ n: number; name: string }> = [];
+  for (const name of names) {
+    if (!name.startsWith(`${base}.`)) continue;
+    const m = /^(\d+)(\.gz)?$/.exec(name.slice(base.length + 1));
+    if (m) found.push({ n: Number(m[1]), name });
+  }
+  return found.sort((a, b) => b.n - a.n).map((f) => join(dir, f.name));
+}
+
 export async function* readJsonLog(
   path: string,
   options: LogsOptions,
@@ -52,83 +76,171 @@ export async function* readJsonLog(
     return true;
   };
 
-  let position = 0;
-  let size = 0;
-  try {
-    size = (await stat(path)).size;
-  } catch (err) {
-    if (errnoCode(err) !== 'ENOENT') throw err;
-  }
-
-  // The existing part: with a tail, only the last N wanted lines.
-  if (options.tail !== 0 && size > 0) {
-    const lines = readLines(path, 0, size);
-    if (options.tail === 'all') {
-      for await (const l of lines) {
-        const e = parseLogLine(l);
-        if (e && wanted(e)) yield e;
+  // Entries already passed on, by time: after a rotation the rotated files are read again and
+  // only what comes after the last entry seen is new (names shift and rotated files are
+  // recompressed, so files cannot be matched by name or inode).
+  let lastNs = -1n;
+  let sameNs = 0;
+  let skipSame = 0;
+  const isNew = (e: LogEntry): boolean => {
+    const ns = timeNs(e.time);
+    if (ns < lastNs) return false;
+    if (ns === lastNs) {
+      if (skipSame > 0) {
+        skipSame--;
+        return false;
       }
-    } else {
-      const ring: LogEntry[] = [];
-      for await (const l of lines) {
-        const e = parseLogLine(l);
-        if (!e || !wanted(e)) continue;
+      sameNs++;
+      return true;
+    }
+    lastNs = ns;
+    sameNs = 1;
+    skipSame = 0;
+    return true;
+  };
+
+  // Open every file first: the shim may rotate meanwhile, and an open file stays readable
+  // after it is renamed, compressed or removed.
+  let older: FileHandle[] = [];
+  let current: FileHandle | undefined;
+  const openAll = async () => {
+    for (const fh of older) await fh.close().catch(() => {});
+    older = [];
+    for (const f of await rotatedLogFiles(path)) {
+      const fh = await openIfExists(f);
+      if (fh && f.endsWith('.gz')) gzipped.add(fh);
+      if (fh) older.push(fh);
+    }
+    current = await openIfExists(path);
+  };
+  try {
+    await openAll();
+    let position = current ? (await current.stat()).size : 0;
+
+    // The existing part: with a tail, only the last N wanted lines.
+    const existing = async function* () {
+      for (const fh of older) yield* readLines(fh, 0, Number.POSITIVE_INFINITY);
+      if (current && position > 0) yield* readLines(current, 0, position);
+    };
+    const ring: LogEntry[] = [];
+    for await (const l of existing()) {
+      const e = parseLogLine(l);
+      if (!e) continue;
+      isNew(e);
+      if (options.tail === 0 || !wanted(e)) continue;
+      if (options.tail === 'all') {
+        yield e;
+      } else {
         ring.push(e);
         if (ring.length > options.tail) ring.shift();
       }
-      yield* ring;
     }
-  }
-  position = size;
-  if (!options.follow) return;
+    yield* ring;
+    if (!options.follow) return;
 
-  // Follow: poll for growth. The shim appends whole lines; a partial line waits for the next round.
-  let pending = '';
-  let idleRounds = 0;
-  while (!follow.signal.aborted) {
-    let newSize = position;
-    try {
-      newSize = (await stat(path)).size;
-    } catch (err) {
-      if (errnoCode(err) !== 'ENOENT') throw err;
-    }
-    if (newSize > position) {
-      idleRounds = 0;
-      const fh = await open(path, 'r');
-      try {
-        const buf = Buffer.alloc(newSize - position);
-        const { bytesRead } = await fh.read(buf, 0, buf.length, position);
-        position += bytesRead;
-        const text = pending + buf.subarray(0, bytesRead).toString('utf8');
-        const parts = text.split('\n');
-        pending = parts.pop() ?? '';
-        for (const l of parts) {
-          const e = parseLogLine(l);
-          if (!e || !wanted(e)) continue;
-          if (options.until && logTimeSeconds(e.time) > options.until) return;
-          yield e;
-        }
-      } finally {
-        await fh.close();
+    // Follow: poll for growth. The shim appends whole lines; a partial line waits for the next
+    // round. When the shim rotates, the rest of the old file is read, then what is newer in the
+    // rotated files, then the new file.
+    let pending = '';
+    let idleRounds = 0;
+    while (!follow.signal.aborted) {
+      if (!current) {
+        current = await openIfExists(path);
+        position = 0;
+        if (!current && follow.isDone()) return;
       }
-      continue;
+      let grew = false;
+      if (current) {
+        const size = (await current.stat()).size;
+        if (size > position) {
+          grew = true;
+          const buf = Buffer.alloc(size - position);
+          const { bytesRead } = await current.read(buf, 0, buf.length, position);
+          position += bytesRead;
+          const text = pending + buf.subarray(0, bytesRead).toString('utf8');
+          const parts = text.split('\n');
+          pending = parts.pop() ?? '';
+          for (const l of parts) {
+            const e = parseLogLine(l);
+            if (!e || !isNew(e) || !wanted(e)) continue;
+            if (options.until && logTimeSeconds(e.time) > options.until) return;
+            yield e;
+          }
+        } else if (await rotatedAway(path, current)) {
+          // Lines written to the old file just before the rename are read first.
+          if ((await current.stat()).size > position) continue;
+          await current.close();
+          current = undefined;
+          pending = '';
+          await openAll();
+          position = 0;
+          // What was passed on is read again first: those entries are skipped.
+          skipSame = sameNs;
+          for await (const l of existing()) {
+            const e = parseLogLine(l);
+            if (!e || !isNew(e) || !wanted(e)) continue;
+            if (options.until && logTimeSeconds(e.time) > options.until) return;
+            yield e;
+          }
+          continue;
+        }
+      }
+      if (grew) {
+        idleRounds = 0;
+        continue;
+      }
+      if (follow.isDone()) {
+        // One more look after the container is done, so lines flushed at exit are not missed.
+        if (idleRounds++ > 0) return;
+      }
+      if (options.until && Date.now() / 1000 > options.until) return;
+      try {
+        await sleep(idleRounds > 20 ? 100 : 20, undefined, { signal: follow.signal });
+      } catch {
+        return;
+      }
     }
-    if (follow.isDone()) {
-      // One more look after the container is done, so lines flushed at exit are not missed.
-      if (idleRounds++ > 0) return;
-    }
-    if (options.until && Date.now() / 1000 > options.until) return;
-    try {
-      await sleep(idleRounds > 20 ? 100 : 20, undefined, { signal: follow.signal });
-    } catch {
-      return;
-    }
+  } finally {
+    for (const fh of older) await fh.close().catch(() => {});
+    await current?.close().catch(() => {});
   }
 }
 
-async function* readLines(path: string, start: number, end: number): AsyncIterable<string> {
+/** An RFC 3339 time in nanoseconds since the epoch (exact, for ordering entries). */
+export function timeNs(time: string): bigint {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(time);
+  if (!m) return BigInt(Math.floor(Date.parse(time) || 0)) * 1_000_000n;
+  const ms = Date.parse(`${m[1]}${m[3]}`);
+  return BigInt(ms) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0').slice(0, 9) || '0');
+}
+
+const gzipped = new WeakSet<FileHandle>();
+
+async function openIfExists(path: string): Promise<FileHandle | undefined> {
+  try {
+    return await open(path, 'r');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Whether `path` now names another file than the open one (the shim rotated it). */
+async function rotatedAway(path: string, fh: FileHandle): Promise<boolean> {
+  const [a, b] = await Promise.all([fh.stat(), stat(path).catch(() => undefined)]);
+  return !!b && (a.ino !== b.ino || a.dev !== b.dev);
+}
+
+async function* readLines(fh: FileHandle, start: number, end: number): AsyncIterable<string> {
   let rest = '';
-  for await (const chunk of createReadStream(path, { start, end: end - 1, encoding: 'utf8' })) {
+  const raw = fh.createReadStream({
+    start,
+    ...(Number.isFinite(end) ? { end: end - 1 } : {}),
+    autoClose: false,
+  });
+  const input = gzipped.has(fh) ? raw.pipe(createGunzip()) : raw;
+  input.setEncoding('utf8');
+  for await (const chunk of input as AsyncIterable<string>) {
     const parts = (rest + chunk).split('\n');
     rest = parts.pop() ?? '';
     yield* parts;
