@@ -13,6 +13,11 @@ export interface CliIo {
 
 export interface GlobalFlags {
   host?: string;
+  tls?: boolean;
+  tlsverify?: boolean;
+  tlscacert?: string;
+  tlscert?: string;
+  tlskey?: string;
   debug?: boolean;
   logLevel?: string;
 }
@@ -39,7 +44,10 @@ export function createContext(io: CliIo, env: NodeJS.ProcessEnv, globals: Global
     globals,
     client() {
       client ??= import('../client/index.ts').then(
-        ({ EngineClient, resolveHost }) => new EngineClient({ host: resolveHost(globals.host, env) }),
+        async ({ EngineClient, resolveHost, resolveClientTls }) => {
+          const tls = await resolveClientTls(globals, env);
+          return new EngineClient({ host: resolveHost(globals.host, env), ...(tls ? { tls } : {}) });
+        },
       );
       return client;
     },

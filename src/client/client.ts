@@ -30,6 +30,7 @@ import type {
 import { API_VERSION_CURRENT, compareApiVersions } from '../api/types/version.ts';
 import { DaemonError } from './errors.ts';
 import { parseHost, resolveHost } from './host.ts';
+import type { ClientTls } from './tls.ts';
 import { jsonLines, type OutputFrame, outputFrames } from './streams.ts';
 import { type QueryValue, type RequestOptions, readBody, Transport } from './transport.ts';
 
@@ -38,6 +39,8 @@ export interface ClientOptions {
   host?: string;
   /** Skip negotiation and use this API version. */
   apiVersion?: string;
+  /** TLS to a tcp daemon (resolveClientTls). */
+  tls?: ClientTls;
 }
 
 export interface PingInfo {
@@ -124,7 +127,7 @@ export class EngineClient {
 
   constructor(opts: ClientOptions = {}) {
     this.#host = resolveHost(opts.host);
-    this.#transport = new Transport(parseHost(this.#host));
+    this.#transport = new Transport(parseHost(this.#host), opts.tls);
     if (opts.apiVersion) this.#version = Promise.resolve(opts.apiVersion);
   }
 

@@ -8,10 +8,12 @@
  * process open). Hijacked connections bypass the agent, so the caller owns and must end them.
  */
 import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
 import { Duplex, Readable } from 'node:stream';
 import { errnoCode } from '../common/errors.ts';
 import { DaemonError, DaemonUnreachableError, errorMessageFromBody } from './errors.ts';
 import type { DaemonAddress } from './host.ts';
+import type { ClientTls } from './tls.ts';
 
 export type QueryValue = string | number | boolean | undefined | null;
 
@@ -38,10 +40,22 @@ export function encodeQuery(query: Record<string, QueryValue> | undefined): stri
 export class Transport {
   readonly #address: DaemonAddress;
   readonly #agent: http.Agent;
+  /** TLS options for tcp (https) connections; undefined: plain HTTP. */
+  readonly #tls: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean } | undefined;
 
-  constructor(address: DaemonAddress) {
+  constructor(address: DaemonAddress, tls?: ClientTls) {
     this.#address = address;
-    this.#agent = new http.Agent({ keepAlive: true });
+    this.#tls =
+      tls && address.kind === 'tcp'
+        ? {
+            ...(tls.ca ? { ca: tls.ca } : {}),
+            ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}),
+            rejectUnauthorized: tls.verify,
+          }
+        : undefined;
+    this.#agent = this.#tls
+      ? new https.Agent({ keepAlive: true, ...this.#tls })
+      : new http.Agent({ keepAlive: true });
   }
 
   get address(): DaemonAddress {
@@ -105,8 +119,9 @@ export class Transport {
     const addr = this.#address;
     const target =
       addr.kind === 'unix' ? { socketPath: addr.socketPath } : { host: addr.host, port: addr.port };
-    const req = http.request({
+    const req = (this.#tls ? https.request : http.request)({
       ...target,
+      ...(this.#tls ?? {}),
       method,
       path: path + encodeQuery(opts.query),
       headers: {

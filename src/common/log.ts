@@ -11,14 +11,23 @@ export interface Logger {
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
   child(fields: Record<string, unknown>): Logger;
+  /** Changes the level of this logger and every child (berthd's SIGHUP reload). */
+  setLevel?(level: LogLevel): void;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 /** A logger writing JSON lines to stderr (fd 2) at `level`. */
 export function createLogger(level: LogLevel = 'info'): Logger {
-  return wrap(pino({ level, base: undefined }, pino.destination({ fd: 2, sync: false })));
+  const shared = { rank: RANK[level] };
+  const log = wrap(
+    pino({ level: 'debug', base: undefined }, pino.destination({ fd: 2, sync: false })),
+    shared,
+  );
+  return log;
 }
+
+const RANK: Record<LogLevel, number> = { debug: 20, info: 30, warn: 40, error: 50, silent: 100 };
 
 /** A logger that drops everything: for tests and library callers that pass none. */
 export function silentLogger(): Logger {
@@ -27,9 +36,10 @@ export function silentLogger(): Logger {
   return log;
 }
 
-function wrap(p: pino.Logger): Logger {
+function wrap(p: pino.Logger, shared: { rank: number }): Logger {
   const fieldsFirst =
     (level: 'debug' | 'info' | 'warn' | 'error') => (msg: string, fields?: Record<string, unknown>) => {
+      if (RANK[level] < shared.rank) return;
       const f = fields && 'err' in fields && fields.err instanceof Error ? withErr(fields) : fields;
       if (f) p[level](f, msg);
       else p[level](msg);
@@ -39,7 +49,10 @@ function wrap(p: pino.Logger): Logger {
     info: fieldsFirst('info'),
     warn: fieldsFirst('warn'),
     error: fieldsFirst('error'),
-    child: (fields) => wrap(p.child(fields)),
+    child: (fields) => wrap(p.child(fields), shared),
+    setLevel: (level) => {
+      shared.rank = RANK[level];
+    },
   };
 }
 

@@ -7,11 +7,20 @@ import { existsSync } from 'node:fs';
 import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createApiServer } from '../api/server/index.ts';
+import { type TlsListenOptions, createApiServer } from '../api/server/index.ts';
 import { BERTH_VERSION } from '../api/types/index.ts';
 import { type Logger, conflict, createLogger, errnoCode } from '../common/index.ts';
 import { createEngine } from '../engine/index.ts';
-import { type DaemonOptions, USAGE, parseDaemonArgs } from './options.ts';
+import { configFileArg, readDaemonConfig } from './config-file.ts';
+import { DEFAULT_CONFIG_FILE, type DaemonOptions, USAGE, parseDaemonArgs } from './options.ts';
+
+/** The command line merged with the configuration file (--config-file, else the default one). */
+async function loadOptions(argv: string[]): Promise<ReturnType<typeof parseDaemonArgs>> {
+  const explicit = configFileArg(argv);
+  const path = explicit ?? DEFAULT_CONFIG_FILE;
+  const file = await readDaemonConfig(path, explicit !== undefined);
+  return parseDaemonArgs(argv, file, path);
+}
 
 /** The package root: dist/src/daemon/ → three levels up. */
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -19,7 +28,7 @@ const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '
 export async function main(argv: string[]): Promise<void> {
   let parsed: ReturnType<typeof parseDaemonArgs>;
   try {
-    parsed = parseDaemonArgs(argv);
+    parsed = await loadOptions(argv);
   } catch (err) {
     process.stderr.write(`berthd: ${(err as Error).message}\n\n${USAGE}`);
     process.exit(125);
@@ -34,7 +43,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   const log = createLogger(parsed.logLevel);
   try {
-    await run(parsed, log);
+    await run(parsed, log, argv);
   } catch (err) {
     log.error('berthd failed to start', { err });
     process.stderr.write(`berthd: ${(err as Error).message}\n`);
@@ -42,7 +51,7 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-async function run(options: DaemonOptions, log: Logger): Promise<void> {
+async function run(options: DaemonOptions, log: Logger, argv: string[]): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('berthd needs to run as root');
   await mkdir(options.execRoot, { recursive: true, mode: 0o700 });
   await takePidfile(options.pidfile);
@@ -57,17 +66,29 @@ async function run(options: DaemonOptions, log: Logger): Promise<void> {
     cgroupParent: options.cgroupParent,
     shimPath,
     log,
+    logDefaults: { type: options.logDriver, config: options.logOpts },
   });
   await engine.init();
   const server = createApiServer({ engine, log: log.child({ component: 'api' }) });
   const socketGid = await groupId(options.group, options.groupGiven);
+  const tls = await tlsListenOptions(options, log);
   for (const host of options.hosts) {
     if ('unix' in host) await mkdir(dirname(host.unix), { recursive: true });
-    await server.listen('unix' in host ? { unix: host.unix, mode: 0o660 } : host);
+    await server.listen(
+      'unix' in host ? { unix: host.unix, mode: 0o660 } : { ...host, ...(tls ? { tls } : {}) },
+    );
     // dockerd gives the socket to its group (root:docker 0660) so members need no sudo.
     if ('unix' in host && socketGid !== undefined) await chown(host.unix, 0, socketGid);
   }
   log.info('berthd started', { version: BERTH_VERSION, dataRoot: options.dataRoot, hosts: options.hosts });
+
+  // What SIGHUP can change (dockerd's reload): the log level, shutdown-timeout, live-restore.
+  const live = { shutdownTimeout: options.shutdownTimeout, liveRestore: options.liveRestore };
+  process.on('SIGHUP', () => {
+    void reload(argv, options, live, log).catch((err) =>
+      log.error('configuration reload failed, keeping the old one', { err }),
+    );
+  });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -75,12 +96,67 @@ async function run(options: DaemonOptions, log: Logger): Promise<void> {
     stopping = true;
     log.info('berthd stopping', { signal });
     await server.close();
+    // live-restore (berth's default) leaves containers to their shims; without it they are
+    // stopped, each within shutdown-timeout, as dockerd does.
+    if (!live.liveRestore) await engine.stopAll?.(live.shutdownTimeout);
     await engine.shutdown();
     await rm(options.pidfile, { force: true });
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** SIGHUP: re-read the configuration file and apply what can change while running. */
+async function reload(
+  argv: string[],
+  current: DaemonOptions,
+  live: { shutdownTimeout: number; liveRestore: boolean },
+  log: Logger,
+): Promise<void> {
+  const next = await loadOptions(argv);
+  if (next === 'help' || next === 'version') return;
+  log.setLevel?.(next.logLevel);
+  live.shutdownTimeout = next.shutdownTimeout;
+  live.liveRestore = next.liveRestore;
+  log.info('configuration reloaded', {
+    configFile: current.configFile,
+    logLevel: next.logLevel,
+    shutdownTimeout: next.shutdownTimeout,
+    liveRestore: next.liveRestore,
+  });
+}
+
+/**
+ * TLS for tcp hosts. Plain TCP gives anyone who can reach the port root on the host: berthd
+ * refuses it unless asked with --tls=false (then warns, as dockerd does).
+ */
+async function tlsListenOptions(options: DaemonOptions, log: Logger): Promise<TlsListenOptions | undefined> {
+  const tcp = options.hosts.filter((h) => !('unix' in h));
+  if (tcp.length === 0) return undefined;
+  const t = options.tls;
+  if (!t) {
+    if (!options.tlsDisabled) {
+      throw new Error(
+        'refusing to listen on tcp without TLS: use --tlsverify --tlscacert --tlscert --tlskey, or --tls=false to serve plain TCP (anyone reaching the port gets root on this host)',
+      );
+    }
+    log.warn(
+      'binding to a tcp address without TLS: anyone who can reach it can run containers with root access on this host',
+    );
+    return undefined;
+  }
+  const read = async (what: string, path: string) => {
+    try {
+      return await readFile(path);
+    } catch (err) {
+      throw new Error(`could not read ${what} ${path}: ${(err as Error).message}`);
+    }
+  };
+  const [key, cert] = await Promise.all([read('TLS key', t.key), read('TLS certificate', t.cert)]);
+  const ca = t.verify ? await read('CA certificate', t.ca) : undefined;
+  if (!t.verify) log.warn('--tls without --tlsverify: clients are not asked for a certificate');
+  return { key, cert, ...(ca ? { ca } : {}), requestCert: t.verify };
 }
 
 /** One berthd per exec root: a pidfile naming a live process means another is running. */

@@ -1,12 +1,26 @@
 /**
- * berthd's command line (a subset of dockerd's flags, same names and defaults where they apply).
+ * berthd's command line (a subset of dockerd's flags, same names and defaults where they apply)
+ * merged with the daemon configuration file (daemon.json, Docker's keys; see config-file.ts).
  */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { invalidParameter } from '../common/index.ts';
 import type { LogLevel } from '../common/index.ts';
+import { type DaemonFileConfig, flagConflicts } from './config-file.ts';
+
+export type HostAddress = { unix: string } | { host: string; port: number };
+
+export interface TlsOptions {
+  /** Require and verify client certificates against `ca` (--tlsverify). */
+  verify: boolean;
+  ca: string;
+  cert: string;
+  key: string;
+}
 
 export interface DaemonOptions {
-  hosts: Array<{ unix: string } | { host: string; port: number }>;
+  hosts: HostAddress[];
   dataRoot: string;
   execRoot: string;
   logLevel: LogLevel;
@@ -15,49 +29,145 @@ export interface DaemonOptions {
   /** True when -G was given: then the group must exist. */
   groupGiven: boolean;
   cgroupParent: string;
+  /** The configuration file read (undefined: none). */
+  configFile?: string;
+  /** Default log driver and options of new containers. */
+  logDriver: string;
+  logOpts: Record<string, string>;
+  /** TLS for tcp hosts; undefined: none. */
+  tls?: TlsOptions;
+  /** `--tls=false` was given: plain TCP was asked for explicitly. */
+  tlsDisabled: boolean;
+  /** Seconds to wait for containers to stop at shutdown (live-restore off). */
+  shutdownTimeout: number;
+  /** Keep containers running when berthd stops (berth's default; dockerd's is false). */
+  liveRestore: boolean;
 }
 
 export const DEFAULT_SOCKET = '/run/berth/berth.sock';
+export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
 
-export function parseDaemonArgs(argv: string[]): DaemonOptions | 'help' | 'version' {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      host: { type: 'string', short: 'H', multiple: true },
-      'data-root': { type: 'string' },
-      'exec-root': { type: 'string' },
-      'log-level': { type: 'string', short: 'l' },
-      debug: { type: 'boolean', short: 'D' },
-      pidfile: { type: 'string', short: 'p' },
-      group: { type: 'string', short: 'G' },
-      'cgroup-parent': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean', short: 'v' },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) return 'help';
-  if (values.version) return 'version';
-  const execRoot = values['exec-root'] ?? '/run/berth';
-  const level = values.debug ? 'debug' : (values['log-level'] ?? 'info');
+const FLAG_OPTIONS = {
+  host: { type: 'string', short: 'H', multiple: true },
+  'data-root': { type: 'string' },
+  'exec-root': { type: 'string' },
+  'log-level': { type: 'string', short: 'l' },
+  debug: { type: 'boolean', short: 'D' },
+  pidfile: { type: 'string', short: 'p' },
+  group: { type: 'string', short: 'G' },
+  'cgroup-parent': { type: 'string' },
+  'config-file': { type: 'string' },
+  'log-driver': { type: 'string' },
+  'log-opt': { type: 'string', multiple: true },
+  tls: { type: 'boolean' },
+  tlsverify: { type: 'boolean' },
+  tlscacert: { type: 'string' },
+  tlscert: { type: 'string' },
+  tlskey: { type: 'string' },
+  'shutdown-timeout': { type: 'string' },
+  'live-restore': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+export interface ParsedFlags {
+  values: Record<string, string | boolean | string[] | undefined>;
+  /** Flags given as `--x=false` (Go's bool flag syntax). */
+  falseFlags: Set<string>;
+}
+
+/** Parses the command line only (no file): Go's `--flag=false` is accepted for booleans. */
+export function parseDaemonFlags(argv: string[]): ParsedFlags {
+  const falseFlags = new Set<string>();
+  const args: string[] = [];
+  for (const a of argv) {
+    const m = /^--([a-z-]+)=(true|false|1|0)$/.exec(a);
+    const name = m?.[1];
+    if (m && name && (FLAG_OPTIONS as Record<string, { type: string }>)[name]?.type === 'boolean') {
+      if (m[2] === 'true' || m[2] === '1') args.push(`--${name}`);
+      else falseFlags.add(name);
+      continue;
+    }
+    args.push(a);
+  }
+  const { values } = parseArgs({ args, options: FLAG_OPTIONS, strict: true, allowPositionals: false });
+  return { values: values as ParsedFlags['values'], falseFlags };
+}
+
+export function parseDaemonArgs(
+  argv: string[],
+  file: DaemonFileConfig = {},
+  configFile?: string,
+): DaemonOptions | 'help' | 'version' {
+  const { values: v, falseFlags } = parseDaemonFlags(argv);
+  if (v.help) return 'help';
+  if (v.version) return 'version';
+  const given = new Set([...Object.keys(v).filter((k) => v[k] !== undefined), ...falseFlags]);
+  flagConflicts(given, file);
+  const str = (flag: string, key: keyof DaemonFileConfig): string | undefined =>
+    (v[flag] as string | undefined) ?? (file[key] as string | undefined);
+  const bool = (flag: string, key: keyof DaemonFileConfig): boolean | undefined =>
+    falseFlags.has(flag) ? false : ((v[flag] as boolean | undefined) ?? (file[key] as boolean | undefined));
+
+  const execRoot = str('exec-root', 'exec-root') ?? '/run/berth';
+  const debug = bool('debug', 'debug');
+  const level = debug ? 'debug' : (str('log-level', 'log-level') ?? 'info');
   const levels: LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
   const logLevel = level === 'fatal' ? 'error' : (level as LogLevel);
   if (!levels.includes(logLevel)) throw invalidParameter(`invalid log level: ${level}`);
+  const hostList = (v.host as string[] | undefined) ?? file.hosts ?? [];
+  const hosts = (hostList.length ? hostList : [`unix://${DEFAULT_SOCKET}`]).map(parseHost);
+
+  const logOpts: Record<string, string> = { ...(file['log-opts'] ?? {}) };
+  for (const kv of (v['log-opt'] as string[] | undefined) ?? []) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw invalidParameter(`invalid log-opt: ${kv}: use key=value`);
+    logOpts[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+
+  const tlsverify = bool('tlsverify', 'tlsverify') ?? false;
+  const tlsFlag = bool('tls', 'tls');
+  const tlsDisabled = tlsFlag === false;
+  if (tlsDisabled && tlsverify) throw invalidParameter('--tls=false conflicts with --tlsverify');
+  const certDir = process.env.DOCKER_CERT_PATH || join(homedir(), '.docker');
+  const tls: TlsOptions | undefined =
+    tlsverify || tlsFlag
+      ? {
+          verify: tlsverify,
+          ca: str('tlscacert', 'tlscacert') ?? join(certDir, 'ca.pem'),
+          cert: str('tlscert', 'tlscert') ?? join(certDir, 'cert.pem'),
+          key: str('tlskey', 'tlskey') ?? join(certDir, 'key.pem'),
+        }
+      : undefined;
+
+  const shutdownText = str('shutdown-timeout', 'shutdown-timeout');
+  const shutdownTimeout = shutdownText === undefined ? 15 : Number(shutdownText);
+  if (!Number.isInteger(shutdownTimeout) || shutdownTimeout < -1) {
+    throw invalidParameter(
+      `invalid shutdown-timeout: ${shutdownText}: a number of seconds (-1: wait forever)`,
+    );
+  }
   return {
-    hosts: (values.host?.length ? values.host : [`unix://${DEFAULT_SOCKET}`]).map(parseHost),
-    dataRoot: values['data-root'] ?? '/var/lib/berth',
+    hosts,
+    dataRoot: str('data-root', 'data-root') ?? '/var/lib/berth',
     execRoot,
     logLevel,
-    pidfile: values.pidfile ?? `${execRoot}/berthd.pid`,
-    group: values.group ?? 'berth',
-    groupGiven: values.group !== undefined,
-    cgroupParent: (values['cgroup-parent'] ?? 'berth').replace(/^\/+|\/+$/g, ''),
+    pidfile: str('pidfile', 'pidfile') ?? `${execRoot}/berthd.pid`,
+    group: str('group', 'group') ?? 'berth',
+    groupGiven: v.group !== undefined || file.group !== undefined,
+    cgroupParent: (str('cgroup-parent', 'cgroup-parent') ?? 'berth').replace(/^\/+|\/+$/g, ''),
+    ...(configFile ? { configFile } : {}),
+    logDriver: str('log-driver', 'log-driver') ?? 'json-file',
+    logOpts,
+    ...(tls ? { tls } : {}),
+    tlsDisabled,
+    shutdownTimeout,
+    liveRestore: bool('live-restore', 'live-restore') ?? true,
   };
 }
 
 /** `-H` values as dockerd accepts them: unix:///path, /path, tcp://host:port, fd:// is not supported. */
-export function parseHost(h: string): { unix: string } | { host: string; port: number } {
+export function parseHost(h: string): HostAddress {
   if (h.startsWith('unix://')) return { unix: h.slice('unix://'.length) || DEFAULT_SOCKET };
   if (h.startsWith('/')) return { unix: h };
   if (h.startsWith('tcp://')) {
@@ -73,6 +183,7 @@ A container engine that serves the Docker Engine API
 
 Options:
   -H, --host list          Daemon socket(s) to connect to (default unix://${DEFAULT_SOCKET})
+      --config-file string Daemon configuration file (default "${DEFAULT_CONFIG_FILE}")
       --data-root string   Root directory of persistent state (default "/var/lib/berth")
       --exec-root string   Root directory for execution state files (default "/run/berth")
   -l, --log-level string   Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
@@ -80,5 +191,14 @@ Options:
   -p, --pidfile string     Path to use for daemon PID file (default "/run/berth/berthd.pid")
   -G, --group string       Group for the unix socket (default "berth")
       --cgroup-parent string  Parent cgroup for all containers (default "berth")
+      --log-driver string  Default driver for container logs (default "json-file")
+      --log-opt map        Default log driver options for containers
+      --tls                Use TLS; implied by --tlsverify (--tls=false: serve tcp hosts without TLS)
+      --tlsverify          Use TLS and verify the remote (clients must present a certificate)
+      --tlscacert string   Trust certs signed only by this CA (default "~/.docker/ca.pem")
+      --tlscert string     Path to TLS certificate file (default "~/.docker/cert.pem")
+      --tlskey string      Path to TLS key file (default "~/.docker/key.pem")
+      --shutdown-timeout int  Seconds to wait for containers to stop at shutdown (default 15)
+      --live-restore       Keep containers running when berthd stops (default true; false stops them)
   -v, --version            Print version information and quit
 `;

@@ -30,6 +30,8 @@ export interface EngineConfig {
   /** cgroupfs mount point (tests may point at another tree). */
   cgroupRoot?: string;
   log: Logger;
+  /** The daemon's default log driver and options for new containers. */
+  logDefaults?: { type: string; config: Record<string, string> };
 }
 
 export async function createEngine(config: EngineConfig): Promise<Engine> {
@@ -62,6 +64,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     events,
     log: log.child({ component: 'containers' }),
     apiVersion: API_VERSION_CURRENT,
+    ...(config.logDefaults ? { logDefaults: config.logDefaults } : {}),
   });
   const execs = new Execs({ containers, runtime, events, log: log.child({ component: 'exec' }) });
   const health = new HealthMonitor({ containers, execs, events, log: log.child({ component: 'health' }) });
@@ -100,6 +103,9 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
       await snapshots.init();
       await imageStore.init();
       await containers.init();
+    },
+    async stopAll(timeoutSeconds: number) {
+      await containers.stopAllAtShutdown(timeoutSeconds);
     },
     async shutdown() {
       // Containers belong to their shims and keep running (live restore is berth's default).

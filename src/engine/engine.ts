@@ -39,6 +39,12 @@ export interface Engine {
   readonly events: EventService;
   init(): Promise<void>;
   shutdown(): Promise<void>;
+  /**
+   * berthd stopping without live-restore: stops every running container (each within
+   * `timeoutSeconds`, -1 = no limit), without counting as a manual stop (restart policies apply
+   * at the next start).
+   */
+  stopAll?(timeoutSeconds: number): Promise<void>;
 }
 
 export interface SystemService {

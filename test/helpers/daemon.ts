@@ -41,7 +41,8 @@ export interface TestDaemon {
   stop(): Promise<void>;
 }
 
-export async function startDaemon(): Promise<TestDaemon> {
+/** `args`: extra berthd arguments (e.g. a tcp host with TLS, --config-file). */
+export async function startDaemon(options: { args?: string[] } = {}): Promise<TestDaemon> {
   // Short paths: unix socket paths must stay under 108 bytes.
   const dir = await mkdtemp(join(tmpdir(), 'bt-'));
   const socket = join(dir, 'b.sock');
@@ -57,6 +58,7 @@ export async function startDaemon(): Promise<TestDaemon> {
         BERTHD,
         ...['-H', `unix://${socket}`, '--data-root', dataRoot, '--exec-root', execRoot],
         ...['--cgroup-parent', cgroupParent(dir), '--log-level', 'debug'],
+        ...(options.args ?? []),
       ],
       { stdio: ['ignore', fd, fd] },
     );

@@ -1,2 +1,2 @@
-export type { ApiServer, ApiServerOptions, ListenAddress } from './server.ts';
+export type { ApiServer, ApiServerOptions, ListenAddress, TlsListenOptions } from './server.ts';
 export { createApiServer } from './server.ts';

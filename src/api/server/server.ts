@@ -9,6 +9,7 @@
  */
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { conflict, errnoCode, invalidParameter, type Logger, notFound } from '../../common/index.ts';
@@ -28,8 +29,20 @@ export interface ApiServerOptions {
   serverVersion?: string;
 }
 
-/** Where to listen: a Unix socket (chmod to `mode`, default 0o660) or a TCP host and port. */
-export type ListenAddress = { unix: string; mode?: number } | { host: string; port: number };
+/**
+ * Where to listen: a Unix socket (chmod to `mode`, default 0o660) or a TCP host and port,
+ * optionally with TLS (`requestCert`: clients must present a certificate signed by `ca`).
+ */
+export type ListenAddress =
+  | { unix: string; mode?: number }
+  | { host: string; port: number; tls?: TlsListenOptions };
+
+export interface TlsListenOptions {
+  key: Buffer;
+  cert: Buffer;
+  ca?: Buffer;
+  requestCert: boolean;
+}
 
 export interface ApiServer {
   /**
@@ -52,13 +65,39 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   const sessions = new Set<IoSession>();
   let isClosing = false;
 
-  // requestTimeout 0: long uploads (import, later build and load) must not be cut at 300 s.
-  const server: Server = createServer({ requestTimeout: 0 }, (req, res) => {
-    void handleRequest(req, res);
-  });
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    void handleUpgrade(req, socket, head);
-  });
+  // One node server per listening address, all with the same handlers.
+  const servers: Server[] = [];
+  const makeServer = (tls?: TlsListenOptions): Server => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => void handleRequest(req, res);
+    // requestTimeout 0: long uploads (import, later build and load) must not be cut at 300 s.
+    const s: Server = tls
+      ? createHttpsServer(
+          {
+            requestTimeout: 0,
+            key: tls.key,
+            cert: tls.cert,
+            ...(tls.ca ? { ca: tls.ca } : {}),
+            requestCert: tls.requestCert,
+            rejectUnauthorized: tls.requestCert,
+            minVersion: 'TLSv1.2',
+          },
+          onRequest,
+        )
+      : createServer({ requestTimeout: 0 }, onRequest);
+    s.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // The client's half-close is stdin EOF (the docker CLI's CloseWrite, a TLS close_notify
+      // on https): output must still flow. http sockets are half-open already; TLS ones are not.
+      socket.allowHalfOpen = true;
+      void handleUpgrade(req, socket, head);
+    });
+    // A client without a valid certificate fails the handshake: log it, keep serving.
+    s.on('tlsClientError', (err: Error) => log.warn('tls handshake refused', { err: err.message }));
+    servers.push(s);
+    return s;
+  };
+  const closeIdle = () => {
+    for (const s of servers) s.closeIdleConnections();
+  };
 
   async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const startedAt = performance.now();
@@ -75,7 +114,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         status: res.statusCode,
         ms: Math.round(performance.now() - startedAt),
       });
-      if (isClosing) setImmediate(() => server.closeIdleConnections());
+      if (isClosing) setImmediate(closeIdle);
     });
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
     if (isClosing) res.setHeader('Connection', 'close');
@@ -160,10 +199,10 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     async listen(address: ListenAddress): Promise<void> {
       if ('unix' in address) {
         await removeStaleSocket(address.unix);
-        await listenOn(server, address.unix);
+        await listenOn(makeServer(), address.unix);
         await chmod(address.unix, address.mode ?? 0o660);
       } else {
-        await listenOn(server, { host: address.host, port: address.port });
+        await listenOn(makeServer(address.tls), { host: address.host, port: address.port });
       }
       log.info('api listening', {
         address: 'unix' in address ? address.unix : `${address.host}:${address.port}`,
@@ -171,18 +210,16 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     },
 
     address() {
-      return server.address();
+      return servers[0]?.address() ?? null;
     },
 
     async close(): Promise<void> {
       isClosing = true;
-      const closed = new Promise<void>((done) => {
-        server.close(() => done());
-      });
+      const closed = Promise.all(servers.map((s) => new Promise<void>((done) => s.close(() => done()))));
       for (const controller of inflight) controller.abort();
       for (const session of sessions) session.close();
       for (const socket of hijacked) socket.destroy();
-      server.closeIdleConnections();
+      closeIdle();
       await closed;
     },
   };

@@ -74,6 +74,8 @@ export class ContainerLifecycle extends EventEmitter {
   readonly #locks = new Map<string, Promise<unknown>>();
   /** Restart policies: back-off, cancelled restarts, pending timers. */
   readonly restarts = new RestartSupervisor();
+  /** berthd is stopping: stops are not manual stops. */
+  shuttingDown = false;
 
   constructor(deps: LifecycleDeps) {
     super();
@@ -303,7 +305,8 @@ export class ContainerLifecycle extends EventEmitter {
   /** A stop or kill through the API: Docker's HasBeenManuallyStopped, kept in the record. */
   async #manualStop(c: Container): Promise<void> {
     this.restarts.cancel(c.record.id);
-    if (c.record.manuallyStopped) return;
+    // Stops done by berthd's shutdown are not the user's (Docker: !daemon.IsShuttingDown()).
+    if (c.record.manuallyStopped || this.shuttingDown) return;
     c.record.manuallyStopped = true;
     await this.#d.store.saveRecord(c);
   }

@@ -106,6 +106,26 @@ export class Containers implements ContainerService {
     await bringBack(this, notRunning, this.#d.log);
   }
 
+  /** berthd shutdown without live-restore: every running container stopped, in parallel. */
+  async stopAllAtShutdown(timeoutSeconds: number): Promise<void> {
+    this.lifecycle.shuttingDown = true;
+    this.lifecycle.restarts.stopAll();
+    await Promise.all(
+      this.store
+        .all()
+        .filter((c) => isRunning(c.state))
+        .map((c) => {
+          const own = c.record.config.StopTimeout ?? 10;
+          const timeout = timeoutSeconds < 0 ? own : own < 0 ? timeoutSeconds : Math.min(own, timeoutSeconds);
+          return this.lifecycle
+            .serialize(c.record.id, () => this.lifecycle.stop(c, { timeout }))
+            .catch((err) =>
+              this.#d.log.warn('stopping container at shutdown failed', { id: c.record.id, err }),
+            );
+        }),
+    );
+  }
+
   /** The containers (in any state) created from an image: Docker refuses to delete it. */
   imageUsers(imageId: string): Array<{ id: string; running: boolean }> {
     return this.store
