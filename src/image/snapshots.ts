@@ -239,6 +239,11 @@ export class SnapshotStore {
     return this.#snapshotOf(containerId, meta);
   }
 
+  /** The containers that have a snapshot (crash recovery compares them with the container store). */
+  containerIds(): string[] {
+    return [...this.#containers.keys()];
+  }
+
   /** The prepared snapshot of a container, or undefined. */
   snapshot(containerId: string): ContainerSnapshot | undefined {
     const meta = this.#containers.get(containerId);

@@ -408,6 +408,16 @@ export class ContainerLifecycle extends EventEmitter {
     });
   }
 
+  /**
+   * Crash recovery: berthd died after the runtime started the process but before the state was
+   * written. The process runs, so the container is running.
+   */
+  async recoverStarted(c: Container, pid: number): Promise<void> {
+    await this.#d.store.setState(c, { status: 'running', pid, startedAt: new Date().toISOString() });
+    this.#watch(c);
+    this.emit('running', c.record.id);
+  }
+
   /** berthd start: re-attach to running containers, finish the ones that exited meanwhile. */
   async adopt(c: Container): Promise<void> {
     if (!isRunning(c.state)) return;

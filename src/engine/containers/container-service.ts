@@ -41,6 +41,7 @@ import { type Container, ContainerStore } from './container-store.ts';
 import { inspectView, makeListFilter, summaryView } from './container-view.ts';
 import { ContainerLifecycle, eventAttributes } from './container-lifecycle.ts';
 import { readJsonLog } from './json-log.ts';
+import { recoverContainers } from './recovery.ts';
 import { restartsOnDaemonStart } from './restart-policy.ts';
 import { assertCanRemove, assertCanStart, isRunning } from './state.ts';
 
@@ -86,7 +87,18 @@ export class Containers implements ContainerService {
 
   async init(): Promise<void> {
     await mkdir(this.#d.execRoot, { recursive: true, mode: 0o700 });
-    const all = await this.store.load();
+    await this.store.load();
+    await recoverContainers({
+      root: this.#d.root,
+      execRoot: this.#d.execRoot,
+      store: this.store,
+      snapshots: this.#d.snapshots,
+      runtime: this.#d.runtime,
+      lifecycle: this.lifecycle,
+      log: this.#d.log,
+      remove: (c) => this.#removeNow(c),
+    });
+    const all = this.store.all();
     const notRunning = all.filter((c) => !isRunning(c.state));
     await Promise.all(
       all.map((c) =>
