@@ -5,6 +5,7 @@
  * de-chunked — dockerode sends `Transfer-Encoding: chunked` and never ends the body, so a JSON
  * body is complete as soon as its chunks parse (Go's json.Decoder stops there too).
  */
+import { DEFAULT_DETACH_KEYS, DetachKeyFilter, parseDetachKeys } from './detach-keys.ts';
 import type { Duplex } from 'node:stream';
 import { invalidParameter, type Logger } from '../../common/index.ts';
 import type { IoSession } from '../../engine/index.ts';
@@ -222,7 +223,13 @@ export function writeUpgradeHead(
  * connection then); socket → session.input, where the client's half-close is stdin EOF.
  * The client closing the connection detaches the session. Resolves when the socket is closed.
  */
-export function runSession(socket: Duplex, session: IoSession, pending: Buffer, log: Logger): Promise<void> {
+export function runSession(
+  socket: Duplex,
+  session: IoSession,
+  pending: Buffer,
+  log: Logger,
+  detachKeys?: string,
+): Promise<void> {
   return new Promise((resolve) => {
     const { output, input } = session;
     const finish = () => {
@@ -249,8 +256,20 @@ export function runSession(socket: Duplex, session: IoSession, pending: Buffer, 
         socket.unpipe(input);
         socket.resume();
       });
-      if (pending.length > 0) input.write(pending);
-      socket.pipe(input);
+      if (session.tty) {
+        // With a TTY the daemon watches stdin for the detach keys (default Ctrl-P Ctrl-Q).
+        const filter = new DetachKeyFilter(parseDetachKeys(detachKeys || DEFAULT_DETACH_KEYS), () => {
+          log.debug('session detached by its detach keys');
+          socket.unpipe(filter);
+          socket.end(() => socket.destroy());
+        });
+        filter.pipe(input);
+        if (pending.length > 0) filter.write(pending);
+        socket.pipe(filter);
+      } else {
+        if (pending.length > 0) input.write(pending);
+        socket.pipe(input);
+      }
     } else {
       socket.resume();
     }

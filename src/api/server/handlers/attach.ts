@@ -5,6 +5,7 @@
  */
 import type { HijackContext, RequestContext } from '../context.ts';
 import { readHijackBody, runSession, streamSessionOutput, writeUpgradeHead } from '../hijack.ts';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../detach-keys.ts';
 import { boolValue } from '../query.ts';
 import { streamContentType } from './containers.ts';
 
@@ -29,11 +30,12 @@ export async function attachHijacked(ctx: HijackContext): Promise<void> {
   const { engine, socket, head, req, params, query, version, commonHeaders, log } = ctx;
   // A throw before the head is written is answered by the server as an ordinary HTTP error.
   const { rest } = await readHijackBody(socket, head, req.headers, false);
+  parseDetachKeys(query.get('detachKeys') || DEFAULT_DETACH_KEYS);
   const session = await engine.containers.attach(params.id!, attachOptions(query));
   const untrack = ctx.track(session);
   try {
     writeUpgradeHead(socket, streamContentType(version, !session.tty), commonHeaders);
-    await runSession(socket, session, rest, log);
+    await runSession(socket, session, rest, log, query.get('detachKeys') || undefined);
   } finally {
     untrack();
   }

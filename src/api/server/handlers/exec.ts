@@ -1,4 +1,5 @@
 /** The exec routes (moby api/server/router/container/exec.go). */
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../detach-keys.ts';
 import type { ExecCreateRequest, ExecStartRequest } from '../../types/index.ts';
 import { checkJsonContentType, checkShape, parseJson, readBody } from '../body.ts';
 import type { HijackContext, RequestContext } from '../context.ts';
@@ -46,6 +47,8 @@ export async function startHijacked(ctx: HijackContext): Promise<void> {
   const { engine, socket, head, req, params, version, commonHeaders, log } = ctx;
   // A throw before the head is written is answered by the server as an ordinary HTTP error.
   const { body, rest } = await readHijackBody(socket, head, req.headers, true);
+  const detachKeys = (await engine.execs.inspect(params.id!)).DetachKeys || undefined;
+  parseDetachKeys(detachKeys || DEFAULT_DETACH_KEYS);
   const session = await engine.execs.start(params.id!, startBody(body));
   if (session === undefined) {
     writeRawHead(socket, STATUS_OK, { ...commonHeaders, 'Content-Length': 0, Connection: 'close' });
@@ -55,7 +58,7 @@ export async function startHijacked(ctx: HijackContext): Promise<void> {
   const untrack = ctx.track(session);
   try {
     writeUpgradeHead(socket, streamContentType(version, !session.tty), commonHeaders);
-    await runSession(socket, session, rest, log);
+    await runSession(socket, session, rest, log, detachKeys);
   } finally {
     untrack();
   }
