@@ -122,7 +122,16 @@ export async function cleanupLeftovers(dir: string): Promise<void> {
     const p = join('/sys/fs/cgroup', controller, parent);
     if (!existsSync(p)) continue;
     for (const child of await readdir(p, { withFileTypes: true })) {
-      if (child.isDirectory()) await rmdir(join(p, child.name)).catch(() => {});
+      if (!child.isDirectory()) continue;
+      // Container processes outlive a killed shim: kill what is still in the cgroup.
+      const procs = await readFile(join(p, child.name, 'cgroup.procs'), 'utf8').catch(() => '');
+      for (const pid of procs.split('\n').filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {}
+      }
+      if (procs.trim()) await new Promise((r) => setTimeout(r, 100));
+      await rmdir(join(p, child.name)).catch(() => {});
     }
     await rmdir(p).catch(() => {});
   }

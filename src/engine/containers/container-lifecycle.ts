@@ -291,6 +291,8 @@ export class ContainerLifecycle extends EventEmitter {
       await this.kill(c, stopSignal);
     } catch (err) {
       if (!isRunning(c.state)) return;
+      // The process may have exited just now (a flapping container): its exit is being recorded.
+      if (await withTimeout(exited, 2000)) return;
       throw err;
     }
     if (timeout < 0) {

@@ -50,18 +50,20 @@ export async function recoverContainers(d: RecoveryDeps): Promise<void> {
   for (const id of await list(d.root)) {
     if (known.has(id) || !ID.test(id)) continue;
     d.log.warn('removing the leftovers of an unfinished create', { id });
-    await releaseRuntime(d, id);
-    await d.snapshots.removeContainer(id);
-    await rm(join(d.root, id), { recursive: true, force: true });
+    await step(d, id, async () => {
+      await releaseRuntime(d, id);
+      await d.snapshots.removeContainer(id);
+      await rm(join(d.root, id), { recursive: true, force: true });
+    });
   }
   for (const id of d.snapshots.containerIds()) {
     if (known.has(id) || !ID.test(id)) continue;
     d.log.warn('removing a snapshot no container owns', { id });
-    await d.snapshots.removeContainer(id);
+    await step(d, id, () => d.snapshots.removeContainer(id));
   }
   for (const id of await list(d.execRoot)) {
     if (known.has(id) || !ID.test(id)) continue;
-    await releaseRuntime(d, id);
+    await step(d, id, () => releaseRuntime(d, id));
   }
 
   for (const c of d.store.all()) {
@@ -102,6 +104,15 @@ export async function recoverContainers(d: RecoveryDeps): Promise<void> {
     } catch (err) {
       d.log.error('recovering container failed', { id, err });
     }
+  }
+}
+
+/** A recovery step that fails is logged: berthd starts anyway (and tries again next time). */
+async function step(d: RecoveryDeps, id: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    d.log.error('crash recovery step failed', { id, err });
   }
 }
 
