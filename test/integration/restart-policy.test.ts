@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type TestDaemon, canRunRoot, docker, makeBusybox, startDaemon } from '../helpers/daemon.ts';
+import { readFile, rm } from 'node:fs/promises';
+import { type TestDaemon, canRunRoot, docker, makeBusybox, run, startDaemon } from '../helpers/daemon.ts';
 
 async function inspect(d: TestDaemon, name: string, format: string): Promise<string> {
   return (await docker(d, 'inspect', '-f', format, name)).stdout.trim();
@@ -181,5 +182,46 @@ describe('restart policies', { skip: !canRunRoot() && 'needs root' }, () => {
     assert.notEqual(Number(await inspect(d, 'down', '{{.State.Pid}}')), pid);
     assert.equal(await inspect(d, 'down', '{{.RestartCount}}'), '1');
     assert.equal((await docker(d, 'rm', '-f', 'down')).code, 0);
+  });
+
+  test('after a simulated host reboot (shims, processes, mounts and exec root gone) always containers come back', async () => {
+    const r = await docker(
+      d,
+      'run',
+      '-d',
+      '--name',
+      'reboot',
+      '--restart',
+      'always',
+      'busybox',
+      'sleep',
+      '1000',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const nr = await docker(d, 'run', '-d', '--name', 'reboot-no', 'busybox', 'sleep', '1000');
+    assert.equal(nr.code, 0, nr.stderr);
+    const pids = await Promise.all(
+      ['reboot', 'reboot-no'].map(async (n) => Number(await inspect(d, n, '{{.State.Pid}}'))),
+    );
+    await d.kill();
+    const shims = (await run('pgrep', ['-f', `berth-shim run --plan ${d.execRoot}`])).stdout
+      .split('\n')
+      .filter(Boolean);
+    for (const pid of [...shims.map(Number), ...pids]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+    }
+    await sleep(300);
+    const mounts = (await readFile('/proc/self/mountinfo', 'utf8'))
+      .split('\n')
+      .map((l) => l.split(' ')[4])
+      .filter((m): m is string => !!m && m.startsWith(d.dir));
+    for (const m of mounts) await run('umount', ['-l', m]);
+    await rm(d.execRoot, { recursive: true, force: true });
+    await d.restart();
+    await waitFor('running again', async () => (await inspect(d, 'reboot', '{{.State.Running}}')) === 'true');
+    assert.equal(await inspect(d, 'reboot-no', '{{.State.Status}} {{.State.ExitCode}}'), 'exited 255');
+    for (const n of ['reboot', 'reboot-no']) assert.equal((await docker(d, 'rm', '-f', n)).code, 0);
   });
 });
