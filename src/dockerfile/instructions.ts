@@ -148,7 +148,7 @@ function commandForm(text: string): CommandForm {
  * Splits on unquoted whitespace keeping quotes and escapes in the words (BuildKit's parseWords):
  * the words are expanded later.
  */
-export function splitWordsKeepQuotes(text: string, escape: string): string[] {
+export function splitWordsKeepQuotes(text: string, escapeToken: string): string[] {
   const words: string[] = [];
   let word = '';
   let quote = '';
@@ -159,7 +159,7 @@ export function splitWordsKeepQuotes(text: string, escape: string): string[] {
       escaped = false;
       continue;
     }
-    if (c === escape) {
+    if (c === escapeToken) {
       escaped = true;
       word += c;
       continue;
@@ -185,8 +185,8 @@ export function splitWordsKeepQuotes(text: string, escape: string): string[] {
   return words;
 }
 
-function nameValues(node: Node, escape: string, what: 'ENV' | 'LABEL'): KeyValue[] {
-  const words = splitWordsKeepQuotes(node.rest, escape);
+function nameValues(node: Node, escapeToken: string, what: 'ENV' | 'LABEL'): KeyValue[] {
+  const words = splitWordsKeepQuotes(node.rest, escapeToken);
   if (words.length === 0) fail(node, `${what} requires at least one argument`);
   if (!words[0]!.includes('=')) {
     // Legacy `ENV key value with spaces`.
@@ -236,7 +236,7 @@ const requireBuildKit = (node: Node, flag: string): never =>
   );
 
 /** One node as an instruction (ONBUILD triggers are parsed the same way when they fire). */
-export function parseInstruction(node: Node, escape: string): Instruction {
+export function parseInstruction(node: Node, escapeToken: string): Instruction {
   const flags = parseFlags(node);
   const rest = node.rest;
   const need = (n: number, msg: string) => {
@@ -277,9 +277,13 @@ export function parseInstruction(node: Node, escape: string): Instruction {
       return { kind: node.cmd, command: commandForm(rest), node };
     case 'env':
     case 'label':
-      return { kind: node.cmd, pairs: nameValues(node, escape, node.cmd === 'env' ? 'ENV' : 'LABEL'), node };
+      return {
+        kind: node.cmd,
+        pairs: nameValues(node, escapeToken, node.cmd === 'env' ? 'ENV' : 'LABEL'),
+        node,
+      };
     case 'arg': {
-      const words = splitWordsKeepQuotes(rest, escape);
+      const words = splitWordsKeepQuotes(rest, escapeToken);
       if (words.length === 0) fail(node, 'ARG requires at least one argument');
       return {
         kind: 'arg',
@@ -296,7 +300,7 @@ export function parseInstruction(node: Node, escape: string): Instruction {
       if (flags.get('parents') === 'true') requireBuildKit(node, 'parents');
       if (flags.has('exclude')) requireBuildKit(node, 'exclude');
       const json = tryJsonArray(rest);
-      const words = json ?? splitWordsKeepQuotes(rest, escape);
+      const words = json ?? splitWordsKeepQuotes(rest, escapeToken);
       const min = node.heredocs.length > 0 ? 1 : 2;
       if (words.length < min)
         fail(
@@ -326,10 +330,10 @@ export function parseInstruction(node: Node, escape: string): Instruction {
       return { kind: 'user', user: rest.trim(), node };
     case 'expose':
       need(1, 'EXPOSE requires at least one argument');
-      return { kind: 'expose', ports: splitWordsKeepQuotes(rest, escape), node };
+      return { kind: 'expose', ports: splitWordsKeepQuotes(rest, escapeToken), node };
     case 'volume': {
       need(1, 'VOLUME requires at least one argument');
-      const paths = tryJsonArray(rest) ?? splitWordsKeepQuotes(rest, escape);
+      const paths = tryJsonArray(rest) ?? splitWordsKeepQuotes(rest, escapeToken);
       if (paths.some((p) => p.trim() === '')) fail(node, 'VOLUME specified can not be an empty string');
       return { kind: 'volume', paths, node };
     }
@@ -366,11 +370,11 @@ export function toStages(parsed: ParsedDockerfile, name = 'Dockerfile'): Dockerf
   if (parsed.nodes.length === 0) {
     throw new DockerfileParseError(0, `the Dockerfile (${name}) cannot be empty`);
   }
-  const escape = parsed.directives.escape;
+  const escapeToken = parsed.directives.escape;
   const metaArgs: Array<Instruction & { kind: 'arg' }> = [];
   const stages: Stage[] = [];
   for (const node of parsed.nodes) {
-    const ins = parseInstruction(node, escape);
+    const ins = parseInstruction(node, escapeToken);
     if (ins.kind === 'from') {
       const stage: Stage = {
         index: stages.length,
@@ -390,5 +394,5 @@ export function toStages(parsed: ParsedDockerfile, name = 'Dockerfile'): Dockerf
     }
   }
   if (stages.length === 0) throw new DockerfileParseError(0, 'file with no instructions');
-  return { escape, metaArgs, stages, warnings: parsed.warnings };
+  return { escape: escapeToken, metaArgs, stages, warnings: parsed.warnings };
 }

@@ -57,6 +57,7 @@ test('instructions: forms and arguments', () => {
   assert.equal(s.name, 'build');
   assert.equal(s.from.image, 'busybox:$V');
   const kinds = s.instructions.map((i) => i.kind);
+  // biome-ignore lint/suspicious/noExplicitAny: a test reads fields of several kinds
   assert.deepEqual(kinds, [
     'run',
     'run',

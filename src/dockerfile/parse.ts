@@ -83,8 +83,8 @@ export function parseDockerfile(text: string): ParsedDockerfile {
     } else if (key === 'syntax') directives.syntax = value;
     else directives.check = value;
   }
-  const escape = directives.escape;
-  const contRe = new RegExp(`${escape === '\\' ? '\\\\' : '`'}[ \\t]*$`);
+  const escapeToken = directives.escape;
+  const contRe = new RegExp(`${escapeToken === '\\' ? '\\\\' : '`'}[ \\t]*$`);
   const isComment = (l: string) => /^[ \t]*#/.test(l);
   const isBlank = (l: string) => /^[ \t]*$/.test(l);
 
@@ -114,7 +114,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
     }
     const node = splitLine(line, startLine, i + 1);
     if (HEREDOC_INSTRUCTIONS.has(node.cmd)) {
-      const markers = findHeredocs(node.rest, escape);
+      const markers = findHeredocs(node.rest, escapeToken);
       for (const marker of markers) {
         let content = '';
         let closed = false;
@@ -166,14 +166,14 @@ function splitLine(line: string, startLine: number, endLine: number): Node {
 
 function findHeredocs(
   rest: string,
-  escape: string,
+  escapeToken: string,
 ): Array<{ name: string; chomp: boolean; expand: boolean }> {
   // Heredoc markers inside quotes do not count.
   const out: Array<{ name: string; chomp: boolean; expand: boolean }> = [];
   const marker = /<<(-?)\s*(["']?)([a-zA-Z_][a-zA-Z0-9_]*)\2/y;
   for (let i = 0; i < rest.length; ) {
     const c = rest[i]!;
-    if (c === escape) {
+    if (c === escapeToken) {
       i += 2;
       continue;
     }

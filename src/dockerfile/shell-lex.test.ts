@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the inputs are Dockerfile words, not templates
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { envLookup, processWord, processWords, ShellLexError } from './shell-lex.ts';

@@ -63,9 +63,9 @@ class Lexer {
   readonly words: Word[] = [];
   #cur: Word = { text: '', quoted: false };
 
-  constructor(scanner: Scanner, escape: string, env: EnvLookup, split: boolean) {
+  constructor(scanner: Scanner, escapeToken: string, env: EnvLookup, split: boolean) {
     this.#s = scanner;
-    this.#escape = escape;
+    this.#escape = escapeToken;
     this.#env = env;
     this.#split = split;
   }
@@ -308,13 +308,13 @@ function replacePattern(value: string, pattern: string, replacement: string, all
 }
 
 /** Expands one word (ENV values, WORKDIR, USER…): quotes removed, no splitting. */
-export function processWord(word: string, env: EnvLookup, escape = '\\'): string {
-  return new Lexer(new Scanner(word), escape, env, false).run(EOF);
+export function processWord(word: string, env: EnvLookup, escapeToken = '\\'): string {
+  return new Lexer(new Scanner(word), escapeToken, env, false).run(EOF);
 }
 
 /** Expands and splits into words (COPY sources, EXPOSE ports…): unquoted whitespace separates. */
-export function processWords(text: string, env: EnvLookup, escape = '\\'): string[] {
-  const l = new Lexer(new Scanner(text), escape, env, true);
+export function processWords(text: string, env: EnvLookup, escapeToken = '\\'): string[] {
+  const l = new Lexer(new Scanner(text), escapeToken, env, true);
   l.run(EOF);
   l.finish();
   return l.words.map((w) => w.text);
