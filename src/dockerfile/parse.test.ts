@@ -57,7 +57,6 @@ test('instructions: forms and arguments', () => {
   assert.equal(s.name, 'build');
   assert.equal(s.from.image, 'busybox:$V');
   const kinds = s.instructions.map((i) => i.kind);
-  // biome-ignore lint/suspicious/noExplicitAny: a test reads fields of several kinds
   assert.deepEqual(kinds, [
     'run',
     'run',
@@ -74,6 +73,7 @@ test('instructions: forms and arguments', () => {
     'onbuild',
     'stopsignal',
   ]);
+  // biome-ignore lint/suspicious/noExplicitAny: a test reads fields of several kinds
   const [r1, r2, env1, env2, label, arg, copy] = s.instructions as any[];
   assert.deepEqual(r1.command, { form: 'exec', args: ['echo', 'x'] });
   assert.deepEqual(r2.command, { form: 'shell', text: 'echo x' });
