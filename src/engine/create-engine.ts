@@ -9,6 +9,7 @@ import { ImageStore, SnapshotStore } from '../image/index.ts';
 import { extractTar } from '../platform/index.ts';
 import { Runtime, createCgroupManager } from '../runtime/index.ts';
 import { API_VERSION_CURRENT } from '../api/types/index.ts';
+import { Builder } from './build/index.ts';
 import { Containers } from './containers/container-service.ts';
 import { isRunning } from './containers/state.ts';
 import type { Engine } from './engine.ts';
@@ -68,6 +69,13 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     events,
     imageUsers: (id) => containers.imageUsers(id),
   });
+  const builder = new Builder({
+    dataRoot,
+    images: imageStore,
+    snapshots,
+    containers,
+    log: log.child({ component: 'build' }),
+  });
   const id = await engineId(dataRoot);
   const system = new System({
     id,
@@ -94,6 +102,13 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     execs,
     images,
     events,
+    builds: {
+      build: (context, options, signal) => builder.build(context, options, signal),
+      prune: async () => {
+        const n = await builder.cache.prune();
+        return { CachesDeleted: Array.from({ length: n }, (_, i) => String(i)), SpaceReclaimed: 0 };
+      },
+    },
     async init() {
       await snapshots.init();
       await imageStore.init();

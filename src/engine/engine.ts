@@ -27,6 +27,7 @@ import type {
   SystemInfo,
   SystemVersion,
 } from '../api/types/index.ts';
+import type { BuildOptions } from './build/index.ts';
 
 /** Docker's `filters` query parameter, decoded: `{"status":["running"],"label":["a=b"]}`. */
 export type Filters = Record<string, string[]>;
@@ -37,6 +38,8 @@ export interface Engine {
   readonly execs: ExecService;
   readonly images: ImageService;
   readonly events: EventService;
+  /** Optional so engines without a builder (test doubles) need not provide one. */
+  readonly builds?: BuildService;
   init(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -147,6 +150,14 @@ export interface ImageService {
   ): AsyncIterable<JsonMessage>;
   tag(ref: string, repo: string, tag?: string): Promise<void>;
   remove(ref: string, options: { force: boolean; noPrune: boolean }): Promise<ImageDeleteResponseItem[]>;
+}
+
+/** The classic builder (engine/build): POST /build and /build/prune. */
+export interface BuildService {
+  /** Docker's JSON message stream of a build of the context tar; errors after the start come in-band. */
+  build(context: Readable, options: BuildOptions, signal: AbortSignal): AsyncIterable<JsonMessage>;
+  /** Drops the build cache records (`docker builder prune`). */
+  prune(): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }>;
 }
 
 export interface EventService {

@@ -5,6 +5,7 @@
  */
 import type { Route } from './context.ts';
 import { attach, attachHijacked } from './handlers/attach.ts';
+import * as build from './handlers/build.ts';
 import * as containers from './handlers/containers.ts';
 import * as exec from './handlers/exec.ts';
 import * as images from './handlers/images.ts';
@@ -48,5 +49,8 @@ export function buildRouter(): Router<Route> {
   add('GET', '/images/{name:.+}/history', images.history);
   add('POST', '/images/{name:.+}/tag', images.tag);
   add('DELETE', '/images/{name:.+}', images.remove);
+
+  add('POST', '/build', build.build);
+  add('POST', '/build/prune', build.prune);
   return r;
 }
