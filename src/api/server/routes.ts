@@ -8,6 +8,7 @@ import { attach, attachHijacked } from './handlers/attach.ts';
 import * as containers from './handlers/containers.ts';
 import * as exec from './handlers/exec.ts';
 import * as images from './handlers/images.ts';
+import * as networks from './handlers/networks.ts';
 import * as system from './handlers/system.ts';
 import { Router } from './router.ts';
 
@@ -48,5 +49,13 @@ export function buildRouter(): Router<Route> {
   add('GET', '/images/{name:.+}/history', images.history);
   add('POST', '/images/{name:.+}/tag', images.tag);
   add('DELETE', '/images/{name:.+}', images.remove);
+
+  add('GET', '/networks', networks.list);
+  add('POST', '/networks/create', networks.create);
+  add('POST', '/networks/prune', networks.prune);
+  add('GET', '/networks/{id}', networks.inspect);
+  add('DELETE', '/networks/{id}', networks.remove);
+  add('POST', '/networks/{id}/connect', networks.connect);
+  add('POST', '/networks/{id}/disconnect', networks.disconnect);
   return r;
 }
