@@ -82,22 +82,33 @@ function networkOptions(values: {
 }): DaemonOptions['network'] {
   const bridge = values.bridge ?? 'berth0';
   if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge)) throw invalidParameter(`invalid bridge name: ${bridge}`);
-  if (bridge === 'none') throw invalidParameter('--bridge=none (no default bridge) is not supported by berth');
+  if (bridge === 'none')
+    throw invalidParameter('--bridge=none (no default bridge) is not supported by berth');
   if (values.bip !== undefined) {
     parseCidr(values.bip);
     const ip = values.bip.split('/')[0] ?? '';
     if (ipToInt(ip) === parseCidr(values.bip).base) throw invalidParameter(`invalid --bip: ${values.bip}`);
   }
   const table = values['nft-table'] ?? 'berth';
-  if (!/^[a-zA-Z_][a-zA-Z0-9_]{0,31}$/.test(table)) throw invalidParameter(`invalid nftables table name: ${table}`);
+  if (!/^[a-zA-Z_][a-zA-Z0-9_]{0,31}$/.test(table))
+    throw invalidParameter(`invalid nftables table name: ${table}`);
   const prefix = values['iface-prefix'] ?? '';
-  if (!/^[a-zA-Z0-9]{0,8}$/.test(prefix)) throw invalidParameter(`invalid --iface-prefix (up to 8 letters or digits): ${prefix}`);
+  if (!/^[a-zA-Z0-9]{0,8}$/.test(prefix))
+    throw invalidParameter(`invalid --iface-prefix (up to 8 letters or digits): ${prefix}`);
   const mtu = Number(values.mtu ?? 1500);
-  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw invalidParameter(`invalid --mtu: ${values.mtu}`);
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)
+    throw invalidParameter(`invalid --mtu: ${values.mtu}`);
   const pools = values['default-address-pool']?.length
     ? values['default-address-pool'].map(parseAddressPool)
     : DEFAULT_POOLS;
-  return { defaultBridge: bridge, ...(values.bip ? { bip: values.bip } : {}), pools, nftTable: table, ifacePrefix: prefix, mtu };
+  return {
+    defaultBridge: bridge,
+    ...(values.bip ? { bip: values.bip } : {}),
+    pools,
+    nftTable: table,
+    ifacePrefix: prefix,
+    mtu,
+  };
 }
 
 /** `-H` values as dockerd accepts them: unix:///path, /path, tcp://host:port, fd:// is not supported. */

@@ -14,8 +14,8 @@ import dnsPacket from 'dns-packet';
 import type { Logger } from '../common/index.ts';
 
 export interface DnsResolver {
-  /** IPv4 addresses for `name` (lowercase, without trailing dot) on this network, or undefined. */
-  lookup(name: string): string[] | undefined;
+  /** IPv4 addresses for `name` (lowercase, without trailing dot) as `clientIp` sees it, or undefined. */
+  lookup(name: string, clientIp: string): string[] | undefined;
   /** Upstream servers (ip or ip:port) for a query from `clientIp`. */
   upstreams(clientIp: string): string[];
 }
@@ -109,7 +109,7 @@ export class EmbeddedDns {
     const question = query.questions?.[0];
     if (!question) return undefined;
     const name = question.name.toLowerCase().replace(/\.$/, '');
-    const ips = this.#resolver.lookup(name);
+    const ips = this.#resolver.lookup(name, clientIp.replace(/^::ffff:/, ''));
     if (ips) {
       const answers =
         question.type === 'A'

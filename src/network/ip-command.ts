@@ -32,7 +32,10 @@ export function runCommand(cmd: string, args: string[], input = ''): Promise<Com
  * Runs iproute2 commands (one per line, without the leading `ip`). With `netns` (a path such as
  * /proc/<pid>/ns/net) they run inside that network namespace through nsenter.
  */
-export async function ipBatch(lines: string[], options: { netns?: string; force?: boolean } = {}): Promise<void> {
+export async function ipBatch(
+  lines: string[],
+  options: { netns?: string; force?: boolean } = {},
+): Promise<void> {
   if (lines.length === 0) return;
   const args = [...(options.force ? ['-force'] : []), '-batch', '-'];
   const r = options.netns

@@ -117,7 +117,9 @@ export function allocateAddress(subnet: Cidr, used: Set<string>, range?: Cidr): 
     const ip = intToIp(n);
     if (!used.has(ip)) return ip;
   }
-  throw invalidParameter(`no available IPv4 addresses on this network's address pools: ${formatCidr(subnet)}`);
+  throw invalidParameter(
+    `no available IPv4 addresses on this network's address pools: ${formatCidr(subnet)}`,
+  );
 }
 
 /** A MAC from the IPv4 address, as libnetwork generates them: 02:42:<ip bytes>. */

@@ -26,9 +26,9 @@ export async function ensureBridge(b: BridgeConfig): Promise<void> {
   if (!(await linkExists(b.name))) lines.push(`link add name ${b.name} type bridge`);
   lines.push(`link set dev ${b.name} mtu ${b.mtu}`);
   if (b.gatewayCidr) {
-    const addrs = await ipJson<Array<{ ifname: string; addr_info: Array<{ local: string; prefixlen: number }> }>>(
-      ['addr', 'show', 'dev', b.name],
-    ).catch(() => []);
+    const addrs = await ipJson<
+      Array<{ ifname: string; addr_info: Array<{ local: string; prefixlen: number }> }>
+    >(['addr', 'show', 'dev', b.name]).catch(() => []);
     const has = addrs.some((a) => a.addr_info.some((i) => `${i.local}/${i.prefixlen}` === b.gatewayCidr));
     if (!has) lines.push(`addr add ${b.gatewayCidr} dev ${b.name}`);
   }

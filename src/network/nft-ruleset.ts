@@ -47,9 +47,7 @@ export function renderRuleset(s: NftState): string {
   lines.push('  chain publish {');
   for (const p of s.ports) {
     const daddr = p.hostIp && p.hostIp !== '0.0.0.0' ? `ip daddr ${p.hostIp} ` : '';
-    lines.push(
-      `    ${daddr}${p.proto} dport ${p.hostPort} dnat ip to ${p.containerIp}:${p.containerPort}`,
-    );
+    lines.push(`    ${daddr}${p.proto} dport ${p.hostPort} dnat ip to ${p.containerIp}:${p.containerPort}`);
   }
   lines.push('  }');
 

@@ -224,6 +224,7 @@ export async function run(
     child.stderr.on('data', (c) => (stderr += c));
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+    child.stdin.on('error', () => {}); // the command may exit without reading its input
     child.stdin.end(options.input ?? '');
   });
 }

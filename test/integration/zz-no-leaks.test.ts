@@ -41,7 +41,9 @@ test('no temp data roots remain', async () => {
   assert.deepEqual(left, []);
 });
 
-test('no test bridges, veths or nftables tables remain', { skip: !canRunRoot() && 'needs root' }, async () => {
+test('no test bridges, veths or nftables tables remain', {
+  skip: !canRunRoot() && 'needs root',
+}, async () => {
   // Test daemons name every interface and their nftables table `btn…` (test/helpers/daemon.ts).
   const { stdout: links } = await exec('ip', ['-o', 'link', 'show']);
   const leftLinks = [...links.matchAll(/^\d+: ([^:@]+)[@:]/gm)]

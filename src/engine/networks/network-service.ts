@@ -39,6 +39,7 @@ import {
 } from '../../common/index.ts';
 import {
   EmbeddedDns,
+  type Cidr,
   type EndpointRecord,
   type NetworkRecord,
   NetworkStore,
@@ -91,7 +92,6 @@ export interface NetworkOptions {
   log: Logger;
 }
 
-const PREDEFINED = ['bridge', 'host', 'none'];
 const DEFAULT_BRIDGE_OPTIONS = (bridge: string, mtu: number) => ({
   'com.docker.network.bridge.default_bridge': 'true',
   'com.docker.network.bridge.enable_icc': 'true',
@@ -220,15 +220,15 @@ export class Networks {
         await this.#store.saveNetwork(n);
       }
     }
-    let bridge = byName('bridge');
+    const bridge = byName('bridge');
     const wanted = this.#o.bip;
     const sameAsBefore =
-      bridge?.bridge === this.#o.defaultBridge &&
-      (!wanted || gatewayCidr(bridge) === formatGateway(wanted));
+      bridge?.bridge === this.#o.defaultBridge && (!wanted || gatewayCidr(bridge) === formatGateway(wanted));
     if (bridge && sameAsBefore) return;
     if (bridge) {
       // The daemon's flags changed: the default bridge follows them (its old bridge goes).
-      if (bridge.bridge && bridge.bridge !== this.#o.defaultBridge) await deleteLink(bridge.bridge).catch(() => {});
+      if (bridge.bridge && bridge.bridge !== this.#o.defaultBridge)
+        await deleteLink(bridge.bridge).catch(() => {});
     }
     const n: NetworkRecord = bridge ?? base('bridge', 'bridge');
     n.bridge = this.#o.defaultBridge;
@@ -263,7 +263,10 @@ export class Networks {
       all.find((n) => n.name === ref) ??
       (() => {
         const byPrefix = all.filter((n) => n.id.startsWith(ref));
-        if (byPrefix.length > 1) throw invalidParameter(`network ${ref} is ambiguous (${byPrefix.length} matches found based on ID prefix)`);
+        if (byPrefix.length > 1)
+          throw invalidParameter(
+            `network ${ref} is ambiguous (${byPrefix.length} matches found based on ID prefix)`,
+          );
         return byPrefix[0];
       })();
     if (!hit || ref === '') throw notFound(`network ${ref} not found`);
@@ -273,7 +276,8 @@ export class Networks {
   #endpointsOf(networkId: string): Array<{ containerId: string; endpoint: EndpointRecord }> {
     const out: Array<{ containerId: string; endpoint: EndpointRecord }> = [];
     for (const s of this.#sandboxes.values()) {
-      for (const e of s.endpoints) if (e.networkId === networkId) out.push({ containerId: s.containerId, endpoint: e });
+      for (const e of s.endpoints)
+        if (e.networkId === networkId) out.push({ containerId: s.containerId, endpoint: e });
     }
     return out;
   }
@@ -296,7 +300,11 @@ export class Networks {
   #view(n: NetworkRecord, withContainers: boolean): NetworkResource {
     return networkView(
       n,
-      this.#endpointsOf(n.id).map((e) => ({ id: e.containerId, name: this.#containerName(e.containerId), endpoint: e.endpoint })),
+      this.#endpointsOf(n.id).map((e) => ({
+        id: e.containerId,
+        name: this.#containerName(e.containerId),
+        endpoint: e.endpoint,
+      })),
       withContainers,
     );
   }
@@ -322,35 +330,47 @@ export class Networks {
     if (body.EnableIPv6) throw invalidParameter('berth does not support IPv6 networks yet (EnableIPv6)');
     if (body.Ingress) throw forbidden('berth has no swarm mode: ingress networks are not supported');
     if (body.ConfigOnly || body.ConfigFrom?.Network) {
-      throw invalidParameter('config-only networks (--config-only, --config-from) are not supported by berth');
+      throw invalidParameter(
+        'config-only networks (--config-only, --config-from) are not supported by berth',
+      );
     }
-    if (body.Scope && body.Scope !== 'local') throw invalidParameter(`scope ${body.Scope} is not supported: only local`);
+    if (body.Scope && body.Scope !== 'local')
+      throw invalidParameter(`scope ${body.Scope} is not supported: only local`);
     if (body.IPAM?.Driver && body.IPAM.Driver !== 'default') {
       throw notFound(`could not find plugin ${body.IPAM.Driver} in v1 plugin registry: plugin not found`);
     }
     const options = { ...(body.Options ?? {}) };
     for (const key of Object.keys(options)) {
-      if ((key.startsWith('com.docker.network.bridge.') || key.startsWith('com.docker.network.driver.')) && !BRIDGE_OPTIONS.has(key)) {
+      if (
+        (key.startsWith('com.docker.network.bridge.') || key.startsWith('com.docker.network.driver.')) &&
+        !BRIDGE_OPTIONS.has(key)
+      ) {
         throw invalidParameter(`berth does not support the bridge option ${key}`);
       }
     }
     const id = newId();
     const bridge = options['com.docker.network.bridge.name'] || this.#bridgeName(id);
-    if (bridge.length > 15 || !/^[a-zA-Z0-9_.-]+$/.test(bridge)) throw invalidParameter(`invalid bridge name: ${bridge}`);
+    if (bridge.length > 15 || !/^[a-zA-Z0-9_.-]+$/.test(bridge))
+      throw invalidParameter(`invalid bridge name: ${bridge}`);
     if ([...this.#networks.values()].some((n) => n.bridge === bridge)) {
       throw conflict(`bridge name ${bridge} is already used by another network`);
     }
-    const mtu = options['com.docker.network.driver.mtu'] ? Number(options['com.docker.network.driver.mtu']) : this.#o.mtu;
-    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw invalidParameter(`invalid MTU: ${options['com.docker.network.driver.mtu']}`);
+    const mtu = options['com.docker.network.driver.mtu']
+      ? Number(options['com.docker.network.driver.mtu'])
+      : this.#o.mtu;
+    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)
+      throw invalidParameter(`invalid MTU: ${options['com.docker.network.driver.mtu']}`);
     const pools = (body.IPAM?.Config ?? []).filter((p) => !p.Subnet?.includes(':'));
-    if ((body.IPAM?.Config ?? []).length !== pools.length) throw invalidParameter('berth does not support IPv6 subnets yet');
+    if ((body.IPAM?.Config ?? []).length !== pools.length)
+      throw invalidParameter('berth does not support IPv6 subnets yet');
     if (pools.length > 1) throw invalidParameter('berth supports one IPv4 subnet per network');
     const p = pools[0];
-    let subnet;
+    let subnet: Cidr;
     if (p?.Subnet) {
       subnet = parseCidr(p.Subnet);
-      if (formatCidr(subnet) !== p.Subnet) throw invalidParameter(`invalid subnet ${p.Subnet} : it should be ${formatCidr(subnet)}`);
-      if (this.#subnetsExcept().some((u) => overlaps(u, subnet!))) {
+      if (formatCidr(subnet) !== p.Subnet)
+        throw invalidParameter(`invalid subnet ${p.Subnet} : it should be ${formatCidr(subnet)}`);
+      if (this.#subnetsExcept().some((u) => overlaps(u, subnet))) {
         throw forbidden('invalid pool request: Pool overlaps with other one on this address space');
       }
     } else {
@@ -365,12 +385,14 @@ export class Networks {
     let ipRange: string | undefined;
     if (p?.IPRange) {
       const r = parseCidr(p.IPRange);
-      if (!contains(subnet, r.base) || r.prefix < subnet.prefix) throw invalidParameter(`no matching subnet for range ${p.IPRange}`);
+      if (!contains(subnet, r.base) || r.prefix < subnet.prefix)
+        throw invalidParameter(`no matching subnet for range ${p.IPRange}`);
       ipRange = formatCidr(r);
     }
     const aux = p?.AuxiliaryAddresses ?? {};
     for (const [k, v] of Object.entries(aux)) {
-      if (!isIpv4(v) || !contains(subnet, ipToInt(v))) throw invalidParameter(`no matching subnet for aux-address ${k}=${v}`);
+      if (!isIpv4(v) || !contains(subnet, ipToInt(v)))
+        throw invalidParameter(`no matching subnet for aux-address ${k}=${v}`);
     }
     const flag = (key: string) => options[key] === undefined || options[key] === 'true';
     const n: NetworkRecord = {
@@ -386,7 +408,14 @@ export class Networks {
       ipam: {
         driver: 'default',
         options: { ...(body.IPAM?.Options ?? {}) },
-        config: [{ subnet: formatCidr(subnet), gateway, ...(ipRange ? { ipRange } : {}), ...(Object.keys(aux).length ? { auxAddresses: aux } : {}) }],
+        config: [
+          {
+            subnet: formatCidr(subnet),
+            gateway,
+            ...(ipRange ? { ipRange } : {}),
+            ...(Object.keys(aux).length ? { auxAddresses: aux } : {}),
+          },
+        ],
       },
       bridge,
       mtu,
@@ -444,7 +473,12 @@ export class Networks {
         if (n.predefined || !keep(n) || this.#endpointsOf(n.id).length > 0) continue;
         if (until?.length && !until.every((u) => Date.parse(n.created) < untilTime(u))) continue;
         // Docker keeps networks that containers (even stopped ones) are configured to use.
-        if (this.#containers?.all().some((c) => configuredNetworks(c).includes(n.name) || configuredNetworks(c).includes(n.id))) continue;
+        if (
+          this.#containers
+            ?.all()
+            .some((c) => configuredNetworks(c).includes(n.name) || configuredNetworks(c).includes(n.id))
+        )
+          continue;
         await this.#removeNetwork(n);
         deleted.push(n.name);
       }
@@ -453,13 +487,21 @@ export class Networks {
   }
 
   /** Validates a container's network configuration at create (Docker: 404 for an unknown network). */
-  validateContainer(spec: { network: { mode: string; endpoints: Record<string, { ipv4Address?: string }> } }): void {
+  validateContainer(spec: {
+    network: { mode: string; endpoints: Record<string, { ipv4Address?: string }> };
+  }): void {
     const mode = spec.network.mode;
     if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) return;
-    const names = new Set([mode === 'default' ? 'bridge' : mode, ...Object.keys(spec.network.endpoints).map(netName)]);
+    const names = new Set([
+      mode === 'default' ? 'bridge' : mode,
+      ...Object.keys(spec.network.endpoints).map(netName),
+    ]);
     for (const name of names) {
-      const n = this.find(name);
-      const req = spec.network.endpoints[name] ?? (name === 'bridge' ? spec.network.endpoints.default : undefined);
+      // Docker checks that networks exist at start, not at create (docker create succeeds).
+      const n = [...this.#networks.values()].find((x) => x.name === name || x.id === name);
+      if (!n) continue;
+      const req =
+        spec.network.endpoints[name] ?? (name === 'bridge' ? spec.network.endpoints.default : undefined);
       if (n.predefined && (req?.ipv4Address ?? '') !== '') {
         throw invalidParameter('user specified IP address is supported on user defined networks only');
       }
@@ -474,7 +516,9 @@ export class Networks {
     }
     const mode = c.record.spec.network.mode;
     if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) {
-      throw forbidden(`container sharing network namespace with another container or host cannot be connected to any other network`);
+      throw forbidden(
+        `container sharing network namespace with another container or host cannot be connected to any other network`,
+      );
     }
     const cfg = body.EndpointConfig ?? {};
     if (n.predefined && cfg.IPAMConfig?.IPv4Address) {
@@ -497,7 +541,13 @@ export class Networks {
         await this.#serial(async () => {
           const s = this.#sandboxes.get(c.record.id);
           if (!s) throw conflict(`container ${c.record.id} has no network sandbox`);
-          const e = await this.#plumb(c, n, c.state.status === 'running' || c.state.status === 'paused' ? c.state.pid : 0, `eth${s.endpoints.length}`, false);
+          const e = await this.#plumb(
+            c,
+            n,
+            c.state.status === 'running' || c.state.status === 'paused' ? c.state.pid : 0,
+            `eth${s.endpoints.length}`,
+            false,
+          );
           s.endpoints.push(e);
           await this.#store.saveSandbox(s);
         });
@@ -507,7 +557,11 @@ export class Networks {
       }
     }
     await this.#containers!.saveRecord(c);
-    this.#o.events.publish('network', 'connect', n.id, { container: c.record.id, name: n.name, type: n.driver });
+    this.#o.events.publish('network', 'connect', n.id, {
+      container: c.record.id,
+      name: n.name,
+      type: n.driver,
+    });
   }
 
   async disconnect(ref: string, body: NetworkDisconnectRequest): Promise<void> {
@@ -531,7 +585,8 @@ export class Networks {
       }
     });
     const spec = c.record.spec.network;
-    for (const key of Object.keys(spec.endpoints)) if (key === n.name || key === n.id) delete spec.endpoints[key];
+    for (const key of Object.keys(spec.endpoints))
+      if (key === n.name || key === n.id) delete spec.endpoints[key];
     if (spec.mode === n.name || spec.mode === n.id || (n.name === 'bridge' && spec.mode === 'default')) {
       // Docker leaves the container without that network; with nothing left it is like `none`.
       const rest = Object.keys(spec.endpoints);
@@ -540,7 +595,11 @@ export class Networks {
       if (rest[0]) delete spec.endpoints[rest[0]];
     }
     await this.#containers!.saveRecord(c);
-    this.#o.events.publish('network', 'disconnect', n.id, { container: c.record.id, name: n.name, type: n.driver });
+    this.#o.events.publish('network', 'disconnect', n.id, {
+      container: c.record.id,
+      name: n.name,
+      type: n.driver,
+    });
   }
 
   // ---- containers ----
@@ -558,7 +617,8 @@ export class Networks {
         const sandbox: SandboxRecord = { containerId: id, endpoints: [], ports: [] };
         for (const [i, name] of names.entries()) {
           const n = this.find(name);
-          if (n.driver !== 'bridge') throw forbidden(`container cannot be connected to network ${n.name} and to ${names[0]}`);
+          if (n.driver !== 'bridge')
+            throw forbidden(`container cannot be connected to network ${n.name} and to ${names[0]}`);
           const e = await this.#plumb(c, n, pid, `eth${i}`, i === 0);
           undo.defer(() => removeVeth(e.hostIf));
           sandbox.endpoints.push(e);
@@ -598,8 +658,16 @@ export class Networks {
     const mode = c.record.spec.network.mode;
     if (mode === 'host') {
       // Docker gives host-network containers the host's /etc/hosts (plus --add-host lines).
-      const host = await import('node:fs/promises').then((fs) => fs.readFile('/etc/hosts', 'utf8')).catch(() => '');
-      await writeFile(files.hosts, host + this.#extraHostLines(c).map((l) => `${l.ip}\t${l.names.join(' ')}\n`).join(''));
+      const host = await import('node:fs/promises')
+        .then((fs) => fs.readFile('/etc/hosts', 'utf8'))
+        .catch(() => '');
+      await writeFile(
+        files.hosts,
+        host +
+          this.#extraHostLines(c)
+            .map((l) => `${l.ip}\t${l.names.join(' ')}\n`)
+            .join(''),
+      );
     } else if (mode === 'none' || mode.startsWith('container:')) {
       await writeFile(files.hosts, hostsFile(this.#extraHostLines(c)));
     }
@@ -664,11 +732,14 @@ export class Networks {
       if (!other || !isRunning(other.state)) {
         throw invalidParameter(`could not get container for ${target}`);
       }
-      const ip = this.#sandboxes.get(other.record.id)?.endpoints.find((e) => this.#networks.get(e.networkId)?.name === 'bridge')?.address;
-      if (!ip) throw invalidParameter(`Cannot link to ${target}, as it does not belong to the default network`);
+      const ip = this.#sandboxes
+        .get(other.record.id)
+        ?.endpoints.find((e) => this.#networks.get(e.networkId)?.name === 'bridge')?.address;
+      if (!ip)
+        throw invalidParameter(`Cannot link to ${target}, as it does not belong to the default network`);
       const prefix = alias.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
       env.push(`${prefix}_NAME=/${c.record.name}/${alias}`);
-      const ports = [...other.record.spec.exposedPorts].sort((a, b) => parseInt(a) - parseInt(b));
+      const ports = [...other.record.spec.exposedPorts].sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10));
       if (ports[0]) {
         const [port, proto] = ports[0].split('/');
         env.push(`${prefix}_PORT=${proto}://${ip}:${port}`);
@@ -676,7 +747,12 @@ export class Networks {
       for (const p of ports) {
         const [port, proto] = p.split('/') as [string, string];
         const k = `${prefix}_PORT_${port}_${proto.toUpperCase()}`;
-        env.push(`${k}=${proto}://${ip}:${port}`, `${k}_ADDR=${ip}`, `${k}_PORT=${port}`, `${k}_PROTO=${proto}`);
+        env.push(
+          `${k}=${proto}://${ip}:${port}`,
+          `${k}_ADDR=${ip}`,
+          `${k}_PORT=${port}`,
+          `${k}_PROTO=${proto}`,
+        );
       }
       for (const e of other.record.spec.env) {
         const i = e.indexOf('=');
@@ -698,7 +774,13 @@ export class Networks {
     return [first, ...rest.filter((n, i) => n !== first && n !== mode && rest.indexOf(n) === i)];
   }
 
-  async #plumb(c: Container, n: NetworkRecord, pid: number, ifName: string, isPrimary: boolean): Promise<EndpointRecord> {
+  async #plumb(
+    c: Container,
+    n: NetworkRecord,
+    pid: number,
+    ifName: string,
+    isPrimary: boolean,
+  ): Promise<EndpointRecord> {
     const pool = n.ipam.config[0];
     if (!pool) throw internal(`network ${n.name} has no address pool`);
     const subnet = parseCidr(pool.subnet);
@@ -708,7 +790,8 @@ export class Networks {
     const req = eps[n.name] ?? eps[n.id] ?? (n.name === 'bridge' ? eps.default : undefined);
     let address: string;
     if (req?.ipv4Address) {
-      if (n.predefined) throw invalidParameter('user specified IP address is supported on user defined networks only');
+      if (n.predefined)
+        throw invalidParameter('user specified IP address is supported on user defined networks only');
       if (!isIpv4(req.ipv4Address) || !contains(subnet, ipToInt(req.ipv4Address))) {
         throw invalidParameter(`no matching subnet for address ${req.ipv4Address}`);
       }
@@ -751,10 +834,13 @@ export class Networks {
     return e;
   }
 
-  #wantedPorts(c: Container): Array<{ proto: 'tcp' | 'udp'; containerPort: number; hostIp: string; hostPort: string }> {
+  #wantedPorts(
+    c: Container,
+  ): Array<{ proto: 'tcp' | 'udp'; containerPort: number; hostIp: string; hostPort: string }> {
     const spec = c.record.spec;
     const bindings: Record<string, Array<{ hostIp: string; hostPort: string }>> = {};
-    for (const [k, v] of Object.entries(spec.network.portBindings)) bindings[k] = v.length ? v : [{ hostIp: '', hostPort: '' }];
+    for (const [k, v] of Object.entries(spec.network.portBindings))
+      bindings[k] = v.length ? v : [{ hostIp: '', hostPort: '' }];
     if (spec.network.publishAllPorts) {
       for (const p of spec.exposedPorts) if (!bindings[p]) bindings[p] = [{ hostIp: '', hostPort: '' }];
     }
@@ -767,7 +853,12 @@ export class Networks {
           if (b.hostIp.includes(':')) continue; // IPv6 bindings: berth networks are IPv4 only.
           throw invalidParameter(`invalid host IP: ${b.hostIp}`);
         }
-        out.push({ proto: proto as 'tcp' | 'udp', containerPort: Number(port), hostIp: b.hostIp, hostPort: b.hostPort });
+        out.push({
+          proto: proto as 'tcp' | 'udp',
+          containerPort: Number(port),
+          hostIp: b.hostIp,
+          hostPort: b.hostPort,
+        });
       }
     }
     return out;
@@ -786,16 +877,28 @@ export class Networks {
     let lastErr: unknown;
     for (let port = from; port <= to; port++) {
       try {
-        const proxy = await openProxy({ proto: want.proto, hostIp: want.hostIp, hostPort: port, containerIp: e.address, containerPort: want.containerPort });
+        const proxy = await openProxy({
+          proto: want.proto,
+          hostIp: want.hostIp,
+          hostPort: port,
+          containerIp: e.address,
+          containerPort: want.containerPort,
+        });
         return {
           proxy,
-          port: { proto: want.proto, hostIp: ip, hostPort: proxy.hostPort, containerPort: want.containerPort },
+          port: {
+            proto: want.proto,
+            hostIp: ip,
+            hostPort: proxy.hostPort,
+            containerPort: want.containerPort,
+          },
         };
       } catch (err) {
         lastErr = err;
       }
     }
-    const reason = errnoCode(lastErr) === 'EADDRINUSE' ? 'port is already allocated' : (lastErr as Error).message;
+    const reason =
+      errnoCode(lastErr) === 'EADDRINUSE' ? 'port is already allocated' : (lastErr as Error).message;
     throw new BerthError(
       'Internal',
       `driver failed programming external connectivity on endpoint ${c.record.name} (${e.endpointId}): Bind for ${ip}:${want.hostPort} failed: ${reason}`,
@@ -831,7 +934,9 @@ export class Networks {
       const other = this.#containers?.find(target);
       const ip = other && this.#sandboxes.get(other.record.id)?.endpoints[0]?.address;
       if (other && ip) {
-        const names = [alias, other.record.id.slice(0, 12), other.record.name].filter((v, i, a) => a.indexOf(v) === i);
+        const names = [alias, other.record.id.slice(0, 12), other.record.name].filter(
+          (v, i, a) => a.indexOf(v) === i,
+        );
         entries.push({ ip, names });
       }
     }
@@ -867,15 +972,26 @@ export class Networks {
       address: gateway,
       log: this.#o.log,
       resolver: {
-        lookup: (name) => {
+        lookup: (name, clientIp) => {
+          // Docker answers for every network the asking container is on (it may be connected
+          // to several); the server it asks is the one of its first network.
+          const asker = this.#endpointsOf(n.id).find((e) => e.endpoint.address === clientIp);
+          const sandbox = asker ? this.#sandboxes.get(asker.containerId) : undefined;
+          const networkIds = sandbox ? sandbox.endpoints.map((e) => e.networkId) : [n.id];
           const ips: string[] = [];
-          for (const { containerId, endpoint } of this.#endpointsOf(n.id)) {
-            const c = this.#containers?.find(containerId);
-            if (!c || !isRunning(c.state)) continue;
-            const names = this.#dnsNames(c, endpoint).map((x) => x.toLowerCase());
-            if (names.includes(name) || names.some((x) => name === `${x}.${n.name.toLowerCase()}`)) ips.push(endpoint.address);
+          for (const networkId of networkIds) {
+            const net = this.#networks.get(networkId);
+            if (!net || net.predefined) continue;
+            for (const { containerId, endpoint } of this.#endpointsOf(networkId)) {
+              const c = this.#containers?.find(containerId);
+              if (!c || !isRunning(c.state)) continue;
+              const names = this.#dnsNames(c, endpoint).map((x) => x.toLowerCase());
+              if (names.includes(name) || names.some((x) => name === `${x}.${net.name.toLowerCase()}`)) {
+                ips.push(endpoint.address);
+              }
+            }
           }
-          return ips.length ? ips : undefined;
+          return ips.length ? [...new Set(ips)] : undefined;
         },
         upstreams: (clientIp) => {
           if (n.internal) return [];

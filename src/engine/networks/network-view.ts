@@ -2,12 +2,7 @@
  * Docker's JSON views of networks (GET /networks, /networks/{id}) and of a container's
  * NetworkSettings (container inspect), as pure functions of the records.
  */
-import type {
-  EndpointSettings,
-  NetworkResource,
-  NetworkSettings,
-  PortMap,
-} from '../../api/types/index.ts';
+import type { EndpointSettings, NetworkResource, NetworkSettings, PortMap } from '../../api/types/index.ts';
 import { invalidParameter } from '../../common/index.ts';
 import type { EndpointRecord, NetworkRecord, PublishedPort, SandboxRecord } from '../../network/index.ts';
 import type { Filters } from '../engine.ts';
@@ -31,7 +26,9 @@ export function networkView(
         Subnet: p.subnet,
         ...(p.ipRange ? { IPRange: p.ipRange } : {}),
         Gateway: p.gateway,
-        ...(p.auxAddresses && Object.keys(p.auxAddresses).length ? { AuxiliaryAddresses: p.auxAddresses } : {}),
+        ...(p.auxAddresses && Object.keys(p.auxAddresses).length
+          ? { AuxiliaryAddresses: p.auxAddresses }
+          : {}),
       })),
     },
     Internal: n.internal,
@@ -61,7 +58,10 @@ export function networkView(
 const FILTERS = new Set(['driver', 'id', 'label', 'name', 'scope', 'type', 'dangling']);
 
 /** Docker's network list filters (daemon/network/filter.go). */
-export function makeNetworkFilter(filters: Filters, inUse: (id: string) => boolean): (n: NetworkRecord) => boolean {
+export function makeNetworkFilter(
+  filters: Filters,
+  inUse: (id: string) => boolean,
+): (n: NetworkRecord) => boolean {
   for (const key of Object.keys(filters)) {
     if (!FILTERS.has(key)) throw invalidParameter(`invalid filter '${key}'`);
   }
