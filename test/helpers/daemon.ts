@@ -68,6 +68,14 @@ export async function startDaemon(): Promise<TestDaemon> {
     await waitForSocket(socket, child, log);
     return child;
   };
+  let first: ChildProcess;
+  try {
+    first = await spawnDaemon();
+  } catch (err) {
+    // A daemon that did not come up leaves nothing behind either.
+    await cleanupLeftovers(dir);
+    throw err;
+  }
   const d: TestDaemon = {
     dir,
     socket,
@@ -75,7 +83,7 @@ export async function startDaemon(): Promise<TestDaemon> {
     dataRoot,
     execRoot,
     netPrefix: net.prefix,
-    process: await spawnDaemon(),
+    process: first,
     async restart() {
       d.process = await spawnDaemon();
     },
