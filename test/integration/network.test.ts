@@ -312,6 +312,27 @@ describe('networking', { skip: !canRunRoot() && 'needs root' }, () => {
     assert.match(hostNet.stdout, new RegExp(`${d.netPrefix}0`));
   });
 
+  test('after berthd is killed and restarted, published ports and names work again', async () => {
+    const port = 20000 + Math.floor(Math.random() * 10000);
+    const id = await server(d, '--name', 'survivor', '--network', 'front', '-p', `127.0.0.1:${port}:80`);
+    assert.equal((await httpGet('127.0.0.1', port)).status, 200);
+    await d.kill();
+    await d.restart();
+    assert.equal((await httpGet('127.0.0.1', port)).status, 200);
+    const r = await docker(
+      d,
+      'run',
+      '--rm',
+      '--network',
+      'front',
+      'busybox',
+      ...resolveAndFetchIn('survivor'),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), id.slice(0, 12));
+    await docker(d, 'rm', '-f', 'survivor');
+  });
+
   test('network rm and prune remove the bridge', async () => {
     await docker(d, 'rm', '-f', 'api', 'roamer');
     const id = await inspect(d, 'back', '{{.Id}}');
