@@ -58,6 +58,7 @@ async function run(options: DaemonOptions, log: Logger): Promise<void> {
     dataRoot: options.dataRoot,
     execRoot: options.execRoot,
     cgroupParent: options.cgroupParent,
+    network: options.network,
     shimPath,
     log,
   });

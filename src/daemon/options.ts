@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { invalidParameter } from '../common/index.ts';
 import type { LogLevel } from '../common/index.ts';
+import { DEFAULT_POOLS, ipToInt, parseAddressPool, parseCidr } from '../network/index.ts';
 
 export interface DaemonOptions {
   hosts: Array<{ unix: string } | { host: string; port: number }>;
@@ -15,6 +16,14 @@ export interface DaemonOptions {
   /** True when -G was given: then the group must exist. */
   groupGiven: boolean;
   cgroupParent: string;
+  network: {
+    defaultBridge: string;
+    bip?: string;
+    pools: Array<{ base: string; size: number }>;
+    nftTable: string;
+    ifacePrefix: string;
+    mtu: number;
+  };
 }
 
 export const DEFAULT_SOCKET = '/run/berth/berth.sock';
@@ -31,6 +40,12 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions | 'help' | 'versi
       pidfile: { type: 'string', short: 'p' },
       group: { type: 'string', short: 'G' },
       'cgroup-parent': { type: 'string' },
+      bridge: { type: 'string', short: 'b' },
+      bip: { type: 'string' },
+      'default-address-pool': { type: 'string', multiple: true },
+      'nft-table': { type: 'string' },
+      'iface-prefix': { type: 'string' },
+      mtu: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -53,6 +68,46 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions | 'help' | 'versi
     group: values.group ?? 'berth',
     groupGiven: values.group !== undefined,
     cgroupParent: (values['cgroup-parent'] ?? 'berth').replace(/^\/+|\/+$/g, ''),
+    network: networkOptions(values),
+  };
+}
+
+function networkOptions(values: {
+  bridge?: string;
+  bip?: string;
+  'default-address-pool'?: string[];
+  'nft-table'?: string;
+  'iface-prefix'?: string;
+  mtu?: string;
+}): DaemonOptions['network'] {
+  const bridge = values.bridge ?? 'berth0';
+  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge)) throw invalidParameter(`invalid bridge name: ${bridge}`);
+  if (bridge === 'none')
+    throw invalidParameter('--bridge=none (no default bridge) is not supported by berth');
+  if (values.bip !== undefined) {
+    parseCidr(values.bip);
+    const ip = values.bip.split('/')[0] ?? '';
+    if (ipToInt(ip) === parseCidr(values.bip).base) throw invalidParameter(`invalid --bip: ${values.bip}`);
+  }
+  const table = values['nft-table'] ?? 'berth';
+  if (!/^[a-zA-Z_][a-zA-Z0-9_]{0,31}$/.test(table))
+    throw invalidParameter(`invalid nftables table name: ${table}`);
+  const prefix = values['iface-prefix'] ?? '';
+  if (!/^[a-zA-Z0-9]{0,8}$/.test(prefix))
+    throw invalidParameter(`invalid --iface-prefix (up to 8 letters or digits): ${prefix}`);
+  const mtu = Number(values.mtu ?? 1500);
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)
+    throw invalidParameter(`invalid --mtu: ${values.mtu}`);
+  const pools = values['default-address-pool']?.length
+    ? values['default-address-pool'].map(parseAddressPool)
+    : DEFAULT_POOLS;
+  return {
+    defaultBridge: bridge,
+    ...(values.bip ? { bip: values.bip } : {}),
+    pools,
+    nftTable: table,
+    ifacePrefix: prefix,
+    mtu,
   };
 }
 
@@ -80,5 +135,11 @@ Options:
   -p, --pidfile string     Path to use for daemon PID file (default "/run/berth/berthd.pid")
   -G, --group string       Group for the unix socket (default "berth")
       --cgroup-parent string  Parent cgroup for all containers (default "berth")
+  -b, --bridge string      Linux bridge of the default "bridge" network (default "berth0")
+      --bip string         Address and prefix of the default bridge (default: the first free pool)
+      --default-address-pool base=CIDR,size=N  Pool user networks take subnets from (repeatable)
+      --mtu int            MTU of the containers' interfaces (default 1500)
+      --nft-table string   berth's nftables table, family inet (default "berth")
+      --iface-prefix string  Prefix of the bridges and veths berth names (default: Docker's br-/veth)
   -v, --version            Print version information and quit
 `;

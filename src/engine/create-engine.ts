@@ -16,6 +16,7 @@ import type { Engine } from './engine.ts';
 import { EventBus } from './events.ts';
 import { Execs } from './exec/exec-service.ts';
 import { Images } from './images/image-service.ts';
+import { Networks } from './networks/index.ts';
 import { System } from './system/system-service.ts';
 
 export interface EngineConfig {
@@ -30,6 +31,15 @@ export interface EngineConfig {
   /** cgroupfs mount point (tests may point at another tree). */
   cgroupRoot?: string;
   log: Logger;
+  /** Networking settings (berthd --bridge, --bip, --default-address-pool, --nft-table, --iface-prefix, --mtu). */
+  network: {
+    defaultBridge: string;
+    bip?: string;
+    pools: Array<{ base: string; size: number }>;
+    nftTable: string;
+    ifacePrefix: string;
+    mtu: number;
+  };
 }
 
 export async function createEngine(config: EngineConfig): Promise<Engine> {
@@ -52,7 +62,14 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     cgroups,
     log: log.child({ component: 'runtime' }),
   });
+  const networks = new Networks({
+    root: join(dataRoot, 'networks'),
+    ...config.network,
+    events,
+    log: log.child({ component: 'networks' }),
+  });
   const containers = new Containers({
+    networking: networks,
     root: join(dataRoot, 'containers'),
     execRoot: join(config.execRoot, 'c'),
     cgroupParent: config.cgroupParent,
@@ -63,6 +80,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     log: log.child({ component: 'containers' }),
     apiVersion: API_VERSION_CURRENT,
   });
+  networks.setContainers(containers.store);
   const execs = new Execs({ containers, runtime, events, log: log.child({ component: 'exec' }) });
   const images = new Images({
     store: imageStore,
@@ -109,13 +127,18 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
         return { CachesDeleted: Array.from({ length: n }, (_, i) => String(i)), SpaceReclaimed: 0 };
       },
     },
+    networks,
     async init() {
       await snapshots.init();
       await imageStore.init();
+      await networks.init();
       await containers.init();
+      await networks.restore();
     },
     async shutdown() {
-      // Containers belong to their shims and keep running (live restore is berth's default).
+      // Containers belong to their shims and keep running (live restore is berth's default);
+      // bridges and rules stay for them, the in-process DNS servers and port proxies close.
+      await networks.shutdown();
     },
   };
 }

@@ -24,6 +24,12 @@ import type {
   ImageInspectResponse,
   ImageSummary,
   JsonMessage,
+  NetworkConnectRequest,
+  NetworkCreateRequest,
+  NetworkCreateResponse,
+  NetworkDisconnectRequest,
+  NetworkPruneResponse,
+  NetworkResource,
   SystemInfo,
   SystemVersion,
 } from '../api/types/index.ts';
@@ -40,6 +46,7 @@ export interface Engine {
   readonly events: EventService;
   /** Optional so engines without a builder (test doubles) need not provide one. */
   readonly builds?: BuildService;
+  readonly networks: NetworkService;
   init(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -166,4 +173,15 @@ export interface EventService {
     options: { since?: number; until?: number; filters: Filters },
     signal: AbortSignal,
   ): AsyncIterable<EventMessage>;
+}
+
+/** Docker's /networks verbs (engine/networks). */
+export interface NetworkService {
+  list(options: { filters: Filters }): Promise<NetworkResource[]>;
+  inspect(ref: string): Promise<NetworkResource>;
+  create(body: NetworkCreateRequest): Promise<NetworkCreateResponse>;
+  remove(ref: string): Promise<void>;
+  prune(options: { filters: Filters }): Promise<NetworkPruneResponse>;
+  connect(ref: string, body: NetworkConnectRequest): Promise<void>;
+  disconnect(ref: string, body: NetworkDisconnectRequest): Promise<void>;
 }

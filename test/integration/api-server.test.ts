@@ -220,6 +220,17 @@ function makeEngine(rec: Recorded): Engine {
         return [{ Untagged: 'a:latest' }];
       },
     },
+    networks: {
+      list: async () => [],
+      inspect: async (ref) => {
+        throw notFound(`network ${ref} not found`);
+      },
+      create: async () => ({ Id: 'n', Warning: '' }),
+      remove: async () => {},
+      prune: async () => ({ NetworksDeleted: null }),
+      connect: async () => {},
+      disconnect: async () => {},
+    },
     events: {
       async *subscribe(_options, signal): AsyncIterable<EventMessage> {
         yield {

@@ -9,6 +9,7 @@ import * as build from './handlers/build.ts';
 import * as containers from './handlers/containers.ts';
 import * as exec from './handlers/exec.ts';
 import * as images from './handlers/images.ts';
+import * as networks from './handlers/networks.ts';
 import * as system from './handlers/system.ts';
 import { Router } from './router.ts';
 
@@ -52,5 +53,12 @@ export function buildRouter(): Router<Route> {
 
   add('POST', '/build', build.build);
   add('POST', '/build/prune', build.prune);
+  add('GET', '/networks', networks.list);
+  add('POST', '/networks/create', networks.create);
+  add('POST', '/networks/prune', networks.prune);
+  add('GET', '/networks/{id}', networks.inspect);
+  add('DELETE', '/networks/{id}', networks.remove);
+  add('POST', '/networks/{id}/connect', networks.connect);
+  add('POST', '/networks/{id}/disconnect', networks.disconnect);
   return r;
 }

@@ -35,6 +35,7 @@ import type { HostConfig } from '../../api/types/index.ts';
 import type { Container, ContainerStore } from './container-store.ts';
 import { hostsFile, readHostResolvConf, resolvConf, writeHostFiles } from './host-files.ts';
 import { isRunning } from './state.ts';
+import type { Networks } from '../networks/index.ts';
 
 export interface LifecycleDeps {
   store: ContainerStore;
@@ -44,6 +45,8 @@ export interface LifecycleDeps {
   /** Short-pathed folder for shim state (sockets must stay under 108 bytes): <execRoot>/<id>. */
   execRoot: string;
   cgroupParent: string;
+  /** Connects started containers to their networks and releases them at exit. */
+  networking: Networks;
   log: Logger;
 }
 
@@ -128,7 +131,9 @@ export class ContainerLifecycle extends EventEmitter {
         await readUserFiles(rootfs),
         hostConfig.GroupAdd ?? [],
       );
-      const oci = toOciSpec(spec, {
+      // Docker's legacy --link environment (ALIAS_PORT_80_TCP=…), from the linked containers.
+      const linkEnv = this.#d.networking.linkEnv(c);
+      const oci = toOciSpec(linkEnv.length ? { ...spec, env: [...linkEnv, ...spec.env] } : spec, {
         rootfsPath: rootfs,
         cgroupsPath: `/${this.#d.cgroupParent}/${id}`,
         hostnamePath: paths.hostname,
@@ -154,6 +159,11 @@ export class ContainerLifecycle extends EventEmitter {
       });
       undo.defer(() => this.#d.runtime.delete(stateDir, oci));
       undo.defer(() => this.#d.runtime.kill(stateDir, 9).catch(() => {}));
+
+      // The network namespace exists and the process waits before execve: plug it in.
+      await this.#d.networking.attach(c, pid, paths);
+      undo.defer(() => this.#d.networking.release(id));
+      await this.#d.networking.writeFilesWithoutSandbox(c, paths);
 
       await this.#connectPendingAttaches(id, stateDir);
       try {
@@ -330,6 +340,9 @@ export class ContainerLifecycle extends EventEmitter {
     } catch (err) {
       if (errnoCode(err) !== 'ENOENT') this.#d.log.warn('runtime delete failed', { id, err });
     }
+    await this.#d.networking.release(id).catch((err) => {
+      this.#d.log.warn('network release failed', { id, err });
+    });
     await this.#d.snapshots.unmount(this.rootfsDir(id)).catch((err) => {
       this.#d.log.warn('rootfs unmount failed', { id, err });
     });

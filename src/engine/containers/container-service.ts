@@ -35,6 +35,7 @@ import { type Container, ContainerStore } from './container-store.ts';
 import { inspectView, makeListFilter, summaryView } from './container-view.ts';
 import { ContainerLifecycle, eventAttributes } from './container-lifecycle.ts';
 import { readJsonLog } from './json-log.ts';
+import type { Networks } from '../networks/index.ts';
 import { assertCanRemove, assertCanStart, isRunning } from './state.ts';
 
 const execFileAsync = promisify(execFile);
@@ -49,6 +50,8 @@ export interface ContainerServiceDeps {
   events: EventBus;
   log: Logger;
   apiVersion: string;
+  /** Networks (engine/networks): attaches containers at start, fills NetworkSettings. */
+  networking: Networks;
 }
 
 export class Containers implements ContainerService {
@@ -68,6 +71,7 @@ export class Containers implements ContainerService {
       events: deps.events,
       execRoot: deps.execRoot,
       cgroupParent: deps.cgroupParent,
+      networking: deps.networking,
       log: deps.log,
     });
     this.lifecycle.on('exit', (id: string) => {
@@ -116,6 +120,7 @@ export class Containers implements ContainerService {
       ? options.name.replace(/^\//, '')
       : generateName((n) => this.store.isNameTaken(n));
     const created = toContainerSpec(body, image.config, { id, name, apiVersion: this.#d.apiVersion });
+    this.#d.networking.validateContainer(created.spec);
 
     const undo = new CleanupStack();
     try {
@@ -148,7 +153,10 @@ export class Containers implements ContainerService {
 
   async inspect(ref: string): Promise<ContainerInspectResponse> {
     const c = this.store.get(ref);
-    return inspectView(c, this.#paths(c), this.execIds.get(c.record.id) ?? []);
+    return {
+      ...inspectView(c, this.#paths(c), this.execIds.get(c.record.id) ?? []),
+      NetworkSettings: this.#d.networking.settings(c),
+    };
   }
 
   async list(options: {
@@ -174,7 +182,20 @@ export class Containers implements ContainerService {
       .filter(filter)
       .sort((a, b) => Date.parse(b.record.created) - Date.parse(a.record.created));
     if (options.limit && options.limit > 0) list = list.slice(0, options.limit);
-    return list.map(summaryView);
+    return list.map((c) => {
+      const view = summaryView(c);
+      const settings = this.#d.networking.settings(c);
+      return {
+        ...view,
+        Ports: this.#d.networking.ports(c.record.id).map((p) => ({
+          IP: p.hostIp,
+          PrivatePort: p.containerPort,
+          PublicPort: p.hostPort,
+          Type: p.proto,
+        })),
+        NetworkSettings: { Networks: settings.Networks },
+      };
+    });
   }
 
   async start(ref: string): Promise<void> {
