@@ -3,6 +3,7 @@
  * lifecycle. Each verb resolves the container (Docker's "No such container: x"), checks the
  * transition it makes, and publishes Docker's events.
  */
+import { resolveDevice } from './host-security.ts';
 import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -116,6 +117,8 @@ export class Containers implements ContainerService {
       ? options.name.replace(/^\//, '')
       : generateName((n) => this.store.isNameTaken(n));
     const created = toContainerSpec(body, image.config, { id, name, apiVersion: this.#d.apiVersion });
+    // A --device that does not exist is refused before anything is created.
+    for (const d of created.spec.resources.devices) await resolveDevice(d);
 
     const undo = new CleanupStack();
     try {
