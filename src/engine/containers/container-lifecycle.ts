@@ -256,6 +256,13 @@ export class ContainerLifecycle extends EventEmitter {
     }
     const sig = typeof signal === 'number' ? signal : parseSignal(signal);
     await this.#d.runtime.kill(this.stateDir(c.record.id), sig);
+    // daemon/kill.go: SIGKILL or the stop signal (any signal when none is set) to a paused
+    // container resumes it, so the signal is acted on.
+    const stopSignal = c.record.config.StopSignal;
+    if (c.state.status === 'paused' && (sig === 9 || !stopSignal || parseSignal(stopSignal) === sig)) {
+      await this.#d.runtime.resume(this.stateDir(c.record.id));
+      await this.#d.store.setState(c, { ...c.state, status: 'running' });
+    }
     this.#d.events.publish('container', 'kill', c.record.id, { ...eventAttributes(c), signal: String(sig) });
   }
 

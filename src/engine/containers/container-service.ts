@@ -3,6 +3,13 @@
  * lifecycle. Each verb resolves the container (Docker's "No such container: x"), checks the
  * transition it makes, and publishes Docker's events.
  */
+import {
+  type UpdateDeps,
+  type UpdateRequest,
+  pauseContainer,
+  unpauseContainer,
+  updateContainer,
+} from './container-update.ts';
 import { resolveDevice } from './host-security.ts';
 import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
@@ -178,6 +185,33 @@ export class Containers implements ContainerService {
       .sort((a, b) => Date.parse(b.record.created) - Date.parse(a.record.created));
     if (options.limit && options.limit > 0) list = list.slice(0, options.limit);
     return list.map(summaryView);
+  }
+
+  /** docker update (container-update.ts): new limits stored, and applied when running. */
+  async update(ref: string, body: UpdateRequest): Promise<{ Warnings: string[] }> {
+    const c = this.store.get(ref);
+    return await this.lifecycle.serialize(c.record.id, () =>
+      updateContainer(this.#updateDeps(), c, body, this.#d.apiVersion),
+    );
+  }
+
+  async pause(ref: string): Promise<void> {
+    const c = this.store.get(ref);
+    await this.lifecycle.serialize(c.record.id, () => pauseContainer(this.#updateDeps(), c));
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const c = this.store.get(ref);
+    await this.lifecycle.serialize(c.record.id, () => unpauseContainer(this.#updateDeps(), c));
+  }
+
+  #updateDeps(): UpdateDeps {
+    return {
+      store: this.store,
+      runtime: this.#d.runtime,
+      events: this.#d.events,
+      stateDir: (id) => this.lifecycle.stateDir(id),
+    };
   }
 
   async start(ref: string): Promise<void> {

@@ -283,7 +283,7 @@ function isPortRange(s: string): boolean {
 }
 
 /** daemon_unix.go verifyPlatformContainerResources (the checks that need no kernel probing). */
-function validateResources(hc: HostConfig, host: HostFacts): string[] {
+export function validateResources(hc: HostConfig, host: HostFacts = {}): string[] {
   const warnings: string[] = [];
   const memory = hc.Memory ?? 0;
   const swap = hc.MemorySwap ?? 0;
