@@ -12,7 +12,7 @@ import { BerthCommand } from './berth-command.ts';
 import { addContainerFlags } from './container-options.ts';
 import { type CliContext, type CliIo, createContext, type GlobalFlags } from './context.ts';
 import { ExitError, UsageError } from './errors.ts';
-import { collect, parseInteger } from './flag-parsers.ts';
+import { collect, parseBytes, parseInteger, parseNanoCpus, parseSwapBytes } from './flag-parsers.ts';
 import { formatHelp } from './help.ts';
 import { berthVersionLine } from './version-line.ts';
 
@@ -193,6 +193,50 @@ export function buildProgram(
         .option('-t, --timeout <int>', 'Seconds to wait before killing the container', parseInteger)
         .addOption(new Option('--time <int>').argParser(parseInteger).hideHelp())
         .action(run(async () => (await import('./commands/lifecycle.ts')).restartCommand)),
+    update: (p: BerthCommand) =>
+      p
+        .command('update')
+        .usage('[OPTIONS] CONTAINER [CONTAINER...]')
+        .description('Update configuration of one or more containers')
+        .argument('<container...>')
+        .option(
+          '--blkio-weight <uint16>',
+          'Block IO (relative weight), between 10 and 1000, or 0 to disable',
+          parseInteger,
+        )
+        .option('--cpu-period <int>', 'Limit CPU CFS (Completely Fair Scheduler) period', parseInteger)
+        .option('--cpu-quota <int>', 'Limit CPU CFS (Completely Fair Scheduler) quota', parseInteger)
+        .option('--cpu-rt-period <int>', 'Limit the CPU real-time period in microseconds', parseInteger)
+        .option('--cpu-rt-runtime <int>', 'Limit the CPU real-time runtime in microseconds', parseInteger)
+        .option('-c, --cpu-shares <int>', 'CPU shares (relative weight)', parseInteger)
+        .option('--cpus <decimal>', 'Number of CPUs', parseNanoCpus)
+        .option('--cpuset-cpus <string>', 'CPUs in which to allow execution (0-3, 0,1)')
+        .option('--cpuset-mems <string>', 'MEMs in which to allow execution (0-3, 0,1)')
+        .addOption(new Option('--kernel-memory <bytes>').argParser(parseBytes).hideHelp())
+        .option('-m, --memory <bytes>', 'Memory limit', parseBytes)
+        .option('--memory-reservation <bytes>', 'Memory soft limit', parseBytes)
+        .option(
+          '--memory-swap <bytes>',
+          'Swap limit equal to memory plus swap: -1 to enable unlimited swap',
+          parseSwapBytes,
+        )
+        .option('--pids-limit <int>', 'Tune container pids limit (set -1 for unlimited)', parseInteger)
+        .option('--restart <string>', 'Restart policy to apply when a container exits')
+        .action(run(async () => (await import('./commands/update.ts')).updateCommand)),
+    pause: (p: BerthCommand) =>
+      p
+        .command('pause')
+        .usage('CONTAINER [CONTAINER...]')
+        .description('Pause all processes within one or more containers')
+        .argument('<container...>')
+        .action(run(async () => (await import('./commands/update.ts')).pauseCommand)),
+    unpause: (p: BerthCommand) =>
+      p
+        .command('unpause')
+        .usage('CONTAINER [CONTAINER...]')
+        .description('Unpause all processes within one or more containers')
+        .argument('<container...>')
+        .action(run(async () => (await import('./commands/update.ts')).unpauseCommand)),
     kill: (p: BerthCommand) =>
       p
         .command('kill')
@@ -405,6 +449,9 @@ export function buildProgram(
   defs.inspect(program);
   defs.kill(program);
   defs.logs(program);
+  defs.pause(program);
+  defs.unpause(program);
+  defs.update(program);
   defs.rename(program);
   defs.restart(program);
   defs.rm(program);
@@ -426,6 +473,9 @@ export function buildProgram(
   defs.inspect(container, 'inspect', 'container');
   defs.kill(container);
   defs.logs(container);
+  defs.pause(container);
+  defs.unpause(container);
+  defs.update(container);
   defs.ps(container, 'ls', ['ps', 'list']);
   defs.rename(container);
   defs.restart(container);

@@ -11,6 +11,8 @@
 import type { Duplex, Readable } from 'node:stream';
 import type {
   ContainerCreateRequest,
+  ContainerUpdateRequest,
+  ContainerUpdateResponse,
   ContainerCreateResponse,
   ContainerInspectResponse,
   ContainerSummary,
@@ -207,6 +209,18 @@ export class EngineClient {
 
   containerInspect(id: string, opts: { size?: boolean } = {}): Promise<ContainerInspectResponse> {
     return this.#json('GET', `/containers/${enc(id)}/json`, { query: { size: opts.size || undefined } });
+  }
+
+  containerUpdate(id: string, body: ContainerUpdateRequest): Promise<ContainerUpdateResponse> {
+    return this.#json('POST', `/containers/${enc(id)}/update`, { body });
+  }
+
+  async containerPause(id: string): Promise<void> {
+    await this.#empty('POST', `/containers/${enc(id)}/pause`);
+  }
+
+  async containerUnpause(id: string): Promise<void> {
+    await this.#empty('POST', `/containers/${enc(id)}/unpause`);
   }
 
   async containerStart(id: string, opts: { detachKeys?: string } = {}): Promise<void> {

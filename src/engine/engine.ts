@@ -11,6 +11,7 @@ import type { Readable, Writable } from 'node:stream';
 import type {
   ContainerCreateRequest,
   ContainerCreateResponse,
+  ContainerUpdateRequest,
   ContainerInspectResponse,
   ContainerSummary,
   ContainerTopResponse,
@@ -103,6 +104,11 @@ export interface ContainerService {
   }): Promise<ContainerSummary[]>;
   /** Throws NotModified when already running (Docker answers 304). */
   start(ref: string): Promise<void>;
+  /** POST /containers/{id}/update: Resources + RestartPolicy; applied live when running. */
+  update(ref: string, body: ContainerUpdateRequest): Promise<{ Warnings: string[] }>;
+  /** Freezer; Conflict when not running / already paused (unpause: when not paused). */
+  pause(ref: string): Promise<void>;
+  unpause(ref: string): Promise<void>;
   /** Throws NotModified when not running. `timeout` seconds before SIGKILL (default: the container's StopTimeout or 10). */
   stop(ref: string, options: { timeout?: number; signal?: string }): Promise<void>;
   restart(ref: string, options: { timeout?: number; signal?: string }): Promise<void>;

@@ -142,6 +142,16 @@ function makeEngine(rec: Recorded): Engine {
       async restart(ref) {
         known(ref);
       },
+      async update(ref) {
+        known(ref);
+        return { Warnings: [] };
+      },
+      async pause(ref) {
+        known(ref);
+      },
+      async unpause(ref) {
+        known(ref);
+      },
       async kill(ref) {
         known(ref);
       },

@@ -6,6 +6,7 @@
 import type { Route } from './context.ts';
 import { attach, attachHijacked } from './handlers/attach.ts';
 import * as build from './handlers/build.ts';
+import * as containerUpdate from './handlers/container-update.ts';
 import * as containers from './handlers/containers.ts';
 import * as exec from './handlers/exec.ts';
 import * as images from './handlers/images.ts';
@@ -38,6 +39,9 @@ export function buildRouter(): Router<Route> {
   add('GET', '/containers/{id}/logs', containers.logs);
   add('POST', '/containers/{id}/attach', attach, attachHijacked);
   add('POST', '/containers/{id}/resize', containers.resize);
+  add('POST', '/containers/{id}/update', containerUpdate.update);
+  add('POST', '/containers/{id}/pause', containerUpdate.pause);
+  add('POST', '/containers/{id}/unpause', containerUpdate.unpause);
 
   add('POST', '/containers/{id}/exec', exec.create);
   add('POST', '/exec/{id}/start', exec.start, exec.startHijacked);

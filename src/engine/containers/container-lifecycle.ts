@@ -34,6 +34,14 @@ import { type NamespaceSource, type OciContext, parseSignal, resolveUser, toOciS
 import type { HostConfig } from '../../api/types/index.ts';
 import type { Container, ContainerStore } from './container-store.ts';
 import { hostsFile, readHostResolvConf, resolvConf, writeHostFiles } from './host-files.ts';
+import {
+  type HostSecurity,
+  findInitBinary,
+  hostDevices,
+  readHostSecurity,
+  resolveDevice,
+} from './host-security.ts';
+import { prepareShm, releaseShm } from './ipc-shm.ts';
 import { isRunning } from './state.ts';
 import type { Networks } from '../networks/index.ts';
 
@@ -62,6 +70,7 @@ export class ContainerLifecycle extends EventEmitter {
   readonly #pendingAttach = new Map<string, PendingAttach[]>();
   readonly #starting = new Set<string>();
   readonly #watching = new Set<string>();
+  #hostSecurity?: Promise<HostSecurity>;
   /** Serialises start/stop/kill per container. */
   readonly #locks = new Map<string, Promise<unknown>>();
 
@@ -134,6 +143,7 @@ export class ContainerLifecycle extends EventEmitter {
       // Docker's legacy --link environment (ALIAS_PORT_80_TCP=…), from the linked containers.
       const linkEnv = this.#d.networking.linkEnv(c);
       const oci = toOciSpec(linkEnv.length ? { ...spec, env: [...linkEnv, ...spec.env] } : spec, {
+        ...(await this.#securityContext(c, undo)),
         rootfsPath: rootfs,
         cgroupsPath: `/${this.#d.cgroupParent}/${id}`,
         hostnamePath: paths.hostname,
@@ -256,6 +266,13 @@ export class ContainerLifecycle extends EventEmitter {
     }
     const sig = typeof signal === 'number' ? signal : parseSignal(signal);
     await this.#d.runtime.kill(this.stateDir(c.record.id), sig);
+    // daemon/kill.go: SIGKILL or the stop signal (any signal when none is set) to a paused
+    // container resumes it, so the signal is acted on.
+    const stopSignal = c.record.config.StopSignal;
+    if (c.state.status === 'paused' && (sig === 9 || !stopSignal || parseSignal(stopSignal) === sig)) {
+      await this.#d.runtime.resume(this.stateDir(c.record.id));
+      await this.#d.store.setState(c, { ...c.state, status: 'running' });
+    }
     this.#d.events.publish('container', 'kill', c.record.id, { ...eventAttributes(c), signal: String(sig) });
   }
 
@@ -330,9 +347,53 @@ export class ContainerLifecycle extends EventEmitter {
     this.emit('exit', id, exit.exitCode);
   }
 
+  /**
+   * The host-dependent parts of the OCI context: the capabilities --privileged grants, the
+   * seccomp platform, device nodes (--device, or all host devices when privileged), the init
+   * binary for --init and the /dev/shm source of the IPC mode.
+   */
+  async #securityContext(c: Container, undo: CleanupStack): Promise<Partial<OciContext>> {
+    const spec = c.record.spec;
+    this.#hostSecurity ??= readHostSecurity();
+    const host = await this.#hostSecurity;
+    const devices = (await Promise.all(spec.resources.devices.map((d) => resolveDevice(d)))).flat();
+    let initPath: string | undefined;
+    if (spec.init) {
+      initPath = await findInitBinary();
+      // Docker's error when its docker-init is missing.
+      if (!initPath) throw invalidParameter('exec: "docker-init": executable file not found in $PATH');
+    }
+    const shmPath = await prepareShm(spec.namespaces.ipc, {
+      containerDir: this.#d.store.dir(c.record.id),
+      shmSize: spec.storage.shmSize,
+      undo,
+      donor: (ref) => {
+        const d = this.#d.store.get(ref);
+        return {
+          id: d.record.id,
+          running: isRunning(d.state),
+          ipcMode: d.record.spec.namespaces.ipc,
+          dir: this.#d.store.dir(d.record.id),
+        };
+      },
+    });
+    return {
+      ...host,
+      devices,
+      ...(spec.security.privileged ? { hostDevices: await hostDevices() } : {}),
+      ...(initPath ? { initPath } : {}),
+      ...(shmPath ? { shmPath } : {}),
+    };
+  }
+
   /** Releases what a started container holds: runtime state (cgroup) and the rootfs mount. */
   async cleanup(c: Container): Promise<void> {
     const id = c.record.id;
+    try {
+      releaseShm(this.#d.store.dir(id));
+    } catch (err) {
+      this.#d.log.warn('shm unmount failed', { id, err });
+    }
     const stateDir = this.stateDir(id);
     try {
       const spec = JSON.parse(await readFile(join(this.bundleDir(id), 'config.json'), 'utf8'));

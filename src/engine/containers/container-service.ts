@@ -3,6 +3,14 @@
  * lifecycle. Each verb resolves the container (Docker's "No such container: x"), checks the
  * transition it makes, and publishes Docker's events.
  */
+import {
+  type UpdateDeps,
+  type UpdateRequest,
+  pauseContainer,
+  unpauseContainer,
+  updateContainer,
+} from './container-update.ts';
+import { resolveDevice } from './host-security.ts';
 import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -121,6 +129,8 @@ export class Containers implements ContainerService {
       : generateName((n) => this.store.isNameTaken(n));
     const created = toContainerSpec(body, image.config, { id, name, apiVersion: this.#d.apiVersion });
     this.#d.networking.validateContainer(created.spec);
+    // A --device that does not exist is refused before anything is created.
+    for (const d of created.spec.resources.devices) await resolveDevice(d);
 
     const undo = new CleanupStack();
     try {
@@ -196,6 +206,33 @@ export class Containers implements ContainerService {
         NetworkSettings: { Networks: settings.Networks },
       };
     });
+  }
+
+  /** docker update (container-update.ts): new limits stored, and applied when running. */
+  async update(ref: string, body: UpdateRequest): Promise<{ Warnings: string[] }> {
+    const c = this.store.get(ref);
+    return await this.lifecycle.serialize(c.record.id, () =>
+      updateContainer(this.#updateDeps(), c, body, this.#d.apiVersion),
+    );
+  }
+
+  async pause(ref: string): Promise<void> {
+    const c = this.store.get(ref);
+    await this.lifecycle.serialize(c.record.id, () => pauseContainer(this.#updateDeps(), c));
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const c = this.store.get(ref);
+    await this.lifecycle.serialize(c.record.id, () => unpauseContainer(this.#updateDeps(), c));
+  }
+
+  #updateDeps(): UpdateDeps {
+    return {
+      store: this.store,
+      runtime: this.#d.runtime,
+      events: this.#d.events,
+      stateDir: (id) => this.lifecycle.stateDir(id),
+    };
   }
 
   async start(ref: string): Promise<void> {

@@ -11,3 +11,4 @@ export * from './tmpfs.ts';
 export * from './to-oci.ts';
 export * from './user.ts';
 export * from './validate.ts';
+export * from './seccomp.ts';
