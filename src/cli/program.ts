@@ -409,6 +409,24 @@ export function buildProgram(
         .option('-m, --message <string>', 'Set commit message for imported image')
         .option('--platform <string>', 'Set platform if server is multi-platform capable')
         .action(run(async () => (await import('./commands/images.ts')).importCommand)),
+    build: (p: BerthCommand) =>
+      p
+        .command('build')
+        .usage('[OPTIONS] PATH | URL | -')
+        .description('Build an image from a Dockerfile')
+        .argument('<path>')
+        .option('-t, --tag <list>', 'Name and optionally a tag in the "name:tag" format', collect)
+        .option('-f, --file <string>', 'Name of the Dockerfile (Default is "PATH/Dockerfile")')
+        .option('--build-arg <list>', 'Set build-time variables', collect)
+        .option('--label <list>', 'Set metadata for an image', collect)
+        .option('--target <string>', 'Set the target build stage to build.')
+        .option('--no-cache', 'Do not use cache when building the image')
+        .option('-q, --quiet', 'Suppress the build output and print image ID on success')
+        .option('--iidfile <string>', 'Write the image ID to the file')
+        .option('--network <string>', 'Set the networking mode for the RUN instructions during build')
+        .option('--rm', 'Remove intermediate containers after a successful build (default true)')
+        .option('--force-rm', 'Always remove intermediate containers')
+        .action(run(async () => (await import('./commands/build.ts')).buildCommand)),
     version: (p: BerthCommand) =>
       p
         .command('version')
@@ -443,6 +461,7 @@ export function buildProgram(
   defs.version(program);
   defs.info(program);
   defs.attach(program);
+  defs.build(program);
   defs.create(program);
   defs.events(program);
   defs.import(program);
@@ -487,6 +506,7 @@ export function buildProgram(
   defs.wait(container);
 
   const image = program.command('image').usage('COMMAND').description('Manage images').helpCommand(false);
+  defs.build(image);
   defs.import(image);
   defs.inspect(image, 'inspect', 'image');
   defs.images(image, 'ls', ['list']);

@@ -391,6 +391,30 @@ export class EngineClient {
     yield* progressMessages(res);
   }
 
+  /**
+   * POST /build with a tar context: Docker's classic build stream (`stream` lines, `aux` ID).
+   * An error message in the stream throws.
+   */
+  async *build(context: Readable, opts: BuildOptions): AsyncGenerator<JsonMessage> {
+    const params = new URLSearchParams();
+    for (const t of opts.tags) params.append('t', t);
+    if (opts.dockerfile) params.set('dockerfile', opts.dockerfile);
+    if (Object.keys(opts.buildArgs).length) params.set('buildargs', JSON.stringify(opts.buildArgs));
+    if (Object.keys(opts.labels).length) params.set('labels', JSON.stringify(opts.labels));
+    if (opts.target) params.set('target', opts.target);
+    if (opts.noCache) params.set('nocache', '1');
+    if (opts.quiet) params.set('q', '1');
+    if (opts.network) params.set('networkmode', opts.network);
+    params.set('rm', opts.rm ? '1' : '0');
+    if (opts.forceRm) params.set('forcerm', '1');
+    const path = await this.#path('/build');
+    const res = await this.#transport.request('POST', `${path}?${params.toString()}`, {
+      body: context,
+      headers: { 'Content-Type': 'application/x-tar' },
+    });
+    yield* progressMessages(res);
+  }
+
   // ---- plumbing
 
   async #path(path: string): Promise<string> {
@@ -409,6 +433,19 @@ export class EngineClient {
   async #empty(method: string, path: string, opts: RequestOptions = {}): Promise<void> {
     await readBody(await this.#request(method, path, opts));
   }
+}
+
+export interface BuildOptions {
+  tags: string[];
+  dockerfile?: string;
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  target?: string;
+  noCache: boolean;
+  quiet: boolean;
+  network?: string;
+  rm: boolean;
+  forceRm: boolean;
 }
 
 async function* progressMessages(res: Readable): AsyncGenerator<JsonMessage> {
