@@ -16,6 +16,8 @@ import { EventBus } from './events.ts';
 import { Execs } from './exec/exec-service.ts';
 import { Images } from './images/image-service.ts';
 import { System } from './system/system-service.ts';
+import { VolumeStore } from '../volume/index.ts';
+import { ContainerVolumes, Volumes } from './volumes/index.ts';
 
 export interface EngineConfig {
   /** Persistent state (default /var/lib/berth). */
@@ -51,7 +53,17 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     cgroups,
     log: log.child({ component: 'runtime' }),
   });
+  const volumeStore = new VolumeStore({
+    root: join(dataRoot, 'volumes'),
+    log: log.child({ component: 'volumes' }),
+  });
+  const containerVolumes = new ContainerVolumes({
+    store: volumeStore,
+    snapshots,
+    log: log.child({ component: 'volumes' }),
+  });
   const containers = new Containers({
+    volumes: containerVolumes,
     root: join(dataRoot, 'containers'),
     execRoot: join(config.execRoot, 'c'),
     cgroupParent: config.cgroupParent,
@@ -61,6 +73,11 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     events,
     log: log.child({ component: 'containers' }),
     apiVersion: API_VERSION_CURRENT,
+  });
+  const volumes = new Volumes({
+    store: volumeStore,
+    events,
+    users: (name) => containers.volumeUsers(name),
   });
   const execs = new Execs({ containers, runtime, events, log: log.child({ component: 'exec' }) });
   const images = new Images({
@@ -94,8 +111,10 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     execs,
     images,
     events,
+    volumes,
     async init() {
       await snapshots.init();
+      await volumeStore.init();
       await imageStore.init();
       await containers.init();
     },

@@ -26,6 +26,10 @@ import type {
   JsonMessage,
   SystemInfo,
   SystemVersion,
+  Volume,
+  VolumeCreateRequest,
+  VolumeListResponse,
+  VolumePruneResponse,
 } from '../api/types/index.ts';
 
 /** Docker's `filters` query parameter, decoded: `{"status":["running"],"label":["a=b"]}`. */
@@ -37,6 +41,7 @@ export interface Engine {
   readonly execs: ExecService;
   readonly images: ImageService;
   readonly events: EventService;
+  readonly volumes: VolumeService;
   init(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -155,4 +160,12 @@ export interface EventService {
     options: { since?: number; until?: number; filters: Filters },
     signal: AbortSignal,
   ): AsyncIterable<EventMessage>;
+}
+
+export interface VolumeService {
+  create(body: VolumeCreateRequest): Promise<Volume>;
+  list(filters: Filters): Promise<VolumeListResponse>;
+  inspect(name: string): Promise<Volume>;
+  remove(name: string, options: { force: boolean }): Promise<void>;
+  prune(filters: Filters): Promise<VolumePruneResponse>;
 }

@@ -72,6 +72,15 @@ function echoSession(rec: Recorded, options: { tty: boolean; greeting?: string }
   };
 }
 
+/** A service these routing tests never reach: every call fails loudly. */
+function unusedService<T extends object>(what: string): T {
+  return new Proxy({} as T, {
+    get: (_t, prop) => () => {
+      throw new Error(`${what}.${String(prop)} is not part of this test`);
+    },
+  });
+}
+
 function makeEngine(rec: Recorded): Engine {
   let isRunning = false;
   const summary: ContainerSummary = {
@@ -220,6 +229,7 @@ function makeEngine(rec: Recorded): Engine {
         return [{ Untagged: 'a:latest' }];
       },
     },
+    volumes: unusedService<Engine['volumes']>('volumes'),
     events: {
       async *subscribe(_options, signal): AsyncIterable<EventMessage> {
         yield {

@@ -9,6 +9,7 @@ import * as containers from './handlers/containers.ts';
 import * as exec from './handlers/exec.ts';
 import * as images from './handlers/images.ts';
 import * as system from './handlers/system.ts';
+import * as volumes from './handlers/volumes.ts';
 import { Router } from './router.ts';
 
 export function buildRouter(): Router<Route> {
@@ -48,5 +49,11 @@ export function buildRouter(): Router<Route> {
   add('GET', '/images/{name:.+}/history', images.history);
   add('POST', '/images/{name:.+}/tag', images.tag);
   add('DELETE', '/images/{name:.+}', images.remove);
+
+  add('GET', '/volumes', volumes.list);
+  add('POST', '/volumes/create', volumes.create);
+  add('POST', '/volumes/prune', volumes.prune);
+  add('GET', '/volumes/{name}', volumes.inspect);
+  add('DELETE', '/volumes/{name}', volumes.remove);
   return r;
 }

@@ -36,6 +36,7 @@ import { inspectView, makeListFilter, summaryView } from './container-view.ts';
 import { ContainerLifecycle, eventAttributes } from './container-lifecycle.ts';
 import { readJsonLog } from './json-log.ts';
 import { assertCanRemove, assertCanStart, isRunning } from './state.ts';
+import { type ContainerVolumes, planMountPoints } from '../volumes/index.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -49,6 +50,7 @@ export interface ContainerServiceDeps {
   events: EventBus;
   log: Logger;
   apiVersion: string;
+  volumes: ContainerVolumes;
 }
 
 export class Containers implements ContainerService {
@@ -69,6 +71,7 @@ export class Containers implements ContainerService {
       execRoot: deps.execRoot,
       cgroupParent: deps.cgroupParent,
       log: deps.log,
+      volumes: deps.volumes,
     });
     this.lifecycle.on('exit', (id: string) => {
       void this.autoRemove(id).catch((err) => deps.log.warn('auto-remove failed', { id, err }));
@@ -124,6 +127,9 @@ export class Containers implements ContainerService {
       undo.defer(() => import('node:fs/promises').then((fs) => fs.rm(dir, { recursive: true, force: true })));
       await this.#d.snapshots.prepare(id, image.chainIds);
       undo.defer(() => this.#d.snapshots.removeContainer(id));
+      const planned = planMountPoints(created.spec, (ref) => this.store.get(ref).record.mountPoints ?? []);
+      const volumes = await this.#d.volumes.prepare(id, planned);
+      undo.defer(() => this.#d.volumes.discard(volumes.created));
       const c = await this.store.add(
         {
           id,
@@ -135,6 +141,7 @@ export class Containers implements ContainerService {
           config: created.config,
           hostConfig: created.hostConfig,
           restartCount: 0,
+          mountPoints: volumes.points,
         },
         { status: 'created' },
       );
@@ -148,7 +155,10 @@ export class Containers implements ContainerService {
 
   async inspect(ref: string): Promise<ContainerInspectResponse> {
     const c = this.store.get(ref);
-    return inspectView(c, this.#paths(c), this.execIds.get(c.record.id) ?? []);
+    return {
+      ...inspectView(c, this.#paths(c), this.execIds.get(c.record.id) ?? []),
+      Mounts: this.#d.volumes.view(c.record.mountPoints ?? []),
+    };
   }
 
   async list(options: {
@@ -174,7 +184,7 @@ export class Containers implements ContainerService {
       .filter(filter)
       .sort((a, b) => Date.parse(b.record.created) - Date.parse(a.record.created));
     if (options.limit && options.limit > 0) list = list.slice(0, options.limit);
-    return list.map(summaryView);
+    return list.map((c) => ({ ...summaryView(c), Mounts: this.#d.volumes.view(c.record.mountPoints ?? []) }));
   }
 
   async start(ref: string): Promise<void> {
@@ -267,7 +277,21 @@ export class Containers implements ContainerService {
         if (isRunning(c.state)) await exited;
       }
       await this.#removeNow(c);
+      if (options.volumes) {
+        await this.#d.volumes.removeAnonymous(
+          c.record.mountPoints ?? [],
+          (name) => this.volumeUsers(name).length > 0,
+        );
+      }
     });
+  }
+
+  /** Ids of the containers (any state) whose mount points name volume `name`. */
+  volumeUsers(name: string): string[] {
+    return this.store
+      .all()
+      .filter((c) => (c.record.mountPoints ?? []).some((m) => m.type === 'volume' && m.name === name))
+      .map((c) => c.record.id);
   }
 
   async #removeNow(c: Container): Promise<void> {
