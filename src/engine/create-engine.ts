@@ -18,6 +18,7 @@ import { Images } from './images/image-service.ts';
 import { System } from './system/system-service.ts';
 import { VolumeStore } from '../volume/index.ts';
 import { ContainerVolumes, Volumes } from './volumes/index.ts';
+import { ContainerFs } from './filesystems/index.ts';
 
 export interface EngineConfig {
   /** Persistent state (default /var/lib/berth). */
@@ -112,6 +113,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     images,
     events,
     volumes,
+    containerFs: new ContainerFs({ containers, snapshots, volumes: containerVolumes }),
     async init() {
       await snapshots.init();
       await volumeStore.init();

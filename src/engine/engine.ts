@@ -26,6 +26,8 @@ import type {
   JsonMessage,
   SystemInfo,
   SystemVersion,
+  ContainerPathStat,
+  FilesystemChange,
   Volume,
   VolumeCreateRequest,
   VolumeListResponse,
@@ -42,6 +44,7 @@ export interface Engine {
   readonly images: ImageService;
   readonly events: EventService;
   readonly volumes: VolumeService;
+  readonly containerFs: ContainerFsService;
   init(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -168,4 +171,28 @@ export interface VolumeService {
   inspect(name: string): Promise<Volume>;
   remove(name: string, options: { force: boolean }): Promise<void>;
   prune(filters: Filters): Promise<VolumePruneResponse>;
+}
+
+/** A container's files from outside: cp (archive), diff (changes) and export. */
+export interface ContainerFsService {
+  /** HEAD /containers/{id}/archive. */
+  statPath(ref: string, path: string): Promise<ContainerPathStat>;
+  /** GET /containers/{id}/archive: the stat, then the tar; `done` settles when it is all written. */
+  getArchive(
+    ref: string,
+    path: string,
+    signal: AbortSignal,
+  ): Promise<{ stat: ContainerPathStat; tar: Readable; done: Promise<void> }>;
+  /** PUT /containers/{id}/archive: extracts `tar` into the directory `path`. */
+  putArchive(
+    ref: string,
+    path: string,
+    tar: Readable,
+    options: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean },
+    signal: AbortSignal,
+  ): Promise<void>;
+  /** GET /containers/{id}/changes (null when there are none, as Docker sends). */
+  changes(ref: string): Promise<FilesystemChange[] | null>;
+  /** GET /containers/{id}/export. */
+  export(ref: string, signal: AbortSignal): Promise<{ tar: Readable; done: Promise<void> }>;
 }

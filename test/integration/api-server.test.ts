@@ -230,6 +230,7 @@ function makeEngine(rec: Recorded): Engine {
       },
     },
     volumes: unusedService<Engine['volumes']>('volumes'),
+    containerFs: unusedService<Engine['containerFs']>('containerFs'),
     events: {
       async *subscribe(_options, signal): AsyncIterable<EventMessage> {
         yield {

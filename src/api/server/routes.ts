@@ -10,6 +10,7 @@ import * as exec from './handlers/exec.ts';
 import * as images from './handlers/images.ts';
 import * as system from './handlers/system.ts';
 import * as volumes from './handlers/volumes.ts';
+import * as archive from './handlers/archive.ts';
 import { Router } from './router.ts';
 
 export function buildRouter(): Router<Route> {
@@ -49,6 +50,12 @@ export function buildRouter(): Router<Route> {
   add('GET', '/images/{name:.+}/history', images.history);
   add('POST', '/images/{name:.+}/tag', images.tag);
   add('DELETE', '/images/{name:.+}', images.remove);
+
+  add('GET', '/containers/{id}/archive', archive.get);
+  add('PUT', '/containers/{id}/archive', archive.put);
+  add('HEAD', '/containers/{id}/archive', archive.head);
+  add('GET', '/containers/{id}/changes', archive.changes);
+  add('GET', '/containers/{id}/export', archive.exportContainer);
 
   add('GET', '/volumes', volumes.list);
   add('POST', '/volumes/create', volumes.create);
