@@ -127,6 +127,17 @@ describe('volumes and mounts', { skip: !canRunRoot() && 'needs root' }, () => {
     assert.doesNotMatch(ls.stdout, new RegExp(mounts[0].Name));
   });
 
+  test('run --rm removes the anonymous volumes of the container, not the named ones', async () => {
+    const earlier = (await docker(d, 'volume', 'ls', '-q')).stdout;
+    const r = await docker(d, 'run', '--rm', '-v', 'keptnamed:/k', 'volimg', 'ls', '/data');
+    assert.equal(r.stdout, 'hello.txt\n', r.stderr);
+    const later = (await docker(d, 'volume', 'ls', '-q')).stdout;
+    assert.deepEqual(
+      later.split('\n').filter((n) => n !== '' && !earlier.includes(n)),
+      ['keptnamed'],
+    );
+  });
+
   test('-v binds a host directory (created when missing); :ro is read-only', async () => {
     const host = join(d.dir, 'bind-src', 'deep');
     const w = await docker(d, 'run', '--rm', '-v', `${host}:/b`, 'busybox', 'sh', '-c', 'echo hi > /b/f');

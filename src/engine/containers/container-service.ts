@@ -310,6 +310,11 @@ export class Containers implements ContainerService {
     const c = this.store.find(id);
     if (!c?.record.hostConfig.AutoRemove || isRunning(c.state)) return;
     await this.lifecycle.serialize(id, () => this.#removeNow(c));
+    // `run --rm` also removes the container's anonymous volumes, as Docker does.
+    await this.#d.volumes.removeAnonymous(
+      c.record.mountPoints ?? [],
+      (name) => this.volumeUsers(name).length > 0,
+    );
   }
 
   async rename(ref: string, newName: string): Promise<void> {
