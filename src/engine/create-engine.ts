@@ -18,6 +18,9 @@ import { Execs } from './exec/exec-service.ts';
 import { Images } from './images/image-service.ts';
 import { Networks } from './networks/index.ts';
 import { System } from './system/system-service.ts';
+import { VolumeStore } from '../volume/index.ts';
+import { ContainerVolumes, Volumes } from './volumes/index.ts';
+import { ContainerFs } from './filesystems/index.ts';
 
 export interface EngineConfig {
   /** Persistent state (default /var/lib/berth). */
@@ -68,7 +71,17 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     events,
     log: log.child({ component: 'networks' }),
   });
+  const volumeStore = new VolumeStore({
+    root: join(dataRoot, 'volumes'),
+    log: log.child({ component: 'volumes' }),
+  });
+  const containerVolumes = new ContainerVolumes({
+    store: volumeStore,
+    snapshots,
+    log: log.child({ component: 'volumes' }),
+  });
   const containers = new Containers({
+    volumes: containerVolumes,
     networking: networks,
     root: join(dataRoot, 'containers'),
     execRoot: join(config.execRoot, 'c'),
@@ -81,6 +94,11 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     apiVersion: API_VERSION_CURRENT,
   });
   networks.setContainers(containers.store);
+  const volumes = new Volumes({
+    store: volumeStore,
+    events,
+    users: (name) => containers.volumeUsers(name),
+  });
   const execs = new Execs({ containers, runtime, events, log: log.child({ component: 'exec' }) });
   const images = new Images({
     store: imageStore,
@@ -128,8 +146,11 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
       },
     },
     networks,
+    volumes,
+    containerFs: new ContainerFs({ containers, snapshots, volumes: containerVolumes }),
     async init() {
       await snapshots.init();
+      await volumeStore.init();
       await imageStore.init();
       await networks.init();
       await containers.init();

@@ -33,6 +33,12 @@ import type {
   NetworkResource,
   SystemInfo,
   SystemVersion,
+  ContainerPathStat,
+  FilesystemChange,
+  Volume,
+  VolumeCreateRequest,
+  VolumeListResponse,
+  VolumePruneResponse,
 } from '../api/types/index.ts';
 import type { BuildOptions } from './build/index.ts';
 
@@ -48,6 +54,8 @@ export interface Engine {
   /** Optional so engines without a builder (test doubles) need not provide one. */
   readonly builds?: BuildService;
   readonly networks: NetworkService;
+  readonly volumes: VolumeService;
+  readonly containerFs: ContainerFsService;
   init(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -190,4 +198,36 @@ export interface NetworkService {
   prune(options: { filters: Filters }): Promise<NetworkPruneResponse>;
   connect(ref: string, body: NetworkConnectRequest): Promise<void>;
   disconnect(ref: string, body: NetworkDisconnectRequest): Promise<void>;
+}
+
+export interface VolumeService {
+  create(body: VolumeCreateRequest): Promise<Volume>;
+  list(filters: Filters): Promise<VolumeListResponse>;
+  inspect(name: string): Promise<Volume>;
+  remove(name: string, options: { force: boolean }): Promise<void>;
+  prune(filters: Filters): Promise<VolumePruneResponse>;
+}
+
+/** A container's files from outside: cp (archive), diff (changes) and export. */
+export interface ContainerFsService {
+  /** HEAD /containers/{id}/archive. */
+  statPath(ref: string, path: string): Promise<ContainerPathStat>;
+  /** GET /containers/{id}/archive: the stat, then the tar; `done` settles when it is all written. */
+  getArchive(
+    ref: string,
+    path: string,
+    signal: AbortSignal,
+  ): Promise<{ stat: ContainerPathStat; tar: Readable; done: Promise<void> }>;
+  /** PUT /containers/{id}/archive: extracts `tar` into the directory `path`. */
+  putArchive(
+    ref: string,
+    path: string,
+    tar: Readable,
+    options: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean },
+    signal: AbortSignal,
+  ): Promise<void>;
+  /** GET /containers/{id}/changes (null when there are none, as Docker sends). */
+  changes(ref: string): Promise<FilesystemChange[] | null>;
+  /** GET /containers/{id}/export. */
+  export(ref: string, signal: AbortSignal): Promise<{ tar: Readable; done: Promise<void> }>;
 }

@@ -72,6 +72,15 @@ function echoSession(rec: Recorded, options: { tty: boolean; greeting?: string }
   };
 }
 
+/** A service these routing tests never reach: every call fails loudly. */
+function unusedService<T extends object>(what: string): T {
+  return new Proxy({} as T, {
+    get: (_t, prop) => () => {
+      throw new Error(`${what}.${String(prop)} is not part of this test`);
+    },
+  });
+}
+
 function makeEngine(rec: Recorded): Engine {
   let isRunning = false;
   const summary: ContainerSummary = {
@@ -241,6 +250,8 @@ function makeEngine(rec: Recorded): Engine {
       connect: async () => {},
       disconnect: async () => {},
     },
+    volumes: unusedService<Engine['volumes']>('volumes'),
+    containerFs: unusedService<Engine['containerFs']>('containerFs'),
     events: {
       async *subscribe(_options, signal): AsyncIterable<EventMessage> {
         yield {

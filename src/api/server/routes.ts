@@ -12,6 +12,8 @@ import * as exec from './handlers/exec.ts';
 import * as images from './handlers/images.ts';
 import * as networks from './handlers/networks.ts';
 import * as system from './handlers/system.ts';
+import * as volumes from './handlers/volumes.ts';
+import * as archive from './handlers/archive.ts';
 import { Router } from './router.ts';
 
 export function buildRouter(): Router<Route> {
@@ -64,5 +66,16 @@ export function buildRouter(): Router<Route> {
   add('DELETE', '/networks/{id}', networks.remove);
   add('POST', '/networks/{id}/connect', networks.connect);
   add('POST', '/networks/{id}/disconnect', networks.disconnect);
+  add('GET', '/containers/{id}/archive', archive.get);
+  add('PUT', '/containers/{id}/archive', archive.put);
+  add('HEAD', '/containers/{id}/archive', archive.head);
+  add('GET', '/containers/{id}/changes', archive.changes);
+  add('GET', '/containers/{id}/export', archive.exportContainer);
+
+  add('GET', '/volumes', volumes.list);
+  add('POST', '/volumes/create', volumes.create);
+  add('POST', '/volumes/prune', volumes.prune);
+  add('GET', '/volumes/{name}', volumes.inspect);
+  add('DELETE', '/volumes/{name}', volumes.remove);
   return r;
 }

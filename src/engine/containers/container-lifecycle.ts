@@ -44,6 +44,7 @@ import {
 import { prepareShm, releaseShm } from './ipc-shm.ts';
 import { isRunning } from './state.ts';
 import type { Networks } from '../networks/index.ts';
+import type { ContainerVolumes } from '../volumes/index.ts';
 
 export interface LifecycleDeps {
   store: ContainerStore;
@@ -56,6 +57,7 @@ export interface LifecycleDeps {
   /** Connects started containers to their networks and releases them at exit. */
   networking: Networks;
   log: Logger;
+  volumes: ContainerVolumes;
 }
 
 type PendingAttach = {
@@ -117,6 +119,8 @@ export class ContainerLifecycle extends EventEmitter {
     try {
       const rootfs = await this.#d.snapshots.mount(id);
       undo.defer(() => this.#d.snapshots.unmount(rootfs));
+      const mounts = await this.#d.volumes.setup(id, record.mountPoints ?? []);
+      undo.defer(() => this.#d.volumes.release(id, record.mountPoints ?? []));
 
       const dir = this.#d.store.dir(id);
       const paths = {
@@ -150,6 +154,7 @@ export class ContainerLifecycle extends EventEmitter {
         hostsPath: paths.hosts,
         resolvConfPath: paths.resolvConf,
         user,
+        mounts,
         ...this.#namespaceSources(record.hostConfig),
       });
       const bundle = this.bundleDir(id);
@@ -407,6 +412,7 @@ export class ContainerLifecycle extends EventEmitter {
     await this.#d.snapshots.unmount(this.rootfsDir(id)).catch((err) => {
       this.#d.log.warn('rootfs unmount failed', { id, err });
     });
+    await this.#d.volumes.release(id, c.record.mountPoints ?? []);
   }
 
   /** berthd start: re-attach to running containers, finish the ones that exited meanwhile. */
@@ -416,6 +422,10 @@ export class ContainerLifecycle extends EventEmitter {
     switch (st.status) {
       case 'running':
       case 'created':
+        // The volume store counts users in memory: take this container's uses again.
+        await this.#d.volumes
+          .setup(c.record.id, c.record.mountPoints ?? [])
+          .catch((err) => this.#d.log.warn('re-acquiring volumes failed', { id: c.record.id, err }));
         this.#watch(c);
         return;
       case 'stopped':

@@ -45,6 +45,7 @@ import { ContainerLifecycle, eventAttributes } from './container-lifecycle.ts';
 import { readJsonLog } from './json-log.ts';
 import type { Networks } from '../networks/index.ts';
 import { assertCanRemove, assertCanStart, isRunning } from './state.ts';
+import { type ContainerVolumes, planMountPoints } from '../volumes/index.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -60,6 +61,7 @@ export interface ContainerServiceDeps {
   apiVersion: string;
   /** Networks (engine/networks): attaches containers at start, fills NetworkSettings. */
   networking: Networks;
+  volumes: ContainerVolumes;
 }
 
 export class Containers implements ContainerService {
@@ -81,6 +83,7 @@ export class Containers implements ContainerService {
       cgroupParent: deps.cgroupParent,
       networking: deps.networking,
       log: deps.log,
+      volumes: deps.volumes,
     });
     this.lifecycle.on('exit', (id: string) => {
       void this.autoRemove(id).catch((err) => deps.log.warn('auto-remove failed', { id, err }));
@@ -139,6 +142,9 @@ export class Containers implements ContainerService {
       undo.defer(() => import('node:fs/promises').then((fs) => fs.rm(dir, { recursive: true, force: true })));
       await this.#d.snapshots.prepare(id, image.chainIds);
       undo.defer(() => this.#d.snapshots.removeContainer(id));
+      const planned = planMountPoints(created.spec, (ref) => this.store.get(ref).record.mountPoints ?? []);
+      const volumes = await this.#d.volumes.prepare(id, planned);
+      undo.defer(() => this.#d.volumes.discard(volumes.created));
       const c = await this.store.add(
         {
           id,
@@ -150,6 +156,7 @@ export class Containers implements ContainerService {
           config: created.config,
           hostConfig: created.hostConfig,
           restartCount: 0,
+          mountPoints: volumes.points,
         },
         { status: 'created' },
       );
@@ -166,6 +173,7 @@ export class Containers implements ContainerService {
     return {
       ...inspectView(c, this.#paths(c), this.execIds.get(c.record.id) ?? []),
       NetworkSettings: this.#d.networking.settings(c),
+      Mounts: this.#d.volumes.view(c.record.mountPoints ?? []),
     };
   }
 
@@ -204,6 +212,7 @@ export class Containers implements ContainerService {
           Type: p.proto,
         })),
         NetworkSettings: { Networks: settings.Networks },
+        Mounts: this.#d.volumes.view(c.record.mountPoints ?? []),
       };
     });
   }
@@ -325,7 +334,21 @@ export class Containers implements ContainerService {
         if (isRunning(c.state)) await exited;
       }
       await this.#removeNow(c);
+      if (options.volumes) {
+        await this.#d.volumes.removeAnonymous(
+          c.record.mountPoints ?? [],
+          (name) => this.volumeUsers(name).length > 0,
+        );
+      }
     });
+  }
+
+  /** Ids of the containers (any state) whose mount points name volume `name`. */
+  volumeUsers(name: string): string[] {
+    return this.store
+      .all()
+      .filter((c) => (c.record.mountPoints ?? []).some((m) => m.type === 'volume' && m.name === name))
+      .map((c) => c.record.id);
   }
 
   async #removeNow(c: Container): Promise<void> {
@@ -344,6 +367,11 @@ export class Containers implements ContainerService {
     const c = this.store.find(id);
     if (!c?.record.hostConfig.AutoRemove || isRunning(c.state)) return;
     await this.lifecycle.serialize(id, () => this.#removeNow(c));
+    // `run --rm` also removes the container's anonymous volumes, as Docker does.
+    await this.#d.volumes.removeAnonymous(
+      c.record.mountPoints ?? [],
+      (name) => this.volumeUsers(name).length > 0,
+    );
   }
 
   async rename(ref: string, newName: string): Promise<void> {

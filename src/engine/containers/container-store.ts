@@ -13,6 +13,7 @@ import { type Logger, conflict, errnoCode, notFound } from '../../common/index.t
 import { writeJsonAtomic } from '../../platform/index.ts';
 import type { ContainerConfig, HostConfig } from '../../api/types/index.ts';
 import type { ContainerSpec } from '../spec/index.ts';
+import type { MountPointRecord } from '../volumes/index.ts';
 import type { LifecycleState } from './state.ts';
 
 export interface ContainerRecord {
@@ -29,6 +30,8 @@ export interface ContainerRecord {
   config: ContainerConfig;
   hostConfig: HostConfig;
   restartCount: number;
+  /** Binds, volumes and --mount tmpfs, decided at create (engine/volumes). */
+  mountPoints?: MountPointRecord[];
 }
 
 export interface Container {
