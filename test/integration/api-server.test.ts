@@ -209,6 +209,24 @@ function makeEngine(rec: Recorded): Engine {
       async history() {
         return [];
       },
+      async save() {
+        throw notFound('No such image: x');
+      },
+      async *load(): AsyncIterable<JsonMessage> {
+        yield { stream: 'Loaded image: x:latest\n' };
+      },
+      async commit() {
+        throw notFound('No such container: x');
+      },
+      async *pull(): AsyncIterable<JsonMessage> {
+        yield { status: 'pulled' };
+      },
+      async *push(): AsyncIterable<JsonMessage> {
+        yield { status: 'pushed' };
+      },
+      async login() {
+        return { Status: 'Login Succeeded' };
+      },
       async *import(tar: Readable, options): AsyncIterable<JsonMessage> {
         let bytes = 0;
         for await (const chunk of tar) bytes += (chunk as Buffer).length;
