@@ -30,7 +30,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startRegistry(options: { user?: string; password?: string } = {}): Promise<TestRegistry> {
+export async function startRegistry(
+  options: { user?: string; password?: string } = {},
+): Promise<TestRegistry> {
   const dir = await mkdtemp(join(tmpdir(), 'br-'));
   const port = await freePort();
   let auth = '';

@@ -14,7 +14,10 @@ import { type TestDaemon, canRunRoot, docker, makeBusybox, run, startDaemon } fr
 async function tarBytes(entries: Array<{ name: string; body: string | Buffer }>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of packTar(
-    entries.map((e) => ({ header: { name: e.name, type: 'file' as const, mode: 0o644, size: Buffer.byteLength(e.body) }, body: e.body })),
+    entries.map((e) => ({
+      header: { name: e.name, type: 'file' as const, mode: 0o644, size: Buffer.byteLength(e.body) },
+      body: e.body,
+    })),
   ))
     chunks.push(c as Buffer);
   return Buffer.concat(chunks);
@@ -60,17 +63,51 @@ describe('save, load and commit', { skip: !canRunRoot() && 'needs root' }, () =>
   });
 
   test('commit makes a new layer with the change and the -c config, on top of the parent', async () => {
-    const run1 = await docker(d, 'run', '--name', 'c1', 'busybox', 'sh', '-c', 'echo hello > /greeting && rm /bin/true');
+    const run1 = await docker(
+      d,
+      'run',
+      '--name',
+      'c1',
+      'busybox',
+      'sh',
+      '-c',
+      'echo hello > /greeting && rm /bin/true',
+    );
     assert.equal(run1.code, 0, run1.stderr);
-    const c = await docker(d, 'commit', '-m', 'a message', '-a', 'me', '-c', 'ENV A=b', '-c', 'CMD ["cat","/greeting"]', 'c1', 'committed:v1');
+    const c = await docker(
+      d,
+      'commit',
+      '-m',
+      'a message',
+      '-a',
+      'me',
+      '-c',
+      'ENV A=b',
+      '-c',
+      'CMD ["cat","/greeting"]',
+      'c1',
+      'committed:v1',
+    );
     assert.equal(c.code, 0, c.stderr);
     assert.match(c.stdout, /^sha256:[0-9a-f]{64}/);
-    const layers = JSON.parse((await docker(d, 'image', 'inspect', '-f', '{{json .RootFS.Layers}}', 'committed:v1')).stdout);
-    const base = JSON.parse((await docker(d, 'image', 'inspect', '-f', '{{json .RootFS.Layers}}', 'busybox')).stdout);
+    const layers = JSON.parse(
+      (await docker(d, 'image', 'inspect', '-f', '{{json .RootFS.Layers}}', 'committed:v1')).stdout,
+    );
+    const base = JSON.parse(
+      (await docker(d, 'image', 'inspect', '-f', '{{json .RootFS.Layers}}', 'busybox')).stdout,
+    );
     assert.equal(layers.length, base.length + 1);
     const out = await docker(d, 'run', '--rm', 'committed:v1');
     assert.equal(out.stdout.trim(), 'hello', out.stderr);
-    const env = await docker(d, 'run', '--rm', 'committed:v1', 'sh', '-c', 'echo $A; test -e /bin/true && echo present || echo gone');
+    const env = await docker(
+      d,
+      'run',
+      '--rm',
+      'committed:v1',
+      'sh',
+      '-c',
+      'echo $A; test -e /bin/true && echo present || echo gone',
+    );
     assert.equal(env.stdout.trim(), 'b\ngone');
     const meta = await docker(d, 'image', 'inspect', '-f', '{{.Author}}|{{.Comment}}', 'committed:v1');
     assert.equal(meta.stdout.trim(), 'me|a message');
@@ -88,11 +125,18 @@ describe('save, load and commit', { skip: !canRunRoot() && 'needs root' }, () =>
     await docker(d, 'rm', '-f', 'c2');
   });
 
-  test('an OCI layout written by skopeo loads', { skip: !existsSync('/usr/bin/skopeo') && 'needs skopeo' }, async () => {
+  test('an OCI layout written by skopeo loads', {
+    skip: !existsSync('/usr/bin/skopeo') && 'needs skopeo',
+  }, async () => {
     const file = join(d.dir, 'bb2.tar');
     assert.equal((await docker(d, 'save', '-o', file, 'busybox')).code, 0);
     const oci = join(d.dir, 'oci-archive.tar');
-    const copy = await run('skopeo', ['copy', '--insecure-policy', `docker-archive:${file}`, `oci-archive:${oci}:skopeo/bb:v9`]);
+    const copy = await run('skopeo', [
+      'copy',
+      '--insecure-policy',
+      `docker-archive:${file}`,
+      `oci-archive:${oci}:skopeo/bb:v9`,
+    ]);
     assert.equal(copy.code, 0, copy.stderr);
     const load = await docker(d, 'load', '-i', oci);
     assert.equal(load.code, 0, load.stderr);
@@ -103,7 +147,10 @@ describe('save, load and commit', { skip: !canRunRoot() && 'needs root' }, () =>
 
   test('an archive whose manifest points outside it is refused', async () => {
     const bad = await tarBytes([
-      { name: 'manifest.json', body: JSON.stringify([{ Config: '../../../etc/passwd', RepoTags: ['x:y'], Layers: [] }]) },
+      {
+        name: 'manifest.json',
+        body: JSON.stringify([{ Config: '../../../etc/passwd', RepoTags: ['x:y'], Layers: [] }]),
+      },
     ]);
     const file = join(d.dir, 'bad.tar');
     await writeFile(file, bad);

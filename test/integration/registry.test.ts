@@ -70,7 +70,10 @@ describe('registry interop (docker-registry 2.8)', { skip }, () => {
     await docker(d, 'tag', 'busybox', ref);
     const anon = await docker(d, 'push', ref);
     assert.notEqual(anon.code, 0);
-    assert.match(anon.stderr + anon.stdout, /unauthorized|no basic auth credentials|authentication required/i);
+    assert.match(
+      anon.stderr + anon.stdout,
+      /unauthorized|no basic auth credentials|authentication required/i,
+    );
     const bad = await docker(d, 'login', '-u', 'alice', '-p', 'wrong', authReg.address);
     assert.notEqual(bad.code, 0);
     const login = await docker(d, 'login', '-u', 'alice', '-p', 's3cret', authReg.address);
