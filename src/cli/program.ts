@@ -443,6 +443,16 @@ export function buildProgram(
   defs.rmi(image, 'rm', ['remove']);
   defs.tag(image);
 
+  program
+    .command('registry')
+    .usage('serve|garbage-collect [OPTIONS]')
+    .description("Run berth's registry server")
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments(true)
+    .argument('[args...]')
+    .action(run(async () => (await import('./commands/registry.ts')).registryCommand));
+
   const system = program.command('system').usage('COMMAND').description('Manage berth').helpCommand(false);
   defs.events(system);
   defs.info(system);

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { run } from './daemon.ts';
 
 export const hasDockerRegistry = () => existsSync('/usr/bin/docker-registry');
@@ -61,6 +62,41 @@ export async function startRegistry(
     if (child.exitCode !== null) throw new Error(`docker-registry exited: ${stderr}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+  return {
+    address,
+    dir,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** berth's own registry server (bin/berth-registry) on 127.0.0.1, port chosen by the kernel. */
+export async function startBerthRegistry(
+  options: { htpasswd?: string; delete?: boolean } = {},
+): Promise<TestRegistry> {
+  const dir = await mkdtemp(join(tmpdir(), 'br-'));
+  const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'berth-registry');
+  const args = ['serve', '--addr', '127.0.0.1:0', '--root', join(dir, 'data'), '--log-level', 'error'];
+  if (options.htpasswd) args.push('--htpasswd', options.htpasswd);
+  if (options.delete) args.push('--delete');
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (c) => (stderr += c));
+  const address = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (c) => {
+      out += c;
+      const m = /listening on (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', () => reject(new Error(`berth-registry exited: ${stderr}`)));
+  });
   return {
     address,
     dir,
