@@ -8,7 +8,15 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type TestDaemon, canRunRoot, docker, makeBusybox, run, startDaemon } from '../helpers/daemon.ts';
+import {
+  BERTH,
+  type TestDaemon,
+  canRunRoot,
+  docker,
+  makeBusybox,
+  run,
+  startDaemon,
+} from '../helpers/daemon.ts';
 import { startBerthRegistry, type TestRegistry } from '../helpers/registry.ts';
 
 const hasSkopeo = existsSync('/usr/bin/skopeo');
@@ -162,6 +170,49 @@ describe('berth registry server', { skip: !canRunRoot() && 'needs root' }, () =>
     assert.equal(login.code, 0, login.stderr);
     const push = await docker(d, 'push', ref);
     assert.equal(push.code, 0, push.stderr);
+  });
+
+  test('the berth CLI logs in, pushes, pulls, saves, loads and commits', async () => {
+    const env = { DOCKER_CONFIG: join(d.dir, 'berth-config') };
+    const berth = (...args: string[]) => run(process.execPath, [BERTH, '-H', d.host, ...args], { env });
+    const ref = `${authReg.address}/cli/busybox:v1`;
+    assert.equal((await berth('tag', 'busybox', ref)).code, 0);
+    const denied = await berth('push', ref);
+    assert.notEqual(denied.code, 0);
+    const login = await run(
+      process.execPath,
+      [BERTH, '-H', d.host, 'login', '-u', 'bob', '--password-stdin', authReg.address],
+      {
+        env,
+        input: 'pw\n',
+      },
+    );
+    assert.equal(login.code, 0, login.stderr);
+    assert.match(login.stdout, /Login Succeeded/);
+    const cfg = JSON.parse(await readFile(join(d.dir, 'berth-config', 'config.json'), 'utf8'));
+    assert.equal(cfg.auths[authReg.address].auth, Buffer.from('bob:pw').toString('base64'));
+    const push = await berth('push', ref);
+    assert.equal(push.code, 0, push.stderr);
+    assert.match(push.stdout, /v1: digest: sha256:[0-9a-f]{64} size: \d+/);
+    assert.equal((await berth('rmi', ref)).code, 0);
+    const pull = await berth('pull', ref);
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.match(pull.stdout, /Status: (Downloaded newer image|Image is up to date) for/);
+    const file = join(d.dir, 'cli-save.tar');
+    assert.equal((await berth('save', '-o', file, ref)).code, 0);
+    assert.equal((await berth('rmi', ref)).code, 0);
+    const load = await berth('load', '-i', file);
+    assert.equal(load.code, 0, load.stderr);
+    assert.match(load.stdout, new RegExp(`Loaded image: ${ref}`));
+    assert.equal((await berth('run', '--name', 'cc', 'busybox', 'touch', '/made')).code, 0);
+    const commit = await berth('commit', '-c', 'ENV X=1', 'cc', 'made:1');
+    assert.equal(commit.code, 0, commit.stderr);
+    assert.equal(
+      (await docker(d, 'run', '--rm', 'made:1', 'sh', '-c', 'test -e /made && echo $X')).stdout.trim(),
+      '1',
+    );
+    const logout = await berth('logout', authReg.address);
+    assert.match(logout.stdout, /Removing login credentials/);
   });
 
   test('garbage-collect removes blobs no manifest references, keeps the rest', async () => {

@@ -18,7 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import { type Digest, isDigest, type Logger, sha256 } from '../../common/index.ts';
 import { type Descriptor, type ImageIndex, type ImageManifest, MediaType } from '../../oci/index.ts';
 import type { Authenticator } from './auth.ts';
-import { NAME_RE, RegistryStorage, TAG_RE } from './storage.ts';
+import { NAME_RE, type RegistryStorage, TAG_RE } from './storage.ts';
 
 export interface RegistryServerOptions {
   storage: RegistryStorage;
