@@ -2,7 +2,7 @@
  * `berth-registry` (and `berth registry …`): runs berth's registry server, or collects its
  * garbage.
  *
- *   berth-registry serve [--addr 127.0.0.1:5000] [--root DIR] [--htpasswd FILE]
+ *   berth-registry serve [--addr 127.0.0.1:5000] [--root DIR] [--htpasswd FILE [--token-auth]]
  *                        [--tls-cert FILE --tls-key FILE] [--delete] [--log-level LEVEL]
  *   berth-registry garbage-collect --root DIR [--dry-run]
  *
@@ -18,9 +18,10 @@ import {
   garbageCollect,
   HtpasswdAuthenticator,
   RegistryStorage,
+  TokenAuthenticator,
 } from '../registry/index.ts';
 
-const USAGE = `Usage: berth registry serve [--addr HOST:PORT] [--root DIR] [--htpasswd FILE] [--tls-cert FILE --tls-key FILE] [--delete]
+const USAGE = `Usage: berth registry serve [--addr HOST:PORT] [--root DIR] [--htpasswd FILE [--token-auth]] [--tls-cert FILE --tls-key FILE] [--delete]
        berth registry garbage-collect --root DIR [--dry-run]`;
 
 export async function registryMain(argv: string[]): Promise<number> {
@@ -31,6 +32,7 @@ export async function registryMain(argv: string[]): Promise<number> {
       addr: { type: 'string', default: '127.0.0.1:5000' },
       root: { type: 'string', default: '/var/lib/berth-registry' },
       htpasswd: { type: 'string' },
+      'token-auth': { type: 'boolean', default: false },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       delete: { type: 'boolean', default: false },
@@ -55,7 +57,10 @@ export async function registryMain(argv: string[]): Promise<number> {
     return 2;
   }
   await storage.init();
-  const auth = values.htpasswd ? await HtpasswdAuthenticator.fromFile(values.htpasswd) : undefined;
+  const users = values.htpasswd ? await HtpasswdAuthenticator.fromFile(values.htpasswd) : undefined;
+  if (values['token-auth'] && !users)
+    throw new Error('--token-auth needs --htpasswd (the users it issues tokens to)');
+  const auth = users && values['token-auth'] ? new TokenAuthenticator(users) : users;
   const handler = createRegistryHandler({
     storage,
     log,

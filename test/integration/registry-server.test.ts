@@ -26,6 +26,7 @@ describe('berth registry server', { skip: !canRunRoot() && 'needs root' }, () =>
   let d: TestDaemon;
   let reg: TestRegistry;
   let authReg: TestRegistry;
+  let tokenReg: TestRegistry;
   before(async () => {
     d = await startDaemon();
     await makeBusybox(d);
@@ -34,10 +35,12 @@ describe('berth registry server', { skip: !canRunRoot() && 'needs root' }, () =>
     const file = join(d.dir, 'htpasswd');
     await writeFile(file, hp.stdout);
     authReg = await startBerthRegistry({ htpasswd: file });
+    tokenReg = await startBerthRegistry({ htpasswd: file, tokenAuth: true });
   });
   after(async () => {
     await reg?.stop();
     await authReg?.stop();
+    await tokenReg?.stop();
     await d?.stop();
   });
 
@@ -213,6 +216,44 @@ describe('berth registry server', { skip: !canRunRoot() && 'needs root' }, () =>
     );
     const logout = await berth('logout', authReg.address);
     assert.match(logout.stdout, /Removing login credentials/);
+  });
+
+  test('with token auth, berthd fetches bearer tokens from the realm the challenge names', async () => {
+    const r = await fetch(`http://${tokenReg.address}/v2/tok/x/tags/list`);
+    assert.equal(r.status, 401);
+    assert.match(
+      r.headers.get('www-authenticate') ?? '',
+      /^Bearer realm="http:\/\/127\.0\.0\.1:\d+\/token",service="berth-registry",scope="repository:tok\/x:pull"$/,
+    );
+    const anon = await fetch(
+      `http://${tokenReg.address}/token?service=berth-registry&scope=repository:tok/x:pull`,
+    );
+    const { token } = (await anon.json()) as { token: string };
+    const denied = await fetch(`http://${tokenReg.address}/v2/tok/x/tags/list`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(denied.status, 401);
+    const ref = `${tokenReg.address}/tok/busybox:1`;
+    await docker(d, 'tag', 'busybox', ref);
+    assert.notEqual((await docker(d, 'push', ref)).code, 0);
+    assert.notEqual((await docker(d, 'login', '-u', 'bob', '-p', 'nope', tokenReg.address)).code, 0);
+    const login = await docker(d, 'login', '-u', 'bob', '-p', 'pw', tokenReg.address);
+    assert.equal(login.code, 0, login.stderr);
+    const push = await docker(d, 'push', ref);
+    assert.equal(push.code, 0, push.stderr);
+    await docker(d, 'rmi', ref);
+    const pull = await docker(d, 'pull', ref);
+    assert.equal(pull.code, 0, pull.stderr);
+    if (hasSkopeo) {
+      const insp = await run('skopeo', [
+        'inspect',
+        '--tls-verify=false',
+        '--creds',
+        'bob:pw',
+        `docker://${ref}`,
+      ]);
+      assert.equal(insp.code, 0, insp.stderr);
+    }
   });
 
   test('garbage-collect removes blobs no manifest references, keeps the rest', async () => {

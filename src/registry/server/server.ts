@@ -180,6 +180,10 @@ async function handle(
   const { storage } = options;
   const url = new URL(req.url ?? '/', 'http://registry.invalid');
   const method = req.method ?? 'GET';
+  if (url.pathname === '/token' && method === 'GET' && options.auth?.issue) {
+    const r = await options.auth.issue(req, url);
+    return send(res, r.status, { 'content-type': 'application/json' }, JSON.stringify(r.body));
+  }
   const route = parseRoute(url.pathname);
   if (!route) throw new RegistryError(404, 'NOT_FOUND', 'not found');
   if (options.auth) {
