@@ -4,6 +4,7 @@
  * their magic bytes as Docker's pkg/archive DetectCompression does.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { Duplex, PassThrough, Readable } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import { invalidParameter } from '../common/index.ts';
@@ -67,9 +68,16 @@ export function decompressor(kind: Compression): Duplex {
   }
 }
 
-/** A Transform that compresses (gzip through zlib, zstd through the zstd CLI). */
+const hasPigz = ['/usr/bin/pigz', '/bin/pigz'].some((p) => existsSync(p));
+
+/**
+ * A Transform that compresses: gzip through Debian's pigz when installed (parallel, as Docker's
+ * pgzip; `-n` leaves name and time out, so the same input always gives the same bytes), else
+ * node:zlib; zstd through the zstd CLI.
+ */
 export function compressor(kind: 'gzip' | 'zstd'): Duplex {
-  return kind === 'gzip' ? createGzip({ level: 6 }) : processTransform('zstd', ['-3', '-c', '-q', '-T0']);
+  if (kind === 'zstd') return processTransform('zstd', ['-3', '-c', '-q', '-T0']);
+  return hasPigz ? processTransform('pigz', ['-6', '-n', '-c']) : createGzip({ level: 6 });
 }
 
 /**
