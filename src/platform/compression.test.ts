@@ -23,9 +23,7 @@ test('autoDecompress passes plain data and unpacks gzip', async () => {
   assert.equal(await text(autoDecompress(Readable.from([Buffer.from('ab')]))), 'ab');
 });
 
-test('zstd round-trips through the zstd tool', {
-  skip: !process.env.PATH?.split(':').some(() => true),
-}, async () => {
+test('zstd round-trips through the zstd tool', { skip: !existsSync('/usr/bin/zstd') && 'needs zstd' }, async () => {
   const packed = Readable.from([Buffer.from('hello zstd '.repeat(100))]).pipe(compressor('zstd'));
   const chunks: Buffer[] = [];
   for await (const c of packed) chunks.push(c as Buffer);
