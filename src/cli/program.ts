@@ -513,6 +513,87 @@ export function buildProgram(
   defs.rmi(image, 'rm', ['remove']);
   defs.tag(image);
 
+  const transfer = async () => import('./commands/transfer.ts');
+  const pull = (p: BerthCommand) =>
+    p
+      .command('pull')
+      .usage('[OPTIONS] NAME[:TAG|@DIGEST]')
+      .description('Download an image from a registry')
+      .argument('<name>')
+      .option('-a, --all-tags', 'Download all tagged images in the repository')
+      .option('-q, --quiet', 'Suppress verbose output')
+      .option('--platform <string>', 'Set platform if server is multi-platform capable')
+      .action(run(async () => (await transfer()).pullCommand));
+  const push = (p: BerthCommand) =>
+    p
+      .command('push')
+      .usage('[OPTIONS] NAME[:TAG]')
+      .description('Upload an image to a registry')
+      .argument('<name>')
+      .option('-a, --all-tags', 'Push all tags of an image to the repository')
+      .option('-q, --quiet', 'Suppress verbose output')
+      .action(run(async () => (await transfer()).pushCommand));
+  const save = (p: BerthCommand) =>
+    p
+      .command('save')
+      .usage('[OPTIONS] IMAGE [IMAGE...]')
+      .description('Save one or more images to a tar archive (streamed to STDOUT by default)')
+      .argument('<image...>')
+      .option('-o, --output <string>', 'Write to a file, instead of STDOUT')
+      .action(run(async () => (await transfer()).saveCommand));
+  const load = (p: BerthCommand) =>
+    p
+      .command('load')
+      .usage('[OPTIONS]')
+      .description('Load an image from a tar archive or STDIN')
+      .option('-i, --input <string>', 'Read from tar archive file, instead of STDIN')
+      .option('-q, --quiet', 'Suppress the load output')
+      .action(run(async () => (await transfer()).loadCommand));
+  for (const def of [pull, push, save, load]) {
+    def(program);
+    def(image);
+  }
+  const commit = (p: BerthCommand) =>
+    p
+      .command('commit')
+      .usage('[OPTIONS] CONTAINER [REPOSITORY[:TAG]]')
+      .description("Create a new image from a container's changes")
+      .argument('<container>')
+      .argument('[repository]')
+      .option('-a, --author <string>', 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")')
+      .option('-c, --change <list>', 'Apply Dockerfile instruction to the created image', collect)
+      .option('-m, --message <string>', 'Commit message')
+      .option('-p, --pause', 'Pause container during commit (default true)')
+      .addOption(new Option('--no-pause').hideHelp())
+      .action(run(async () => (await transfer()).commitCommand));
+  commit(program);
+  commit(container);
+  program
+    .command('login')
+    .usage('[OPTIONS] [SERVER]')
+    .description('Log in to a registry')
+    .argument('[server]')
+    .option('-u, --username <string>', 'Username')
+    .option('-p, --password <string>', 'Password')
+    .option('--password-stdin', 'Take the password from stdin')
+    .action(run(async () => (await transfer()).loginCommand));
+  program
+    .command('logout')
+    .usage('[SERVER]')
+    .description('Log out from a registry')
+    .argument('[server]')
+    .action(run(async () => (await transfer()).logoutCommand));
+
+  program
+    .command('registry')
+    .usage('serve|garbage-collect [OPTIONS]')
+    .description("Run berth's registry server")
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments(true)
+    .argument('[args...]')
+    .action(run(async () => (await import('./commands/registry.ts')).registryCommand));
+
   const system = program.command('system').usage('COMMAND').description('Manage berth').helpCommand(false);
   defs.events(system);
   defs.info(system);

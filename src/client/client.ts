@@ -366,12 +366,76 @@ export class EngineClient {
    * POST /images/create?fromImage=…: yields the daemon's progress messages. A message with
    * `error` is thrown as a DaemonError (Docker reports pull failures inside a 200 stream).
    */
-  async *imagePull(image: string, tag?: string, opts: { platform?: string; signal?: AbortSignal } = {}) {
+  async *imagePull(
+    image: string,
+    tag?: string,
+    opts: { platform?: string; signal?: AbortSignal; registryAuth?: string } = {},
+  ) {
     const res = await this.#request('POST', '/images/create', {
       query: { fromImage: image, tag, platform: opts.platform },
       signal: opts.signal,
+      ...(opts.registryAuth ? { headers: { 'X-Registry-Auth': opts.registryAuth } } : {}),
     });
     yield* progressMessages(res);
+  }
+
+  /** POST /images/{name}/push: progress messages; `registryAuth` is the X-Registry-Auth value. */
+  async *imagePush(name: string, opts: { tag?: string; registryAuth?: string; signal?: AbortSignal } = {}) {
+    const res = await this.#request('POST', `/images/${name}/push`, {
+      query: { tag: opts.tag },
+      // dockerd requires the header; an empty AuthConfig is "{}".
+      headers: { 'X-Registry-Auth': opts.registryAuth ?? Buffer.from('{}').toString('base64url') },
+      signal: opts.signal,
+    });
+    yield* progressMessages(res);
+  }
+
+  /** GET /images/get?names=…: the `docker save` tar stream. */
+  async imageSave(names: string[], opts: { signal?: AbortSignal } = {}): Promise<Readable> {
+    const path = await this.#path('/images/get');
+    const q = names.map((n) => `names=${enc(n)}`).join('&');
+    return this.#transport.request('GET', `${path}?${q}`, { signal: opts.signal });
+  }
+
+  /** POST /images/load: streams `source` (a docker save archive, maybe compressed). */
+  async *imageLoad(source: Readable, opts: { quiet?: boolean } = {}): AsyncGenerator<JsonMessage> {
+    const res = await this.#request('POST', '/images/load', {
+      query: { quiet: opts.quiet || undefined },
+      body: source,
+    });
+    yield* progressMessages(res);
+  }
+
+  /** POST /commit */
+  async containerCommit(
+    container: string,
+    opts: {
+      repo?: string;
+      tag?: string;
+      comment?: string;
+      author?: string;
+      pause?: boolean;
+      changes?: string[];
+    } = {},
+  ): Promise<{ Id: string }> {
+    const path = await this.#path('/commit');
+    const query: Record<string, QueryValue> = {
+      container,
+      repo: opts.repo,
+      tag: opts.tag,
+      comment: opts.comment,
+      author: opts.author,
+      pause: opts.pause === false ? '0' : undefined,
+    };
+    const changes = (opts.changes ?? []).map((c) => `&changes=${enc(c)}`).join('');
+    const res = await this.#transport.request('POST', `${path}${queryPrefix(query)}${changes}`, { body: {} });
+    const text = await readBody(res);
+    return JSON.parse(text) as { Id: string };
+  }
+
+  /** POST /auth */
+  registryLogin(auth: { username?: string; password?: string; serveraddress?: string }) {
+    return this.#json<{ Status: string; IdentityToken?: string }>('POST', '/auth', { body: auth });
   }
 
   /** POST /images/create?fromSrc=-: streams `source` (a tar, possibly compressed) as the body. */

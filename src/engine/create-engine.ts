@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { type Logger, errnoCode } from '../common/index.ts';
 import { ImageStore, SnapshotStore } from '../image/index.ts';
 import { extractTar } from '../platform/index.ts';
+import type { ContainerConfig } from '../oci/index.ts';
 import { Runtime, createCgroupManager } from '../runtime/index.ts';
 import { API_VERSION_CURRENT } from '../api/types/index.ts';
 import { Builder } from './build/index.ts';
@@ -104,6 +105,23 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     store: imageStore,
     events,
     imageUsers: (id) => containers.imageUsers(id),
+    tmpDir: join(dataRoot, 'tmp'),
+    commitSource: (ref) => {
+      const c = containers.store.get(ref);
+      const id = c.record.id;
+      return {
+        id,
+        imageId: c.record.imageId,
+        config: c.record.config as ContainerConfig,
+        running: isRunning(c.state),
+        diff: () => snapshots.diff(id),
+        pause: async () => {
+          const cg = cgroups.open(`/${config.cgroupParent}/${id}`);
+          await cg.freeze();
+          return () => cg.thaw();
+        },
+      };
+    },
   });
   const builder = new Builder({
     dataRoot,

@@ -171,6 +171,48 @@ export interface ImageService {
   ): AsyncIterable<JsonMessage>;
   tag(ref: string, repo: string, tag?: string): Promise<void>;
   remove(ref: string, options: { force: boolean; noPrune: boolean }): Promise<ImageDeleteResponseItem[]>;
+  /** GET /images/get: the `docker save` archive of the named images (checked before streaming). */
+  save(names: string[], signal: AbortSignal): Promise<Readable>;
+  /** POST /images/load: JSON messages ("Loaded image: …"). */
+  load(archive: Readable, options: { quiet: boolean }, signal: AbortSignal): AsyncIterable<JsonMessage>;
+  /** POST /commit: the new image's ID. */
+  commit(
+    containerRef: string,
+    options: {
+      repo?: string;
+      tag?: string;
+      comment?: string;
+      author?: string;
+      pause: boolean;
+      changes: string[];
+      config?: Record<string, unknown>;
+    },
+    signal: AbortSignal,
+  ): Promise<{ Id: string }>;
+  /** POST /images/create?fromImage: Docker's pull progress stream. */
+  pull(
+    options: { fromImage: string; tag?: string; platform?: string },
+    auth: RegistryAuth | undefined,
+    signal: AbortSignal,
+  ): AsyncIterable<JsonMessage>;
+  /** POST /images/{name}/push: Docker's push progress stream (all tags of `name` without `tag`). */
+  push(
+    name: string,
+    options: { tag?: string },
+    auth: RegistryAuth | undefined,
+    signal: AbortSignal,
+  ): AsyncIterable<JsonMessage>;
+  /** POST /auth: checks the credentials against the registry. */
+  login(auth: RegistryAuth, signal: AbortSignal): Promise<{ Status: string; IdentityToken?: string }>;
+}
+
+/** Docker's AuthConfig (X-Registry-Auth, POST /auth), decoded. */
+export interface RegistryAuth {
+  username?: string;
+  password?: string;
+  serverAddress?: string;
+  identityToken?: string;
+  registryToken?: string;
 }
 
 /** The classic builder (engine/build): POST /build and /build/prune. */

@@ -9,6 +9,7 @@ import * as build from './handlers/build.ts';
 import * as containerUpdate from './handlers/container-update.ts';
 import * as containers from './handlers/containers.ts';
 import * as exec from './handlers/exec.ts';
+import * as transfer from './handlers/image-transfer.ts';
 import * as images from './handlers/images.ts';
 import * as networks from './handlers/networks.ts';
 import * as system from './handlers/system.ts';
@@ -51,6 +52,12 @@ export function buildRouter(): Router<Route> {
   add('POST', '/exec/{id}/resize', exec.resize);
 
   add('GET', '/images/json', images.list);
+  add('GET', '/images/get', transfer.saveMany);
+  add('POST', '/images/load', transfer.load);
+  add('POST', '/commit', transfer.commit);
+  add('POST', '/auth', transfer.auth);
+  add('GET', '/images/{name:.+}/get', transfer.saveOne);
+  add('POST', '/images/{name:.+}/push', transfer.push);
   add('POST', '/images/create', images.create);
   add('GET', '/images/{name:.+}/json', images.inspect);
   add('GET', '/images/{name:.+}/history', images.history);
