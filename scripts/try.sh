@@ -4,6 +4,7 @@
 #
 # The locations can be moved (the integration test runs this script in temp dirs):
 # BERTH_SOCK, BERTH_DATA_ROOT, BERTH_EXEC_ROOT, BERTH_CGROUP_PARENT, BERTH_LOG;
+# BERTH_DAEMON_ARGS adds berthd flags (the test names its bridge and nftables table with them);
 # BERTH_SKIP_INSTALL=1 skips scripts/install.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,7 @@ if ! berth version >/dev/null 2>&1; then
   mkdir -p "$(dirname "$log")"
   echo "starting berthd on $sock (log: $log)"
   setsid node "$PWD/dist/src/bin/berthd.js" -H "$host" --data-root "$data_root" --exec-root "$exec_root" \
-    --cgroup-parent "${BERTH_CGROUP_PARENT:-berth}" >>"$log" 2>&1 </dev/null &
+    --cgroup-parent "${BERTH_CGROUP_PARENT:-berth}" ${BERTH_DAEMON_ARGS:-} >>"$log" 2>&1 </dev/null &
   for _ in $(seq 1 100); do
     berth version >/dev/null 2>&1 && break
     sleep 0.1

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
 #define MAX_ARGS 6
 
@@ -148,6 +149,19 @@ static napi_value js_umount2(napi_env env, napi_callback_info info) {
   if (!ok) return NULL;
   if (!get_number(env, a[1], "flags", &flags)) return NULL;
   if (umount2(target, (int)flags) != 0) return throw_errno(env, errno, "umount2", target);
+  return undefined(env);
+}
+
+/* chroot(path: string): changes the root of the whole process, then its cwd to the new root.
+ * Only for the short-lived archive worker (src/platform/archive-worker), never berthd. */
+static napi_value js_chroot(napi_env env, napi_callback_info info) {
+  napi_value a[MAX_ARGS];
+  int ok;
+  if (!get_args(env, info, 1, a)) return NULL;
+  AUTO_STR path = get_string(env, a[0], "path", 0, &ok);
+  if (!ok) return NULL;
+  if (chroot(path) != 0) return throw_errno(env, errno, "chroot", path);
+  if (chdir("/") != 0) return throw_errno(env, errno, "chdir", "/");
   return undefined(env);
 }
 
@@ -290,6 +304,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   set_fn(env, exports, "mount", js_mount);
   set_fn(env, exports, "umount2", js_umount2);
   set_fn(env, exports, "mknod", js_mknod);
+  set_fn(env, exports, "chroot", js_chroot);
   set_fn(env, exports, "lsetxattr", js_lsetxattr);
   set_fn(env, exports, "lgetxattr", js_lgetxattr);
   set_fn(env, exports, "llistxattr", js_llistxattr);

@@ -47,7 +47,9 @@ void rootfs_finish(const struct plan *p); /* sysctls, masked and read-only paths
 
 /* exec.c */
 void apply_rlimits(const struct plan *p);
-void apply_misc(const struct plan *p); /* oom_score_adj, umask, hostname */
+void apply_misc(const struct plan *p, int write_oom);
+/* Writes the plan's oom_score_adj for pid (0 when the plan has none); -1 with errno. */
+int oom_score_write(const struct plan *p, pid_t pid); /* oom_score_adj, umask, hostname */
 void apply_identity(const struct plan *p); /* groups, uid/gid, capabilities, no_new_privs */
 /* seccomp.c */
 void seccomp_prepare(const struct plan *p); /* builds the filter from the plan (libseccomp) */

@@ -25,14 +25,21 @@ void apply_rlimits(const struct plan *p)
   }
 }
 
-void apply_misc(const struct plan *p)
+int oom_score_write(const struct plan *p, pid_t pid)
 {
-  if (p->has_oom_score_adj) {
-    char buf[16];
-    snprintf(buf, sizeof buf, "%d", p->oom_score_adj);
-    if (write_file("/proc/self/oom_score_adj", buf) < 0)
-      die("write oom_score_adj %s", buf);
-  }
+  if (!p->has_oom_score_adj)
+    return 0;
+  char buf[16], path[48];
+  snprintf(buf, sizeof buf, "%d", p->oom_score_adj);
+  snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
+  return write_file(path, buf);
+}
+
+void apply_misc(const struct plan *p, int write_oom)
+{
+  /* runc writes it before entering a user namespace: inside one, lowering it is refused. */
+  if (write_oom && oom_score_write(p, getpid()) < 0)
+    die("write oom_score_adj %d", p->oom_score_adj);
   umask(p->umask >= 0 ? (mode_t)p->umask : 022);
   if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0)
     die("sethostname %s", p->hostname);

@@ -42,7 +42,8 @@ int ns_clone_flags(const struct plan *p)
 {
   int flags = 0;
   for (size_t i = 0; i < p->n_ns; i++)
-    if (!p->ns[i].path && p->ns[i].flag != CLONE_NEWTIME)
+    /* time: unshare() only; cgroup: unshared by the child once it is in its cgroup. */
+    if (!p->ns[i].path && p->ns[i].flag != CLONE_NEWTIME && p->ns[i].flag != CLONE_NEWCGROUP)
       flags |= p->ns[i].flag;
   return flags;
 }

@@ -120,7 +120,7 @@ int nsexec_run(const struct plan *p)
     if (fcntl(3, F_GETFD) >= 0)
       close(3); /* the control channel is ours, not the process's */
     apply_rlimits(p);
-    apply_misc(p);
+    apply_misc(p, 1);
     if (chdir(p->cwd) < 0)
       die("chdir to cwd (\"%s\") set in config.json failed", p->cwd);
     apply_identity(p);

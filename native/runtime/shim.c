@@ -197,6 +197,11 @@ __attribute__((noreturn)) static void child_main(const struct plan *p, int sync,
   const struct plan_ns *user = plan_find_ns(p, CLONE_NEWUSER);
   if (user && !user->path && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
     die("become root of the user namespace");
+  /* A new cgroup namespace is made only now, inside the container's cgroup, so that cgroup is its
+   * root and /proc/self/cgroup shows "/" (runc unshares it after joining the cgroup too). */
+  const struct plan_ns *cgns = plan_find_ns(p, CLONE_NEWCGROUP);
+  if (cgns && !cgns->path && unshare(CLONE_NEWCGROUP) < 0)
+    die("unshare cgroup namespace");
   const struct plan_ns *net = plan_find_ns(p, CLONE_NEWNET);
   if (net && !net->path)
     loopback_up();
@@ -216,7 +221,7 @@ __attribute__((noreturn)) static void child_main(const struct plan *p, int sync,
       die("dup2 stdio %d", i);
   rootfs_finish(p);
   apply_rlimits(p);
-  apply_misc(p);
+  apply_misc(p, 0);
   if (chdir(p->cwd) < 0)
     die("chdir to cwd (\"%s\") set in config.json failed", p->cwd);
   apply_identity(p);
@@ -926,6 +931,8 @@ static void create(const struct plan *p)
     die("join cgroup %s", failed);
   if (idmap_write(p, S.init_pid, &failed) < 0)
     die("write %s", failed);
+  if (oom_score_write(p, S.init_pid) < 0)
+    die("write oom_score_adj %d", p->oom_score_adj);
   if (send(S.sync_fd, "cont", 4, MSG_NOSIGNAL) < 0)
     die("container init exited during setup");
 

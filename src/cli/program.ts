@@ -12,7 +12,7 @@ import { BerthCommand } from './berth-command.ts';
 import { addContainerFlags } from './container-options.ts';
 import { type CliContext, type CliIo, createContext, type GlobalFlags } from './context.ts';
 import { ExitError, UsageError } from './errors.ts';
-import { collect, parseInteger } from './flag-parsers.ts';
+import { collect, parseBytes, parseInteger, parseNanoCpus, parseSwapBytes } from './flag-parsers.ts';
 import { formatHelp } from './help.ts';
 import { berthVersionLine } from './version-line.ts';
 
@@ -198,6 +198,50 @@ export function buildProgram(
         .option('-t, --timeout <int>', 'Seconds to wait before killing the container', parseInteger)
         .addOption(new Option('--time <int>').argParser(parseInteger).hideHelp())
         .action(run(async () => (await import('./commands/lifecycle.ts')).restartCommand)),
+    update: (p: BerthCommand) =>
+      p
+        .command('update')
+        .usage('[OPTIONS] CONTAINER [CONTAINER...]')
+        .description('Update configuration of one or more containers')
+        .argument('<container...>')
+        .option(
+          '--blkio-weight <uint16>',
+          'Block IO (relative weight), between 10 and 1000, or 0 to disable',
+          parseInteger,
+        )
+        .option('--cpu-period <int>', 'Limit CPU CFS (Completely Fair Scheduler) period', parseInteger)
+        .option('--cpu-quota <int>', 'Limit CPU CFS (Completely Fair Scheduler) quota', parseInteger)
+        .option('--cpu-rt-period <int>', 'Limit the CPU real-time period in microseconds', parseInteger)
+        .option('--cpu-rt-runtime <int>', 'Limit the CPU real-time runtime in microseconds', parseInteger)
+        .option('-c, --cpu-shares <int>', 'CPU shares (relative weight)', parseInteger)
+        .option('--cpus <decimal>', 'Number of CPUs', parseNanoCpus)
+        .option('--cpuset-cpus <string>', 'CPUs in which to allow execution (0-3, 0,1)')
+        .option('--cpuset-mems <string>', 'MEMs in which to allow execution (0-3, 0,1)')
+        .addOption(new Option('--kernel-memory <bytes>').argParser(parseBytes).hideHelp())
+        .option('-m, --memory <bytes>', 'Memory limit', parseBytes)
+        .option('--memory-reservation <bytes>', 'Memory soft limit', parseBytes)
+        .option(
+          '--memory-swap <bytes>',
+          'Swap limit equal to memory plus swap: -1 to enable unlimited swap',
+          parseSwapBytes,
+        )
+        .option('--pids-limit <int>', 'Tune container pids limit (set -1 for unlimited)', parseInteger)
+        .option('--restart <string>', 'Restart policy to apply when a container exits')
+        .action(run(async () => (await import('./commands/update.ts')).updateCommand)),
+    pause: (p: BerthCommand) =>
+      p
+        .command('pause')
+        .usage('CONTAINER [CONTAINER...]')
+        .description('Pause all processes within one or more containers')
+        .argument('<container...>')
+        .action(run(async () => (await import('./commands/update.ts')).pauseCommand)),
+    unpause: (p: BerthCommand) =>
+      p
+        .command('unpause')
+        .usage('CONTAINER [CONTAINER...]')
+        .description('Unpause all processes within one or more containers')
+        .argument('<container...>')
+        .action(run(async () => (await import('./commands/update.ts')).unpauseCommand)),
     kill: (p: BerthCommand) =>
       p
         .command('kill')
@@ -370,6 +414,24 @@ export function buildProgram(
         .option('-m, --message <string>', 'Set commit message for imported image')
         .option('--platform <string>', 'Set platform if server is multi-platform capable')
         .action(run(async () => (await import('./commands/images.ts')).importCommand)),
+    build: (p: BerthCommand) =>
+      p
+        .command('build')
+        .usage('[OPTIONS] PATH | URL | -')
+        .description('Build an image from a Dockerfile')
+        .argument('<path>')
+        .option('-t, --tag <list>', 'Name and optionally a tag in the "name:tag" format', collect)
+        .option('-f, --file <string>', 'Name of the Dockerfile (Default is "PATH/Dockerfile")')
+        .option('--build-arg <list>', 'Set build-time variables', collect)
+        .option('--label <list>', 'Set metadata for an image', collect)
+        .option('--target <string>', 'Set the target build stage to build.')
+        .option('--no-cache', 'Do not use cache when building the image')
+        .option('-q, --quiet', 'Suppress the build output and print image ID on success')
+        .option('--iidfile <string>', 'Write the image ID to the file')
+        .option('--network <string>', 'Set the networking mode for the RUN instructions during build')
+        .option('--rm', 'Remove intermediate containers after a successful build (default true)')
+        .option('--force-rm', 'Always remove intermediate containers')
+        .action(run(async () => (await import('./commands/build.ts')).buildCommand)),
     version: (p: BerthCommand) =>
       p
         .command('version')
@@ -404,12 +466,16 @@ export function buildProgram(
   defs.version(program);
   defs.info(program);
   defs.attach(program);
+  defs.build(program);
   defs.create(program);
   defs.events(program);
   defs.import(program);
   defs.inspect(program);
   defs.kill(program);
   defs.logs(program);
+  defs.pause(program);
+  defs.unpause(program);
+  defs.update(program);
   defs.rename(program);
   defs.restart(program);
   defs.rm(program);
@@ -431,6 +497,9 @@ export function buildProgram(
   defs.inspect(container, 'inspect', 'container');
   defs.kill(container);
   defs.logs(container);
+  defs.pause(container);
+  defs.unpause(container);
+  defs.update(container);
   defs.ps(container, 'ls', ['ps', 'list']);
   defs.rename(container);
   defs.restart(container);
@@ -442,11 +511,93 @@ export function buildProgram(
   defs.wait(container);
 
   const image = program.command('image').usage('COMMAND').description('Manage images').helpCommand(false);
+  defs.build(image);
   defs.import(image);
   defs.inspect(image, 'inspect', 'image');
   defs.images(image, 'ls', ['list']);
   defs.rmi(image, 'rm', ['remove']);
   defs.tag(image);
+
+  const transfer = async () => import('./commands/transfer.ts');
+  const pull = (p: BerthCommand) =>
+    p
+      .command('pull')
+      .usage('[OPTIONS] NAME[:TAG|@DIGEST]')
+      .description('Download an image from a registry')
+      .argument('<name>')
+      .option('-a, --all-tags', 'Download all tagged images in the repository')
+      .option('-q, --quiet', 'Suppress verbose output')
+      .option('--platform <string>', 'Set platform if server is multi-platform capable')
+      .action(run(async () => (await transfer()).pullCommand));
+  const push = (p: BerthCommand) =>
+    p
+      .command('push')
+      .usage('[OPTIONS] NAME[:TAG]')
+      .description('Upload an image to a registry')
+      .argument('<name>')
+      .option('-a, --all-tags', 'Push all tags of an image to the repository')
+      .option('-q, --quiet', 'Suppress verbose output')
+      .action(run(async () => (await transfer()).pushCommand));
+  const save = (p: BerthCommand) =>
+    p
+      .command('save')
+      .usage('[OPTIONS] IMAGE [IMAGE...]')
+      .description('Save one or more images to a tar archive (streamed to STDOUT by default)')
+      .argument('<image...>')
+      .option('-o, --output <string>', 'Write to a file, instead of STDOUT')
+      .action(run(async () => (await transfer()).saveCommand));
+  const load = (p: BerthCommand) =>
+    p
+      .command('load')
+      .usage('[OPTIONS]')
+      .description('Load an image from a tar archive or STDIN')
+      .option('-i, --input <string>', 'Read from tar archive file, instead of STDIN')
+      .option('-q, --quiet', 'Suppress the load output')
+      .action(run(async () => (await transfer()).loadCommand));
+  for (const def of [pull, push, save, load]) {
+    def(program);
+    def(image);
+  }
+  const commit = (p: BerthCommand) =>
+    p
+      .command('commit')
+      .usage('[OPTIONS] CONTAINER [REPOSITORY[:TAG]]')
+      .description("Create a new image from a container's changes")
+      .argument('<container>')
+      .argument('[repository]')
+      .option('-a, --author <string>', 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")')
+      .option('-c, --change <list>', 'Apply Dockerfile instruction to the created image', collect)
+      .option('-m, --message <string>', 'Commit message')
+      .option('-p, --pause', 'Pause container during commit (default true)')
+      .addOption(new Option('--no-pause').hideHelp())
+      .action(run(async () => (await transfer()).commitCommand));
+  commit(program);
+  commit(container);
+  program
+    .command('login')
+    .usage('[OPTIONS] [SERVER]')
+    .description('Log in to a registry')
+    .argument('[server]')
+    .option('-u, --username <string>', 'Username')
+    .option('-p, --password <string>', 'Password')
+    .option('--password-stdin', 'Take the password from stdin')
+    .action(run(async () => (await transfer()).loginCommand));
+  program
+    .command('logout')
+    .usage('[SERVER]')
+    .description('Log out from a registry')
+    .argument('[server]')
+    .action(run(async () => (await transfer()).logoutCommand));
+
+  program
+    .command('registry')
+    .usage('serve|garbage-collect [OPTIONS]')
+    .description("Run berth's registry server")
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments(true)
+    .argument('[args...]')
+    .action(run(async () => (await import('./commands/registry.ts')).registryCommand));
 
   const system = program.command('system').usage('COMMAND').description('Manage berth').helpCommand(false);
   defs.events(system);

@@ -11,6 +11,8 @@
 import type { Duplex, Readable } from 'node:stream';
 import type {
   ContainerCreateRequest,
+  ContainerUpdateRequest,
+  ContainerUpdateResponse,
   ContainerCreateResponse,
   ContainerInspectResponse,
   ContainerSummary,
@@ -212,6 +214,18 @@ export class EngineClient {
     return this.#json('GET', `/containers/${enc(id)}/json`, { query: { size: opts.size || undefined } });
   }
 
+  containerUpdate(id: string, body: ContainerUpdateRequest): Promise<ContainerUpdateResponse> {
+    return this.#json('POST', `/containers/${enc(id)}/update`, { body });
+  }
+
+  async containerPause(id: string): Promise<void> {
+    await this.#empty('POST', `/containers/${enc(id)}/pause`);
+  }
+
+  async containerUnpause(id: string): Promise<void> {
+    await this.#empty('POST', `/containers/${enc(id)}/unpause`);
+  }
+
   async containerStart(id: string, opts: { detachKeys?: string } = {}): Promise<void> {
     await this.#empty('POST', `/containers/${enc(id)}/start`, { query: { detachKeys: opts.detachKeys } });
   }
@@ -355,12 +369,76 @@ export class EngineClient {
    * POST /images/create?fromImage=…: yields the daemon's progress messages. A message with
    * `error` is thrown as a DaemonError (Docker reports pull failures inside a 200 stream).
    */
-  async *imagePull(image: string, tag?: string, opts: { platform?: string; signal?: AbortSignal } = {}) {
+  async *imagePull(
+    image: string,
+    tag?: string,
+    opts: { platform?: string; signal?: AbortSignal; registryAuth?: string } = {},
+  ) {
     const res = await this.#request('POST', '/images/create', {
       query: { fromImage: image, tag, platform: opts.platform },
       signal: opts.signal,
+      ...(opts.registryAuth ? { headers: { 'X-Registry-Auth': opts.registryAuth } } : {}),
     });
     yield* progressMessages(res);
+  }
+
+  /** POST /images/{name}/push: progress messages; `registryAuth` is the X-Registry-Auth value. */
+  async *imagePush(name: string, opts: { tag?: string; registryAuth?: string; signal?: AbortSignal } = {}) {
+    const res = await this.#request('POST', `/images/${name}/push`, {
+      query: { tag: opts.tag },
+      // dockerd requires the header; an empty AuthConfig is "{}".
+      headers: { 'X-Registry-Auth': opts.registryAuth ?? Buffer.from('{}').toString('base64url') },
+      signal: opts.signal,
+    });
+    yield* progressMessages(res);
+  }
+
+  /** GET /images/get?names=…: the `docker save` tar stream. */
+  async imageSave(names: string[], opts: { signal?: AbortSignal } = {}): Promise<Readable> {
+    const path = await this.#path('/images/get');
+    const q = names.map((n) => `names=${enc(n)}`).join('&');
+    return this.#transport.request('GET', `${path}?${q}`, { signal: opts.signal });
+  }
+
+  /** POST /images/load: streams `source` (a docker save archive, maybe compressed). */
+  async *imageLoad(source: Readable, opts: { quiet?: boolean } = {}): AsyncGenerator<JsonMessage> {
+    const res = await this.#request('POST', '/images/load', {
+      query: { quiet: opts.quiet || undefined },
+      body: source,
+    });
+    yield* progressMessages(res);
+  }
+
+  /** POST /commit */
+  async containerCommit(
+    container: string,
+    opts: {
+      repo?: string;
+      tag?: string;
+      comment?: string;
+      author?: string;
+      pause?: boolean;
+      changes?: string[];
+    } = {},
+  ): Promise<{ Id: string }> {
+    const path = await this.#path('/commit');
+    const query: Record<string, QueryValue> = {
+      container,
+      repo: opts.repo,
+      tag: opts.tag,
+      comment: opts.comment,
+      author: opts.author,
+      pause: opts.pause === false ? '0' : undefined,
+    };
+    const changes = (opts.changes ?? []).map((c) => `&changes=${enc(c)}`).join('');
+    const res = await this.#transport.request('POST', `${path}${queryPrefix(query)}${changes}`, { body: {} });
+    const text = await readBody(res);
+    return JSON.parse(text) as { Id: string };
+  }
+
+  /** POST /auth */
+  registryLogin(auth: { username?: string; password?: string; serveraddress?: string }) {
+    return this.#json<{ Status: string; IdentityToken?: string }>('POST', '/auth', { body: auth });
   }
 
   /** POST /images/create?fromSrc=-: streams `source` (a tar, possibly compressed) as the body. */
@@ -376,6 +454,30 @@ export class EngineClient {
     const changes = (opts.changes ?? []).map((c) => `&changes=${enc(c)}`).join('');
     const res = await this.#transport.request('POST', `${path}${queryPrefix(query)}${changes}`, {
       body: source,
+    });
+    yield* progressMessages(res);
+  }
+
+  /**
+   * POST /build with a tar context: Docker's classic build stream (`stream` lines, `aux` ID).
+   * An error message in the stream throws.
+   */
+  async *build(context: Readable, opts: BuildOptions): AsyncGenerator<JsonMessage> {
+    const params = new URLSearchParams();
+    for (const t of opts.tags) params.append('t', t);
+    if (opts.dockerfile) params.set('dockerfile', opts.dockerfile);
+    if (Object.keys(opts.buildArgs).length) params.set('buildargs', JSON.stringify(opts.buildArgs));
+    if (Object.keys(opts.labels).length) params.set('labels', JSON.stringify(opts.labels));
+    if (opts.target) params.set('target', opts.target);
+    if (opts.noCache) params.set('nocache', '1');
+    if (opts.quiet) params.set('q', '1');
+    if (opts.network) params.set('networkmode', opts.network);
+    params.set('rm', opts.rm ? '1' : '0');
+    if (opts.forceRm) params.set('forcerm', '1');
+    const path = await this.#path('/build');
+    const res = await this.#transport.request('POST', `${path}?${params.toString()}`, {
+      body: context,
+      headers: { 'Content-Type': 'application/x-tar' },
     });
     yield* progressMessages(res);
   }
@@ -398,6 +500,19 @@ export class EngineClient {
   async #empty(method: string, path: string, opts: RequestOptions = {}): Promise<void> {
     await readBody(await this.#request(method, path, opts));
   }
+}
+
+export interface BuildOptions {
+  tags: string[];
+  dockerfile?: string;
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  target?: string;
+  noCache: boolean;
+  quiet: boolean;
+  network?: string;
+  rm: boolean;
+  forceRm: boolean;
 }
 
 async function* progressMessages(res: Readable): AsyncGenerator<JsonMessage> {

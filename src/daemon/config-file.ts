@@ -29,9 +29,13 @@ export interface DaemonFileConfig {
   'live-restore'?: boolean;
   'storage-driver'?: string;
   'default-runtime'?: string;
+  bridge?: string;
+  bip?: string;
+  mtu?: number;
+  'default-address-pools'?: Array<{ base: string; size: number }>;
 }
 
-type Kind = 'string' | 'boolean' | 'number' | 'string[]' | 'map';
+type Kind = 'string' | 'boolean' | 'number' | 'string[]' | 'map' | 'pools';
 
 const KEYS: Record<keyof DaemonFileConfig, Kind> = {
   hosts: 'string[]',
@@ -53,6 +57,10 @@ const KEYS: Record<keyof DaemonFileConfig, Kind> = {
   'live-restore': 'boolean',
   'storage-driver': 'string',
   'default-runtime': 'string',
+  bridge: 'string',
+  bip: 'string',
+  mtu: 'number',
+  'default-address-pools': 'pools',
 };
 
 /** dockerd keys berth does not implement yet: refused with a clear message, never ignored. */
@@ -60,18 +68,14 @@ const NOT_YET = new Set([
   'dns',
   'dns-opts',
   'dns-search',
-  'bip',
-  'bridge',
   'fixed-cidr',
   'fixed-cidr-v6',
-  'default-address-pools',
   'default-gateway',
   'ipv6',
   'iptables',
   'ip-forward',
   'ip-masq',
   'icc',
-  'mtu',
   'insecure-registries',
   'registry-mirrors',
   'runtimes',
@@ -99,6 +103,7 @@ const NOT_YET = new Set([
 const FLAG_OF: Partial<Record<keyof DaemonFileConfig, string>> = {
   hosts: 'host',
   'log-opts': 'log-opt',
+  'default-address-pools': 'default-address-pool',
 };
 
 /** Reads and checks the file. `explicit`: named with --config-file (then it must exist). */
@@ -140,12 +145,14 @@ export function checkDaemonConfig(raw: unknown, path = 'daemon.json'): DaemonFil
     const ok =
       kind === 'string[]'
         ? Array.isArray(v) && v.every((x) => typeof x === 'string')
-        : kind === 'map'
-          ? !!v &&
-            typeof v === 'object' &&
-            !Array.isArray(v) &&
-            Object.values(v).every((x) => typeof x === 'string')
-          : typeof v === kind;
+        : kind === 'pools'
+          ? Array.isArray(v) && v.every((x) => x && typeof x.base === 'string' && typeof x.size === 'number')
+          : kind === 'map'
+            ? !!v &&
+              typeof v === 'object' &&
+              !Array.isArray(v) &&
+              Object.values(v).every((x) => typeof x === 'string')
+            : typeof v === kind;
     if (!ok) throw invalidParameter(`${path}: ${k} must be a ${kind}`);
   }
   const c = obj as DaemonFileConfig;

@@ -42,6 +42,9 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const log = createLogger(parsed.logLevel);
+  // A stray stream error (EPIPE on a client or shim socket that went away) is a bug to fix, but
+  // must not take down the daemon and every client with it: log it once and keep serving.
+  process.on('uncaughtException', (err) => log.error('uncaught exception: this is a bug', { err }));
   try {
     await run(parsed, log, argv);
   } catch (err) {
@@ -64,6 +67,7 @@ async function run(options: DaemonOptions, log: Logger, argv: string[]): Promise
     dataRoot: options.dataRoot,
     execRoot: options.execRoot,
     cgroupParent: options.cgroupParent,
+    network: options.network,
     shimPath,
     log,
     logDefaults: { type: options.logDriver, config: options.logOpts },

@@ -1,1 +1,2 @@
 export { main } from './daemon.ts';
+export { registryMain } from './registry-main.ts';

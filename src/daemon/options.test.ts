@@ -45,7 +45,12 @@ test('a setting both in the file and as a flag is refused, as dockerd does', () 
 test('unknown keys, wrong types and Docker keys berth lacks are refused by name', () => {
   assert.throws(() => checkDaemonConfig({ bogus: 1 }), /don't match any configuration option: bogus/);
   assert.throws(() => checkDaemonConfig({ debug: 'yes' }), /debug must be a boolean/);
-  assert.throws(() => checkDaemonConfig({ bip: '10.0.0.1/24' }), /bip: not supported by berth yet/);
+  assert.throws(() => checkDaemonConfig({ dns: ['1.1.1.1'] }), /dns: not supported by berth yet/);
+  assert.deepEqual(
+    checkDaemonConfig({ bip: '10.9.0.1/24', 'default-address-pools': [{ base: '10.10.0.0/16', size: 24 }] })
+      .bip,
+    '10.9.0.1/24',
+  );
   assert.throws(() => checkDaemonConfig({ 'storage-driver': 'vfs' }), /overlay2 only/);
   assert.throws(() => checkDaemonConfig([]), /not a JSON object/);
 });

@@ -18,6 +18,7 @@ export interface TlsOptions {
   cert: string;
   key: string;
 }
+import { DEFAULT_POOLS, ipToInt, parseAddressPool, parseCidr } from '../network/index.ts';
 
 export interface DaemonOptions {
   hosts: HostAddress[];
@@ -42,6 +43,14 @@ export interface DaemonOptions {
   shutdownTimeout: number;
   /** Keep containers running when berthd stops (berth's default; dockerd's is false). */
   liveRestore: boolean;
+  network: {
+    defaultBridge: string;
+    bip?: string;
+    pools: Array<{ base: string; size: number }>;
+    nftTable: string;
+    ifacePrefix: string;
+    mtu: number;
+  };
 }
 
 export const DEFAULT_SOCKET = '/run/berth/berth.sock';
@@ -66,6 +75,12 @@ const FLAG_OPTIONS = {
   tlskey: { type: 'string' },
   'shutdown-timeout': { type: 'string' },
   'live-restore': { type: 'boolean' },
+  bridge: { type: 'string', short: 'b' },
+  bip: { type: 'string' },
+  'default-address-pool': { type: 'string', multiple: true },
+  'nft-table': { type: 'string' },
+  'iface-prefix': { type: 'string' },
+  mtu: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -163,6 +178,55 @@ export function parseDaemonArgs(
     tlsDisabled,
     shutdownTimeout,
     liveRestore: bool('live-restore', 'live-restore') ?? true,
+    network: networkOptions({
+      bridge: str('bridge', 'bridge'),
+      bip: str('bip', 'bip'),
+      'default-address-pool':
+        (v['default-address-pool'] as string[] | undefined) ??
+        file['default-address-pools']?.map((p) => `base=${p.base},size=${p.size}`),
+      'nft-table': v['nft-table'] as string | undefined,
+      'iface-prefix': v['iface-prefix'] as string | undefined,
+      mtu: (v.mtu as string | undefined) ?? (file.mtu !== undefined ? String(file.mtu) : undefined),
+    }),
+  };
+}
+
+function networkOptions(values: {
+  bridge?: string;
+  bip?: string;
+  'default-address-pool'?: string[];
+  'nft-table'?: string;
+  'iface-prefix'?: string;
+  mtu?: string;
+}): DaemonOptions['network'] {
+  const bridge = values.bridge ?? 'berth0';
+  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge)) throw invalidParameter(`invalid bridge name: ${bridge}`);
+  if (bridge === 'none')
+    throw invalidParameter('--bridge=none (no default bridge) is not supported by berth');
+  if (values.bip !== undefined) {
+    parseCidr(values.bip);
+    const ip = values.bip.split('/')[0] ?? '';
+    if (ipToInt(ip) === parseCidr(values.bip).base) throw invalidParameter(`invalid --bip: ${values.bip}`);
+  }
+  const table = values['nft-table'] ?? 'berth';
+  if (!/^[a-zA-Z_][a-zA-Z0-9_]{0,31}$/.test(table))
+    throw invalidParameter(`invalid nftables table name: ${table}`);
+  const prefix = values['iface-prefix'] ?? '';
+  if (!/^[a-zA-Z0-9]{0,8}$/.test(prefix))
+    throw invalidParameter(`invalid --iface-prefix (up to 8 letters or digits): ${prefix}`);
+  const mtu = Number(values.mtu ?? 1500);
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)
+    throw invalidParameter(`invalid --mtu: ${values.mtu}`);
+  const pools = values['default-address-pool']?.length
+    ? values['default-address-pool'].map(parseAddressPool)
+    : DEFAULT_POOLS;
+  return {
+    defaultBridge: bridge,
+    ...(values.bip ? { bip: values.bip } : {}),
+    pools,
+    nftTable: table,
+    ifacePrefix: prefix,
+    mtu,
   };
 }
 
@@ -200,5 +264,11 @@ Options:
       --tlskey string      Path to TLS key file (default "~/.docker/key.pem")
       --shutdown-timeout int  Seconds to wait for containers to stop at shutdown (default 15)
       --live-restore       Keep containers running when berthd stops (default true; false stops them)
+  -b, --bridge string      Linux bridge of the default "bridge" network (default "berth0")
+      --bip string         Address and prefix of the default bridge (default: the first free pool)
+      --default-address-pool base=CIDR,size=N  Pool user networks take subnets from (repeatable)
+      --mtu int            MTU of the containers' interfaces (default 1500)
+      --nft-table string   berth's nftables table, family inet (default "berth")
+      --iface-prefix string  Prefix of the bridges and veths berth names (default: Docker's br-/veth)
   -v, --version            Print version information and quit
 `;

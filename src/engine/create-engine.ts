@@ -7,8 +7,10 @@ import { join } from 'node:path';
 import { type Logger, errnoCode } from '../common/index.ts';
 import { ImageStore, SnapshotStore } from '../image/index.ts';
 import { extractTar } from '../platform/index.ts';
+import type { ContainerConfig } from '../oci/index.ts';
 import { Runtime, createCgroupManager } from '../runtime/index.ts';
 import { API_VERSION_CURRENT } from '../api/types/index.ts';
+import { Builder } from './build/index.ts';
 import { Containers } from './containers/container-service.ts';
 import { isRunning } from './containers/state.ts';
 import type { Engine } from './engine.ts';
@@ -16,7 +18,11 @@ import { EventBus } from './events.ts';
 import { Execs } from './exec/exec-service.ts';
 import { HealthMonitor } from './health/health-monitor.ts';
 import { Images } from './images/image-service.ts';
+import { Networks } from './networks/index.ts';
 import { System } from './system/system-service.ts';
+import { VolumeStore } from '../volume/index.ts';
+import { ContainerVolumes, Volumes } from './volumes/index.ts';
+import { ContainerFs } from './filesystems/index.ts';
 
 export interface EngineConfig {
   /** Persistent state (default /var/lib/berth). */
@@ -32,6 +38,15 @@ export interface EngineConfig {
   log: Logger;
   /** The daemon's default log driver and options for new containers. */
   logDefaults?: { type: string; config: Record<string, string> };
+  /** Networking settings (berthd --bridge, --bip, --default-address-pool, --nft-table, --iface-prefix, --mtu). */
+  network: {
+    defaultBridge: string;
+    bip?: string;
+    pools: Array<{ base: string; size: number }>;
+    nftTable: string;
+    ifacePrefix: string;
+    mtu: number;
+  };
 }
 
 export async function createEngine(config: EngineConfig): Promise<Engine> {
@@ -54,7 +69,24 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     cgroups,
     log: log.child({ component: 'runtime' }),
   });
+  const networks = new Networks({
+    root: join(dataRoot, 'networks'),
+    ...config.network,
+    events,
+    log: log.child({ component: 'networks' }),
+  });
+  const volumeStore = new VolumeStore({
+    root: join(dataRoot, 'volumes'),
+    log: log.child({ component: 'volumes' }),
+  });
+  const containerVolumes = new ContainerVolumes({
+    store: volumeStore,
+    snapshots,
+    log: log.child({ component: 'volumes' }),
+  });
   const containers = new Containers({
+    volumes: containerVolumes,
+    networking: networks,
     root: join(dataRoot, 'containers'),
     execRoot: join(config.execRoot, 'c'),
     cgroupParent: config.cgroupParent,
@@ -66,12 +98,42 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     apiVersion: API_VERSION_CURRENT,
     ...(config.logDefaults ? { logDefaults: config.logDefaults } : {}),
   });
+  networks.setContainers(containers.store);
+  const volumes = new Volumes({
+    store: volumeStore,
+    events,
+    users: (name) => containers.volumeUsers(name),
+  });
   const execs = new Execs({ containers, runtime, events, log: log.child({ component: 'exec' }) });
   const health = new HealthMonitor({ containers, execs, events, log: log.child({ component: 'health' }) });
   const images = new Images({
     store: imageStore,
     events,
     imageUsers: (id) => containers.imageUsers(id),
+    tmpDir: join(dataRoot, 'tmp'),
+    commitSource: (ref) => {
+      const c = containers.store.get(ref);
+      const id = c.record.id;
+      return {
+        id,
+        imageId: c.record.imageId,
+        config: c.record.config as ContainerConfig,
+        running: isRunning(c.state),
+        diff: () => snapshots.diff(id),
+        pause: async () => {
+          const cg = cgroups.open(`/${config.cgroupParent}/${id}`);
+          await cg.freeze();
+          return () => cg.thaw();
+        },
+      };
+    },
+  });
+  const builder = new Builder({
+    dataRoot,
+    images: imageStore,
+    snapshots,
+    containers,
+    log: log.child({ component: 'build' }),
   });
   const id = await engineId(dataRoot);
   const system = new System({
@@ -99,16 +161,31 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     execs,
     images,
     events,
+    builds: {
+      build: (context, options, signal) => builder.build(context, options, signal),
+      prune: async () => {
+        const n = await builder.cache.prune();
+        return { CachesDeleted: Array.from({ length: n }, (_, i) => String(i)), SpaceReclaimed: 0 };
+      },
+    },
+    networks,
+    volumes,
+    containerFs: new ContainerFs({ containers, snapshots, volumes: containerVolumes }),
     async init() {
       await snapshots.init();
+      await volumeStore.init();
       await imageStore.init();
+      await networks.init();
       await containers.init();
+      await networks.restore();
     },
     async stopAll(timeoutSeconds: number) {
       await containers.stopAllAtShutdown(timeoutSeconds);
     },
     async shutdown() {
-      // Containers belong to their shims and keep running (live restore is berth's default).
+      // Containers belong to their shims and keep running (live restore is berth's default);
+      // bridges and rules stay for them, the in-process DNS servers and port proxies close.
+      await networks.shutdown();
       containers.lifecycle.restarts.stopAll();
       health.stopAll();
     },

@@ -11,6 +11,7 @@ import type { Readable, Writable } from 'node:stream';
 import type {
   ContainerCreateRequest,
   ContainerCreateResponse,
+  ContainerUpdateRequest,
   ContainerInspectResponse,
   ContainerSummary,
   ContainerTopResponse,
@@ -24,9 +25,22 @@ import type {
   ImageInspectResponse,
   ImageSummary,
   JsonMessage,
+  NetworkConnectRequest,
+  NetworkCreateRequest,
+  NetworkCreateResponse,
+  NetworkDisconnectRequest,
+  NetworkPruneResponse,
+  NetworkResource,
   SystemInfo,
   SystemVersion,
+  ContainerPathStat,
+  FilesystemChange,
+  Volume,
+  VolumeCreateRequest,
+  VolumeListResponse,
+  VolumePruneResponse,
 } from '../api/types/index.ts';
+import type { BuildOptions } from './build/index.ts';
 
 /** Docker's `filters` query parameter, decoded: `{"status":["running"],"label":["a=b"]}`. */
 export type Filters = Record<string, string[]>;
@@ -37,6 +51,11 @@ export interface Engine {
   readonly execs: ExecService;
   readonly images: ImageService;
   readonly events: EventService;
+  /** Optional so engines without a builder (test doubles) need not provide one. */
+  readonly builds?: BuildService;
+  readonly networks: NetworkService;
+  readonly volumes: VolumeService;
+  readonly containerFs: ContainerFsService;
   init(): Promise<void>;
   shutdown(): Promise<void>;
   /**
@@ -99,6 +118,11 @@ export interface ContainerService {
   }): Promise<ContainerSummary[]>;
   /** Throws NotModified when already running (Docker answers 304). */
   start(ref: string): Promise<void>;
+  /** POST /containers/{id}/update: Resources + RestartPolicy; applied live when running. */
+  update(ref: string, body: ContainerUpdateRequest): Promise<{ Warnings: string[] }>;
+  /** Freezer; Conflict when not running / already paused (unpause: when not paused). */
+  pause(ref: string): Promise<void>;
+  unpause(ref: string): Promise<void>;
   /** Throws NotModified when not running. `timeout` seconds before SIGKILL (default: the container's StopTimeout or 10). */
   stop(ref: string, options: { timeout?: number; signal?: string }): Promise<void>;
   restart(ref: string, options: { timeout?: number; signal?: string }): Promise<void>;
@@ -153,6 +177,56 @@ export interface ImageService {
   ): AsyncIterable<JsonMessage>;
   tag(ref: string, repo: string, tag?: string): Promise<void>;
   remove(ref: string, options: { force: boolean; noPrune: boolean }): Promise<ImageDeleteResponseItem[]>;
+  /** GET /images/get: the `docker save` archive of the named images (checked before streaming). */
+  save(names: string[], signal: AbortSignal): Promise<Readable>;
+  /** POST /images/load: JSON messages ("Loaded image: …"). */
+  load(archive: Readable, options: { quiet: boolean }, signal: AbortSignal): AsyncIterable<JsonMessage>;
+  /** POST /commit: the new image's ID. */
+  commit(
+    containerRef: string,
+    options: {
+      repo?: string;
+      tag?: string;
+      comment?: string;
+      author?: string;
+      pause: boolean;
+      changes: string[];
+      config?: Record<string, unknown>;
+    },
+    signal: AbortSignal,
+  ): Promise<{ Id: string }>;
+  /** POST /images/create?fromImage: Docker's pull progress stream. */
+  pull(
+    options: { fromImage: string; tag?: string; platform?: string },
+    auth: RegistryAuth | undefined,
+    signal: AbortSignal,
+  ): AsyncIterable<JsonMessage>;
+  /** POST /images/{name}/push: Docker's push progress stream (all tags of `name` without `tag`). */
+  push(
+    name: string,
+    options: { tag?: string },
+    auth: RegistryAuth | undefined,
+    signal: AbortSignal,
+  ): AsyncIterable<JsonMessage>;
+  /** POST /auth: checks the credentials against the registry. */
+  login(auth: RegistryAuth, signal: AbortSignal): Promise<{ Status: string; IdentityToken?: string }>;
+}
+
+/** Docker's AuthConfig (X-Registry-Auth, POST /auth), decoded. */
+export interface RegistryAuth {
+  username?: string;
+  password?: string;
+  serverAddress?: string;
+  identityToken?: string;
+  registryToken?: string;
+}
+
+/** The classic builder (engine/build): POST /build and /build/prune. */
+export interface BuildService {
+  /** Docker's JSON message stream of a build of the context tar; errors after the start come in-band. */
+  build(context: Readable, options: BuildOptions, signal: AbortSignal): AsyncIterable<JsonMessage>;
+  /** Drops the build cache records (`docker builder prune`). */
+  prune(): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }>;
 }
 
 export interface EventService {
@@ -161,4 +235,47 @@ export interface EventService {
     options: { since?: number; until?: number; filters: Filters },
     signal: AbortSignal,
   ): AsyncIterable<EventMessage>;
+}
+
+/** Docker's /networks verbs (engine/networks). */
+export interface NetworkService {
+  list(options: { filters: Filters }): Promise<NetworkResource[]>;
+  inspect(ref: string): Promise<NetworkResource>;
+  create(body: NetworkCreateRequest): Promise<NetworkCreateResponse>;
+  remove(ref: string): Promise<void>;
+  prune(options: { filters: Filters }): Promise<NetworkPruneResponse>;
+  connect(ref: string, body: NetworkConnectRequest): Promise<void>;
+  disconnect(ref: string, body: NetworkDisconnectRequest): Promise<void>;
+}
+
+export interface VolumeService {
+  create(body: VolumeCreateRequest): Promise<Volume>;
+  list(filters: Filters): Promise<VolumeListResponse>;
+  inspect(name: string): Promise<Volume>;
+  remove(name: string, options: { force: boolean }): Promise<void>;
+  prune(filters: Filters): Promise<VolumePruneResponse>;
+}
+
+/** A container's files from outside: cp (archive), diff (changes) and export. */
+export interface ContainerFsService {
+  /** HEAD /containers/{id}/archive. */
+  statPath(ref: string, path: string): Promise<ContainerPathStat>;
+  /** GET /containers/{id}/archive: the stat, then the tar; `done` settles when it is all written. */
+  getArchive(
+    ref: string,
+    path: string,
+    signal: AbortSignal,
+  ): Promise<{ stat: ContainerPathStat; tar: Readable; done: Promise<void> }>;
+  /** PUT /containers/{id}/archive: extracts `tar` into the directory `path`. */
+  putArchive(
+    ref: string,
+    path: string,
+    tar: Readable,
+    options: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean },
+    signal: AbortSignal,
+  ): Promise<void>;
+  /** GET /containers/{id}/changes (null when there are none, as Docker sends). */
+  changes(ref: string): Promise<FilesystemChange[] | null>;
+  /** GET /containers/{id}/export. */
+  export(ref: string, signal: AbortSignal): Promise<{ tar: Readable; done: Promise<void> }>;
 }

@@ -2,3 +2,4 @@ export * from './content-store.ts';
 export * from './image-store.ts';
 export * from './reference.ts';
 export * from './snapshots.ts';
+export * from './archive-export.ts';

@@ -2,3 +2,4 @@ export * from './atomic-write.ts';
 export * from './syscalls.ts';
 export * from './archive/index.ts';
 export * from './helper-plan.ts';
+export * from './compression.ts';

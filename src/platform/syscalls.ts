@@ -20,6 +20,7 @@ interface Addon {
   ): void;
   umount2(target: string, flags: number): void;
   mknod(path: string, mode: number, major: number, minor: number): void;
+  chroot(path: string): void;
   lsetxattr(path: string, name: string, value: Uint8Array, flags: number): void;
   lgetxattr(path: string, name: string): Buffer | null;
   llistxattr(path: string): string[];
@@ -151,6 +152,14 @@ export type NodeType = 'char' | 'block' | 'fifo';
 export function mknod(path: string, type: NodeType, perm: number, major = 0, minor = 0): void {
   const typeBits = type === 'char' ? S_IF.CHR : type === 'block' ? S_IF.BLK : S_IF.IFO;
   load().mknod(path, typeBits | (perm & 0o7777), major, minor);
+}
+
+/**
+ * chroot(2) then chdir("/"): the whole process's root becomes `path`. Only for a short-lived
+ * worker process that must resolve every path inside a container's root (cp), never berthd.
+ */
+export function chroot(path: string): void {
+  load().chroot(path);
 }
 
 /** lsetxattr(2): sets extended attribute `name` on `path` itself (symlinks not followed). */

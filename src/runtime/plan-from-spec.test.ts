@@ -191,11 +191,11 @@ test('default devices and /dev links are made only over a /dev tmpfs, spec devic
   assert.deepEqual(
     plan.devices.map((d) => `${d.path} ${d.major}:${d.minor} ${d.mode.toString(8)}`),
     [
-      '/dev/zero 1:5 666',
-      '/dev/full 1:7 666',
       '/dev/random 1:8 666',
-      '/dev/urandom 1:9 666',
+      '/dev/full 1:7 666',
       '/dev/tty 5:0 666',
+      '/dev/zero 1:5 666',
+      '/dev/urandom 1:9 666',
       '/dev/null 1:3 600',
       '/dev/fuse 10:229 666',
     ],

@@ -183,14 +183,18 @@ function rlimitValue(v: number): bigint {
   return BigInt(Math.trunc(v));
 }
 
-/** The default device nodes and /dev links runc makes whenever /dev is a fresh tmpfs. */
+/**
+ * The default device nodes and /dev links runc makes whenever /dev is a fresh tmpfs, in runc's
+ * order (specconv AllowedDevices): in a user namespace they are bind mounts, and mountinfo shows
+ * the order.
+ */
 const DEFAULT_DEVICES: HelperDevice[] = [
   { path: '/dev/null', type: 'c', major: 1, minor: 3, mode: 0o666, uid: 0, gid: 0 },
-  { path: '/dev/zero', type: 'c', major: 1, minor: 5, mode: 0o666, uid: 0, gid: 0 },
-  { path: '/dev/full', type: 'c', major: 1, minor: 7, mode: 0o666, uid: 0, gid: 0 },
   { path: '/dev/random', type: 'c', major: 1, minor: 8, mode: 0o666, uid: 0, gid: 0 },
-  { path: '/dev/urandom', type: 'c', major: 1, minor: 9, mode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/full', type: 'c', major: 1, minor: 7, mode: 0o666, uid: 0, gid: 0 },
   { path: '/dev/tty', type: 'c', major: 5, minor: 0, mode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/zero', type: 'c', major: 1, minor: 5, mode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/urandom', type: 'c', major: 1, minor: 9, mode: 0o666, uid: 0, gid: 0 },
 ];
 
 const DEFAULT_LINKS = [

@@ -15,7 +15,7 @@ import {
   invalidParameter,
   type Logger,
 } from '../common/index.ts';
-import type { OciProcess, RuntimeSpec } from '../oci/index.ts';
+import type { LinuxResources, OciProcess, RuntimeSpec } from '../oci/index.ts';
 import { type LogRotation, encodeHelperPlan } from '../platform/index.ts';
 import type { CgroupManager } from './cgroups/index.ts';
 import { planForExec, planFromSpec } from './plan-from-spec.ts';
@@ -333,6 +333,21 @@ export class Runtime {
     };
   }
 
+  /** Freezes every process of the container through its cgroup (docker pause). */
+  async pause(stateDir: string): Promise<void> {
+    await this.#cgroups.open((await readRecord(stateDir)).cgroupsPath).freeze();
+  }
+
+  /** Thaws a paused container (docker unpause). */
+  async resume(stateDir: string): Promise<void> {
+    await this.#cgroups.open((await readRecord(stateDir)).cgroupsPath).thaw();
+  }
+
+  /** Writes new limits into a running container's cgroup (docker update); absent fields stay. */
+  async update(stateDir: string, resources: LinuxResources): Promise<void> {
+    await this.#cgroups.open((await readRecord(stateDir)).cgroupsPath).update(resources);
+  }
+
   /** Host pids of every process in the container's cgroup (for `top`). */
   async pids(stateDirOrSpec: string | RuntimeSpec): Promise<number[]> {
     const path =
@@ -349,9 +364,15 @@ export class Runtime {
    */
   async delete(stateDir: string, spec: RuntimeSpec): Promise<void> {
     const record = await readRecord(stateDir).catch(() => undefined);
+    const path = record?.cgroupsPath ?? spec.linux?.cgroupsPath;
+    // A paused (frozen) container cannot act on SIGKILL: thaw it first.
+    if (path)
+      await this.#cgroups
+        .open(path)
+        .thaw()
+        .catch(() => {});
     const state = await this.state(stateDir).catch(() => ({ status: 'gone' }) as const);
     if (state.status === 'created' || state.status === 'running') await this.#destroy(stateDir, state.pid);
-    const path = record?.cgroupsPath ?? spec.linux?.cgroupsPath;
     if (path) {
       const cg = this.#cgroups.open(path);
       await cg.killAll(9).catch(() => {});

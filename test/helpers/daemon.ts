@@ -30,6 +30,8 @@ export interface TestDaemon {
   readonly host: string;
   readonly dataRoot: string;
   readonly execRoot: string;
+  /** Prefix of every interface and of the nftables table this daemon creates. */
+  readonly netPrefix: string;
   process: ChildProcess;
   /** Starts berthd again on the same roots (after kill()). */
   restart(): Promise<void>;
@@ -49,6 +51,7 @@ export async function startDaemon(options: { args?: string[] } = {}): Promise<Te
   const dataRoot = join(dir, 'data');
   const execRoot = join(dir, 'run');
   const log = join(dir, 'berthd.log');
+  const net = await networkNames(dir);
   const spawnDaemon = async () => {
     const { openSync } = await import('node:fs');
     const fd = openSync(log, 'a');
@@ -58,6 +61,8 @@ export async function startDaemon(options: { args?: string[] } = {}): Promise<Te
         BERTHD,
         ...['-H', `unix://${socket}`, '--data-root', dataRoot, '--exec-root', execRoot],
         ...['--cgroup-parent', cgroupParent(dir), '--log-level', 'debug'],
+        ...['--iface-prefix', net.prefix, '--bridge', `${net.prefix}0`, '--nft-table', net.prefix],
+        ...['--default-address-pool', `base=${net.pool},size=24`],
         ...(options.args ?? []),
       ],
       { stdio: ['ignore', fd, fd] },
@@ -65,13 +70,22 @@ export async function startDaemon(options: { args?: string[] } = {}): Promise<Te
     await waitForSocket(socket, child, log);
     return child;
   };
+  let first: ChildProcess;
+  try {
+    first = await spawnDaemon();
+  } catch (err) {
+    // A daemon that did not come up leaves nothing behind either.
+    await cleanupLeftovers(dir);
+    throw err;
+  }
   const d: TestDaemon = {
     dir,
     socket,
     host: `unix://${socket}`,
     dataRoot,
     execRoot,
-    process: await spawnDaemon(),
+    netPrefix: net.prefix,
+    process: first,
     async restart() {
       d.process = await spawnDaemon();
     },
@@ -86,6 +100,7 @@ export async function startDaemon(options: { args?: string[] } = {}): Promise<Te
         if (d.process.exitCode === null && d.process.signalCode === null) {
           const list = (await d.api('GET', '/containers/json?all=1')).body as Array<{ Id: string }>;
           for (const c of list) await d.api('DELETE', `/containers/${c.Id}?force=1`);
+          await d.api('POST', '/networks/prune');
           const exited = new Promise((r) => d.process.once('exit', r));
           d.process.kill('SIGTERM');
           await exited;
@@ -103,8 +118,33 @@ export function cgroupParent(dir: string): string {
   return `berth-test-${dir.split('-').pop()}`;
 }
 
+/** Interface/table prefix of a test daemon (`btn` + its temp dir's suffix) and its address pool. */
+export async function networkNames(dir: string): Promise<{ prefix: string; pool: string }> {
+  const suffix = (dir.split('-').pop() ?? '').replace(/[^a-zA-Z0-9]/g, '').slice(0, 5);
+  // A 10.x.0.0/16 no route of the host uses (several test daemons run at once).
+  const { stdout } = await execFileAsync('ip', ['-4', 'route', 'show']);
+  const used = new Set([...stdout.matchAll(/^10\.(\d+)\./gm)].map((m) => Number(m[1])));
+  let x = 0;
+  for (let i = 0; i < 100; i++) {
+    x = 100 + Math.floor(Math.random() * 150);
+    if (!used.has(x)) break;
+  }
+  return { prefix: `btn${suffix}`, pool: `10.${x}.0.0/16` };
+}
+
+/** Deletes the interfaces and the nftables table a test daemon left (berthd keeps them on exit). */
+export async function cleanupNetwork(prefix: string): Promise<void> {
+  const { stdout } = await execFileAsync('ip', ['-o', 'link', 'show']);
+  for (const m of stdout.matchAll(/^\d+: ([^:@]+)[@:]/gm)) {
+    const name = m[1] as string;
+    if (name.startsWith(prefix)) await execFileAsync('ip', ['link', 'del', name]).catch(() => {});
+  }
+  await execFileAsync('nft', ['delete', 'table', 'inet', prefix]).catch(() => {});
+}
+
 /** Kills shims, unmounts and removes everything under `dir`, and the daemon's cgroups. */
 export async function cleanupLeftovers(dir: string): Promise<void> {
+  await cleanupNetwork((await networkNames(dir)).prefix);
   const { stdout } = await execFileAsync('pgrep', ['-f', dir]).catch(() => ({ stdout: '' }));
   for (const pid of stdout.split('\n').filter(Boolean)) {
     try {
@@ -203,6 +243,7 @@ export async function run(
     child.stderr.on('data', (c) => (stderr += c));
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+    child.stdin.on('error', () => {}); // the command may exit without reading its input
     child.stdin.end(options.input ?? '');
   });
 }

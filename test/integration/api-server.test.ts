@@ -72,6 +72,15 @@ function echoSession(rec: Recorded, options: { tty: boolean; greeting?: string }
   };
 }
 
+/** A service these routing tests never reach: every call fails loudly. */
+function unusedService<T extends object>(what: string): T {
+  return new Proxy({} as T, {
+    get: (_t, prop) => () => {
+      throw new Error(`${what}.${String(prop)} is not part of this test`);
+    },
+  });
+}
+
 function makeEngine(rec: Recorded): Engine {
   let isRunning = false;
   const summary: ContainerSummary = {
@@ -142,6 +151,16 @@ function makeEngine(rec: Recorded): Engine {
       async restart(ref) {
         known(ref);
       },
+      async update(ref) {
+        known(ref);
+        return { Warnings: [] };
+      },
+      async pause(ref) {
+        known(ref);
+      },
+      async unpause(ref) {
+        known(ref);
+      },
       async kill(ref) {
         known(ref);
       },
@@ -209,6 +228,24 @@ function makeEngine(rec: Recorded): Engine {
       async history() {
         return [];
       },
+      async save() {
+        throw notFound('No such image: x');
+      },
+      async *load(): AsyncIterable<JsonMessage> {
+        yield { stream: 'Loaded image: x:latest\n' };
+      },
+      async commit() {
+        throw notFound('No such container: x');
+      },
+      async *pull(): AsyncIterable<JsonMessage> {
+        yield { status: 'pulled' };
+      },
+      async *push(): AsyncIterable<JsonMessage> {
+        yield { status: 'pushed' };
+      },
+      async login() {
+        return { Status: 'Login Succeeded' };
+      },
       async *import(tar: Readable, options): AsyncIterable<JsonMessage> {
         let bytes = 0;
         for await (const chunk of tar) bytes += (chunk as Buffer).length;
@@ -220,6 +257,19 @@ function makeEngine(rec: Recorded): Engine {
         return [{ Untagged: 'a:latest' }];
       },
     },
+    networks: {
+      list: async () => [],
+      inspect: async (ref) => {
+        throw notFound(`network ${ref} not found`);
+      },
+      create: async () => ({ Id: 'n', Warning: '' }),
+      remove: async () => {},
+      prune: async () => ({ NetworksDeleted: null }),
+      connect: async () => {},
+      disconnect: async () => {},
+    },
+    volumes: unusedService<Engine['volumes']>('volumes'),
+    containerFs: unusedService<Engine['containerFs']>('containerFs'),
     events: {
       async *subscribe(_options, signal): AsyncIterable<EventMessage> {
         yield {
@@ -484,10 +534,10 @@ test('images/create fromSrc=- streams the import progress as JSON lines', async 
   });
 });
 
-test('images/create fromImage is 501 until pull exists', async () => {
+test('images/create fromImage streams the engine pull progress', async () => {
   const r = await call('POST', '/images/create?fromImage=busybox&tag=latest');
-  assert.equal(r.status, 501);
-  assert.deepEqual(JSON.parse(r.body), { message: 'pull is not implemented yet' });
+  assert.equal(r.status, 200);
+  assert.deepEqual(JSON.parse(r.body.trim()), { status: 'pulled' });
 });
 
 test('tag answers 201 and image delete answers the list', async () => {

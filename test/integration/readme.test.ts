@@ -7,12 +7,20 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { REPO_ROOT, canRunRoot, cleanupLeftovers, cgroupParent, run } from '../helpers/daemon.ts';
+import {
+  REPO_ROOT,
+  canRunRoot,
+  cleanupLeftovers,
+  cgroupParent,
+  networkNames,
+  run,
+} from '../helpers/daemon.ts';
 
 test('scripts/try.sh ends with a container printing a greeting', {
   skip: !canRunRoot() && 'needs root',
 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'bt-'));
+  const net = await networkNames(dir);
   try {
     const r = await run(join(REPO_ROOT, 'scripts', 'try.sh'), [], {
       env: {
@@ -22,6 +30,12 @@ test('scripts/try.sh ends with a container printing a greeting', {
         BERTH_EXEC_ROOT: join(dir, 'run'),
         BERTH_CGROUP_PARENT: cgroupParent(dir),
         BERTH_LOG: join(dir, 'berthd.log'),
+        BERTH_DAEMON_ARGS: [
+          `--iface-prefix=${net.prefix}`,
+          `--bridge=${net.prefix}0`,
+          `--nft-table=${net.prefix}`,
+          `--default-address-pool=base=${net.pool},size=24`,
+        ].join(' '),
       },
       timeoutMs: 120_000,
     });

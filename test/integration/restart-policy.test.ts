@@ -224,4 +224,26 @@ describe('restart policies', { skip: !canRunRoot() && 'needs root' }, () => {
     assert.equal(await inspect(d, 'reboot-no', '{{.State.Status}} {{.State.ExitCode}}'), 'exited 255');
     for (const n of ['reboot', 'reboot-no']) assert.equal((await docker(d, 'rm', '-f', n)).code, 0);
   });
+
+  test('update --restart changes the policy of an existing container', async () => {
+    const r = await docker(d, 'run', '-d', '--name', 'upd', 'busybox', 'sleep', '1000');
+    assert.equal(r.code, 0, r.stderr);
+    const u = await docker(d, 'update', '--restart', 'on-failure:2', 'upd');
+    assert.equal(u.code, 0, u.stderr);
+    assert.equal(
+      await inspect(
+        d,
+        'upd',
+        '{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}',
+      ),
+      'on-failure:2',
+    );
+    const pid = Number(await inspect(d, 'upd', '{{.State.Pid}}'));
+    process.kill(pid, 'SIGKILL');
+    await waitFor(
+      'the restart',
+      async () => (await inspect(d, 'upd', '{{.RestartCount}} {{.State.Running}}')) === '1 true',
+    );
+    assert.equal((await docker(d, 'rm', '-f', 'upd')).code, 0);
+  });
 });

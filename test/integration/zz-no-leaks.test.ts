@@ -40,3 +40,28 @@ test('no temp data roots remain', async () => {
   const left = (await readdir(tmpdir())).filter((d) => /^(bt-|berth-cli-)/.test(d));
   assert.deepEqual(left, []);
 });
+
+test('no test bridges, veths or nftables tables remain', {
+  skip: !canRunRoot() && 'needs root',
+}, async () => {
+  // Test daemons name every interface and their nftables table `btn…` (test/helpers/daemon.ts).
+  const { stdout: links } = await exec('ip', ['-o', 'link', 'show']);
+  const leftLinks = [...links.matchAll(/^\d+: ([^:@]+)[@:]/gm)]
+    .map((m) => m[1] as string)
+    .filter((n) => n.startsWith('btn'));
+  assert.deepEqual(leftLinks, []);
+  const { stdout: tables } = await exec('nft', ['list', 'tables']);
+  assert.deepEqual(
+    tables.split('\n').filter((l) => /^table \S+ btn/.test(l)),
+    [],
+  );
+});
+
+test('no test network namespaces remain', { skip: !canRunRoot() && 'needs root' }, async () => {
+  // berth joins containers' own namespaces (/proc/<pid>/ns/net) and names none in /run/netns.
+  const named = await readdir('/run/netns').catch(() => [] as string[]);
+  assert.deepEqual(
+    named.filter((n) => n.startsWith('btn')),
+    [],
+  );
+});

@@ -5,10 +5,16 @@
  */
 import type { Route } from './context.ts';
 import { attach, attachHijacked } from './handlers/attach.ts';
+import * as build from './handlers/build.ts';
+import * as containerUpdate from './handlers/container-update.ts';
 import * as containers from './handlers/containers.ts';
 import * as exec from './handlers/exec.ts';
+import * as transfer from './handlers/image-transfer.ts';
 import * as images from './handlers/images.ts';
+import * as networks from './handlers/networks.ts';
 import * as system from './handlers/system.ts';
+import * as volumes from './handlers/volumes.ts';
+import * as archive from './handlers/archive.ts';
 import { Router } from './router.ts';
 
 export function buildRouter(): Router<Route> {
@@ -36,6 +42,9 @@ export function buildRouter(): Router<Route> {
   add('GET', '/containers/{id}/logs', containers.logs);
   add('POST', '/containers/{id}/attach', attach, attachHijacked);
   add('POST', '/containers/{id}/resize', containers.resize);
+  add('POST', '/containers/{id}/update', containerUpdate.update);
+  add('POST', '/containers/{id}/pause', containerUpdate.pause);
+  add('POST', '/containers/{id}/unpause', containerUpdate.unpause);
 
   add('POST', '/containers/{id}/exec', exec.create);
   add('POST', '/exec/{id}/start', exec.start, exec.startHijacked);
@@ -43,10 +52,37 @@ export function buildRouter(): Router<Route> {
   add('POST', '/exec/{id}/resize', exec.resize);
 
   add('GET', '/images/json', images.list);
+  add('GET', '/images/get', transfer.saveMany);
+  add('POST', '/images/load', transfer.load);
+  add('POST', '/commit', transfer.commit);
+  add('POST', '/auth', transfer.auth);
+  add('GET', '/images/{name:.+}/get', transfer.saveOne);
+  add('POST', '/images/{name:.+}/push', transfer.push);
   add('POST', '/images/create', images.create);
   add('GET', '/images/{name:.+}/json', images.inspect);
   add('GET', '/images/{name:.+}/history', images.history);
   add('POST', '/images/{name:.+}/tag', images.tag);
   add('DELETE', '/images/{name:.+}', images.remove);
+
+  add('POST', '/build', build.build);
+  add('POST', '/build/prune', build.prune);
+  add('GET', '/networks', networks.list);
+  add('POST', '/networks/create', networks.create);
+  add('POST', '/networks/prune', networks.prune);
+  add('GET', '/networks/{id}', networks.inspect);
+  add('DELETE', '/networks/{id}', networks.remove);
+  add('POST', '/networks/{id}/connect', networks.connect);
+  add('POST', '/networks/{id}/disconnect', networks.disconnect);
+  add('GET', '/containers/{id}/archive', archive.get);
+  add('PUT', '/containers/{id}/archive', archive.put);
+  add('HEAD', '/containers/{id}/archive', archive.head);
+  add('GET', '/containers/{id}/changes', archive.changes);
+  add('GET', '/containers/{id}/export', archive.exportContainer);
+
+  add('GET', '/volumes', volumes.list);
+  add('POST', '/volumes/create', volumes.create);
+  add('POST', '/volumes/prune', volumes.prune);
+  add('GET', '/volumes/{name}', volumes.inspect);
+  add('DELETE', '/volumes/{name}', volumes.remove);
   return r;
 }

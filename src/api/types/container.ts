@@ -387,3 +387,11 @@ export interface ExecInspectResponse {
   ContainerID: string;
   Pid: number;
 }
+
+/** swagger: ContainerUpdate (POST /containers/{id}/update body). */
+export type ContainerUpdateRequest = Resources & { RestartPolicy?: RestartPolicy };
+
+/** swagger: ContainerUpdateResponse. */
+export interface ContainerUpdateResponse {
+  Warnings: string[];
+}

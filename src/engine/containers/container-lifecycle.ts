@@ -42,7 +42,17 @@ import type { HostConfig } from '../../api/types/index.ts';
 import type { Container, ContainerStore } from './container-store.ts';
 import { hostsFile, readHostResolvConf, resolvConf, writeHostFiles } from './host-files.ts';
 import { RestartSupervisor } from './restart-supervisor.ts';
+import {
+  type HostSecurity,
+  findInitBinary,
+  hostDevices,
+  readHostSecurity,
+  resolveDevice,
+} from './host-security.ts';
+import { prepareShm, releaseShm } from './ipc-shm.ts';
 import { isRunning } from './state.ts';
+import type { Networks } from '../networks/index.ts';
+import type { ContainerVolumes } from '../volumes/index.ts';
 
 export interface LifecycleDeps {
   store: ContainerStore;
@@ -52,7 +62,10 @@ export interface LifecycleDeps {
   /** Short-pathed folder for shim state (sockets must stay under 108 bytes): <execRoot>/<id>. */
   execRoot: string;
   cgroupParent: string;
+  /** Connects started containers to their networks and releases them at exit. */
+  networking: Networks;
   log: Logger;
+  volumes: ContainerVolumes;
 }
 
 type PendingAttach = {
@@ -70,6 +83,7 @@ export class ContainerLifecycle extends EventEmitter {
   readonly #pendingAttach = new Map<string, PendingAttach[]>();
   readonly #starting = new Set<string>();
   readonly #watching = new Set<string>();
+  #hostSecurity?: Promise<HostSecurity>;
   /** Serialises start/stop/kill per container. */
   readonly #locks = new Map<string, Promise<unknown>>();
   /** Restart policies: back-off, cancelled restarts, pending timers. */
@@ -120,6 +134,8 @@ export class ContainerLifecycle extends EventEmitter {
     try {
       const rootfs = await this.#d.snapshots.mount(id);
       undo.defer(() => this.#d.snapshots.unmount(rootfs));
+      const mounts = await this.#d.volumes.setup(id, record.mountPoints ?? []);
+      undo.defer(() => this.#d.volumes.release(id, record.mountPoints ?? []));
 
       const dir = this.#d.store.dir(id);
       const paths = {
@@ -143,13 +159,17 @@ export class ContainerLifecycle extends EventEmitter {
         await readUserFiles(rootfs),
         hostConfig.GroupAdd ?? [],
       );
-      const oci = toOciSpec(spec, {
+      // Docker's legacy --link environment (ALIAS_PORT_80_TCP=…), from the linked containers.
+      const linkEnv = this.#d.networking.linkEnv(c);
+      const oci = toOciSpec(linkEnv.length ? { ...spec, env: [...linkEnv, ...spec.env] } : spec, {
+        ...(await this.#securityContext(c, undo)),
         rootfsPath: rootfs,
         cgroupsPath: `/${this.#d.cgroupParent}/${id}`,
         hostnamePath: paths.hostname,
         hostsPath: paths.hosts,
         resolvConfPath: paths.resolvConf,
         user,
+        mounts,
         ...this.#namespaceSources(record.hostConfig),
       });
       const bundle = this.bundleDir(id);
@@ -170,6 +190,11 @@ export class ContainerLifecycle extends EventEmitter {
       });
       undo.defer(() => this.#d.runtime.delete(stateDir, oci));
       undo.defer(() => this.#d.runtime.kill(stateDir, 9).catch(() => {}));
+
+      // The network namespace exists and the process waits before execve: plug it in.
+      await this.#d.networking.attach(c, pid, paths);
+      undo.defer(() => this.#d.networking.release(id));
+      await this.#d.networking.writeFilesWithoutSandbox(c, paths);
 
       await this.#connectPendingAttaches(id, stateDir);
       try {
@@ -269,6 +294,13 @@ export class ContainerLifecycle extends EventEmitter {
     await this.#manualStop(c);
     const sig = typeof signal === 'number' ? signal : parseSignal(signal);
     await this.#d.runtime.kill(this.stateDir(c.record.id), sig);
+    // daemon/kill.go: SIGKILL or the stop signal (any signal when none is set) to a paused
+    // container resumes it, so the signal is acted on.
+    const stopSignal = c.record.config.StopSignal;
+    if (c.state.status === 'paused' && (sig === 9 || !stopSignal || parseSignal(stopSignal) === sig)) {
+      await this.#d.runtime.resume(this.stateDir(c.record.id));
+      await this.#d.store.setState(c, { ...c.state, status: 'running' });
+    }
     this.#d.events.publish('container', 'kill', c.record.id, { ...eventAttributes(c), signal: String(sig) });
   }
 
@@ -395,9 +427,53 @@ export class ContainerLifecycle extends EventEmitter {
     }).catch((err) => this.#d.log.warn('restarting container failed', { id, err }));
   }
 
+  /**
+   * The host-dependent parts of the OCI context: the capabilities --privileged grants, the
+   * seccomp platform, device nodes (--device, or all host devices when privileged), the init
+   * binary for --init and the /dev/shm source of the IPC mode.
+   */
+  async #securityContext(c: Container, undo: CleanupStack): Promise<Partial<OciContext>> {
+    const spec = c.record.spec;
+    this.#hostSecurity ??= readHostSecurity();
+    const host = await this.#hostSecurity;
+    const devices = (await Promise.all(spec.resources.devices.map((d) => resolveDevice(d)))).flat();
+    let initPath: string | undefined;
+    if (spec.init) {
+      initPath = await findInitBinary();
+      // Docker's error when its docker-init is missing.
+      if (!initPath) throw invalidParameter('exec: "docker-init": executable file not found in $PATH');
+    }
+    const shmPath = await prepareShm(spec.namespaces.ipc, {
+      containerDir: this.#d.store.dir(c.record.id),
+      shmSize: spec.storage.shmSize,
+      undo,
+      donor: (ref) => {
+        const d = this.#d.store.get(ref);
+        return {
+          id: d.record.id,
+          running: isRunning(d.state),
+          ipcMode: d.record.spec.namespaces.ipc,
+          dir: this.#d.store.dir(d.record.id),
+        };
+      },
+    });
+    return {
+      ...host,
+      devices,
+      ...(spec.security.privileged ? { hostDevices: await hostDevices() } : {}),
+      ...(initPath ? { initPath } : {}),
+      ...(shmPath ? { shmPath } : {}),
+    };
+  }
+
   /** Releases what a started container holds: runtime state (cgroup) and the rootfs mount. */
   async cleanup(c: Container): Promise<void> {
     const id = c.record.id;
+    try {
+      releaseShm(this.#d.store.dir(id));
+    } catch (err) {
+      this.#d.log.warn('shm unmount failed', { id, err });
+    }
     const stateDir = this.stateDir(id);
     try {
       const spec = JSON.parse(await readFile(join(this.bundleDir(id), 'config.json'), 'utf8'));
@@ -405,9 +481,13 @@ export class ContainerLifecycle extends EventEmitter {
     } catch (err) {
       if (errnoCode(err) !== 'ENOENT') this.#d.log.warn('runtime delete failed', { id, err });
     }
+    await this.#d.networking.release(id).catch((err) => {
+      this.#d.log.warn('network release failed', { id, err });
+    });
     await this.#d.snapshots.unmount(this.rootfsDir(id)).catch((err) => {
       this.#d.log.warn('rootfs unmount failed', { id, err });
     });
+    await this.#d.volumes.release(id, c.record.mountPoints ?? []);
   }
 
   /**
@@ -427,6 +507,10 @@ export class ContainerLifecycle extends EventEmitter {
     switch (st.status) {
       case 'running':
       case 'created':
+        // The volume store counts users in memory: take this container's uses again.
+        await this.#d.volumes
+          .setup(c.record.id, c.record.mountPoints ?? [])
+          .catch((err) => this.#d.log.warn('re-acquiring volumes failed', { id: c.record.id, err }));
         this.#watch(c);
         this.emit('running', c.record.id);
         return;

@@ -3,6 +3,14 @@
  * lifecycle. Each verb resolves the container (Docker's "No such container: x"), checks the
  * transition it makes, and publishes Docker's events.
  */
+import {
+  type UpdateDeps,
+  type UpdateRequest,
+  pauseContainer,
+  unpauseContainer,
+  updateContainer,
+} from './container-update.ts';
+import { resolveDevice } from './host-security.ts';
 import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -43,7 +51,9 @@ import { ContainerLifecycle, eventAttributes } from './container-lifecycle.ts';
 import { readJsonLog } from './json-log.ts';
 import { recoverContainers } from './recovery.ts';
 import { restartsOnDaemonStart } from './restart-policy.ts';
+import type { Networks } from '../networks/index.ts';
 import { assertCanRemove, assertCanStart, isRunning } from './state.ts';
+import { type ContainerVolumes, planMountPoints } from '../volumes/index.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -59,6 +69,9 @@ export interface ContainerServiceDeps {
   apiVersion: string;
   /** The daemon's log-driver and log-opts (daemon.json), applied at create. */
   logDefaults?: { type: string; config: Record<string, string> };
+  /** Networks (engine/networks): attaches containers at start, fills NetworkSettings. */
+  networking: Networks;
+  volumes: ContainerVolumes;
 }
 
 export class Containers implements ContainerService {
@@ -78,7 +91,9 @@ export class Containers implements ContainerService {
       events: deps.events,
       execRoot: deps.execRoot,
       cgroupParent: deps.cgroupParent,
+      networking: deps.networking,
       log: deps.log,
+      volumes: deps.volumes,
     });
     this.lifecycle.on('exit', (id: string) => {
       void this.autoRemove(id).catch((err) => deps.log.warn('auto-remove failed', { id, err }));
@@ -165,6 +180,9 @@ export class Containers implements ContainerService {
       ? options.name.replace(/^\//, '')
       : generateName((n) => this.store.isNameTaken(n));
     const created = toContainerSpec(body, image.config, { id, name, apiVersion: this.#d.apiVersion });
+    this.#d.networking.validateContainer(created.spec);
+    // A --device that does not exist is refused before anything is created.
+    for (const d of created.spec.resources.devices) await resolveDevice(d);
 
     const undo = new CleanupStack();
     try {
@@ -173,6 +191,9 @@ export class Containers implements ContainerService {
       undo.defer(() => import('node:fs/promises').then((fs) => fs.rm(dir, { recursive: true, force: true })));
       await this.#d.snapshots.prepare(id, image.chainIds);
       undo.defer(() => this.#d.snapshots.removeContainer(id));
+      const planned = planMountPoints(created.spec, (ref) => this.store.get(ref).record.mountPoints ?? []);
+      const volumes = await this.#d.volumes.prepare(id, planned);
+      undo.defer(() => this.#d.volumes.discard(volumes.created));
       const c = await this.store.add(
         {
           id,
@@ -184,6 +205,7 @@ export class Containers implements ContainerService {
           config: created.config,
           hostConfig: created.hostConfig,
           restartCount: 0,
+          mountPoints: volumes.points,
         },
         { status: 'created' },
       );
@@ -197,7 +219,11 @@ export class Containers implements ContainerService {
 
   async inspect(ref: string): Promise<ContainerInspectResponse> {
     const c = this.store.get(ref);
-    return inspectView(c, this.#paths(c), this.execIds.get(c.record.id) ?? []);
+    return {
+      ...inspectView(c, this.#paths(c), this.execIds.get(c.record.id) ?? []),
+      NetworkSettings: this.#d.networking.settings(c),
+      Mounts: this.#d.volumes.view(c.record.mountPoints ?? []),
+    };
   }
 
   async list(options: {
@@ -227,7 +253,48 @@ export class Containers implements ContainerService {
       .filter(filter)
       .sort((a, b) => Date.parse(b.record.created) - Date.parse(a.record.created));
     if (options.limit && options.limit > 0) list = list.slice(0, options.limit);
-    return list.map(summaryView);
+    return list.map((c) => {
+      const view = summaryView(c);
+      const settings = this.#d.networking.settings(c);
+      return {
+        ...view,
+        Ports: this.#d.networking.ports(c.record.id).map((p) => ({
+          IP: p.hostIp,
+          PrivatePort: p.containerPort,
+          PublicPort: p.hostPort,
+          Type: p.proto,
+        })),
+        NetworkSettings: { Networks: settings.Networks },
+        Mounts: this.#d.volumes.view(c.record.mountPoints ?? []),
+      };
+    });
+  }
+
+  /** docker update (container-update.ts): new limits stored, and applied when running. */
+  async update(ref: string, body: UpdateRequest): Promise<{ Warnings: string[] }> {
+    const c = this.store.get(ref);
+    return await this.lifecycle.serialize(c.record.id, () =>
+      updateContainer(this.#updateDeps(), c, body, this.#d.apiVersion),
+    );
+  }
+
+  async pause(ref: string): Promise<void> {
+    const c = this.store.get(ref);
+    await this.lifecycle.serialize(c.record.id, () => pauseContainer(this.#updateDeps(), c));
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const c = this.store.get(ref);
+    await this.lifecycle.serialize(c.record.id, () => unpauseContainer(this.#updateDeps(), c));
+  }
+
+  #updateDeps(): UpdateDeps {
+    return {
+      store: this.store,
+      runtime: this.#d.runtime,
+      events: this.#d.events,
+      stateDir: (id) => this.lifecycle.stateDir(id),
+    };
   }
 
   async start(ref: string): Promise<void> {
@@ -323,7 +390,21 @@ export class Containers implements ContainerService {
         if (isRunning(c.state)) await exited;
       }
       await this.#removeNow(c);
+      if (options.volumes) {
+        await this.#d.volumes.removeAnonymous(
+          c.record.mountPoints ?? [],
+          (name) => this.volumeUsers(name).length > 0,
+        );
+      }
     });
+  }
+
+  /** Ids of the containers (any state) whose mount points name volume `name`. */
+  volumeUsers(name: string): string[] {
+    return this.store
+      .all()
+      .filter((c) => (c.record.mountPoints ?? []).some((m) => m.type === 'volume' && m.name === name))
+      .map((c) => c.record.id);
   }
 
   async #removeNow(c: Container): Promise<void> {
@@ -343,6 +424,11 @@ export class Containers implements ContainerService {
     const c = this.store.find(id);
     if (!c?.record.hostConfig.AutoRemove || isRunning(c.state)) return;
     await this.lifecycle.serialize(id, () => this.#removeNow(c));
+    // `run --rm` also removes the container's anonymous volumes, as Docker does.
+    await this.#d.volumes.removeAnonymous(
+      c.record.mountPoints ?? [],
+      (name) => this.volumeUsers(name).length > 0,
+    );
   }
 
   async rename(ref: string, newName: string): Promise<void> {

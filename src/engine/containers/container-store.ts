@@ -13,6 +13,7 @@ import { type Logger, conflict, errnoCode, notFound } from '../../common/index.t
 import { writeJsonAtomic } from '../../platform/index.ts';
 import type { ContainerConfig, Health, HostConfig } from '../../api/types/index.ts';
 import type { ContainerSpec } from '../spec/index.ts';
+import type { MountPointRecord } from '../volumes/index.ts';
 import type { LifecycleState } from './state.ts';
 
 export interface ContainerRecord {
@@ -31,6 +32,8 @@ export interface ContainerRecord {
   restartCount: number;
   /** Stopped or killed through the API since its last manual start (Docker's HasBeenManuallyStopped). */
   manuallyStopped?: boolean;
+  /** Binds, volumes and --mount tmpfs, decided at create (engine/volumes). */
+  mountPoints?: MountPointRecord[];
 }
 
 export interface Container {

@@ -11,16 +11,38 @@ import type {
   JsonMessage,
 } from '../../api/types/index.ts';
 import { invalidParameter } from '../../common/index.ts';
-import type { ImageRecord, ImageStore, ImportOptions } from '../../image/index.ts';
-import type { Filters, ImageService } from '../engine.ts';
+import {
+  familiarString,
+  type ImageRecord,
+  type ImageStore,
+  type ImportOptions,
+  parseNormalizedNamed,
+  referenceName,
+  referenceString,
+  saveImages,
+  selectImages,
+  withTag,
+} from '../../image/index.ts';
+import type { ContainerConfig } from '../../oci/index.ts';
+import { mkdir } from 'node:fs/promises';
+import type { Filters, ImageService, RegistryAuth } from '../engine.ts';
+import { pullImage, pullReference, pushImage, RegistryClient } from '../../registry/index.ts';
 import type { EventBus } from '../events.ts';
+import { loadImages } from './archive-load.ts';
 import { applyChanges } from './changes.ts';
+import { type CommitSource, commitContainer } from './commit.ts';
 
 export interface ImageServiceDeps {
   store: ImageStore;
   events: EventBus;
   /** The containers that use an image: Docker refuses to delete those. */
   imageUsers: (imageId: string) => Array<{ id: string; running: boolean }>;
+  /** Scratch space for save and load (under the data root, so big archives do not fill /tmp). */
+  tmpDir: string;
+  /** The container `docker commit` names (NotFound when there is none). */
+  commitSource: (ref: string) => CommitSource;
+  /** Registries reachable over plain HTTP besides loopback (--insecure-registry). */
+  insecureRegistries?: string[];
 }
 
 export class Images implements ImageService {
@@ -120,6 +142,130 @@ export class Images implements ImageService {
       }
     }
     return items;
+  }
+
+  async *pull(
+    options: { fromImage: string; tag?: string; platform?: string },
+    auth: RegistryAuth | undefined,
+    signal: AbortSignal,
+  ): AsyncIterable<JsonMessage> {
+    const ref = pullReference(options.fromImage, options.tag);
+    const before = new Set(this.#d.store.list().map((i) => i.id));
+    yield* pullImage(this.#d.store, ref, {
+      ...(auth ? { credentials: auth } : {}),
+      insecureRegistries: this.#d.insecureRegistries ?? [],
+      ...(options.platform ? { platform: options.platform } : {}),
+      signal,
+    });
+    const name = familiarString(ref);
+    try {
+      const img = this.#d.store.resolve(
+        referenceString(ref.tag || ref.digest ? ref : { ...ref, tag: 'latest' }),
+      );
+      if (!before.has(img.id) || ref.tag) this.#d.events.publish('image', 'pull', name, { name });
+    } catch {}
+  }
+
+  async *push(
+    name: string,
+    options: { tag?: string },
+    auth: RegistryAuth | undefined,
+    signal: AbortSignal,
+  ): AsyncIterable<JsonMessage> {
+    let ref = parseNormalizedNamed(name);
+    if (options.tag) ref = withTag(ref, options.tag);
+    const repo = referenceName(ref);
+    const allTags = this.#d.store
+      .list()
+      .flatMap((i) => i.repoTags)
+      .map((t) => parseNormalizedNamed(t))
+      .filter((r) => referenceName(r) === repo && r.tag)
+      .map((r) => r.tag!);
+    yield* pushImage(this.#d.store, ref, {
+      ...(auth ? { credentials: auth } : {}),
+      insecureRegistries: this.#d.insecureRegistries ?? [],
+      allTags: [...new Set(allTags)].sort(),
+      signal,
+    });
+    this.#d.events.publish('image', 'push', familiarString(ref), { name: familiarString(ref) });
+  }
+
+  async login(auth: RegistryAuth, signal: AbortSignal): Promise<{ Status: string; IdentityToken?: string }> {
+    // registry.ConvertToHostname: the server address may be a URL (https://host/v1/).
+    const raw = auth.serverAddress ?? 'docker.io';
+    const host = raw.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+    const domain = host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
+    const client = new RegistryClient({
+      domain,
+      credentials: auth,
+      insecureRegistries: this.#d.insecureRegistries ?? [],
+    });
+    await client.login(signal);
+    return { Status: 'Login Succeeded', IdentityToken: '' };
+  }
+
+  async save(names: string[], signal: AbortSignal): Promise<Readable> {
+    if (names.length === 0) throw invalidParameter('no images to save');
+    selectImages(this.#d.store, names); // NotFound before the 200 goes out
+    await mkdir(this.#d.tmpDir, { recursive: true });
+    const tar = saveImages(this.#d.store, names, { tmpDir: this.#d.tmpDir, signal });
+    for (const n of names) {
+      const img = this.#d.store.resolve(n);
+      this.#d.events.publish('image', 'save', img.id, { name: n });
+    }
+    return tar;
+  }
+
+  async *load(
+    archive: Readable,
+    options: { quiet: boolean },
+    signal: AbortSignal,
+  ): AsyncIterable<JsonMessage> {
+    await mkdir(this.#d.tmpDir, { recursive: true });
+    yield* loadImages(this.#d.store, archive, {
+      tmpDir: this.#d.tmpDir,
+      quiet: options.quiet,
+      signal,
+      onLoaded: (id, tags) => {
+        this.#d.events.publish('image', 'load', id, { name: tags[0] ?? id });
+        for (const t of tags) this.#d.events.publish('image', 'tag', id, { name: t });
+      },
+    });
+  }
+
+  async commit(
+    containerRef: string,
+    options: {
+      repo?: string;
+      tag?: string;
+      comment?: string;
+      author?: string;
+      pause: boolean;
+      changes: string[];
+      config?: Record<string, unknown>;
+    },
+    signal: AbortSignal,
+  ): Promise<{ Id: string }> {
+    const source = this.#d.commitSource(containerRef);
+    // The API: tag without repo is an error (daemon/commit.go via reference.ParseNormalizedNamed).
+    if (options.tag && !options.repo) throw invalidParameter('tag specified without repo');
+    const tag = options.repo ? (options.tag ? `${options.repo}:${options.tag}` : options.repo) : undefined;
+    const config = applyChanges((options.config ?? {}) as ContainerConfig, options.changes);
+    const img = await commitContainer(this.#d.store, source, {
+      ...(tag ? { tag } : {}),
+      ...(options.comment ? { comment: options.comment } : {}),
+      ...(options.author ? { author: options.author } : {}),
+      pause: options.pause,
+      config: config as ContainerConfig,
+      signal,
+    });
+    this.#d.events.publish('container', 'commit', source.id, {
+      comment: options.comment ?? '',
+      imageID: img.id,
+      imageRef: tag ?? '',
+    });
+    if (tag) this.#d.events.publish('image', 'tag', img.id, { name: img.repoTags.at(-1) ?? tag });
+    return { Id: img.id };
   }
 }
 

@@ -12,3 +12,4 @@ export * from './to-oci.ts';
 export * from './user.ts';
 export * from './validate.ts';
 export * from './log-config.ts';
+export * from './seccomp.ts';

@@ -60,7 +60,7 @@ test('the default spec has the process, root and hostname Docker gives a plain c
   assert.equal(s.process?.noNewPrivileges, undefined);
   assert.equal(s.process?.rlimits, undefined);
   assert.equal(s.linux?.cgroupsPath, ctx.cgroupsPath);
-  assert.equal(s.linux?.seccomp, undefined);
+  assert.equal(s.linux?.seccomp?.defaultAction, 'SCMP_ACT_ERRNO');
   assert.deepEqual(s.linux?.sysctl, {
     'net.ipv4.ping_group_range': '0 2147483647',
     'net.ipv4.ip_unprivileged_port_start': '0',

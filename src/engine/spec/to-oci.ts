@@ -32,6 +32,7 @@ import {
   RUNC_APPENDED_DEVICE_RULES,
 } from './defaults.ts';
 import { normalizePath } from './mount-config.ts';
+import { type SeccompPlatform, seccompForContainer } from './seccomp.ts';
 import { convertTmpfsOptions, parseTmpfsOptions } from './tmpfs.ts';
 import { containerModeTarget } from './validate.ts';
 
@@ -117,6 +118,15 @@ export interface OciContext {
   /** Additional masked paths (Docker masks /sys/devices/system/cpu/cpuN/thermal_throttle when present). */
   extraMaskedPaths?: string[];
   apiVersion?: string;
+  /**
+   * The capabilities berthd itself holds (its CapBnd): what --privileged grants. Default: every
+   * capability the kernel knows, which a host with a reduced bounding set cannot grant.
+   */
+  engineCapabilities?: readonly string[];
+  /** GOARCH and kernel release the seccomp profile is resolved for (default amd64, 6.0). */
+  seccompPlatform?: SeccompPlatform;
+  /** False when the kernel has no seccomp: containers run unfiltered, custom profiles fail. */
+  seccompEnabled?: boolean;
 }
 
 /**
@@ -125,7 +135,16 @@ export interface OciContext {
  */
 export function toOciSpec(spec: ContainerSpec, ctx: OciContext): RuntimeSpec {
   const privileged = spec.security.privileged;
-  const capabilities = tweakCapabilities(spec.security.capAdd, spec.security.capDrop, privileged);
+  const capabilities = privileged
+    ? [...(ctx.engineCapabilities ?? tweakCapabilities([], [], true))]
+    : tweakCapabilities(spec.security.capAdd, spec.security.capDrop, false);
+  const seccomp = seccompForContainer({
+    privileged,
+    profile: spec.security.seccompProfile,
+    boundingCaps: capabilities,
+    platform: ctx.seccompPlatform ?? { arch: 'amd64', kernel: '6.0' },
+    ...(ctx.seccompEnabled !== undefined ? { seccompEnabled: ctx.seccompEnabled } : {}),
+  });
   const pidPrivate = spec.namespaces.pid === '';
   const useInit = pidPrivate && ctx.initPath !== undefined && (spec.init ?? ctx.initByDefault ?? false);
   const args = [spec.path, ...spec.args];
@@ -167,7 +186,7 @@ export function toOciSpec(spec: ContainerSpec, ctx: OciContext): RuntimeSpec {
       resources: buildResources(spec, ctx),
       cgroupsPath: ctx.cgroupsPath,
       sysctl: buildSysctls(spec, ctx),
-      // Seccomp is left unset until the default profile is translated (issue #3).
+      ...(seccomp ? { seccomp } : {}),
     },
   };
   const linux = out.linux ?? {};

@@ -11,6 +11,7 @@
  * is a BerthError of kind InvalidParameter (HTTP 400). Returns Docker's warnings for the
  * response's `Warnings`.
  */
+import { parseSeccompProfile } from './seccomp.ts';
 import type { ContainerCreateRequest, HostConfig, PortMap } from '../../api/types/index.ts';
 import { BerthError, invalidParameter } from '../../common/index.ts';
 import { parseBind, parseVolumesFrom } from './binds.ts';
@@ -282,7 +283,7 @@ function isPortRange(s: string): boolean {
 }
 
 /** daemon_unix.go verifyPlatformContainerResources (the checks that need no kernel probing). */
-function validateResources(hc: HostConfig, host: HostFacts): string[] {
+export function validateResources(hc: HostConfig, host: HostFacts = {}): string[] {
   const warnings: string[] = [];
   const memory = hc.Memory ?? 0;
   const swap = hc.MemorySwap ?? 0;
@@ -440,6 +441,8 @@ export function parseSecurityOpt(opt: string, into?: SecurityOptions): SecurityO
       out.apparmorProfile = value;
       break;
     case 'seccomp':
+      // The CLI sends a profile file's JSON text; check it now rather than at start.
+      if (!['unconfined', 'builtin', 'default', ''].includes(value)) parseSeccompProfile(value);
       out.seccompProfile = value;
       break;
     case 'no-new-privileges':

@@ -9,3 +9,4 @@ export {
 export { type PackOptions, packDir } from './pack.ts';
 export { cleanEntryPath, RootResolver } from './root-path.ts';
 export { type IdMap, type IdMapping, toContainer, toHost } from './id-map.ts';
+export { type InRootRequest, type PathStat, getInRoot, putInRoot, statInRoot } from './in-root.ts';

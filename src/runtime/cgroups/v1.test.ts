@@ -54,7 +54,7 @@ describe('cgroup v1 on a fake tree', () => {
     assert.equal(createCgroupManager({ root, log: silentLogger() }).version, 1);
   });
 
-  test('hierarchies are found by name, symlinked co-mounts once, unified/ not at all', () => {
+  test('hierarchies are found by name, symlinked co-mounts once, and the hybrid unified/ as runc joins it', () => {
     const hs = discoverHierarchies(root);
     const names = hs.map((h) => [...h.controllers].sort().join(',')).sort();
     assert.deepEqual(names, [
@@ -66,6 +66,7 @@ describe('cgroup v1 on a fake tree', () => {
       'memory',
       'pids',
       'systemd',
+      'unified',
     ]);
   });
 
@@ -85,7 +86,8 @@ describe('cgroup v1 on a fake tree', () => {
         { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
       ],
     });
-    assert.equal(cg.procsFiles().length, 8);
+    assert.equal(cg.procsFiles().length, 9);
+    assert.ok(cg.procsFiles().includes(join(root, 'unified/berth/c1/cgroup.procs')));
     assert.ok(cg.procsFiles().includes(join(root, 'cpu,cpuacct/berth/c1/cgroup.procs')));
     assert.equal(await read(root, 'memory/berth/c1/memory.limit_in_bytes'), String(64 * M));
     assert.equal(await read(root, 'memory/berth/c1/memory.memsw.limit_in_bytes'), String(128 * M));

@@ -58,6 +58,9 @@ const knownControllers = new Set([
   'pids',
   'rdma',
   'systemd', // name=systemd, mounted at <root>/systemd
+  // A hybrid host's controller-less cgroup2 at <root>/unified: runc's fs driver joins it too
+  // (the "0::/<path>" line of /proc/self/cgroup).
+  'unified',
 ]);
 
 interface Hierarchy {

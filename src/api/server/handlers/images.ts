@@ -1,6 +1,7 @@
 /** The /images routes (moby api/server/router/image/image_routes.go). */
 import { notImplemented } from '../../../common/index.ts';
 import type { JsonMessage } from '../../types/index.ts';
+import { pull } from './image-transfer.ts';
 import type { RequestContext } from '../context.ts';
 import { isAbortError, STATUS_CREATED, STATUS_OK } from '../errors.ts';
 import { boolValue, filtersValue } from '../query.ts';
@@ -30,10 +31,11 @@ export async function history({ engine, res, params }: RequestContext): Promise<
  * POST /images/create: `fromSrc=-` imports the request body as a root filesystem tar; the answer
  * is Docker's JSON progress stream. `fromImage` (pull) comes with the registry client.
  */
-export async function create({ engine, req, res, query, signal }: RequestContext): Promise<void> {
+export async function create(ctx: RequestContext): Promise<void> {
+  const { engine, req, res, query, signal } = ctx;
   const fromImage = query.get('fromImage');
   const fromSrc = query.get('fromSrc');
-  if (fromImage) throw notImplemented('pull is not implemented yet');
+  if (fromImage) return pull(ctx);
   if (fromSrc !== '-') {
     throw notImplemented(
       fromSrc

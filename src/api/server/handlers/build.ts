@@ -1,0 +1,95 @@
+/** POST /build and POST /build/prune (moby api/server/router/build/build_routes.go), classic builder. */
+import { invalidParameter, notImplemented } from '../../../common/index.ts';
+import type { RequestContext } from '../context.ts';
+import { STATUS_OK } from '../errors.ts';
+import { boolValue, boolValueOr } from '../query.ts';
+import { sendJson } from '../respond.ts';
+import { streamJsonMessages } from './images.ts';
+
+function jsonParam<T>(query: URLSearchParams, key: string, fallback: T): T {
+  const raw = query.get(key);
+  if (raw === null || raw === '' || raw === 'null') return fallback;
+  try {
+    return JSON.parse(raw) as T;
+  } catch (err) {
+    throw invalidParameter(`invalid ${key} parameter: ${raw}`, { cause: err });
+  }
+}
+
+/** Resource limits of build containers: accepted when unset (0/empty), as the docker CLI sends them. */
+const RESOURCE_PARAMS = [
+  'cpuperiod',
+  'cpuquota',
+  'cpushares',
+  'memory',
+  'memswap',
+  'shmsize',
+  'cpusetcpus',
+  'cpusetmems',
+  'cgroupparent',
+  'isolation',
+  'extrahosts',
+  'squash',
+  'session',
+  'outputs',
+];
+
+function builds(engine: RequestContext['engine']) {
+  if (!engine.builds) throw notImplemented('this daemon has no builder');
+  return engine.builds;
+}
+
+export async function build({ engine, req, res, query, signal }: RequestContext): Promise<void> {
+  const version = query.get('version') || '1';
+  if (version === '2') {
+    throw notImplemented(
+      'BuildKit is not supported by berth: build with DOCKER_BUILDKIT=0 (the classic builder)',
+    );
+  }
+  if (query.get('remote'))
+    throw notImplemented('remote build contexts (git, URL) are not supported yet: send the context as a tar');
+  if (boolValue(query, 'pull'))
+    throw notImplemented('build --pull is not supported yet: berth has no registry client');
+  if (jsonParam<string[]>(query, 'cachefrom', []).length > 0) {
+    throw notImplemented('--cache-from is not supported yet');
+  }
+  for (const p of RESOURCE_PARAMS) {
+    const v = query.get(p);
+    if (v !== null && v !== '' && v !== '0' && v !== 'false' && v !== 'null' && v !== '[]') {
+      throw notImplemented(`build parameter ${p} is not supported yet`);
+    }
+  }
+  const ulimits = jsonParam<unknown[] | null>(query, 'ulimits', null);
+  if (ulimits && ulimits.length > 0) throw notImplemented('build --ulimit is not supported yet');
+  const platform = query.get('platform');
+  if (
+    platform &&
+    !/^linux(\/(amd64|x86_64))?$/.test(platform) &&
+    !platform.startsWith(`linux/${process.arch}`)
+  ) {
+    throw notImplemented(`building for platform ${platform} is not supported`);
+  }
+  const target = query.get('target') || undefined;
+  const networkMode = query.get('networkmode') || undefined;
+  const messages = builds(engine).build(
+    req,
+    {
+      dockerfile: query.get('dockerfile') || 'Dockerfile',
+      tags: query.getAll('t').filter(Boolean),
+      buildArgs: jsonParam<Record<string, string | null>>(query, 'buildargs', {}),
+      ...(target !== undefined && { target }),
+      noCache: boolValue(query, 'nocache'),
+      labels: jsonParam<Record<string, string>>(query, 'labels', {}),
+      ...(networkMode !== undefined && { networkMode }),
+      quiet: boolValue(query, 'q'),
+      rm: boolValueOr(query, 'rm', true),
+      forceRm: boolValue(query, 'forcerm'),
+    },
+    signal,
+  );
+  await streamJsonMessages(res, messages, signal);
+}
+
+export async function prune({ engine, res }: RequestContext): Promise<void> {
+  sendJson(res, STATUS_OK, await builds(engine).prune());
+}

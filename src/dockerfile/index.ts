@@ -1,0 +1,3 @@
+export * from './instructions.ts';
+export * from './parse.ts';
+export * from './shell-lex.ts';

@@ -1,0 +1,941 @@
+/**
+ * The classic builder (moby builder/dockerfile), over our image store, snapshots and containers.
+ *
+ * build(): the context tar is unpacked into a temp dir under `<dataRoot>/build-tmp/`, the
+ * Dockerfile parsed, and the stages up to the target run in order. Each instruction is a step
+ * that makes an image whose parent is the previous one:
+ * - metadata steps (ENV, LABEL, CMD, …) commit the new config with an empty layer;
+ * - RUN creates a container from the current image with the shell command, streams its output,
+ *   waits, and commits the container's diff (SnapshotStore.diff → ImageStore.addLayer);
+ * - COPY/ADD/WORKDIR prepare a snapshot of the current image, mount it, write the files, and
+ *   commit its diff the same way.
+ * Before running, a step looks up the cache (BuildCache); a hit reuses the image.
+ * Temporary containers, snapshots and the context dir are removed whatever happens; on failure
+ * nothing is tagged.
+ */
+import { mkdir, readFile, realpath, rm } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { type Readable, PassThrough } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { JsonMessage } from '../../api/types/index.ts';
+import {
+  type Digest,
+  type Logger,
+  StdcopyDecoder,
+  invalidParameter,
+  isBerthError,
+  newId,
+  notFound,
+  shortId,
+} from '../../common/index.ts';
+import {
+  type CommandForm,
+  type Dockerfile,
+  DockerfileParseError,
+  type Instruction,
+  type Stage,
+  ShellLexError,
+  envLookup,
+  parseDockerfile,
+  parseInstruction,
+  processWord,
+  processWords,
+  toStages,
+} from '../../dockerfile/index.ts';
+import type { ImageRecord, ImageStore, SnapshotStore } from '../../image/index.ts';
+import type { ContainerConfig, HealthConfig, ImageConfig } from '../../oci/index.ts';
+import { extractTar } from '../../platform/index.ts';
+import type { Containers } from '../containers/container-service.ts';
+import { BuildCache } from './build-cache.ts';
+import { applyCopy, planCopy, resolveChown } from './copy.ts';
+
+export interface BuildOptions {
+  /** Path of the Dockerfile inside the context (default `Dockerfile`). */
+  dockerfile: string;
+  tags: string[];
+  buildArgs: Record<string, string | null>;
+  target?: string;
+  noCache: boolean;
+  labels: Record<string, string>;
+  networkMode?: string;
+  quiet: boolean;
+  /** Remove intermediate containers after a successful step (default true). */
+  rm: boolean;
+  /** Remove them even after a failed step. */
+  forceRm: boolean;
+}
+
+export interface BuilderDeps {
+  dataRoot: string;
+  images: ImageStore;
+  snapshots: SnapshotStore;
+  containers: Containers;
+  log: Logger;
+}
+
+const DEFAULT_SHELL = ['/bin/sh', '-c'];
+const DOCKER_VERSION = '28.2.2';
+
+/** Build args Docker passes without an ARG (builder/dockerfile/buildargs.go builtinAllowedBuildArgs). */
+const BUILTIN_ARGS = new Set([
+  'HTTP_PROXY',
+  'http_proxy',
+  'HTTPS_PROXY',
+  'https_proxy',
+  'FTP_PROXY',
+  'ftp_proxy',
+  'NO_PROXY',
+  'no_proxy',
+  'ALL_PROXY',
+  'all_proxy',
+]);
+
+interface StageState {
+  /** Current image; undefined while a `FROM scratch` stage has no step yet. */
+  imageId?: Digest;
+  image: ImageConfig;
+  /** Declared ARGs of this stage with their values (undefined: declared without value). */
+  args: Map<string, string | undefined>;
+  /** Stage name or index → image, for COPY --from and FROM <stage>. */
+}
+
+export class Builder {
+  readonly #d: BuilderDeps;
+  readonly cache: BuildCache;
+
+  constructor(deps: BuilderDeps) {
+    this.#d = deps;
+    this.cache = new BuildCache(join(deps.dataRoot, 'build-cache'));
+  }
+
+  /** POST /build: Docker's JSON message stream for a build of the context tar. */
+  build(context: Readable, options: BuildOptions, signal: AbortSignal): AsyncIterable<JsonMessage> {
+    const queue: JsonMessage[] = [];
+    let wake: (() => void) | undefined;
+    let done = false;
+    let failure: unknown;
+    const push = (m: JsonMessage) => {
+      queue.push(m);
+      wake?.();
+    };
+    void this.#run(context, options, signal, push)
+      .catch((err) => {
+        failure = err;
+      })
+      .finally(() => {
+        done = true;
+        wake?.();
+      });
+    return {
+      async *[Symbol.asyncIterator]() {
+        while (true) {
+          while (queue.length > 0) yield queue.shift()!;
+          if (done) break;
+          await new Promise<void>((r) => {
+            wake = r;
+          });
+          wake = undefined;
+        }
+        if (failure !== undefined) throw failure;
+      },
+    };
+  }
+
+  async #run(
+    context: Readable,
+    options: BuildOptions,
+    signal: AbortSignal,
+    push: (m: JsonMessage) => void,
+  ): Promise<void> {
+    const out = (text: string) => {
+      if (!options.quiet) push({ stream: text });
+    };
+    const work = join(this.#d.dataRoot, 'build-tmp', newId());
+    const ctxDir = join(work, 'ctx');
+    await mkdir(ctxDir, { recursive: true });
+    const run = new BuildRun(this.#d, this.cache, options, signal, out);
+    try {
+      await extractTar(await maybeGunzip(context), ctxDir, { whiteouts: 'none', sameOwner: true, signal });
+      run.contextDir = await realpath(ctxDir);
+      const dfPath = posix.normalize(`/${options.dockerfile || 'Dockerfile'}`).slice(1);
+      let text: string;
+      try {
+        text = await readFile(join(run.contextDir, dfPath), 'utf8');
+      } catch {
+        throw invalidParameter(`Cannot locate specified Dockerfile: ${options.dockerfile || 'Dockerfile'}`);
+      }
+      let df: Dockerfile;
+      try {
+        const parsed = parseDockerfile(text);
+        for (const w of parsed.warnings) out(`${w}\n`);
+        df = toStages(parsed, options.dockerfile || 'Dockerfile');
+      } catch (err) {
+        if (err instanceof DockerfileParseError) throw invalidParameter(err.message);
+        throw err;
+      }
+      const imageId = await run.buildAll(df);
+      if (options.quiet) push({ stream: `${imageId}\n` });
+      push({ aux: { ID: imageId } });
+      out(`Successfully built ${shortId(imageId.slice(7))}\n`);
+      for (const tag of options.tags) {
+        await this.#d.images.tag(imageId, tag);
+        out(`Successfully tagged ${familiar(tag)}\n`);
+      }
+    } finally {
+      await run.cleanup();
+      await rm(work, { recursive: true, force: true }).catch(() => {});
+    }
+  }
+}
+
+const familiar = (tag: string) => (tag.includes(':') && !tag.endsWith(']') ? tag : `${tag}:latest`);
+
+async function maybeGunzip(stream: Readable): Promise<Readable> {
+  const pass = new PassThrough();
+  const first = await new Promise<Buffer | null>((resolve, reject) => {
+    const onReadable = () => {
+      const chunk = stream.read() as Buffer | null;
+      cleanup();
+      resolve(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(null);
+    };
+    const cleanup = () => {
+      stream.off('readable', onReadable);
+      stream.off('end', onEnd);
+      stream.off('error', reject);
+    };
+    stream.on('readable', onReadable);
+    stream.on('end', onEnd);
+    stream.on('error', reject);
+  });
+  if (first) pass.write(first);
+  stream.on('error', (e) => pass.destroy(e));
+  stream.pipe(pass);
+  if (first && first[0] === 0x1f && first[1] === 0x8b) return pass.pipe(createGunzip());
+  return pass;
+}
+
+/** One build: the state of every stage, the temporary objects to remove at the end. */
+class BuildRun {
+  contextDir = '';
+  readonly #d: BuilderDeps;
+  readonly #cache: BuildCache;
+  readonly #o: BuildOptions;
+  readonly #signal: AbortSignal;
+  readonly #out: (s: string) => void;
+  readonly #stageImages = new Map<string, Digest>();
+  readonly #usedArgs = new Set<string>();
+  readonly #cleanups: Array<() => Promise<void>> = [];
+  #step = 0;
+  #total = 0;
+
+  constructor(
+    d: BuilderDeps,
+    cache: BuildCache,
+    o: BuildOptions,
+    signal: AbortSignal,
+    out: (s: string) => void,
+  ) {
+    this.#d = d;
+    this.#cache = cache;
+    this.#o = o;
+    this.#signal = signal;
+    this.#out = out;
+  }
+
+  async cleanup(): Promise<void> {
+    for (const c of this.#cleanups.reverse())
+      await c().catch((err) => this.#d.log.warn('build cleanup', { err }));
+  }
+
+  async buildAll(df: Dockerfile): Promise<Digest> {
+    let last = df.stages.length - 1;
+    if (this.#o.target) {
+      const t = this.#o.target.toLowerCase();
+      const i = df.stages.findIndex((s) => s.name === t);
+      if (i < 0) throw invalidParameter(`failed to reach build target ${this.#o.target} in Dockerfile`);
+      last = i;
+    }
+    const stages = df.stages.slice(0, last + 1);
+    this.#total = stages.reduce((n, s) => n + 1 + s.instructions.length, 0);
+    // Meta args (before the first FROM): defaults overridden by --build-arg.
+    const meta = new Map<string, string | undefined>();
+    for (const a of df.metaArgs) {
+      for (const { key, value } of a.args) {
+        const given = this.#o.buildArgs[key];
+        const v =
+          given ??
+          (value !== undefined ? this.#expand(value, envLookup(mapEnv(meta)), df.escape, a) : undefined);
+        meta.set(key, v);
+        if (given !== undefined && given !== null) this.#usedArgs.add(key);
+      }
+    }
+    let imageId: Digest | undefined;
+    for (const stage of stages) {
+      imageId = await this.#buildStage(stage, meta, df.escape);
+    }
+    const unused = Object.keys(this.#o.buildArgs).filter(
+      (k) => !this.#usedArgs.has(k) && !BUILTIN_ARGS.has(k),
+    );
+    if (unused.length > 0) {
+      this.#out(`[Warning] One or more build-args [${unused.sort().join(' ')}] were not consumed\n`);
+    }
+    if (!imageId) throw invalidParameter('No image was generated. Is your Dockerfile empty?');
+    return imageId;
+  }
+
+  #stepHeader(ins: Instruction): void {
+    this.#step++;
+    this.#out(`Step ${this.#step}/${this.#total} : ${ins.node.original}\n`);
+  }
+
+  #expand(word: string, env: ReturnType<typeof envLookup>, escapeToken: string, ins: Instruction): string {
+    try {
+      return processWord(word, env, escapeToken);
+    } catch (err) {
+      if (err instanceof ShellLexError) {
+        throw invalidParameter(
+          `dockerfile parse error on line ${ins.node.startLine}: failed to process "${word}": ${err.message}`,
+        );
+      }
+      throw err;
+    }
+  }
+
+  #expandWords(
+    text: string,
+    env: ReturnType<typeof envLookup>,
+    escapeToken: string,
+    ins: Instruction,
+  ): string[] {
+    try {
+      return processWords(text, env, escapeToken);
+    } catch (err) {
+      if (err instanceof ShellLexError) {
+        throw invalidParameter(
+          `dockerfile parse error on line ${ins.node.startLine}: failed to process "${text}": ${err.message}`,
+        );
+      }
+      throw err;
+    }
+  }
+
+  async #buildStage(
+    stage: Stage,
+    meta: Map<string, string | undefined>,
+    escapeToken: string,
+  ): Promise<Digest | undefined> {
+    const from = stage.from;
+    this.#stepHeader(from);
+    const imageRef = this.#expand(from.image, envLookup(mapEnv(meta)), escapeToken, from);
+    const state: StageState = { image: emptyImage(), args: new Map() };
+    if (imageRef.toLowerCase() !== 'scratch') {
+      const fromStage = this.#stageImages.get(imageRef.toLowerCase());
+      let base: ImageRecord;
+      try {
+        base = this.#d.images.resolve(fromStage ?? imageRef);
+      } catch (err) {
+        if (isBerthError(err, 'NotFound')) {
+          throw notFound(
+            `pull access denied for ${imageRef.split(':')[0]}, repository does not exist or may require 'docker login': No such image: ${imageRef}`,
+          );
+        }
+        throw err;
+      }
+      state.imageId = base.id;
+      state.image = structuredClone(base.config);
+      this.#out(` ---> ${shortId(base.id.slice(7))}\n`);
+      // ONBUILD triggers of the base run first (and are not inherited).
+      const triggers = state.image.config?.OnBuild ?? [];
+      if (state.image.config) state.image.config.OnBuild = null;
+      for (const t of triggers) {
+        this.#out(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}\n`);
+        const parsed = parseDockerfile(t).nodes[0];
+        if (!parsed) continue;
+        const ins = parseInstruction(parsed, escapeToken);
+        await this.#dispatch(state, ins, escapeToken, meta, true);
+      }
+    } else {
+      this.#out(' ---> \n');
+    }
+    for (const ins of stage.instructions) {
+      this.#signal.throwIfAborted();
+      this.#stepHeader(ins);
+      await this.#dispatch(state, ins, escapeToken, meta, false);
+    }
+    if (state.imageId) {
+      this.#stageImages.set(String(stage.index), state.imageId);
+      if (stage.name) this.#stageImages.set(stage.name, state.imageId);
+    }
+    return state.imageId;
+  }
+
+  /** Env for expansion: the stage's ENV, then the ARGs in scope that ENV does not set. */
+  #expansionEnv(state: StageState): ReturnType<typeof envLookup> {
+    const env = state.image.config?.Env ?? [];
+    const keys = new Set(env.map((e) => e.split('=')[0]!));
+    const args: string[] = [];
+    for (const [k, v] of state.args) if (v !== undefined && !keys.has(k)) args.push(`${k}=${v}`);
+    return envLookup(args, env);
+  }
+
+  async #dispatch(
+    state: StageState,
+    ins: Instruction,
+    escapeToken: string,
+    meta: Map<string, string | undefined>,
+    trigger: boolean,
+  ): Promise<void> {
+    void trigger;
+    const cfg: ContainerConfig = { ...(state.image.config ?? {}) };
+    const env = this.#expansionEnv(state);
+    const ex = (w: string) => this.#expand(w, env, escapeToken, ins);
+    switch (ins.kind) {
+      case 'env': {
+        const list = [...(cfg.Env ?? [])];
+        const parts: string[] = [];
+        for (const { key, value } of ins.pairs) {
+          const k = ex(key);
+          const v = ex(value);
+          const i = list.findIndex((e) => e.split('=')[0] === k);
+          if (i >= 0) list[i] = `${k}=${v}`;
+          else list.push(`${k}=${v}`);
+          parts.push(`${k}=${v}`);
+        }
+        cfg.Env = list;
+        return this.#commitMeta(state, cfg, `ENV ${parts.join(' ')}`);
+      }
+      case 'label': {
+        const labels = { ...(cfg.Labels ?? {}) };
+        const parts: string[] = [];
+        for (const { key, value } of ins.pairs) {
+          const k = ex(key);
+          const v = ex(value);
+          labels[k] = v;
+          parts.push(`${JSON.stringify(k)}=${JSON.stringify(v)}`);
+        }
+        cfg.Labels = labels;
+        return this.#commitMeta(state, cfg, `LABEL ${parts.join(' ')}`);
+      }
+      case 'maintainer':
+        state.image.author = ins.name;
+        return this.#commitMeta(state, cfg, `MAINTAINER ${ins.name}`);
+      case 'arg': {
+        const parts: string[] = [];
+        for (const { key, value } of ins.args) {
+          const given = this.#o.buildArgs[key];
+          let v: string | undefined;
+          if (given !== undefined && given !== null) {
+            v = given;
+            this.#usedArgs.add(key);
+          } else if (value !== undefined) v = ex(value);
+          else if (meta.has(key)) v = meta.get(key);
+          state.args.set(key, v);
+          parts.push(value !== undefined ? `${key}=${value}` : key);
+        }
+        return this.#commitMeta(state, cfg, `ARG ${parts.join(' ')}`);
+      }
+      case 'cmd': {
+        cfg.Cmd = this.#commandArgs(ins.command, cfg);
+        this.#cmdSetInStage.add(state);
+        return this.#commitMeta(state, cfg, `CMD ${goQuoteList(cfg.Cmd)}`);
+      }
+      case 'entrypoint': {
+        cfg.Entrypoint = this.#commandArgs(ins.command, cfg);
+        // An ENTRYPOINT resets the CMD inherited from the base (moby dispatchEntrypoint).
+        if (!this.#cmdSetInStage.has(state)) cfg.Cmd = null;
+        return this.#commitMeta(state, cfg, `ENTRYPOINT ${goQuoteList(cfg.Entrypoint)}`);
+      }
+      case 'workdir': {
+        let dir = ex(ins.path);
+        if (!dir.startsWith('/')) dir = posix.join(cfg.WorkingDir || '/', dir);
+        cfg.WorkingDir = posix.normalize(dir);
+        return this.#commitFs(state, cfg, `WORKDIR ${cfg.WorkingDir}`, async (rootfs) => {
+          await mkdir(join(rootfs, cfg.WorkingDir!), { recursive: true, mode: 0o755 });
+        });
+      }
+      case 'user':
+        cfg.User = ex(ins.user);
+        return this.#commitMeta(state, cfg, `USER ${cfg.User}`);
+      case 'expose': {
+        const ports = { ...(cfg.ExposedPorts ?? {}) };
+        const added: string[] = [];
+        for (const raw of ins.ports) {
+          for (const p of expandPorts(ex(raw))) {
+            ports[p] = {};
+            added.push(p);
+          }
+        }
+        cfg.ExposedPorts = ports;
+        return this.#commitMeta(state, cfg, `EXPOSE ${added.join(' ')}`);
+      }
+      case 'volume': {
+        const vols = { ...(cfg.Volumes ?? {}) };
+        const list: string[] = [];
+        for (const p of ins.paths) {
+          const v = ex(p).trim();
+          if (!v) throw invalidParameter('VOLUME specified can not be an empty string');
+          vols[v] = {};
+          list.push(v);
+        }
+        cfg.Volumes = vols;
+        return this.#commitMeta(state, cfg, `VOLUME [${list.join(' ')}]`);
+      }
+      case 'stopsignal':
+        cfg.StopSignal = ex(ins.signal);
+        return this.#commitMeta(state, cfg, `STOPSIGNAL ${cfg.StopSignal}`);
+      case 'shell':
+        cfg.Shell = [...ins.args];
+        return this.#commitMeta(state, cfg, `SHELL [${ins.args.join(' ')}]`);
+      case 'onbuild':
+        cfg.OnBuild = [...(cfg.OnBuild ?? []), ins.expression];
+        return this.#commitMeta(state, cfg, `ONBUILD ${ins.expression}`);
+      case 'healthcheck': {
+        if (ins.test.none) cfg.Healthcheck = { Test: ['NONE'] };
+        else {
+          const c = ins.test.command;
+          const hc: HealthConfig = {
+            Test: c.form === 'exec' ? ['CMD', ...c.args] : ['CMD-SHELL', c.text],
+          };
+          const dur = (name: string, v?: string) => {
+            if (v === undefined) return undefined;
+            const ns = parseGoDuration(v);
+            if (ns === undefined) throw invalidParameter(`time: invalid duration "${v}"`);
+            if (ns !== 0 && ns < 1_000_000)
+              throw invalidParameter(`Interval "${name}" cannot be less than 1ms`);
+            return ns;
+          };
+          const interval = dur('interval', ins.interval);
+          const timeout = dur('timeout', ins.timeout);
+          const startPeriod = dur('start-period', ins.startPeriod);
+          const startInterval = dur('start-interval', ins.startInterval);
+          if (interval !== undefined) hc.Interval = interval;
+          if (timeout !== undefined) hc.Timeout = timeout;
+          if (startPeriod !== undefined) hc.StartPeriod = startPeriod;
+          if (startInterval !== undefined) (hc as Record<string, unknown>).StartInterval = startInterval;
+          if (ins.retries !== undefined) {
+            const r = Number(ins.retries);
+            if (!Number.isInteger(r) || r < 0) throw invalidParameter('--retries cannot be negative');
+            hc.Retries = r;
+          }
+          cfg.Healthcheck = hc;
+        }
+        return this.#commitMeta(state, cfg, `HEALTHCHECK ${JSON.stringify(cfg.Healthcheck)}`);
+      }
+      case 'run':
+        return this.#run(state, ins, cfg);
+      case 'copy':
+      case 'add':
+        return this.#copy(state, ins, cfg, ex, env, escapeToken);
+      case 'from':
+        throw invalidParameter('FROM is not allowed here');
+    }
+  }
+
+  readonly #cmdSetInStage = new WeakSet<StageState>();
+
+  #commandArgs(c: CommandForm, cfg: ContainerConfig): string[] {
+    return c.form === 'exec' ? [...c.args] : [...(cfg.Shell ?? DEFAULT_SHELL), c.text];
+  }
+
+  /** Build args in scope that RUN sees, as moby's `|N K=V` Cmd prefix. */
+  #runArgs(state: StageState, cfg: ContainerConfig): string[] {
+    const envKeys = new Set((cfg.Env ?? []).map((e) => e.split('=')[0]!));
+    const out: string[] = [];
+    for (const [k, v] of [...state.args].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      if (v === undefined || envKeys.has(k)) continue;
+      out.push(`${k}=${v}`);
+    }
+    return out;
+  }
+
+  async #run(state: StageState, ins: Instruction & { kind: 'run' }, cfg: ContainerConfig): Promise<void> {
+    let cmd: string[];
+    if (ins.command.form === 'exec') cmd = [...ins.command.args];
+    else {
+      let script = ins.command.text;
+      const h = ins.heredocs;
+      if (h.length === 1 && /^<<-?\s*["']?[A-Za-z_][A-Za-z0-9_]*["']?$/.test(script.trim())) {
+        script = h[0]!.content;
+      } else if (h.length > 0) {
+        script = `${script}\n${h.map((d) => `${d.content}${d.name}`).join('\n')}`;
+      }
+      cmd = [...(cfg.Shell ?? DEFAULT_SHELL), script];
+    }
+    const args = this.#runArgs(state, cfg);
+    const cacheCmd = args.length > 0 ? [`|${args.length}`, ...args, ...cmd] : cmd;
+    const probe = { ...cfg, Cmd: cacheCmd };
+    if (await this.#probe(state, probe)) return;
+
+    const c = this.#d.containers;
+    const body = {
+      ...cfg,
+      Image: state.imageId ?? '',
+      Cmd: cmd,
+      Entrypoint: [''],
+      Env: [...(cfg.Env ?? []), ...args],
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+      OpenStdin: false,
+      Healthcheck: undefined,
+      HostConfig: { NetworkMode: this.#o.networkMode || 'default' },
+    };
+    if (!state.imageId) throw invalidParameter('RUN on an empty (scratch) image: there is no shell to run');
+    const { Id: id } = await c.create(body as never, {});
+    let removed = false;
+    const remove = async () => {
+      if (removed) return;
+      removed = true;
+      await c.remove(id, { force: true, volumes: false, link: false });
+      this.#out(`Removing intermediate container ${shortId(id)}\n`);
+    };
+    this.#cleanups.push(async () => {
+      if (!removed && (this.#o.rm || this.#o.forceRm)) await remove();
+    });
+    this.#out(` ---> Running in ${shortId(id)}\n`);
+    const session = await c.attach(id, {
+      stream: true,
+      logs: false,
+      stdin: false,
+      stdout: true,
+      stderr: true,
+    });
+    const decoder = new StdcopyDecoder();
+    session.output.pipe(decoder);
+    const drained = (async () => {
+      for await (const frame of decoder as AsyncIterable<{ payload: Buffer }>)
+        this.#out(frame.payload.toString('utf8'));
+    })();
+    const { result } = await c.wait(id, { condition: 'next-exit', signal: this.#signal });
+    try {
+      await c.start(id);
+    } catch (err) {
+      session.close();
+      throw invalidParameter(
+        `The command '${cmd.join(' ')}' returned a non-zero code: 127: ${(err as Error).message}`,
+      );
+    }
+    const { StatusCode } = await result;
+    await drained.catch(() => {});
+    if (StatusCode !== 0) {
+      throw invalidParameter(`The command '${cmd.join(' ')}' returned a non-zero code: ${StatusCode}`);
+    }
+    const createdBy = cacheCmd.join(' ');
+    await this.#commitLayer(state, { ...cfg }, probe, createdBy, id, () =>
+      this.#d.snapshots.diff(id, { signal: this.#signal }),
+    );
+    if (this.#o.rm) await remove();
+    this.#printId(state);
+  }
+
+  async #copy(
+    state: StageState,
+    ins: Instruction & { kind: 'copy' | 'add' },
+    cfg: ContainerConfig,
+    ex: (w: string) => string,
+    env: ReturnType<typeof envLookup>,
+    escapeToken: string,
+  ): Promise<void> {
+    const verb = ins.kind === 'copy' ? 'COPY' : 'ADD';
+    const sources: string[] = [];
+    for (const s of ins.sources) sources.push(...this.#expandWords(s, env, escapeToken, ins));
+    let dest = ex(ins.dest);
+    if (!dest.startsWith('/')) {
+      const trailing = dest.endsWith('/') || dest === '.';
+      dest = posix.join(cfg.WorkingDir || '/', dest) + (trailing && !dest.endsWith('/') ? '/' : '');
+      if (trailing && !dest.endsWith('/')) dest += '/';
+    }
+    if (sources.some((s) => /^https?:\/\//.test(s))) {
+      if (verb === 'COPY') throw invalidParameter("COPY failed: source can't be a URL for COPY");
+      throw invalidParameter(
+        'ADD failed: remote URLs are not supported by berth yet (download the file into the context)',
+      );
+    }
+    let root = this.contextDir;
+    let fromStage = false;
+    let fromId: string | undefined;
+    if (ins.from !== undefined) {
+      const name = ex(ins.from).toLowerCase();
+      const id = this.#stageImages.get(name) ?? this.#resolveImage(name);
+      fromStage = true;
+      fromId = id;
+      root = await this.#mountImage(id);
+    }
+    // Heredoc sources become files in a temp dir beside the context.
+    if (ins.heredocs.length > 0) {
+      const dir = join(this.contextDir, '..', `heredoc-${newId().slice(0, 12)}`);
+      await mkdir(dir, { recursive: true });
+      for (const h of ins.heredocs) {
+        const content = h.expand ? ex(h.content) : h.content;
+        await import('node:fs/promises').then((fs) =>
+          fs.writeFile(join(dir, h.name), content, { mode: 0o644 }),
+        );
+      }
+      const hereNames = new Set(ins.heredocs.map((h) => h.name));
+      const other = sources.filter((s) => !/^<<-?["']?[A-Za-z_]/.test(s));
+      if (other.length > 0)
+        throw invalidParameter(`${verb} with heredocs and other sources is not supported by berth yet`);
+      sources.length = 0;
+      sources.push(...hereNames);
+      root = dir;
+      fromStage = true;
+    }
+    await this.#commitFsPlanned(
+      state,
+      cfg,
+      verb,
+      async (rootfs) => {
+        const plan = await planCopy({ root, sources, dest, rootfs, isAdd: verb === 'ADD', verb, fromStage });
+        return {
+          summary: plan.summary,
+          apply: async () => {
+            let owner = { uid: 0, gid: 0 };
+            if (ins.chown !== undefined) {
+              const spec = ex(ins.chown);
+              const read = (p: string) => readFile(join(rootfs, p), 'utf8').catch(() => '');
+              owner = resolveChown(spec, await read('etc/passwd'), await read('etc/group'));
+            }
+            let chmod: number | undefined;
+            if (ins.chmod !== undefined) {
+              const m = ex(ins.chmod);
+              if (!/^[0-7]{3,4}$/.test(m)) throw invalidParameter(`invalid chmod parameter: ${m}`);
+              chmod = Number.parseInt(m, 8);
+            }
+            await applyCopy(plan, rootfs, {
+              owner,
+              ...(chmod !== undefined && { chmod }),
+              signal: this.#signal,
+            });
+          },
+        };
+      },
+      (summary) => `${verb} ${fromId ? `from ${fromId} ` : ''}${summary} in ${dest} `,
+      ins,
+    );
+  }
+
+  #resolveImage(ref: string): Digest {
+    try {
+      return this.#d.images.resolve(ref).id;
+    } catch (err) {
+      if (isBerthError(err, 'NotFound'))
+        throw notFound(`invalid from flag value ${ref}: No such image: ${ref}`);
+      throw err;
+    }
+  }
+
+  /** Mounts an image's filesystem read-only-ish (a throwaway snapshot) for COPY --from. */
+  async #mountImage(id: string): Promise<string> {
+    const image = this.#d.images.resolve(id);
+    const snapId = `build-${newId()}`;
+    await this.#d.snapshots.prepare(snapId, image.chainIds);
+    this.#cleanups.push(() => this.#d.images.removeContainerSnapshot(snapId));
+    return realpath(await this.#d.snapshots.mount(snapId));
+  }
+
+  /** Looks up the cache for a step; on a hit moves the stage to the cached image. */
+  async #probe(state: StageState, probe: ContainerConfig): Promise<boolean> {
+    if (this.#o.noCache) return false;
+    const key = BuildCache.key(state.imageId ?? 'scratch', probe);
+    const hit = await this.#cache.get(key);
+    if (!hit) return false;
+    const img = this.#d.images.get(hit);
+    if (!img) return false;
+    state.imageId = hit;
+    state.image = structuredClone(img.config);
+    this.#out(' ---> Using cache\n');
+    this.#out(` ---> ${shortId(hit.slice(7))}\n`);
+    return true;
+  }
+
+  /** A step without a layer: a new image with the config and a `#(nop)` history entry. */
+  async #commitMeta(state: StageState, cfg: ContainerConfig, comment: string): Promise<void> {
+    const shell = cfg.Shell ?? DEFAULT_SHELL;
+    const probe = { ...cfg, Cmd: [...shell, `#(nop) ${comment}`] };
+    if (await this.#probe(state, probe)) return;
+    const createdBy = `${shell.join(' ')} #(nop)  ${comment}`;
+    await this.#createImage(state, cfg, probe, createdBy, undefined, '');
+    this.#printId(state);
+  }
+
+  async #commitFs(
+    state: StageState,
+    cfg: ContainerConfig,
+    comment: string,
+    fn: (rootfs: string) => Promise<void>,
+  ): Promise<void> {
+    const shell = cfg.Shell ?? DEFAULT_SHELL;
+    const probe = { ...cfg, Cmd: [...shell, `#(nop) ${comment}`] };
+    if (await this.#probe(state, probe)) return;
+    await this.#withSnapshot(state, async (snapId, rootfs) => {
+      await fn(rootfs);
+      await this.#commitLayer(state, cfg, probe, `${shell.join(' ')} #(nop)  ${comment}`, snapId, () =>
+        this.#d.snapshots.diff(snapId, { signal: this.#signal }),
+      );
+      this.#printId(state);
+    });
+  }
+
+  async #commitFsPlanned(
+    state: StageState,
+    cfg: ContainerConfig,
+    verb: string,
+    plan: (rootfs: string) => Promise<{ summary: string; apply: () => Promise<void> }>,
+    describe: (summary: string) => string,
+    ins: Instruction,
+  ): Promise<void> {
+    void verb;
+    void ins;
+    const shell = cfg.Shell ?? DEFAULT_SHELL;
+    await this.#withSnapshot(state, async (snapId, rootfs) => {
+      const p = await plan(rootfs);
+      const comment = describe(p.summary);
+      const probe = { ...cfg, Cmd: [...shell, `#(nop) ${comment}`] };
+      if (await this.#probe(state, probe)) return;
+      await p.apply();
+      await this.#commitLayer(state, cfg, probe, `${shell.join(' ')} #(nop)  ${comment}`, snapId, () =>
+        this.#d.snapshots.diff(snapId, { signal: this.#signal }),
+      );
+      this.#printId(state);
+    });
+  }
+
+  async #withSnapshot(
+    state: StageState,
+    fn: (snapId: string, rootfs: string) => Promise<void>,
+  ): Promise<void> {
+    const chain = state.imageId ? this.#d.images.resolve(state.imageId).chainIds : [];
+    const snapId = newId();
+    await this.#d.snapshots.prepare(snapId, chain);
+    try {
+      const rootfs = await realpath(await this.#d.snapshots.mount(snapId));
+      try {
+        await fn(snapId, rootfs);
+      } finally {
+        await this.#d.snapshots.unmount(rootfs);
+      }
+    } finally {
+      await this.#d.images.removeContainerSnapshot(snapId);
+    }
+  }
+
+  async #commitLayer(
+    state: StageState,
+    cfg: ContainerConfig,
+    probe: ContainerConfig,
+    createdBy: string,
+    containerId: string,
+    diff: () => Readable,
+  ): Promise<void> {
+    const chain = state.imageId ? this.#d.images.resolve(state.imageId).chainIds : [];
+    const parent = chain[chain.length - 1];
+    const layer = await this.#d.images.addLayer(diff(), {
+      ...(parent !== undefined && { parent }),
+      signal: this.#signal,
+    });
+    try {
+      await this.#createImage(state, cfg, probe, createdBy, layer.diffId, containerId);
+    } finally {
+      this.#d.images.releaseLayers([layer.chainId]);
+    }
+  }
+
+  async #createImage(
+    state: StageState,
+    cfg: ContainerConfig,
+    probe: ContainerConfig,
+    createdBy: string,
+    diffId: Digest | undefined,
+    containerId: string,
+  ): Promise<void> {
+    const created = new Date().toISOString();
+    const prev = state.image;
+    const runConfig: ContainerConfig = { ...cfg, Image: state.imageId ?? '' };
+    for (const [k, v] of Object.entries(this.#o.labels))
+      runConfig.Labels = { ...(runConfig.Labels ?? {}), [k]: v };
+    const config: ImageConfig = {
+      architecture: prev.architecture,
+      ...(prev.variant ? { variant: prev.variant } : {}),
+      ...(prev.author ? { author: prev.author } : {}),
+      config: runConfig,
+      container: containerId,
+      container_config: { ...probe, Image: state.imageId ?? '' },
+      created,
+      docker_version: DOCKER_VERSION,
+      history: [
+        ...(prev.history ?? []),
+        { created, created_by: createdBy, ...(diffId === undefined ? { empty_layer: true } : {}) },
+      ],
+      os: prev.os,
+      rootfs: { type: 'layers', diff_ids: [...prev.rootfs.diff_ids, ...(diffId ? [diffId] : [])] },
+    };
+    if (state.imageId) config.parent = state.imageId;
+    if (diffId === undefined && config.rootfs.diff_ids.length === 0) {
+      // moby cannot commit a layerless image on scratch either: it makes an empty layer.
+    }
+    const rec = await this.#d.images.createImage(config, state.imageId ? { parent: state.imageId } : {});
+    const key = BuildCache.key(state.imageId ?? 'scratch', probe);
+    await this.#cache.put(key, rec.id);
+    state.imageId = rec.id;
+    state.image = config;
+  }
+
+  #printId(state: StageState): void {
+    this.#out(` ---> ${shortId(state.imageId!.slice(7))}\n`);
+  }
+}
+
+function emptyImage(): ImageConfig {
+  const arch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' };
+  return {
+    architecture: arch[process.arch] ?? process.arch,
+    os: 'linux',
+    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
+    rootfs: { type: 'layers', diff_ids: [] },
+    history: [],
+  };
+}
+
+function mapEnv(m: Map<string, string | undefined>): string[] {
+  const out: string[] = [];
+  for (const [k, v] of m) if (v !== undefined) out.push(`${k}=${v}`);
+  return out;
+}
+
+/** Go's %q of a []string, as moby's history comments print them: `["a" "b"]`. */
+function goQuoteList(list: string[]): string {
+  return `[${list.map((s) => JSON.stringify(s)).join(' ')}]`;
+}
+
+/** `80`, `80/udp`, `8000-8002/tcp` → `80/tcp`, … (nat.ParsePortSpecs). */
+export function expandPorts(spec: string): string[] {
+  const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(spec);
+  if (!m) throw invalidParameter(`Invalid containerPort: ${spec}`);
+  const start = Number(m[1]);
+  const end = m[2] ? Number(m[2]) : start;
+  const proto = (m[3] ?? 'tcp').toLowerCase();
+  if (end < start || end > 65535) throw invalidParameter(`Invalid range specified for the Port: ${spec}`);
+  const out: string[] = [];
+  for (let p = start; p <= end; p++) out.push(`${p}/${proto}`);
+  return out;
+}
+
+/** Go's time.ParseDuration, in nanoseconds; undefined when invalid. */
+export function parseGoDuration(s: string): number | undefined {
+  if (s === '0') return 0;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  const unit: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  let total = 0;
+  let pos = 0;
+  re.lastIndex = 0;
+  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
+    total += Number(m[1]) * unit[m[2]!]!;
+    pos = re.lastIndex;
+  }
+  if (pos !== s.length || pos === 0) return undefined;
+  return Math.round(total);
+}

@@ -1,0 +1,388 @@
+/**
+ * COPY and ADD: which files of the build context (or of another stage's root filesystem) a
+ * step copies, their content hash for the cache, and the tar of the copy that is unpacked onto
+ * the step's mounted root filesystem (moby builder/dockerfile/copy.go rules):
+ *
+ * - sources are relative to the context root and may not leave it (`forbidden path outside the
+ *   build context`); symlinks among them are followed *inside* the context (an absolute target
+ *   starts again at the context root); globs (`*`, `?`, `[…]`) match per path segment;
+ * - a directory source copies its contents, not itself;
+ * - the destination is a directory when it ends in '/', when there are several sources, or when
+ *   it exists as a directory in the image; relative destinations are under WORKDIR;
+ * - files are owned by 0:0 unless `--chown`, with `--chmod` replacing the permission bits;
+ *   missing parents of the destination are created 0755 with the same owner;
+ * - ADD unpacks a local tar (plain or gzip, bzip2, xz) into the destination.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { invalidParameter, type TarWriteEntry, packTar } from '../../common/index.ts';
+import { RootResolver, extractTar } from '../../platform/index.ts';
+
+/** One filesystem object to copy: where it is and where it goes (relative to the rootfs). */
+export interface CopyItem {
+  host: string;
+  dest: string;
+  stat: Stats;
+  linkname?: string;
+}
+
+export interface CopyPlan {
+  items: CopyItem[];
+  /** Local archives ADD unpacks: host path → destination directory (rootfs-relative). */
+  archives: Array<{ host: string; destDir: string }>;
+  /** Missing parent directories of destinations, shallowest first (rootfs-relative). */
+  parents: string[];
+  /** `file:<hex>`, `dir:<hex>` or `multi:<hex>`, as Docker's history shows. */
+  summary: string;
+}
+
+const hasGlob = (p: string) => /[*?[]/.test(p);
+
+/** Resolves `rel` under `root` following symlinks inside the root (FollowSymlinkInScope). */
+export function resolveInScope(root: string, rel: string): string {
+  const done: string[] = [];
+  const todo = rel.split('/').reverse();
+  let hops = 0;
+  while (todo.length > 0) {
+    const comp = todo.pop()!;
+    if (comp === '' || comp === '.') continue;
+    if (comp === '..') {
+      done.pop();
+      continue;
+    }
+    const host = posix.join(root, ...done, comp);
+    let st: Stats;
+    try {
+      st = lstatSync(host);
+    } catch {
+      done.push(comp);
+      continue;
+    }
+    if (st.isSymbolicLink()) {
+      if (++hops > 255) throw invalidParameter(`too many links resolving ${rel}`);
+      const target = readlinkSync(host);
+      if (target.startsWith('/')) done.length = 0;
+      todo.push(...target.split('/').reverse());
+    } else done.push(comp);
+  }
+  return posix.join(root, ...done);
+}
+
+/** Go's filepath.Match for one pattern against a slash path (segments must match one by one). */
+export function globMatch(pattern: string, name: string): boolean {
+  const ps = pattern.split('/');
+  const ns = name.split('/');
+  if (ps.length !== ns.length) return false;
+  return ps.every((p, i) => new RegExp(`^${segmentRegExp(p)}$`).test(ns[i]!));
+}
+
+function segmentRegExp(p: string): string {
+  let re = '';
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i]!;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = p.indexOf(']', i + 1);
+      if (end < 0) throw invalidParameter('syntax error in pattern');
+      let body = p.slice(i + 1, end);
+      if (body.startsWith('^') || body.startsWith('!')) body = `^${body.slice(1)}`;
+      re += `[${body}]`;
+      i = end;
+    } else if (c === '\\' && i + 1 < p.length) re += `\\${p[++i]}`;
+    else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return re;
+}
+
+/** Relative names of everything under `root` (depth first, sorted), for glob matching. */
+function listAll(root: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    const dir = rel ? posix.join(root, rel) : root;
+    for (const name of readdirSync(dir).sort()) {
+      const r = rel ? `${rel}/${name}` : name;
+      out.push(r);
+      if (lstatSync(posix.join(root, r)).isDirectory()) walk(r);
+    }
+  };
+  walk('');
+  return out;
+}
+
+function isUrl(s: string): boolean {
+  return /^https?:\/\//.test(s);
+}
+
+export interface PlanInput {
+  /** The source root: the context directory or another stage's mounted rootfs (realpath). */
+  root: string;
+  sources: string[];
+  /** Absolute destination in the image (WORKDIR applied), trailing '/' kept. */
+  dest: string;
+  /** The step's mounted rootfs, to see what exists at the destination. */
+  rootfs: string;
+  isAdd: boolean;
+  /** Errors say `COPY failed:` / `ADD failed:` as Docker. */
+  verb: 'COPY' | 'ADD';
+  /** Sources come from a stage or image (no .dockerignore wording in errors). */
+  fromStage: boolean;
+}
+
+/** Lists what a COPY/ADD copies; throws Docker's errors for missing or escaping sources. */
+export async function planCopy(input: PlanInput): Promise<CopyPlan> {
+  const { root, rootfs, verb } = input;
+  const rootfsResolver = new RootResolver(rootfs);
+  const matched: Array<{ rel: string; host: string }> = [];
+  for (const raw of input.sources) {
+    if (isUrl(raw)) throw invalidParameter(`${verb} failed: source can't be a URL for COPY`);
+    const clean = posix.normalize(`/${raw}`).slice(1) || '.';
+    if (posix.normalize(raw).startsWith('../') || posix.normalize(raw) === '..') {
+      if (!input.fromStage)
+        throw invalidParameter(`${verb} failed: forbidden path outside the build context: ${raw} ()`);
+    }
+    if (hasGlob(clean)) {
+      const names = listAll(root).filter((n) => globMatch(clean, n));
+      for (const n of names) matched.push({ rel: n, host: resolveInScope(root, n) });
+      if (names.length === 0) throw notFoundError(verb, raw, input.fromStage);
+      continue;
+    }
+    const host = resolveInScope(root, clean);
+    try {
+      lstatSync(host);
+    } catch {
+      throw notFoundError(verb, raw, input.fromStage);
+    }
+    matched.push({ rel: clean, host });
+  }
+
+  const dest = input.dest;
+  let destIsDir = dest.endsWith('/') || dest.endsWith('/.');
+  if (matched.length > 1 && !destIsDir) {
+    throw invalidParameter(
+      `When using ${verb} with more than one source file, the destination must be a directory and end with a /`,
+    );
+  }
+  const destRel = posix.normalize(dest).replace(/^\/+/, '').replace(/\/+$/, '') || '.';
+  if (!destIsDir) destIsDir = existsAsDir(rootfsResolver, destRel);
+
+  const items: CopyItem[] = [];
+  const archives: CopyPlan['archives'] = [];
+  const summaryHash = createHash('sha256');
+  let kind = matched.length > 1 ? 'multi' : 'file';
+  for (const m of matched) {
+    const st = lstatSync(m.host);
+    if (st.isDirectory()) {
+      if (matched.length === 1) kind = 'dir';
+      // The directory's contents go into the destination (the directory itself becomes it).
+      items.push({ host: m.host, dest: destRel, stat: st });
+      walkInto(m.host, destRel, items);
+    } else if (input.isAdd && (await isArchive(m.host))) {
+      archives.push({ host: m.host, destDir: destRel });
+    } else {
+      const target = destIsDir ? posix.join(destRel, posix.basename(m.rel)) : destRel;
+      items.push({ host: m.host, dest: target, stat: st, ...linkOf(m.host, st) });
+    }
+  }
+  for (const item of items) {
+    summaryHash.update(`${item.dest}\0${item.stat.mode}\0${item.stat.size}\0${item.linkname ?? ''}\0`);
+    if (item.stat.isFile()) summaryHash.update(await fileHash(item.host));
+  }
+  for (const a of archives) summaryHash.update(`archive\0${a.destDir}\0${await fileHash(a.host)}`);
+
+  // Missing parents of every destination, created before the entries.
+  const parents = new Set<string>();
+  const firstLevel = [
+    ...items.map((i) => posix.dirname(i.dest)),
+    ...archives.map((a) => a.destDir),
+    ...(destIsDir ? [destRel] : []),
+  ];
+  for (const d of firstLevel) {
+    let p = d;
+    const chain: string[] = [];
+    while (p !== '.' && p !== '/' && p !== '' && !existsAsDir(rootfsResolver, p)) {
+      chain.unshift(p);
+      p = posix.dirname(p);
+    }
+    for (const c of chain) parents.add(c);
+  }
+  return {
+    items,
+    archives,
+    parents: [...parents].sort((a, b) => a.split('/').length - b.split('/').length),
+    summary: `${kind}:${summaryHash.digest('hex')}`,
+  };
+}
+
+function notFoundError(verb: string, raw: string, fromStage: boolean) {
+  return invalidParameter(
+    fromStage
+      ? `${verb} failed: stat ${raw}: file does not exist`
+      : `${verb} failed: file not found in build context or excluded by .dockerignore: stat ${raw}: file does not exist`,
+  );
+}
+
+function existsAsDir(resolver: RootResolver, rel: string): boolean {
+  if (rel === '.' || rel === '') return true;
+  try {
+    const host = resolver.resolveDir(rel, false);
+    return lstatSync(host).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function linkOf(host: string, st: Stats): { linkname?: string } {
+  return st.isSymbolicLink() ? { linkname: readlinkSync(host) } : {};
+}
+
+function walkInto(dir: string, destRel: string, items: CopyItem[]): void {
+  for (const name of readdirSync(dir).sort()) {
+    const host = posix.join(dir, name);
+    const st = lstatSync(host);
+    const dest = destRel === '.' ? name : posix.join(destRel, name);
+    if (st.isSocket()) continue;
+    items.push({ host, dest, stat: st, ...linkOf(host, st) });
+    if (st.isDirectory()) walkInto(host, dest, items);
+  }
+}
+
+async function fileHash(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+type ArchiveKind = 'tar' | 'gzip' | 'bzip2' | 'xz';
+
+async function archiveKind(path: string): Promise<ArchiveKind | undefined> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(512);
+    const { bytesRead } = await fh.read(buf, 0, 512, 0);
+    if (bytesRead >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) return 'gzip';
+    if (bytesRead >= 3 && buf.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
+    if (bytesRead >= 6 && buf.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])))
+      return 'xz';
+    if (bytesRead >= 262 && buf.subarray(257, 262).toString('latin1') === 'ustar') return 'tar';
+    return undefined;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function isArchive(path: string): Promise<boolean> {
+  return (await archiveKind(path)) !== undefined;
+}
+
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+/** Copies the plan onto the mounted rootfs (through a tar, so the safe extractor writes it). */
+export async function applyCopy(
+  plan: CopyPlan,
+  rootfs: string,
+  options: { owner: Owner; chmod?: number; signal?: AbortSignal },
+): Promise<void> {
+  const { owner, chmod } = options;
+  async function* entries(): AsyncGenerator<TarWriteEntry> {
+    for (const p of plan.parents) {
+      yield {
+        header: {
+          name: `${p}/`,
+          type: 'directory',
+          mode: 0o755,
+          uid: owner.uid,
+          gid: owner.gid,
+          mtime: Date.now() / 1000,
+        },
+      };
+    }
+    for (const item of plan.items) {
+      const st = item.stat;
+      const perm = chmod ?? st.mode & 0o7777;
+      const base = { uid: owner.uid, gid: owner.gid, mtime: Math.floor(st.mtimeMs / 1000), mode: perm };
+      if (item.dest === '.') continue;
+      if (st.isDirectory()) yield { header: { ...base, name: `${item.dest}/`, type: 'directory' } };
+      else if (st.isSymbolicLink())
+        yield {
+          header: {
+            ...base,
+            mode: st.mode & 0o7777,
+            name: item.dest,
+            type: 'symlink',
+            linkname: item.linkname ?? '',
+          },
+        };
+      else if (st.isFile())
+        yield {
+          header: { ...base, name: item.dest, type: 'file', size: st.size },
+          body: createReadStream(item.host),
+        };
+      else if (st.isFIFO()) yield { header: { ...base, name: item.dest, type: 'fifo' } };
+    }
+  }
+  if (plan.parents.length > 0 || plan.items.length > 0) {
+    await extractTar(packTar(entries()), rootfs, {
+      whiteouts: 'none',
+      sameOwner: true,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+  for (const a of plan.archives) {
+    const kind = await archiveKind(a.host);
+    const destHost = new RootResolver(rootfs).resolveDir(a.destDir, true);
+    await extractTar(decompress(a.host, kind!), destHost, {
+      whiteouts: 'none',
+      sameOwner: true,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+}
+
+function decompress(path: string, kind: ArchiveKind): Readable {
+  const file = createReadStream(path);
+  if (kind === 'tar') return file;
+  if (kind === 'gzip') return file.pipe(createGunzip());
+  const child = spawn(kind === 'bzip2' ? 'bzip2' : 'xz', ['-dc'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  file.pipe(child.stdin);
+  return Readable.from(child.stdout);
+}
+
+/** `--chown=user:group` against the image's /etc/passwd and /etc/group; numeric ids as they are. */
+export function resolveChown(spec: string, passwd: string, group: string): Owner {
+  const [u, g] = spec.split(':') as [string, string | undefined];
+  const users = passwd.split('\n').map((l) => l.split(':'));
+  const groups = group.split('\n').map((l) => l.split(':'));
+  let uid: number;
+  let gid: number | undefined;
+  if (/^\d+$/.test(u)) uid = Number(u);
+  else {
+    const e = users.find((f) => f[0] === u);
+    if (!e)
+      throw invalidParameter(
+        `unable to convert uid/gid chown string to host mapping: can't find uid for user ${u}: no such user: ${u}`,
+      );
+    uid = Number(e[2]);
+    gid = Number(e[3]);
+  }
+  if (g !== undefined && g !== '') {
+    if (/^\d+$/.test(g)) gid = Number(g);
+    else {
+      const e = groups.find((f) => f[0] === g);
+      if (!e)
+        throw invalidParameter(
+          `unable to convert uid/gid chown string to host mapping: can't find gid for group ${g}: no such group: ${g}`,
+        );
+      gid = Number(e[2]);
+    }
+  } else if (/^\d+$/.test(u)) gid = uid;
+  return { uid, gid: gid ?? uid };
+}

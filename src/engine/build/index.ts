@@ -1,0 +1,2 @@
+export { type BuildOptions, Builder } from './builder.ts';
+export { BuildCache } from './build-cache.ts';

@@ -1,0 +1,1 @@
+export { ContainerFs } from './container-fs.ts';

@@ -1,0 +1,2 @@
+export * from './network-service.ts';
+export * from './network-view.ts';

@@ -1,0 +1,1088 @@
+/**
+ * Networks: Docker's network verbs (create/ls/inspect/rm/prune/connect/disconnect) and the glue
+ * between containers and the network domain.
+ *
+ * Lifecycle:
+ * - init(): load the records, create the predefined networks (bridge, host, none) on first
+ *   start, bring up every bridge and the DNS server of every user-defined network, then apply
+ *   berth's nftables table.
+ * - container start: the lifecycle calls attach(c, pid, files) after the runtime created the
+ *   container (its network namespace exists, the process waits before execve). attach allocates
+ *   addresses, plugs a veth per network, opens the published ports' proxies, writes /etc/hosts and
+ *   /etc/resolv.conf, records the sandbox and re-applies the firewall. A failure undoes all of it.
+ * - container exit: release(id) closes the proxies, removes the veths and the sandbox record.
+ * - restore(): after the containers were re-adopted, sandboxes of running containers get their
+ *   proxies back; those of containers that are gone are released.
+ * - shutdown(): closes DNS servers and proxies (bridges and rules stay, as dockerd leaves them).
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import type {
+  NetworkConnectRequest,
+  NetworkCreateRequest,
+  NetworkCreateResponse,
+  NetworkDisconnectRequest,
+  NetworkResource,
+  NetworkSettings,
+} from '../../api/types/index.ts';
+import {
+  BerthError,
+  CleanupStack,
+  type Logger,
+  conflict,
+  errnoCode,
+  forbidden,
+  internal,
+  invalidParameter,
+  newId,
+  notFound,
+} from '../../common/index.ts';
+import {
+  EmbeddedDns,
+  type Cidr,
+  type EndpointRecord,
+  type NetworkRecord,
+  NetworkStore,
+  type PortProxy,
+  type PublishedPort,
+  type SandboxRecord,
+  addVeth,
+  allocateAddress,
+  contains,
+  deleteLink,
+  ensureBridge,
+  formatCidr,
+  hostRoutes,
+  interfaceCounters,
+  ipToInt,
+  isIpv4,
+  isMac,
+  macFromIp,
+  nftApply,
+  nftDeleteTable,
+  openProxy,
+  overlaps,
+  parseCidr,
+  pickSubnet,
+  removeVeth,
+  renderRuleset,
+} from '../../network/index.ts';
+import type { Container, ContainerStore } from '../containers/container-store.ts';
+import { hostsFile, readHostResolvConf, resolvConf } from '../containers/host-files.ts';
+import { isRunning } from '../containers/state.ts';
+import type { Filters } from '../engine.ts';
+import type { EventBus } from '../events.ts';
+import { makeNetworkFilter, networkSettingsView, networkView } from './network-view.ts';
+
+export interface NetworkOptions {
+  /** <data-root>/networks */
+  root: string;
+  /** Linux bridge of the default `bridge` network (dockerd --bridge, default berth0). */
+  defaultBridge: string;
+  /** Gateway address and prefix of the default bridge (dockerd --bip); default: the first free pool. */
+  bip?: string;
+  /** Pools user networks (and the default bridge without --bip) take subnets from. */
+  pools: Array<{ base: string; size: number }>;
+  /** berth's nftables table (family inet), default `berth`. */
+  nftTable: string;
+  /** Prefix of the interfaces berth names (bridges of user networks, veths); '' = Docker's br-/veth names. */
+  ifacePrefix: string;
+  mtu: number;
+  events: EventBus;
+  log: Logger;
+}
+
+const DEFAULT_BRIDGE_OPTIONS = (bridge: string, mtu: number) => ({
+  'com.docker.network.bridge.default_bridge': 'true',
+  'com.docker.network.bridge.enable_icc': 'true',
+  'com.docker.network.bridge.enable_ip_masquerade': 'true',
+  'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
+  'com.docker.network.bridge.name': bridge,
+  'com.docker.network.driver.mtu': String(mtu),
+});
+const BRIDGE_OPTIONS = new Set([
+  'com.docker.network.bridge.name',
+  'com.docker.network.bridge.enable_icc',
+  'com.docker.network.bridge.enable_ip_masquerade',
+  'com.docker.network.driver.mtu',
+  'com.docker.network.bridge.default_bridge',
+  'com.docker.network.bridge.host_binding_ipv4',
+]);
+
+/** The files of a container the network side rewrites in place (they are bind-mounted). */
+export interface SandboxFiles {
+  hosts: string;
+  resolvConf: string;
+}
+
+export class Networks {
+  readonly #o: NetworkOptions;
+  readonly #store: NetworkStore;
+  readonly #networks = new Map<string, NetworkRecord>();
+  readonly #sandboxes = new Map<string, SandboxRecord>();
+  readonly #proxies = new Map<string, PortProxy[]>();
+  readonly #dns = new Map<string, EmbeddedDns>();
+  #containers?: ContainerStore;
+  #hostResolv = '';
+  /** Serialises every change (allocation, plumbing, records, firewall). */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: NetworkOptions) {
+    this.#o = options;
+    this.#store = new NetworkStore(options.root);
+  }
+
+  /** The containers (set once by createEngine: the two services know each other). */
+  setContainers(store: ContainerStore): void {
+    this.#containers = store;
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#queue.catch(() => {}).then(fn);
+    this.#queue = next;
+    return next;
+  }
+
+  async init(): Promise<void> {
+    const { networks, sandboxes } = await this.#store.init();
+    for (const n of networks) this.#networks.set(n.id, n);
+    for (const s of sandboxes) this.#sandboxes.set(s.containerId, s);
+    this.#hostResolv = await readHostResolvConf();
+    await this.#ensurePredefined();
+    for (const n of this.#networks.values()) {
+      if (n.driver !== 'bridge' || !n.bridge) continue;
+      await ensureBridge({ name: n.bridge, gatewayCidr: gatewayCidr(n), mtu: n.mtu });
+      if (!n.predefined) await this.#startDns(n);
+    }
+    await this.#applyFirewall();
+  }
+
+  /** After the containers were re-adopted: proxies back for running ones, the rest released. */
+  async restore(): Promise<void> {
+    for (const s of [...this.#sandboxes.values()]) {
+      const c = this.#containers?.find(s.containerId);
+      if (c && isRunning(c.state)) {
+        const primary = s.endpoints[0];
+        const proxies: PortProxy[] = [];
+        for (const p of primary ? s.ports : []) {
+          try {
+            proxies.push(await openProxy({ ...p, containerIp: primary?.address ?? '' }));
+          } catch (err) {
+            this.#o.log.warn('reopening a published port failed', { id: s.containerId, port: p, err });
+          }
+        }
+        this.#proxies.set(s.containerId, proxies);
+      } else {
+        await this.release(s.containerId);
+      }
+    }
+    await this.#applyFirewall();
+  }
+
+  async shutdown(): Promise<void> {
+    for (const dns of this.#dns.values()) await dns.close();
+    this.#dns.clear();
+    for (const list of this.#proxies.values()) for (const p of list) await p.close();
+    this.#proxies.clear();
+  }
+
+  /** Removes everything berth created on the host for networks (for tests and uninstall). */
+  async destroyAll(): Promise<void> {
+    await this.shutdown();
+    for (const n of this.#networks.values()) if (n.bridge) await deleteLink(n.bridge).catch(() => {});
+    await nftDeleteTable('inet', this.#o.nftTable);
+  }
+
+  async #ensurePredefined(): Promise<void> {
+    const byName = (name: string) => [...this.#networks.values()].find((n) => n.name === name);
+    const base = (name: string, driver: NetworkRecord['driver']): NetworkRecord => ({
+      id: newId(),
+      name,
+      driver,
+      created: new Date().toISOString(),
+      internal: false,
+      attachable: false,
+      predefined: true,
+      labels: {},
+      options: {},
+      ipam: { driver: 'default', options: {}, config: [] },
+      mtu: this.#o.mtu,
+      icc: true,
+      masquerade: true,
+    });
+    for (const [name, driver] of [
+      ['host', 'host'],
+      ['none', 'null'],
+    ] as const) {
+      if (!byName(name)) {
+        const n = base(name, driver);
+        this.#networks.set(n.id, n);
+        await this.#store.saveNetwork(n);
+      }
+    }
+    const bridge = byName('bridge');
+    const wanted = this.#o.bip;
+    const sameAsBefore =
+      bridge?.bridge === this.#o.defaultBridge && (!wanted || gatewayCidr(bridge) === formatGateway(wanted));
+    if (bridge && sameAsBefore) return;
+    if (bridge) {
+      // The daemon's flags changed: the default bridge follows them (its old bridge goes).
+      if (bridge.bridge && bridge.bridge !== this.#o.defaultBridge)
+        await deleteLink(bridge.bridge).catch(() => {});
+    }
+    const n: NetworkRecord = bridge ?? base('bridge', 'bridge');
+    n.bridge = this.#o.defaultBridge;
+    n.options = DEFAULT_BRIDGE_OPTIONS(this.#o.defaultBridge, this.#o.mtu);
+    let pool: { subnet: string; gateway: string };
+    if (wanted) {
+      const cidr = parseCidr(wanted);
+      pool = { subnet: formatCidr(cidr), gateway: wanted.split('/')[0] as string };
+    } else {
+      const used = [...(await hostRoutes()), ...this.#subnetsExcept(n.id)];
+      const subnet = pickSubnet(this.#o.pools, used);
+      pool = { subnet: formatCidr(subnet), gateway: formatIp(subnet.base + 1) };
+    }
+    n.ipam = { driver: 'default', options: {}, config: [pool] };
+    this.#networks.set(n.id, n);
+    await this.#store.saveNetwork(n);
+  }
+
+  #subnetsExcept(id?: string) {
+    return [...this.#networks.values()]
+      .filter((n) => n.id !== id)
+      .flatMap((n) => n.ipam.config.map((p) => parseCidr(p.subnet)));
+  }
+
+  // ---- lookups ----
+
+  /** Docker's FindNetwork: full id, then exact name, then unique id prefix. */
+  find(ref: string): NetworkRecord {
+    const all = [...this.#networks.values()];
+    const hit =
+      this.#networks.get(ref) ??
+      all.find((n) => n.name === ref) ??
+      (() => {
+        const byPrefix = all.filter((n) => n.id.startsWith(ref));
+        if (byPrefix.length > 1)
+          throw invalidParameter(
+            `network ${ref} is ambiguous (${byPrefix.length} matches found based on ID prefix)`,
+          );
+        return byPrefix[0];
+      })();
+    if (!hit || ref === '') throw notFound(`network ${ref} not found`);
+    return hit;
+  }
+
+  #endpointsOf(networkId: string): Array<{ containerId: string; endpoint: EndpointRecord }> {
+    const out: Array<{ containerId: string; endpoint: EndpointRecord }> = [];
+    for (const s of this.#sandboxes.values()) {
+      for (const e of s.endpoints)
+        if (e.networkId === networkId) out.push({ containerId: s.containerId, endpoint: e });
+    }
+    return out;
+  }
+
+  #containerName(id: string): string {
+    return this.#containers?.find(id)?.record.name ?? id.slice(0, 12);
+  }
+
+  // ---- API verbs ----
+
+  async list(options: { filters: Filters }): Promise<NetworkResource[]> {
+    const keep = makeNetworkFilter(options.filters, (id) => this.#endpointsOf(id).length > 0);
+    return [...this.#networks.values()].filter(keep).map((n) => this.#view(n, false));
+  }
+
+  async inspect(ref: string): Promise<NetworkResource> {
+    return this.#view(this.find(ref), true);
+  }
+
+  #view(n: NetworkRecord, withContainers: boolean): NetworkResource {
+    return networkView(
+      n,
+      this.#endpointsOf(n.id).map((e) => ({
+        id: e.containerId,
+        name: this.#containerName(e.containerId),
+        endpoint: e.endpoint,
+      })),
+      withContainers,
+    );
+  }
+
+  create(body: NetworkCreateRequest): Promise<NetworkCreateResponse> {
+    return this.#serial(() => this.#create(body));
+  }
+
+  async #create(body: NetworkCreateRequest): Promise<NetworkCreateResponse> {
+    const name = body.Name ?? '';
+    if (!name) throw invalidParameter('network name must not be empty');
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw invalidParameter(`invalid network name: ${name}`);
+    if ([...this.#networks.values()].some((n) => n.name === name)) {
+      throw conflict(`network with name ${name} already exists`);
+    }
+    const driver = body.Driver || 'bridge';
+    if (driver === 'host' || driver === 'null') {
+      throw forbidden(`only one instance of "${driver}" network is allowed`);
+    }
+    if (driver !== 'bridge') {
+      throw notFound(`could not find plugin ${driver} in v1 plugin registry: plugin not found`);
+    }
+    if (body.EnableIPv6) throw invalidParameter('berth does not support IPv6 networks yet (EnableIPv6)');
+    if (body.Ingress) throw forbidden('berth has no swarm mode: ingress networks are not supported');
+    if (body.ConfigOnly || body.ConfigFrom?.Network) {
+      throw invalidParameter(
+        'config-only networks (--config-only, --config-from) are not supported by berth',
+      );
+    }
+    if (body.Scope && body.Scope !== 'local')
+      throw invalidParameter(`scope ${body.Scope} is not supported: only local`);
+    if (body.IPAM?.Driver && body.IPAM.Driver !== 'default') {
+      throw notFound(`could not find plugin ${body.IPAM.Driver} in v1 plugin registry: plugin not found`);
+    }
+    const options = { ...(body.Options ?? {}) };
+    for (const key of Object.keys(options)) {
+      if (
+        (key.startsWith('com.docker.network.bridge.') || key.startsWith('com.docker.network.driver.')) &&
+        !BRIDGE_OPTIONS.has(key)
+      ) {
+        throw invalidParameter(`berth does not support the bridge option ${key}`);
+      }
+    }
+    const id = newId();
+    const bridge = options['com.docker.network.bridge.name'] || this.#bridgeName(id);
+    if (bridge.length > 15 || !/^[a-zA-Z0-9_.-]+$/.test(bridge))
+      throw invalidParameter(`invalid bridge name: ${bridge}`);
+    if ([...this.#networks.values()].some((n) => n.bridge === bridge)) {
+      throw conflict(`bridge name ${bridge} is already used by another network`);
+    }
+    const mtu = options['com.docker.network.driver.mtu']
+      ? Number(options['com.docker.network.driver.mtu'])
+      : this.#o.mtu;
+    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)
+      throw invalidParameter(`invalid MTU: ${options['com.docker.network.driver.mtu']}`);
+    const pools = (body.IPAM?.Config ?? []).filter((p) => !p.Subnet?.includes(':'));
+    if ((body.IPAM?.Config ?? []).length !== pools.length)
+      throw invalidParameter('berth does not support IPv6 subnets yet');
+    if (pools.length > 1) throw invalidParameter('berth supports one IPv4 subnet per network');
+    const p = pools[0];
+    let subnet: Cidr;
+    if (p?.Subnet) {
+      subnet = parseCidr(p.Subnet);
+      if (formatCidr(subnet) !== p.Subnet)
+        throw invalidParameter(`invalid subnet ${p.Subnet} : it should be ${formatCidr(subnet)}`);
+      if (this.#subnetsExcept().some((u) => overlaps(u, subnet))) {
+        throw forbidden('invalid pool request: Pool overlaps with other one on this address space');
+      }
+    } else {
+      if (p?.Gateway || p?.IPRange) throw invalidParameter('ip-range and gateway need a subnet (--subnet)');
+      subnet = pickSubnet(this.#o.pools, [...(await hostRoutes()), ...this.#subnetsExcept()]);
+    }
+    if (subnet.prefix > 30) throw invalidParameter(`subnet ${formatCidr(subnet)} is too small`);
+    const gateway = p?.Gateway || formatIp(subnet.base + 1);
+    if (!isIpv4(gateway) || !contains(subnet, ipToInt(gateway))) {
+      throw invalidParameter(`no matching subnet for gateway ${gateway}`);
+    }
+    let ipRange: string | undefined;
+    if (p?.IPRange) {
+      const r = parseCidr(p.IPRange);
+      if (!contains(subnet, r.base) || r.prefix < subnet.prefix)
+        throw invalidParameter(`no matching subnet for range ${p.IPRange}`);
+      ipRange = formatCidr(r);
+    }
+    const aux = p?.AuxiliaryAddresses ?? {};
+    for (const [k, v] of Object.entries(aux)) {
+      if (!isIpv4(v) || !contains(subnet, ipToInt(v)))
+        throw invalidParameter(`no matching subnet for aux-address ${k}=${v}`);
+    }
+    const flag = (key: string) => options[key] === undefined || options[key] === 'true';
+    const n: NetworkRecord = {
+      id,
+      name,
+      driver: 'bridge',
+      created: new Date().toISOString(),
+      internal: body.Internal ?? false,
+      attachable: body.Attachable ?? false,
+      predefined: false,
+      labels: { ...(body.Labels ?? {}) },
+      options,
+      ipam: {
+        driver: 'default',
+        options: { ...(body.IPAM?.Options ?? {}) },
+        config: [
+          {
+            subnet: formatCidr(subnet),
+            gateway,
+            ...(ipRange ? { ipRange } : {}),
+            ...(Object.keys(aux).length ? { auxAddresses: aux } : {}),
+          },
+        ],
+      },
+      bridge,
+      mtu,
+      icc: flag('com.docker.network.bridge.enable_icc'),
+      masquerade: flag('com.docker.network.bridge.enable_ip_masquerade'),
+    };
+    const undo = new CleanupStack();
+    try {
+      await ensureBridge({ name: bridge, gatewayCidr: gatewayCidr(n), mtu });
+      undo.defer(() => deleteLink(bridge));
+      this.#networks.set(id, n);
+      undo.defer(() => this.#networks.delete(id));
+      await this.#startDns(n);
+      undo.defer(() => this.#stopDns(id));
+      await this.#applyFirewall();
+      await this.#store.saveNetwork(n);
+      undo.commit();
+    } catch (err) {
+      await undo.rollback().catch(() => {});
+      await this.#applyFirewall().catch(() => {});
+      throw err;
+    }
+    this.#o.events.publish('network', 'create', id, { name, type: 'bridge' });
+    return { Id: id, Warning: '' };
+  }
+
+  remove(ref: string): Promise<void> {
+    return this.#serial(async () => {
+      const n = this.find(ref);
+      if (n.predefined) throw forbidden(`${n.name} is a pre-defined network and cannot be removed`);
+      if (this.#endpointsOf(n.id).length > 0) {
+        throw forbidden(`error while removing network: network ${n.name} id ${n.id} has active endpoints`);
+      }
+      await this.#removeNetwork(n);
+    });
+  }
+
+  async #removeNetwork(n: NetworkRecord): Promise<void> {
+    await this.#stopDns(n.id);
+    if (n.bridge) await deleteLink(n.bridge);
+    this.#networks.delete(n.id);
+    await this.#applyFirewall();
+    await this.#store.removeNetwork(n.id);
+    this.#o.events.publish('network', 'destroy', n.id, { name: n.name, type: n.driver });
+  }
+
+  prune(options: { filters: Filters }): Promise<{ NetworksDeleted: string[] | null }> {
+    return this.#serial(async () => {
+      const f = { ...options.filters };
+      const until = f.until;
+      delete f.until;
+      const keep = makeNetworkFilter(f, () => false);
+      const deleted: string[] = [];
+      for (const n of [...this.#networks.values()]) {
+        if (n.predefined || !keep(n) || this.#endpointsOf(n.id).length > 0) continue;
+        if (until?.length && !until.every((u) => Date.parse(n.created) < untilTime(u))) continue;
+        // Docker keeps networks that containers (even stopped ones) are configured to use.
+        if (
+          this.#containers
+            ?.all()
+            .some((c) => configuredNetworks(c).includes(n.name) || configuredNetworks(c).includes(n.id))
+        )
+          continue;
+        await this.#removeNetwork(n);
+        deleted.push(n.name);
+      }
+      return { NetworksDeleted: deleted.length ? deleted : null };
+    });
+  }
+
+  /** Validates a container's network configuration at create (Docker: 404 for an unknown network). */
+  validateContainer(spec: {
+    network: { mode: string; endpoints: Record<string, { ipv4Address?: string }> };
+  }): void {
+    const mode = spec.network.mode;
+    if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) return;
+    const names = new Set([
+      mode === 'default' ? 'bridge' : mode,
+      ...Object.keys(spec.network.endpoints).map(netName),
+    ]);
+    for (const name of names) {
+      // Docker checks that networks exist at start, not at create (docker create succeeds).
+      const n = [...this.#networks.values()].find((x) => x.name === name || x.id === name);
+      if (!n) continue;
+      const req =
+        spec.network.endpoints[name] ?? (name === 'bridge' ? spec.network.endpoints.default : undefined);
+      if (n.predefined && (req?.ipv4Address ?? '') !== '') {
+        throw invalidParameter('user specified IP address is supported on user defined networks only');
+      }
+    }
+  }
+
+  async connect(ref: string, body: NetworkConnectRequest): Promise<void> {
+    const n = this.find(ref);
+    const c = this.#containers!.get(body.Container);
+    if (n.driver !== 'bridge') {
+      throw forbidden('container cannot be disconnected from host network or connected to host network');
+    }
+    const mode = c.record.spec.network.mode;
+    if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) {
+      throw forbidden(
+        `container sharing network namespace with another container or host cannot be connected to any other network`,
+      );
+    }
+    const cfg = body.EndpointConfig ?? {};
+    if (n.predefined && cfg.IPAMConfig?.IPv4Address) {
+      throw invalidParameter('user specified IP address is supported on user defined networks only');
+    }
+    const configured = configuredNetworks(c);
+    if (configured.includes(n.name) || configured.includes(n.id)) {
+      throw forbidden(`endpoint with name ${c.record.name} already exists in network ${n.name}`);
+    }
+    c.record.spec.network.endpoints[n.name] = {
+      aliases: [...(cfg.Aliases ?? [])],
+      links: [...(cfg.Links ?? [])],
+      ...(cfg.IPAMConfig?.IPv4Address ? { ipv4Address: cfg.IPAMConfig.IPv4Address } : {}),
+      linkLocalIps: [...(cfg.IPAMConfig?.LinkLocalIPs ?? [])],
+      ...(cfg.MacAddress ? { macAddress: cfg.MacAddress } : {}),
+      driverOpts: { ...(cfg.DriverOpts ?? {}) },
+    };
+    if (isRunning(c.state)) {
+      try {
+        await this.#serial(async () => {
+          const s = this.#sandboxes.get(c.record.id);
+          if (!s) throw conflict(`container ${c.record.id} has no network sandbox`);
+          const e = await this.#plumb(
+            c,
+            n,
+            c.state.status === 'running' || c.state.status === 'paused' ? c.state.pid : 0,
+            `eth${s.endpoints.length}`,
+            false,
+          );
+          s.endpoints.push(e);
+          await this.#store.saveSandbox(s);
+        });
+      } catch (err) {
+        delete c.record.spec.network.endpoints[n.name];
+        throw err;
+      }
+    }
+    await this.#containers!.saveRecord(c);
+    this.#o.events.publish('network', 'connect', n.id, {
+      container: c.record.id,
+      name: n.name,
+      type: n.driver,
+    });
+  }
+
+  async disconnect(ref: string, body: NetworkDisconnectRequest): Promise<void> {
+    const n = this.find(ref);
+    const c = this.#containers!.get(body.Container);
+    if (n.driver !== 'bridge') {
+      throw forbidden('container cannot be disconnected from host network or connected to host network');
+    }
+    const configured = configuredNetworks(c);
+    if (!configured.includes(n.name) && !configured.includes(n.id)) {
+      throw forbidden(`container ${c.record.id} is not connected to network ${n.name}`);
+    }
+    await this.#serial(async () => {
+      const s = this.#sandboxes.get(c.record.id);
+      const e = s?.endpoints.find((x) => x.networkId === n.id);
+      if (s && e) {
+        await removeVeth(e.hostIf);
+        s.endpoints = s.endpoints.filter((x) => x !== e);
+        await this.#store.saveSandbox(s);
+        await this.#applyFirewall();
+      }
+    });
+    const spec = c.record.spec.network;
+    for (const key of Object.keys(spec.endpoints))
+      if (key === n.name || key === n.id) delete spec.endpoints[key];
+    if (spec.mode === n.name || spec.mode === n.id || (n.name === 'bridge' && spec.mode === 'default')) {
+      // Docker leaves the container without that network; with nothing left it is like `none`.
+      const rest = Object.keys(spec.endpoints);
+      spec.mode = rest[0] ?? 'none';
+      c.record.hostConfig.NetworkMode = spec.mode;
+      if (rest[0]) delete spec.endpoints[rest[0]];
+    }
+    await this.#containers!.saveRecord(c);
+    this.#o.events.publish('network', 'disconnect', n.id, {
+      container: c.record.id,
+      name: n.name,
+      type: n.driver,
+    });
+  }
+
+  // ---- containers ----
+
+  /**
+   * Connects a created container (pid: its init, waiting before execve) to its networks and
+   * publishes its ports. Rolls back on failure.
+   */
+  attach(c: Container, pid: number, files: SandboxFiles): Promise<void> {
+    return this.#serial(async () => {
+      const id = c.record.id;
+      const names = this.#networkNames(c);
+      const undo = new CleanupStack();
+      try {
+        const sandbox: SandboxRecord = { containerId: id, endpoints: [], ports: [] };
+        for (const [i, name] of names.entries()) {
+          const n = this.find(name);
+          if (n.driver !== 'bridge')
+            throw forbidden(`container cannot be connected to network ${n.name} and to ${names[0]}`);
+          const e = await this.#plumb(c, n, pid, `eth${i}`, i === 0);
+          undo.defer(() => removeVeth(e.hostIf));
+          sandbox.endpoints.push(e);
+        }
+        const primary = sandbox.endpoints[0];
+        const primaryNet = primary ? this.#networks.get(primary.networkId) : undefined;
+        const proxies: PortProxy[] = [];
+        undo.defer(async () => {
+          for (const p of proxies) await p.close();
+        });
+        if (primary && primaryNet && !primaryNet.internal) {
+          for (const want of this.#wantedPorts(c)) {
+            const { proxy, port } = await this.#publish(c, primary, want);
+            proxies.push(proxy);
+            sandbox.ports.push(port);
+          }
+        }
+        this.#sandboxes.set(id, sandbox);
+        undo.defer(() => this.#sandboxes.delete(id));
+        await this.#store.saveSandbox(sandbox);
+        undo.defer(() => this.#store.removeSandbox(id));
+        this.#proxies.set(id, proxies);
+        undo.defer(() => this.#proxies.delete(id));
+        await this.#applyFirewall();
+        await this.#writeFiles(c, sandbox, files);
+        undo.commit();
+      } catch (err) {
+        await undo.rollback().catch((e) => this.#o.log.warn('network rollback failed', { id, err: e }));
+        await this.#applyFirewall().catch(() => {});
+        throw err;
+      }
+    });
+  }
+
+  /** Files for a container without a sandbox of its own (host, none, container:<x>). */
+  async writeFilesWithoutSandbox(c: Container, files: SandboxFiles): Promise<void> {
+    const mode = c.record.spec.network.mode;
+    if (mode === 'host') {
+      // Docker gives host-network containers the host's /etc/hosts (plus --add-host lines).
+      const host = await import('node:fs/promises')
+        .then((fs) => fs.readFile('/etc/hosts', 'utf8'))
+        .catch(() => '');
+      await writeFile(
+        files.hosts,
+        host +
+          this.#extraHostLines(c)
+            .map((l) => `${l.ip}\t${l.names.join(' ')}\n`)
+            .join(''),
+      );
+    } else if (mode === 'none' || mode.startsWith('container:')) {
+      await writeFile(files.hosts, hostsFile(this.#extraHostLines(c)));
+    }
+  }
+
+  /** Releases a container's sandbox: proxies, veths, records. Idempotent. */
+  release(containerId: string): Promise<void> {
+    return this.#serial(async () => {
+      for (const p of this.#proxies.get(containerId) ?? []) await p.close().catch(() => {});
+      this.#proxies.delete(containerId);
+      const s = this.#sandboxes.get(containerId);
+      if (!s) return;
+      for (const e of s.endpoints) await removeVeth(e.hostIf);
+      this.#sandboxes.delete(containerId);
+      await this.#store.removeSandbox(containerId);
+      await this.#applyFirewall();
+    });
+  }
+
+  /** NetworkSettings of container inspect. */
+  settings(c: Container): NetworkSettings {
+    const mode = c.record.spec.network.mode;
+    const running = isRunning(c.state);
+    const sandbox = this.#sandboxes.get(c.record.id);
+    const pid = c.state.status === 'running' || c.state.status === 'paused' ? c.state.pid : undefined;
+    let networks: Array<{ name: string; endpoint?: EndpointRecord; dnsNames: string[] | null }>;
+    if (mode === 'host' || mode === 'none') networks = [{ name: mode, dnsNames: null }];
+    else if (mode.startsWith('container:')) networks = [];
+    else {
+      networks = this.#networkNames(c).map((name) => {
+        const n = [...this.#networks.values()].find((x) => x.name === name || x.id === name);
+        const endpoint = n ? sandbox?.endpoints.find((e) => e.networkId === n.id) : undefined;
+        return {
+          name: n?.name ?? name,
+          endpoint,
+          dnsNames: n && !n.predefined && endpoint ? this.#dnsNames(c, endpoint) : null,
+        };
+      });
+    }
+    const exposed = [
+      ...new Set([...c.record.spec.exposedPorts, ...Object.keys(c.record.spec.network.portBindings)]),
+    ];
+    return networkSettingsView({ mode, networks, sandbox, pid, exposed, running });
+  }
+
+  /** Published ports of a running container (for `docker ps`). */
+  ports(containerId: string): PublishedPort[] {
+    return this.#sandboxes.get(containerId)?.ports ?? [];
+  }
+
+  /** Interface counters for stats (`networks` of GET /containers/{id}/stats). */
+  async counters(pid: number): Promise<Record<string, Record<string, number>>> {
+    return interfaceCounters(`/proc/${pid}/ns/net`);
+  }
+
+  /** The environment variables of --link (Docker's legacy links), for the container's process. */
+  linkEnv(c: Container): string[] {
+    const env: string[] = [];
+    for (const link of c.record.spec.network.links) {
+      const { target, alias } = parseLink(link);
+      const other = this.#containers?.find(target);
+      if (!other || !isRunning(other.state)) {
+        throw invalidParameter(`could not get container for ${target}`);
+      }
+      const ip = this.#sandboxes
+        .get(other.record.id)
+        ?.endpoints.find((e) => this.#networks.get(e.networkId)?.name === 'bridge')?.address;
+      if (!ip)
+        throw invalidParameter(`Cannot link to ${target}, as it does not belong to the default network`);
+      const prefix = alias.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+      env.push(`${prefix}_NAME=/${c.record.name}/${alias}`);
+      const ports = [...other.record.spec.exposedPorts].sort(
+        (a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10),
+      );
+      if (ports[0]) {
+        const [port, proto] = ports[0].split('/');
+        env.push(`${prefix}_PORT=${proto}://${ip}:${port}`);
+      }
+      for (const p of ports) {
+        const [port, proto] = p.split('/') as [string, string];
+        const k = `${prefix}_PORT_${port}_${proto.toUpperCase()}`;
+        env.push(
+          `${k}=${proto}://${ip}:${port}`,
+          `${k}_ADDR=${ip}`,
+          `${k}_PORT=${port}`,
+          `${k}_PROTO=${proto}`,
+        );
+      }
+      for (const e of other.record.spec.env) {
+        const i = e.indexOf('=');
+        const key = i < 0 ? e : e.slice(0, i);
+        if (['HOME', 'PATH', 'HOSTNAME'].includes(key)) continue;
+        env.push(`${prefix}_ENV_${e}`);
+      }
+    }
+    return env;
+  }
+
+  #networkNames(c: Container): string[] {
+    const net = c.record.spec.network;
+    if (net.disabled) return [];
+    const mode = net.mode;
+    if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) return [];
+    const first = mode === 'default' ? 'bridge' : mode;
+    const rest = Object.keys(net.endpoints).map(netName);
+    return [first, ...rest.filter((n, i) => n !== first && n !== mode && rest.indexOf(n) === i)];
+  }
+
+  async #plumb(
+    c: Container,
+    n: NetworkRecord,
+    pid: number,
+    ifName: string,
+    isPrimary: boolean,
+  ): Promise<EndpointRecord> {
+    const pool = n.ipam.config[0];
+    if (!pool) throw internal(`network ${n.name} has no address pool`);
+    const subnet = parseCidr(pool.subnet);
+    const used = new Set<string>([pool.gateway, ...Object.values(pool.auxAddresses ?? {})]);
+    for (const e of this.#endpointsOf(n.id)) used.add(e.endpoint.address);
+    const eps = c.record.spec.network.endpoints;
+    const req = eps[n.name] ?? eps[n.id] ?? (n.name === 'bridge' ? eps.default : undefined);
+    let address: string;
+    if (req?.ipv4Address) {
+      if (n.predefined)
+        throw invalidParameter('user specified IP address is supported on user defined networks only');
+      if (!isIpv4(req.ipv4Address) || !contains(subnet, ipToInt(req.ipv4Address))) {
+        throw invalidParameter(`no matching subnet for address ${req.ipv4Address}`);
+      }
+      if (used.has(req.ipv4Address)) throw conflict(`Address already in use: ${req.ipv4Address}`);
+      address = req.ipv4Address;
+    } else {
+      address = allocateAddress(subnet, used, pool.ipRange ? parseCidr(pool.ipRange) : undefined);
+    }
+    const macWanted = req?.macAddress || (isPrimary ? c.record.spec.network.macAddress : '');
+    if (macWanted && !isMac(macWanted)) throw invalidParameter(`invalid MAC address: ${macWanted}`);
+    const mac = (macWanted || macFromIp(address)).toLowerCase();
+    const hex = randomBytes(4).toString('hex');
+    const e: EndpointRecord = {
+      networkId: n.id,
+      endpointId: randomBytes(32).toString('hex'),
+      address,
+      prefixLen: subnet.prefix,
+      gateway: n.internal ? '' : pool.gateway,
+      mac,
+      hostIf: this.#o.ifacePrefix ? `${this.#o.ifacePrefix}v${hex}`.slice(0, 15) : `veth${hex.slice(0, 7)}`,
+      ifName,
+      aliases: [...(req?.aliases ?? [])],
+      links: [...(req?.links ?? [])],
+      ...(req?.ipv4Address ? { ipv4Requested: req.ipv4Address } : {}),
+      ...(macWanted ? { macRequested: macWanted } : {}),
+      driverOpts: { ...(req?.driverOpts ?? {}) },
+    };
+    await addVeth({
+      netns: `/proc/${pid}/ns/net`,
+      hostIf: e.hostIf,
+      peerIf: this.#o.ifacePrefix ? `${this.#o.ifacePrefix}c${hex}`.slice(0, 15) : `vethc${hex.slice(0, 7)}`,
+      ifName,
+      bridge: n.bridge ?? '',
+      address,
+      prefixLen: subnet.prefix,
+      gateway: isPrimary && !n.internal ? pool.gateway : undefined,
+      mac,
+      mtu: n.mtu,
+    });
+    return e;
+  }
+
+  #wantedPorts(
+    c: Container,
+  ): Array<{ proto: 'tcp' | 'udp'; containerPort: number; hostIp: string; hostPort: string }> {
+    const spec = c.record.spec;
+    const bindings: Record<string, Array<{ hostIp: string; hostPort: string }>> = {};
+    for (const [k, v] of Object.entries(spec.network.portBindings))
+      bindings[k] = v.length ? v : [{ hostIp: '', hostPort: '' }];
+    if (spec.network.publishAllPorts) {
+      for (const p of spec.exposedPorts) if (!bindings[p]) bindings[p] = [{ hostIp: '', hostPort: '' }];
+    }
+    const out = [];
+    for (const [key, list] of Object.entries(bindings)) {
+      const [port, proto = 'tcp'] = key.split('/') as [string, string];
+      if (proto !== 'tcp' && proto !== 'udp') throw invalidParameter(`berth does not publish ${proto} ports`);
+      for (const b of list) {
+        if (b.hostIp && !isIpv4(b.hostIp)) {
+          if (b.hostIp.includes(':')) continue; // IPv6 bindings: berth networks are IPv4 only.
+          throw invalidParameter(`invalid host IP: ${b.hostIp}`);
+        }
+        out.push({
+          proto: proto as 'tcp' | 'udp',
+          containerPort: Number(port),
+          hostIp: b.hostIp,
+          hostPort: b.hostPort,
+        });
+      }
+    }
+    return out;
+  }
+
+  async #publish(
+    c: Container,
+    e: EndpointRecord,
+    want: { proto: 'tcp' | 'udp'; containerPort: number; hostIp: string; hostPort: string },
+  ): Promise<{ proxy: PortProxy; port: PublishedPort }> {
+    const m = /^(\d*)(?:-(\d+))?$/.exec(want.hostPort);
+    if (!m) throw invalidParameter(`invalid host port: ${want.hostPort}`);
+    const from = m[1] ? Number(m[1]) : 0;
+    const to = m[2] ? Number(m[2]) : from;
+    const ip = want.hostIp || '0.0.0.0';
+    let lastErr: unknown;
+    for (let port = from; port <= to; port++) {
+      try {
+        const proxy = await openProxy({
+          proto: want.proto,
+          hostIp: want.hostIp,
+          hostPort: port,
+          containerIp: e.address,
+          containerPort: want.containerPort,
+        });
+        return {
+          proxy,
+          port: {
+            proto: want.proto,
+            hostIp: ip,
+            hostPort: proxy.hostPort,
+            containerPort: want.containerPort,
+          },
+        };
+      } catch (err) {
+        lastErr = err;
+      }
+    }
+    const reason =
+      errnoCode(lastErr) === 'EADDRINUSE' ? 'port is already allocated' : (lastErr as Error).message;
+    throw new BerthError(
+      'Internal',
+      `driver failed programming external connectivity on endpoint ${c.record.name} (${e.endpointId}): Bind for ${ip}:${want.hostPort} failed: ${reason}`,
+      { cause: lastErr },
+    );
+  }
+
+  #extraHostLines(c: Container): Array<{ ip: string; names: string[] }> {
+    const out: Array<{ ip: string; names: string[] }> = [];
+    for (const h of c.record.spec.network.extraHosts) {
+      // `name:ip` (or `name=ip` from newer CLIs); the ip may be IPv6 with colons.
+      const i = h.search(/[:=]/);
+      const name = h.slice(0, i);
+      let ip = h.slice(i + 1);
+      if (ip === 'host-gateway') ip = this.#defaultGateway();
+      out.push({ ip: ip.replace(/^\[|\]$/g, ''), names: [name] });
+    }
+    return out;
+  }
+
+  #defaultGateway(): string {
+    const b = [...this.#networks.values()].find((n) => n.name === 'bridge');
+    return b?.ipam.config[0]?.gateway ?? '';
+  }
+
+  async #writeFiles(c: Container, s: SandboxRecord, files: SandboxFiles): Promise<void> {
+    const spec = c.record.spec;
+    const entries: Array<{ ip: string; names: string[] }> = [];
+    // Docker: the container's own name lines come after the extra hosts and the links.
+    entries.push(...this.#extraHostLines(c));
+    for (const link of spec.network.links) {
+      const { target, alias } = parseLink(link);
+      const other = this.#containers?.find(target);
+      const ip = other && this.#sandboxes.get(other.record.id)?.endpoints[0]?.address;
+      if (other && ip) {
+        const names = [alias, other.record.id.slice(0, 12), other.record.name].filter(
+          (v, i, a) => a.indexOf(v) === i,
+        );
+        entries.push({ ip, names });
+      }
+    }
+    const primary = s.endpoints[0];
+    if (primary) {
+      const fqdn = spec.domainname ? [`${spec.hostname}.${spec.domainname}`, spec.hostname] : [spec.hostname];
+      entries.push({ ip: primary.address, names: fqdn });
+    }
+    await writeFile(files.hosts, hostsFile(entries));
+    const primaryNet = primary ? this.#networks.get(primary.networkId) : undefined;
+    if (primary && primaryNet && !primaryNet.predefined) {
+      // User-defined networks: the embedded DNS server on the gateway answers, and forwards
+      // the rest to the servers the container asked for (or the host's).
+      await writeFile(
+        files.resolvConf,
+        resolvConf(this.#hostResolv, {
+          dns: [primaryNet.ipam.config[0]?.gateway ?? ''],
+          search: spec.network.dnsSearch,
+          options: spec.network.dnsOptions,
+        }),
+      );
+    }
+  }
+
+  #dnsNames(c: Container, e: EndpointRecord): string[] {
+    return [c.record.name, ...e.aliases, c.record.id.slice(0, 12)].filter((v, i, a) => a.indexOf(v) === i);
+  }
+
+  async #startDns(n: NetworkRecord): Promise<void> {
+    const gateway = n.ipam.config[0]?.gateway;
+    if (!gateway) return;
+    const dns = new EmbeddedDns({
+      address: gateway,
+      log: this.#o.log,
+      resolver: {
+        lookup: (name, clientIp) => {
+          // Docker answers for every network the asking container is on (it may be connected
+          // to several); the server it asks is the one of its first network.
+          const asker = this.#endpointsOf(n.id).find((e) => e.endpoint.address === clientIp);
+          const sandbox = asker ? this.#sandboxes.get(asker.containerId) : undefined;
+          const networkIds = sandbox ? sandbox.endpoints.map((e) => e.networkId) : [n.id];
+          const ips: string[] = [];
+          for (const networkId of networkIds) {
+            const net = this.#networks.get(networkId);
+            if (!net || net.predefined) continue;
+            for (const { containerId, endpoint } of this.#endpointsOf(networkId)) {
+              const c = this.#containers?.find(containerId);
+              if (!c || !isRunning(c.state)) continue;
+              const names = this.#dnsNames(c, endpoint).map((x) => x.toLowerCase());
+              if (names.includes(name) || names.some((x) => name === `${x}.${net.name.toLowerCase()}`)) {
+                ips.push(endpoint.address);
+              }
+            }
+          }
+          return ips.length ? [...new Set(ips)] : undefined;
+        },
+        upstreams: (clientIp) => {
+          if (n.internal) return [];
+          const owner = this.#endpointsOf(n.id).find((e) => e.endpoint.address === clientIp);
+          const c = owner ? this.#containers?.find(owner.containerId) : undefined;
+          const own = c?.record.spec.network.dns ?? [];
+          const list = own.length ? own : nameservers(this.#hostResolv);
+          const gateways = new Set([...this.#networks.values()].map((x) => x.ipam.config[0]?.gateway));
+          return list.filter((ip) => !gateways.has(ip));
+        },
+      },
+    });
+    await dns.start();
+    this.#dns.set(n.id, dns);
+  }
+
+  async #stopDns(id: string): Promise<void> {
+    const dns = this.#dns.get(id);
+    this.#dns.delete(id);
+    await dns?.close();
+  }
+
+  #bridgeName(id: string): string {
+    return this.#o.ifacePrefix ? `${this.#o.ifacePrefix}b${id}`.slice(0, 15) : `br-${id.slice(0, 12)}`;
+  }
+
+  async #applyFirewall(): Promise<void> {
+    const bridges = [...this.#networks.values()]
+      .filter((n) => n.driver === 'bridge' && n.bridge && n.ipam.config[0])
+      .map((n) => ({
+        name: n.bridge as string,
+        subnet: n.ipam.config[0]?.subnet as string,
+        internal: n.internal,
+        masquerade: n.masquerade,
+        icc: n.icc,
+      }));
+    const ports = [...this.#sandboxes.values()].flatMap((s) => {
+      const primary = s.endpoints[0];
+      if (!primary) return [];
+      return s.ports.map((p) => ({ ...p, containerIp: primary.address }));
+    });
+    await nftApply(renderRuleset({ table: this.#o.nftTable, bridges, ports }));
+  }
+}
+
+function gatewayCidr(n: NetworkRecord): string | undefined {
+  const p = n.ipam.config[0];
+  return p ? `${p.gateway}/${parseCidr(p.subnet).prefix}` : undefined;
+}
+
+function formatGateway(bip: string): string {
+  const [ip, len] = bip.split('/');
+  return `${ip}/${len}`;
+}
+
+function formatIp(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+function nameservers(resolv: string): string[] {
+  return resolv
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f[0] === 'nameserver' && f[1])
+    .map((f) => f[1] as string);
+}
+
+/** `name:alias` or Docker's stored form `/name:/me/alias`. */
+function parseLink(link: string): { target: string; alias: string } {
+  const [t = '', a] = link.split(':');
+  const target = t.replace(/^\//, '');
+  const alias = (a ?? target).split('/').pop() ?? target;
+  return { target, alias };
+}
+
+/** The networks a container is configured for (its mode's network and its endpoints). */
+function configuredNetworks(c: Container): string[] {
+  const net = c.record.spec.network;
+  return [netName(net.mode), ...Object.keys(net.endpoints).map(netName)];
+}
+
+/** API clients before 1.44 name the default bridge `default`. */
+function netName(name: string): string {
+  return name === 'default' ? 'bridge' : name;
+}
+
+function untilTime(u: string): number {
+  if (/^\d+(\.\d+)?$/.test(u)) return Number(u) * 1000;
+  const m = /^(\d+)(s|m|h)$/.exec(u);
+  if (m) return Date.now() - Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'];
+  return Date.parse(u);
+}

@@ -1,0 +1,4 @@
+export { ContainerVolumes } from './container-volumes.ts';
+export { dirSize } from './dir-size.ts';
+export { type MountPointRecord, planMountPoints } from './mount-points.ts';
+export { Volumes } from './volume-service.ts';

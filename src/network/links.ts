@@ -1,0 +1,125 @@
+/**
+ * Bridges and veth pairs. A network's bridge is created with its gateway address when the network
+ * is created (or berthd starts) and deleted with the network. An endpoint is a veth pair: the host
+ * end joins the bridge, the other end is created directly inside the container's network namespace
+ * (given as a path, e.g. /proc/<pid>/ns/net) and renamed to eth0, ethN. When the namespace dies the
+ * kernel removes the pair, so a crashed container leaves no veth behind.
+ */
+import { ipBatch, ipJson } from './ip-command.ts';
+import { type Cidr, formatCidr, overlaps, parseCidr } from './ipam.ts';
+
+export interface BridgeConfig {
+  name: string;
+  /** Gateway address with the subnet's prefix, e.g. 172.17.0.1/16; none for an internal network without gateway. */
+  gatewayCidr?: string;
+  mtu: number;
+}
+
+export async function linkExists(name: string): Promise<boolean> {
+  const links = await ipJson<Array<{ ifname: string }>>(['link', 'show']);
+  return links.some((l) => l.ifname === name);
+}
+
+/** Creates the bridge (or takes over an existing one of that name) and gives it the gateway address. */
+export async function ensureBridge(b: BridgeConfig): Promise<void> {
+  const lines: string[] = [];
+  if (!(await linkExists(b.name))) lines.push(`link add name ${b.name} type bridge`);
+  lines.push(`link set dev ${b.name} mtu ${b.mtu}`);
+  if (b.gatewayCidr) {
+    const addrs = await ipJson<
+      Array<{ ifname: string; addr_info: Array<{ local: string; prefixlen: number }> }>
+    >(['addr', 'show', 'dev', b.name]).catch(() => []);
+    const has = addrs.some((a) => a.addr_info.some((i) => `${i.local}/${i.prefixlen}` === b.gatewayCidr));
+    if (!has) lines.push(`addr add ${b.gatewayCidr} dev ${b.name}`);
+  }
+  lines.push(`link set dev ${b.name} up`);
+  await ipBatch(lines);
+}
+
+export async function deleteLink(name: string): Promise<void> {
+  if (await linkExists(name)) await ipBatch([`link del dev ${name}`]);
+}
+
+/** The IPv4 routes of the host's main table (to keep new subnets from overlapping them). */
+export async function hostRoutes(): Promise<Cidr[]> {
+  const routes = await ipJson<Array<{ dst: string }>>(['-4', 'route', 'show']);
+  return routes
+    .filter((r) => r.dst && r.dst !== 'default')
+    .map((r) => parseCidr(r.dst.includes('/') ? r.dst : `${r.dst}/32`));
+}
+
+export function routeOverlap(subnet: Cidr, routes: Cidr[]): Cidr | undefined {
+  return routes.find((r) => overlaps(r, subnet) && r.prefix > 0);
+}
+
+export interface VethConfig {
+  /** Network namespace of the container (path). */
+  netns: string;
+  hostIf: string;
+  /** Temporary name of the container end until it is renamed inside the namespace (unique on the host). */
+  peerIf: string;
+  /** Name inside the container (eth0…). */
+  ifName: string;
+  bridge: string;
+  address: string;
+  prefixLen: number;
+  /** Default route via this gateway (only for the first network). */
+  gateway?: string;
+  mac: string;
+  mtu: number;
+}
+
+/** Creates the veth pair, plugs it into the bridge and configures the container end. */
+export async function addVeth(v: VethConfig): Promise<void> {
+  const tmp = v.peerIf;
+  await ipBatch([
+    `link add name ${v.hostIf} mtu ${v.mtu} type veth peer name ${tmp} mtu ${v.mtu} netns ${v.netns}`,
+    `link set dev ${v.hostIf} master ${v.bridge}`,
+    `link set dev ${v.hostIf} up`,
+  ]);
+  try {
+    await ipBatch(
+      [
+        `link set dev ${tmp} name ${v.ifName}`,
+        `link set dev ${v.ifName} address ${v.mac}`,
+        `addr add ${v.address}/${v.prefixLen} dev ${v.ifName}`,
+        `link set dev ${v.ifName} up`,
+        ...(v.gateway ? [`route replace default via ${v.gateway} dev ${v.ifName}`] : []),
+      ],
+      { netns: v.netns },
+    );
+  } catch (err) {
+    await deleteLink(v.hostIf).catch(() => {});
+    throw err;
+  }
+}
+
+/** Removes an endpoint's pair from the host side (the namespace may already be gone). */
+export async function removeVeth(hostIf: string): Promise<void> {
+  await ipBatch([`link del dev ${hostIf}`], { force: true }).catch(() => {});
+}
+
+/** RX/TX counters of the interfaces in a namespace (for stats), by interface name. */
+export async function interfaceCounters(netns: string): Promise<Record<string, Record<string, number>>> {
+  const links = await ipJson<
+    Array<{ ifname: string; stats64?: { rx: Record<string, number>; tx: Record<string, number> } }>
+  >(['-s', 'link', 'show'], { netns });
+  const out: Record<string, Record<string, number>> = {};
+  for (const l of links) {
+    if (l.ifname === 'lo' || !l.stats64) continue;
+    const { rx, tx } = l.stats64;
+    out[l.ifname] = {
+      rx_bytes: rx.bytes ?? 0,
+      rx_packets: rx.packets ?? 0,
+      rx_errors: rx.errors ?? 0,
+      rx_dropped: rx.dropped ?? 0,
+      tx_bytes: tx.bytes ?? 0,
+      tx_packets: tx.packets ?? 0,
+      tx_errors: tx.errors ?? 0,
+      tx_dropped: tx.dropped ?? 0,
+    };
+  }
+  return out;
+}
+
+export { formatCidr };

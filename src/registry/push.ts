@@ -1,0 +1,266 @@
+/**
+ * `docker push` (moby distribution/push_v2.go): for each layer, bottom first, the blob is
+ * checked with HEAD and uploaded when missing (POST an upload session, then one monolithic PUT
+ * with `?digest=`); then the config; then the manifest under the tag. A layer pulled from a
+ * registry is pushed as the compressed blob it was pulled as (same digests, so the manifest is
+ * the pulled one, byte for byte); a local layer is gzip-compressed (deterministically: same
+ * bytes, same digest, every time) into a temporary blob. The pushed digest is recorded as a
+ * repo digest of the image.
+ */
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { type Digest, DigestingStream, invalidParameter, notFound, sha256 } from '../common/index.ts';
+import {
+  familiarName,
+  type ImageRecord,
+  type ImageStore,
+  type NamedReference,
+  referenceName,
+  referenceString,
+  withTag,
+} from '../image/index.ts';
+import { type Descriptor, type ImageManifest, isLayerMediaType, MediaType } from '../oci/index.ts';
+import { compressor } from '../platform/index.ts';
+import { type Credentials, header, RegistryClient } from './client.ts';
+import { MessageQueue, type ProgressMessage, progressId, progressText, throttle } from './progress.ts';
+import { repoScope } from './pull.ts';
+
+export interface PushOptions {
+  credentials?: Credentials;
+  insecureRegistries?: string[];
+  signal?: AbortSignal;
+  /** The local tags of the repository, for a push without a tag (`push -a`). */
+  allTags?: string[];
+}
+
+/** Pushes `ref` (one tag; or every local tag of the repository when it has none). */
+export async function* pushImage(
+  store: ImageStore,
+  ref: NamedReference,
+  options: PushOptions = {},
+): AsyncGenerator<ProgressMessage> {
+  const client = new RegistryClient({
+    domain: ref.domain,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    ...(options.insecureRegistries ? { insecureRegistries: options.insecureRegistries } : {}),
+  });
+  yield { status: `The push refers to repository [${referenceName(ref)}]` };
+  const tags = ref.tag !== undefined ? [ref.tag] : (options.allTags ?? []);
+  if (tags.length === 0) throw notFound(`An image does not exist locally with the tag: ${familiarName(ref)}`);
+  for (const tag of tags) {
+    const tagged = withTag(ref, tag);
+    let image: ImageRecord;
+    try {
+      image = store.resolve(referenceString(tagged));
+    } catch {
+      throw notFound(`An image does not exist locally with the tag: ${familiarName(ref)}`);
+    }
+    yield* pushOne(store, client, tagged, image, options);
+  }
+}
+
+async function* pushOne(
+  store: ImageStore,
+  client: RegistryClient,
+  ref: NamedReference,
+  image: ImageRecord,
+  options: PushOptions,
+): AsyncGenerator<ProgressMessage> {
+  const { signal } = options;
+  const path = ref.path;
+  const scopes = [repoScope(path, 'pull,push')];
+  const stored = await storedManifest(store, image);
+  const queue = new MessageQueue<ProgressMessage>();
+  const temps: Digest[] = [];
+  const layers: Descriptor[] = [];
+  let reusedAll = stored !== undefined;
+
+  const work = (async () => {
+    for (const chainId of image.chainIds)
+      queue.push({
+        status: 'Preparing',
+        progressDetail: {},
+        id: progressId(store.layer(chainId)?.diffId ?? chainId),
+      });
+    for (let i = 0; i < image.chainIds.length; i++) {
+      const chainId = image.chainIds[i]!;
+      const layer = store.layer(chainId)!;
+      const id = progressId(layer.diffId);
+      let desc: Descriptor;
+      const pulled = stored?.layers[i];
+      if (pulled && (await store.content.has(pulled.digest as Digest))) {
+        desc = pulled;
+      } else {
+        reusedAll = false;
+        desc = await compressLayer(store, chainId, signal);
+        temps.push(desc.digest as Digest);
+      }
+      layers.push(desc);
+      if (await blobExists(client, path, desc.digest, scopes, signal)) {
+        queue.push({ status: 'Layer already exists', progressDetail: {}, id });
+        continue;
+      }
+      const report = throttle((n) =>
+        queue.push({
+          status: 'Pushing',
+          progressDetail: { current: n, total: desc.size },
+          progress: progressText(n, desc.size),
+          id,
+        }),
+      );
+      await uploadBlob(
+        client,
+        path,
+        desc,
+        () => createReadStream(store.content.path(desc.digest as Digest)),
+        scopes,
+        report,
+        signal,
+      );
+      queue.push({ status: 'Pushed', progressDetail: {}, id });
+    }
+  })();
+  work.then(
+    () => queue.close(),
+    (err) => queue.fail(err),
+  );
+  try {
+    yield* queue;
+  } finally {
+    await work.catch(() => {});
+  }
+  try {
+    const configBytes = await store.content.readBytes(image.id);
+    const configDesc: Descriptor = {
+      mediaType: stored?.config.mediaType ?? MediaType.dockerConfig,
+      digest: image.id,
+      size: configBytes.length,
+    };
+    if (!(await blobExists(client, path, image.id, scopes, signal))) {
+      await uploadBlob(
+        client,
+        path,
+        configDesc,
+        () => Buffer.from(configBytes) as unknown as Readable,
+        scopes,
+        () => {},
+        signal,
+      );
+    }
+    let manifestBytes: Buffer;
+    let mediaType: string;
+    if (reusedAll && stored) {
+      manifestBytes = stored.bytes;
+      mediaType = stored.mediaType;
+    } else {
+      const manifest: ImageManifest = {
+        schemaVersion: 2,
+        mediaType: MediaType.dockerManifest,
+        config: { mediaType: MediaType.dockerConfig, size: configBytes.length, digest: image.id },
+        layers,
+      };
+      manifestBytes = Buffer.from(JSON.stringify(manifest, null, 3));
+      mediaType = MediaType.dockerManifest;
+    }
+    const res = await client.expect('PUT', `${path}/manifests/${ref.tag}`, [201, 200, 202], {
+      scopes,
+      headers: { 'content-type': mediaType },
+      body: () => manifestBytes,
+      ...(signal ? { signal } : {}),
+    });
+    await res.body.dump?.().catch(() => {});
+    const digest = sha256(manifestBytes);
+    const sent = header(res, 'docker-content-digest');
+    if (sent && sent !== digest)
+      throw invalidParameter(`registry reports manifest digest ${sent}, expected ${digest}`);
+    await store.setReference(`${referenceName(ref)}@${digest}`, image.id);
+    yield { status: `${ref.tag}: digest: ${digest} size: ${manifestBytes.length}` };
+    yield { progressDetail: {}, aux: { Tag: ref.tag, Digest: digest, Size: manifestBytes.length } };
+  } finally {
+    for (const d of temps) await store.content.delete(d);
+  }
+}
+
+/** The image's stored manifest when it came from a registry (its layers are compressed blobs). */
+async function storedManifest(
+  store: ImageStore,
+  image: ImageRecord,
+): Promise<(ImageManifest & { bytes: Buffer; mediaType: string }) | undefined> {
+  try {
+    const bytes = await store.content.readBytes(image.manifest.digest);
+    const m = JSON.parse(bytes.toString('utf8')) as ImageManifest;
+    if (m.layers.length !== image.chainIds.length || !m.layers.every((l) => isLayerMediaType(l.mediaType)))
+      return undefined;
+    // A generated manifest of uncompressed local tars is not worth reusing.
+    if (m.layers.some((l) => l.mediaType === MediaType.dockerLayer || l.mediaType === MediaType.ociLayer))
+      return undefined;
+    return { ...m, bytes, mediaType: image.manifest.mediaType };
+  } catch {
+    return undefined;
+  }
+}
+
+/** gzip of the layer tar, stored as a (temporary) blob. */
+async function compressLayer(store: ImageStore, chainId: Digest, signal?: AbortSignal): Promise<Descriptor> {
+  const tar = await store.layerTar(chainId, signal ? { signal } : {});
+  const gz = compressor('gzip');
+  const counter = new DigestingStream();
+  const w = store.content.writer();
+  await pipeline(tar, gz, counter, w, ...(signal ? [{ signal }] : []));
+  return { mediaType: MediaType.dockerLayerGzip, digest: w.blob.digest, size: w.blob.size };
+}
+
+async function blobExists(
+  client: RegistryClient,
+  path: string,
+  digest: string,
+  scopes: string[],
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const res = await client.request('HEAD', `${path}/blobs/${digest}`, {
+    scopes,
+    ...(signal ? { signal } : {}),
+  });
+  await res.body.dump?.().catch(() => {});
+  return res.status === 200;
+}
+
+/** POST an upload session, then PUT the whole blob with `?digest=` (monolithic upload). */
+async function uploadBlob(
+  client: RegistryClient,
+  path: string,
+  desc: Descriptor,
+  body: () => Readable,
+  scopes: string[],
+  onBytes: (n: number, force?: boolean) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const start = await client.expect('POST', `${path}/blobs/uploads/`, [202], {
+    scopes,
+    headers: { 'content-length': '0' },
+    ...(signal ? { signal } : {}),
+  });
+  await start.body.dump?.().catch(() => {});
+  const location = header(start, 'location');
+  if (!location) throw invalidParameter('registry sent no upload location');
+  const url = new URL(client.resolveLocation(location));
+  url.searchParams.set('digest', desc.digest);
+  const put = await client.expect('PUT', '', [201, 204], {
+    url: url.toString(),
+    scopes,
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
+    body: () => {
+      const b = body();
+      if (Buffer.isBuffer(b)) return b;
+      let n = 0;
+      b.on('data', (c: Buffer) => {
+        n += c.length;
+        onBytes(n);
+      });
+      return b;
+    },
+    ...(signal ? { signal } : {}),
+  });
+  await put.body.dump?.().catch(() => {});
+}

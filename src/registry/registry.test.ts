@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { isLoopbackHost, parseChallenge, registryHost } from './client.ts';
+import { progressText, humanSize, MessageQueue } from './progress.ts';
+import { parsePlatform, pullReference } from './pull.ts';
+import { parseHtpasswd, parseScope } from './server/auth.ts';
+import { parseRoute, requiredAccess } from './server/server.ts';
+
+test('Bearer challenges give realm and service; Basic is recognised', () => {
+  assert.deepEqual(
+    parseChallenge(
+      'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"',
+    ),
+    { scheme: 'bearer', realm: 'https://auth.docker.io/token', service: 'registry.docker.io' },
+  );
+  assert.deepEqual(parseChallenge('Basic realm="x"'), { scheme: 'basic' });
+  assert.equal(parseChallenge('Bearer service="x"'), undefined);
+  assert.equal(parseChallenge(undefined), undefined);
+});
+
+test('docker.io is reached at registry-1.docker.io; loopback hosts are insecure', () => {
+  assert.equal(registryHost('docker.io'), 'registry-1.docker.io');
+  assert.equal(registryHost('127.0.0.1:5000'), '127.0.0.1:5000');
+  assert.ok(isLoopbackHost('localhost:5000'));
+  assert.ok(isLoopbackHost('127.3.2.1'));
+  assert.ok(isLoopbackHost('[::1]:5000'));
+  assert.ok(!isLoopbackHost('registry.example.com:5000'));
+});
+
+test('pull references normalise as Docker does, a digest tag pins the digest', () => {
+  assert.deepEqual(pullReference('busybox', 'latest'), {
+    domain: 'docker.io',
+    path: 'library/busybox',
+    tag: 'latest',
+  });
+  const d = `sha256:${'a'.repeat(64)}`;
+  assert.equal(pullReference('localhost:5000/x', d).digest, d);
+  assert.equal(pullReference('localhost:5000/x').tag, undefined);
+});
+
+test('platforms parse as os/arch/variant', () => {
+  assert.deepEqual(parsePlatform('linux/arm64/v8'), { os: 'linux', architecture: 'arm64', variant: 'v8' });
+  assert.deepEqual(parsePlatform('linux/x86_64'), { os: 'linux', architecture: 'amd64' });
+});
+
+test('progress text and sizes look like docker', () => {
+  assert.equal(humanSize(1234567), '1.23MB');
+  assert.equal(humanSize(999), '999B');
+  assert.match(progressText(50, 100), /^\[=+>\s+\]\s+50B\/100B$/);
+  assert.match(progressText(100, 100), /^\[={50}\]/);
+});
+
+test('the message queue delivers in order and ends with a failure', async () => {
+  const q = new MessageQueue<number>();
+  q.push(1);
+  q.push(2);
+  q.fail(new Error('boom'));
+  const seen: number[] = [];
+  await assert.rejects(async () => {
+    for await (const n of q) seen.push(n);
+  }, /boom/);
+  assert.deepEqual(seen, [1, 2]);
+});
+
+test('registry routes split names containing slashes', () => {
+  assert.deepEqual(parseRoute('/v2/a/b/c/manifests/v1'), { kind: 'manifest', name: 'a/b/c', ref: 'v1' });
+  assert.deepEqual(parseRoute('/v2/a/blobs/uploads/'), { kind: 'uploads', name: 'a' });
+  assert.deepEqual(parseRoute('/v2/a/blobs/uploads/123'), { kind: 'upload', name: 'a', id: '123' });
+  assert.deepEqual(parseRoute('/v2/x/tags/list'), { kind: 'tags', name: 'x' });
+  assert.deepEqual(parseRoute('/v2/_catalog'), { kind: 'catalog' });
+  assert.equal(parseRoute('/v1/x'), undefined);
+  assert.deepEqual(requiredAccess({ kind: 'blob', name: 'a', digest: 'd' }, 'DELETE'), {
+    type: 'repository',
+    name: 'a',
+    actions: ['delete'],
+  });
+});
+
+test('scopes keep names with host:port', () => {
+  assert.deepEqual(parseScope('repository:localhost:5000/a/b:pull,push'), {
+    type: 'repository',
+    name: 'localhost:5000/a/b',
+    actions: ['pull', 'push'],
+  });
+  assert.equal(parseScope('nonsense'), undefined);
+});
+
+test('htpasswd accepts bcrypt entries only', () => {
+  const users = parseHtpasswd('# c\nbob:$2y$05$abcdefghijklmnopqrstuuJ4XH3dbz5iYq8cKqOSHHN1SGVxqGk3O\n');
+  assert.ok(users.has('bob'));
+  assert.throws(() => parseHtpasswd('bob:{SHA}abc'), /only bcrypt/);
+});

@@ -1,0 +1,3 @@
+export * from './auth.ts';
+export * from './server.ts';
+export * from './storage.ts';

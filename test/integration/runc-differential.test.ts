@@ -1,0 +1,377 @@
+/**
+ * The differential suite: the same OCI bundle (config.json made by engine/spec's toOciSpec, as
+ * berthd makes it for a `docker run` with the given flags) is run by our runtime and by Debian's
+ * runc, and a probe script (busybox sh) prints what the container observes: capabilities,
+ * seccomp mode, no_new_privs, ids and groups, hostname, uid/gid maps, rlimits, mountinfo,
+ * /dev, masked and read-only paths, namespaces (host or new), cgroup limits, sysctls, env, and
+ * the errno of syscalls the profile blocks. The two outputs must be identical.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  rmdirSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { ContainerCreateRequest, HostConfig } from '../../src/api/types/index.ts';
+import { silentLogger } from '../../src/common/index.ts';
+import { type OciContext, toContainerSpec, toOciSpec } from '../../src/engine/spec/index.ts';
+import type { RuntimeSpec } from '../../src/oci/index.ts';
+import { createCgroupManager, Runtime } from '../../src/runtime/index.ts';
+
+const repo = fileURLToPath(new URL('../../..', import.meta.url));
+const shimPath = join(repo, 'native/build/berth-shim');
+const busybox = '/bin/busybox';
+const hasRunc = (() => {
+  try {
+    execFileSync('runc', ['--version']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const skip =
+  process.getuid?.() !== 0
+    ? 'needs root'
+    : !existsSync(busybox)
+      ? 'needs busybox-static'
+      : !hasRunc && 'needs runc';
+
+/** What the container observes, one section per fact. */
+const PROBE = String.raw`
+exec 2>&1
+echo "== status"; grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|Seccomp|NoNewPrivs|Uid|Gid|Groups):' /proc/self/status
+echo "== id"; id
+echo "== hostname"; hostname; cat /proc/sys/kernel/domainname
+echo "== maps"; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups
+echo "== ulimit"; ulimit -a
+echo "== mounts"; awk '{ for (i = 7; $i != "-"; i++); print $5, $6, $(i+1), $(i+3) }' /proc/self/mountinfo
+echo "== dev"; ls -ln /dev | awk 'NR > 1 { print $1, $3, $4, $5, $6, $NF }'
+echo "== masked"
+for p in /proc/kcore /proc/keys /proc/timer_list /proc/sched_debug /proc/acpi /sys/firmware /proc/scsi; do
+  if [ -e $p ]; then echo "$p $(ls -ld $p | cut -c1) $(head -c 8 $p 2>/dev/null | wc -c) $(ls $p 2>/dev/null | wc -l)"; fi
+done
+echo "== readonly"
+for p in /proc/sys/kernel/domainname /proc/sysrq-trigger /proc/irq/default_smp_affinity /sys/kernel/profiling; do
+  if [ -e $p ]; then (echo 0 > $p) 2>/dev/null && echo "$p writable" || echo "$p refused"; fi
+done
+echo "== ns"; for n in cgroup ipc mnt net pid user uts; do echo "$n $(readlink /proc/self/ns/$n)"; done
+echo "== cgroup"; cat /proc/self/cgroup | sed 's/ours-d[0-9]*\|runc-d[0-9]*/CID/'
+cgpath() { awk -F: -v c="$1" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' /proc/self/cgroup; }
+for f in memory/memory.limit_in_bytes memory/memory.memsw.limit_in_bytes memory/memory.soft_limit_in_bytes pids/pids.max cpu/cpu.shares cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us cpuset/cpuset.cpus blkio/blkio.weight; do
+  c=$(echo $f | cut -d/ -f1); p=/hostcg/$c$(cgpath $c)/$(echo $f | cut -d/ -f2)
+  [ -e $p ] && echo "$f $(cat $p)"
+done
+# The same rules, in the order each runtime wrote them: compare them as a set.
+echo "== devices.list"; sort /hostcg/devices$(cgpath devices)/devices.list 2>&1
+echo "== sysctl"; cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/net/ipv4/ping_group_range 2>&1
+echo "== env"; env | grep -v '^PWD=\|^SHLVL=\|^_=' | sort
+echo "== cwd"; pwd
+echo "== oom"; cat /proc/self/oom_score_adj
+echo "== syscalls"
+try() { "$@" >/dev/null 2>/tmp/p/err; echo "$* -> $? $(sed 's/^[^:]*: //' /tmp/p/err 2>/dev/null | head -1)"; }
+rm -rf /tmp/p 2>/dev/null; mkdir -p /tmp/p/m
+try mount -t tmpfs t /tmp/p/m
+try unshare -n true
+try unshare -U true
+try chroot / true
+try mknod /tmp/p/null c 1 3
+try mknod /tmp/p/sda b 8 0
+try head -c1 /tmp/p/sda
+try mkdir /tmp/p/newdir
+try chmod 700 /tmp/p/newdir
+try hostname probe-renamed
+try nice -n -5 true
+try swapoff /nope
+try sync
+try setpriv --help
+umount /tmp/p/m 2>/dev/null; rm -rf /tmp/p 2>/dev/null
+echo "== end"
+`;
+
+interface Config {
+  name: string;
+  hostConfig?: HostConfig;
+  body?: ContainerCreateRequest;
+  ctx?: Partial<OciContext>;
+  /** Changes to the spec after toOciSpec (user namespace maps, custom seccomp…). */
+  edit?: (s: RuntimeSpec) => void;
+}
+
+const MB = 1024 * 1024;
+const USERNS_MAP = [{ containerID: 0, hostID: 100000, size: 65536 }];
+
+const CUSTOM_PROFILE = JSON.stringify({
+  defaultAction: 'SCMP_ACT_ALLOW',
+  syscalls: [
+    { names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 },
+    { names: ['chmod', 'fchmodat'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 },
+    { names: ['sync'], action: 'SCMP_ACT_ERRNO' },
+  ],
+});
+
+const CONFIGS: Config[] = [
+  { name: 'docker defaults' },
+  { name: 'read-only rootfs', hostConfig: { ReadonlyRootfs: true } },
+  { name: 'cap-drop ALL', hostConfig: { CapDrop: ['ALL'] } },
+  {
+    name: 'cap-drop ALL, cap-add CHOWN and KILL',
+    hostConfig: { CapDrop: ['ALL'], CapAdd: ['CHOWN', 'KILL'] },
+  },
+  { name: 'cap-add SYS_ADMIN (seccomp opens mount/unshare)', hostConfig: { CapAdd: ['SYS_ADMIN'] } },
+  {
+    name: 'cap-add SYS_NICE, NET_ADMIN, SYS_PTRACE',
+    hostConfig: { CapAdd: ['SYS_NICE', 'NET_ADMIN', 'SYS_PTRACE'] },
+  },
+  { name: 'cap-drop CHOWN, MKNOD, NET_RAW', hostConfig: { CapDrop: ['CHOWN', 'MKNOD', 'NET_RAW'] } },
+  { name: 'seccomp unconfined', hostConfig: { SecurityOpt: ['seccomp=unconfined'] } },
+  { name: 'custom seccomp profile with errnos', hostConfig: { SecurityOpt: [`seccomp=${CUSTOM_PROFILE}`] } },
+  { name: 'no-new-privileges', hostConfig: { SecurityOpt: ['no-new-privileges'] } },
+  {
+    name: 'no-new-privileges with a custom profile',
+    hostConfig: { SecurityOpt: ['no-new-privileges', `seccomp=${CUSTOM_PROFILE}`] },
+  },
+  {
+    name: 'systempaths=unconfined (no masked or read-only paths)',
+    hostConfig: { MaskedPaths: [], ReadonlyPaths: [] },
+  },
+  { name: 'user 1000:1000 with groups', body: { User: '1000:1000' }, hostConfig: { GroupAdd: ['10', '20'] } },
+  { name: 'user 65534 with default caps', body: { User: '65534:65534' } },
+  {
+    name: 'rlimits nofile, nproc, core',
+    hostConfig: {
+      Ulimits: [
+        { Name: 'nofile', Soft: 512, Hard: 1024 },
+        { Name: 'nproc', Soft: 100, Hard: 200 },
+        { Name: 'core', Soft: 0, Hard: 0 },
+      ],
+    },
+  },
+  {
+    name: 'memory and swap limits',
+    hostConfig: { Memory: 64 * MB, MemorySwap: 128 * MB, MemoryReservation: 32 * MB },
+  },
+  { name: 'cpu quota, shares, cpuset', hostConfig: { NanoCpus: 500000000, CpuShares: 512, CpusetCpus: '0' } },
+  { name: 'pids limit and blkio weight', hostConfig: { PidsLimit: 50, BlkioWeight: 300 } },
+  { name: 'device cgroup rules', hostConfig: { DeviceCgroupRules: ['c 1:3 rwm', 'b 8:* r'] } },
+  {
+    name: 'a --device node',
+    ctx: {
+      devices: [
+        {
+          path: '/dev/myzero',
+          type: 'c',
+          major: 1,
+          minor: 5,
+          fileMode: 0o666,
+          uid: 0,
+          gid: 0,
+          permissions: 'rw',
+        },
+      ],
+    },
+  },
+  { name: 'host uts namespace', hostConfig: { UTSMode: 'host' }, ctx: { utsns: { mode: 'host' } } },
+  {
+    name: 'host ipc namespace',
+    hostConfig: { IpcMode: 'host' },
+    ctx: { ipcns: { mode: 'host' }, shmPath: '/dev/shm' },
+  },
+  { name: 'host pid namespace', hostConfig: { PidMode: 'host' }, ctx: { pidns: { mode: 'host' } } },
+  { name: 'host network namespace', hostConfig: { NetworkMode: 'host' }, ctx: { netns: { mode: 'host' } } },
+  { name: 'private cgroup namespace', hostConfig: { CgroupnsMode: 'private' } },
+  {
+    name: 'sysctls in the container namespaces',
+    hostConfig: { Sysctls: { 'kernel.shmmax': '123456', 'net.ipv4.ip_forward': '1' } },
+  },
+  {
+    name: 'oom score adj and tmpfs',
+    hostConfig: { OomScoreAdj: 500, Tmpfs: { '/run': 'rw,size=1m,mode=755' } },
+  },
+  {
+    name: 'hostname, domainname, env and workdir',
+    body: { Hostname: 'probe', Domainname: 'example.org', Env: ['A=1', 'B=two words'], WorkingDir: '/tmp' },
+  },
+  {
+    name: 'user namespace with uid/gid maps',
+    edit: (s) => {
+      s.linux?.namespaces?.push({ type: 'user' });
+      if (s.linux) {
+        s.linux.uidMappings = USERNS_MAP;
+        s.linux.gidMappings = USERNS_MAP;
+        // Only gids the namespace maps can be given (both runtimes refuse 2147483647 here).
+        s.linux.sysctl = { ...s.linux.sysctl, 'net.ipv4.ping_group_range': '0 65535' };
+      }
+    },
+  },
+  {
+    name: 'user namespace with maps and a read-only rootfs',
+    hostConfig: { ReadonlyRootfs: true },
+    edit: (s) => {
+      s.linux?.namespaces?.push({ type: 'user' });
+      if (s.linux) {
+        s.linux.uidMappings = USERNS_MAP;
+        s.linux.gidMappings = USERNS_MAP;
+        // Only gids the namespace maps can be given (both runtimes refuse 2147483647 here).
+        s.linux.sysctl = { ...s.linux.sysctl, 'net.ipv4.ping_group_range': '0 65535' };
+      }
+    },
+  },
+];
+
+describe('differential: berth runtime vs runc on the same bundle', { skip }, () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'berth-diff-'));
+  const cgroupParent = `berth-test-diff${process.pid}`;
+  const rootfs = join(tmp, 'rootfs');
+  const out = join(tmp, 'out');
+  const runcRoot = join(tmp, 'runc');
+  const runtime = new Runtime({
+    shimPath,
+    cgroups: createCgroupManager({ log: silentLogger() }),
+    log: silentLogger(),
+  });
+  const hostNs = new Map<string, string>();
+  let n = 0;
+
+  before(() => {
+    chmodSync(tmp, 0o755);
+    for (const d of ['bin', 'proc', 'sys', 'dev', 'etc', 'tmp', 'out', 'hostcg', 'run'])
+      mkdirSync(join(rootfs, d), { recursive: true });
+    chmodSync(join(rootfs, 'tmp'), 0o1777);
+    copyFileSync(busybox, join(rootfs, 'bin/busybox'));
+    chmodSync(join(rootfs, 'bin/busybox'), 0o755);
+    for (const applet of execFileSync(busybox, ['--list']).toString().split('\n').filter(Boolean)) {
+      if (applet !== 'busybox') symlinkSync('busybox', join(rootfs, 'bin', applet));
+    }
+    writeFileSync(
+      join(rootfs, 'etc/passwd'),
+      'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n',
+    );
+    writeFileSync(join(rootfs, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
+    writeFileSync(join(rootfs, 'probe.sh'), PROBE);
+    mkdirSync(out, { mode: 0o777 });
+    chmodSync(out, 0o777);
+    for (const ns of ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'user', 'uts']) {
+      hostNs.set(readlinkSync(`/proc/self/ns/${ns}`), 'host');
+    }
+  });
+
+  after(() => {
+    rmSync(tmp, { recursive: true, force: true });
+    for (const h of readdirSync('/sys/fs/cgroup')) {
+      const dir = join('/sys/fs/cgroup', h, cgroupParent);
+      if (!existsSync(dir)) continue;
+      for (const sub of readdirSync(dir, { withFileTypes: true })) {
+        if (sub.isDirectory()) rmdirSync(join(dir, sub.name));
+      }
+      rmdirSync(dir);
+    }
+  });
+
+  function bundleFor(c: Config): { dir: string; spec: RuntimeSpec } {
+    const id = `d${++n}`;
+    const created = toContainerSpec(
+      { Image: 'probe', Cmd: ['sh', '/probe.sh'], ...c.body, HostConfig: c.hostConfig ?? {} },
+      { config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] } },
+      { id: id.padEnd(64, '0'), name: id, apiVersion: '1.41' },
+    ).spec;
+    const user = (c.body?.User ?? '0:0').split(':').map(Number);
+    const spec = toOciSpec(created, {
+      rootfsPath: rootfs,
+      cgroupsPath: `/${cgroupParent}/${id}`,
+      user: {
+        uid: user[0] ?? 0,
+        gid: user[1] ?? 0,
+        additionalGids: (c.hostConfig?.GroupAdd ?? []).map(Number),
+        // resolveUser's HOME (runc would add the passwd one itself when the env has none).
+        home: (user[0] ?? 0) === 0 ? '/root' : '/',
+      },
+      netns: { mode: 'new' },
+      mounts: [
+        { source: out, destination: '/out', writable: true },
+        { source: '/sys/fs/cgroup', destination: '/hostcg', writable: false },
+      ],
+      ...c.ctx,
+    });
+    // /sys/fs/cgroup on cgroup v1: runc builds the per-controller tree, our shim leaves the
+    // directory empty (plan-from-spec.ts); the probe reads limits through /hostcg instead.
+    spec.mounts = spec.mounts?.filter((m) => m.type !== 'cgroup');
+    if (spec.process) spec.process.args = ['sh', '-c', 'sh /probe.sh > /out/result'];
+    c.edit?.(spec);
+    const dir = join(tmp, `bundle-${id}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(spec, null, 1));
+    return { dir, spec };
+  }
+
+  async function runOurs(bundle: { dir: string; spec: RuntimeSpec }, id: string): Promise<string> {
+    const stateDir = join(tmp, `state-${id}`);
+    rmSync(join(out, 'result'), { force: true });
+    const spec: RuntimeSpec = JSON.parse(readFileSync(join(bundle.dir, 'config.json'), 'utf8'));
+    spec.linux = { ...spec.linux, cgroupsPath: `/${cgroupParent}/ours-${id}` };
+    writeFileSync(join(bundle.dir, 'config.json'), JSON.stringify(spec, null, 1));
+    try {
+      await runtime.create({ id, bundleDir: bundle.dir, stateDir, openStdin: false, stdinOnce: false });
+      await runtime.start(stateDir);
+      await runtime.wait(stateDir, { signal: AbortSignal.timeout(20_000) });
+    } finally {
+      await runtime.delete(stateDir, spec).catch(() => {});
+    }
+    return readFileSync(join(out, 'result'), 'utf8');
+  }
+
+  async function runRunc(bundle: { dir: string; spec: RuntimeSpec }, id: string): Promise<string> {
+    rmSync(join(out, 'result'), { force: true });
+    const spec: RuntimeSpec = JSON.parse(readFileSync(join(bundle.dir, 'config.json'), 'utf8'));
+    spec.linux = { ...spec.linux, cgroupsPath: `/${cgroupParent}/runc-${id}` };
+    writeFileSync(join(bundle.dir, 'config.json'), JSON.stringify(spec, null, 1));
+    const child = spawn('runc', ['--root', runcRoot, 'run', '--bundle', bundle.dir, `runc-${id}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 20_000,
+    });
+    let err = '';
+    child.stderr.on('data', (c) => (err += c));
+    child.stdout.on('data', (c) => (err += c));
+    const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+    if (!existsSync(join(out, 'result'))) throw new Error(`runc failed (${code}): ${err}`);
+    return readFileSync(join(out, 'result'), 'utf8');
+  }
+
+  /**
+   * Namespace links → host/new; the per-runtime cgroup leaf names → one name. One known
+   * difference is masked, in user namespaces only: runc creates the IPC namespace after becoming
+   * the user namespace's root (uid only), so /dev/mqueue belongs to 0:65534 there; our shim
+   * clones every namespace at once, so it belongs to 65534:65534.
+   */
+  function normalize(text: string, id: string): string {
+    return text
+      .replace(/^drwxrwxrwt (0|65534) 65534 (\d+ \w+ mqueue)$/m, 'drwxrwxrwt USERNS-MQUEUE-OWNER $2')
+      .replace(/^(\w+) (\w+:\[\d+\])$/gm, (_, ns, link) => `${ns} ${hostNs.get(link) ?? 'new'}`)
+      .replaceAll(`ours-${id}`, 'CID')
+      .replaceAll(`runc-${id}`, 'CID');
+  }
+
+  for (const c of CONFIGS) {
+    test(`same observations: ${c.name}`, async () => {
+      const bundle = bundleFor(c);
+      const id = `d${n}`;
+      const ours = normalize(await runOurs(bundle, id), id);
+      const theirs = normalize(await runRunc(bundle, id), id);
+      assert.match(ours, /== end\n$/);
+      assert.equal(ours, theirs);
+    });
+  }
+});
