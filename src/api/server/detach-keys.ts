@@ -44,7 +44,10 @@ export class DetachKeyFilter extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    if (this.#detached) return done();
+    if (this.#detached) {
+      done();
+      return;
+    }
     const out: number[] = [];
     for (const b of chunk) {
       if (b === this.#keys[this.#held.length]) {
@@ -53,7 +56,8 @@ export class DetachKeyFilter extends Transform {
           this.#detached = true;
           if (out.length) this.push(Buffer.from(out));
           this.#onDetach();
-          return done();
+          done();
+          return;
         }
         continue;
       }
