@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -145,6 +146,51 @@ describe('resource limits under load', { skip: !canRunRoot() && 'needs root' }, 
       assert.ok(share >= 0.3, `used ${share.toFixed(3)} of a CPU`);
     } finally {
       await docker(d, 'rm', '-f', 'spin');
+    }
+  });
+
+  test("create returns Docker's warnings; --kernel-memory is kept (API 1.41, kmem) and bounded; --cpus beyond the host's CPUs is refused", async () => {
+    const w = await docker(d, 'create', '--name', 'warn', '--oom-kill-disable', 'busybox', 'true');
+    try {
+      assert.equal(w.code, 0, w.stderr);
+      assert.match(
+        w.stderr,
+        /WARNING: OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources\./,
+      );
+      const body = await d.api('POST', '/containers/create', {
+        Image: 'busybox',
+        HostConfig: { CpuPercent: 10 },
+      });
+      assert.equal(body.status, 201);
+      const created = body.body as { Id: string; Warnings: string[] };
+      assert.deepEqual(created.Warnings, ['linux does not support CPU percent. Percent discarded.']);
+      await docker(d, 'rm', created.Id);
+      const kmem = await readFile('/sys/fs/cgroup/memory/memory.kmem.limit_in_bytes').then(
+        () => true,
+        () => false,
+      );
+      const k = await docker(d, 'create', '--name', 'kmem', '--kernel-memory', '16m', 'busybox', 'true');
+      assert.equal(k.code, 0, k.stderr);
+      const km = (await inspect('kmem')).HostConfig.KernelMemory;
+      if (kmem) assert.equal(km, 16 * 1024 * 1024);
+      else {
+        assert.equal(km, 0);
+        assert.match(k.stderr, /Your kernel does not support kernel memory limit capabilities/);
+      }
+      if (kmem) {
+        const low = await docker(d, 'create', '--kernel-memory', '1m', 'busybox', 'true');
+        assert.equal(low.code, 1);
+        assert.match(low.stderr, /Minimum kernel memory limit allowed is 6MB/);
+      }
+      const cpus = availableParallelism();
+      const many = await docker(d, 'create', '--cpus', String(cpus + 1), 'busybox', 'true');
+      assert.equal(many.code, 1);
+      assert.match(
+        many.stderr,
+        new RegExp(`Range of CPUs is from 0.01 to ${cpus}.00, as there are only ${cpus} CPUs available`),
+      );
+    } finally {
+      await docker(d, 'rm', '-f', 'warn', 'kmem');
     }
   });
 
