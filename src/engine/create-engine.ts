@@ -12,6 +12,7 @@ import { Runtime, createCgroupManager } from '../runtime/index.ts';
 import { API_VERSION_CURRENT } from '../api/types/index.ts';
 import { Builder } from './build/index.ts';
 import { Containers } from './containers/container-service.ts';
+import { probeHostFacts } from './containers/host-facts.ts';
 import { isRunning } from './containers/state.ts';
 import type { Engine } from './engine.ts';
 import { EventBus } from './events.ts';
@@ -96,6 +97,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     events,
     log: log.child({ component: 'containers' }),
     apiVersion: API_VERSION_CURRENT,
+    hostFacts: probeHostFacts(cgroups.version, config.cgroupRoot),
     ...(config.logDefaults ? { logDefaults: config.logDefaults } : {}),
   });
   networks.setContainers(containers.store);

@@ -39,6 +39,8 @@ import type { ContainerService, Filters, IoSession, LogEntry, LogsOptions } from
 import type { EventBus } from '../events.ts';
 import { generateName } from '../names.ts';
 import {
+  type HostFacts,
+  discardUnsupported,
   mergeLogConfig,
   resolveLogSettings,
   toContainerSpec,
@@ -72,6 +74,8 @@ export interface ContainerServiceDeps {
   /** Networks (engine/networks): attaches containers at start, fills NetworkSettings. */
   networking: Networks;
   volumes: ContainerVolumes;
+  /** CPUs and cgroup features (probeHostFacts): bounds --cpus, discards what the host lacks. */
+  hostFacts?: HostFacts;
 }
 
 export class Containers implements ContainerService {
@@ -165,7 +169,10 @@ export class Containers implements ContainerService {
     body: ContainerCreateRequest,
     options: { name?: string; platform?: string },
   ): Promise<ContainerCreateResponse> {
-    validateCreate(body, this.#d.apiVersion);
+    const host = this.#d.hostFacts ?? {};
+    const supported = discardUnsupported(body, host, this.#d.apiVersion);
+    body = supported.body;
+    const warnings = [...supported.warnings, ...validateCreate(body, this.#d.apiVersion, host)];
     const logConfig = mergeLogConfig(
       body.HostConfig?.LogConfig,
       this.#d.logDefaults ?? { type: 'json-file', config: {} },
@@ -211,7 +218,7 @@ export class Containers implements ContainerService {
       );
       undo.commit();
       this.#d.events.publish('container', 'create', id, eventAttributes(c));
-      return { Id: id, Warnings: [] };
+      return { Id: id, Warnings: warnings };
     } finally {
       await undo.rollback();
     }

@@ -13,3 +13,4 @@ export * from './user.ts';
 export * from './validate.ts';
 export * from './log-config.ts';
 export * from './seccomp.ts';
+export * from './host-support.ts';

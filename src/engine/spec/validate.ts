@@ -25,6 +25,12 @@ export interface HostFacts {
   cpuCount?: number;
   /** Runtime names the daemon knows (HostConfig.Runtime must be one of them when set). */
   runtimes?: string[];
+  /** The memory controller has kmem.limit_in_bytes (cgroup v1): KernelMemory is kept. */
+  kernelMemory?: boolean;
+  /** memory.oom_control exists (cgroup v1): OomKillDisable is kept. */
+  oomKillDisable?: boolean;
+  /** memory.swappiness exists (cgroup v1): MemorySwappiness is kept. */
+  memorySwappiness?: boolean;
 }
 
 /** Docker's minimum for Memory, MemoryReservation and KernelMemory (6 MiB). */

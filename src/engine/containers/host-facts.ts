@@ -1,0 +1,20 @@
+/**
+ * The host facts create-time validation needs (engine/spec HostFacts), probed once at daemon
+ * start as dockerd's pkg/sysinfo does: online CPUs, and which memory-controller files exist
+ * (cgroup v1's kmem.limit_in_bytes, oom_control and swappiness; cgroup v2 has none of them).
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import type { HostFacts } from '../spec/index.ts';
+
+export function probeHostFacts(cgroupVersion: 1 | 2, cgroupRoot = '/sys/fs/cgroup'): HostFacts {
+  const memory = join(cgroupRoot, 'memory');
+  const has = (file: string) => cgroupVersion === 1 && existsSync(join(memory, file));
+  return {
+    cpuCount: availableParallelism(),
+    kernelMemory: has('memory.kmem.limit_in_bytes'),
+    oomKillDisable: has('memory.oom_control'),
+    memorySwappiness: has('memory.swappiness'),
+  };
+}
