@@ -395,6 +395,17 @@ export function buildProgram(
         .option('-f, --force', 'Force removal of the image')
         .option('--no-prune', 'Do not delete untagged parents')
         .action(run(async () => (await import('./commands/images.ts')).rmiCommand)),
+    history: (p: BerthCommand) =>
+      p
+        .command('history')
+        .usage('[OPTIONS] IMAGE')
+        .description('Show the history of an image')
+        .argument('<image>')
+        .option('--format <string>', 'Format output using a custom template')
+        .option('--human [bool]', 'Print sizes and dates in human readable format', (v) => v !== 'false')
+        .option('--no-trunc', "Don't truncate output")
+        .option('-q, --quiet', 'Only show image IDs')
+        .action(run(async () => (await import('./commands/image-history.ts')).historyCommand)),
     tag: (p: BerthCommand) =>
       p
         .command('tag')
@@ -482,6 +493,7 @@ export function buildProgram(
   defs.rmi(program);
   defs.start(program);
   defs.stop(program);
+  defs.history(program);
   defs.tag(program);
   defs.top(program);
   defs.wait(program);
@@ -517,6 +529,15 @@ export function buildProgram(
   defs.images(image, 'ls', ['list']);
   defs.rmi(image, 'rm', ['remove']);
   defs.tag(image);
+  defs.history(image);
+  image
+    .command('prune')
+    .usage('[OPTIONS]')
+    .description('Remove unused images')
+    .option('-a, --all', 'Remove all unused images, not just dangling ones')
+    .option('--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', collect)
+    .option('-f, --force', 'Do not prompt for confirmation')
+    .action(run(async () => (await import('./commands/image-history.ts')).imagePruneCommand));
 
   const transfer = async () => import('./commands/transfer.ts');
   const pull = (p: BerthCommand) =>

@@ -23,6 +23,8 @@ import type {
   ExecInspectResponse,
   ExecStartRequest,
   ImageDeleteResponseItem,
+  ImageHistoryResponseItem,
+  ImagePruneResponse,
   ImageInspectResponse,
   ImageSummary,
   JsonMessage,
@@ -354,6 +356,14 @@ export class EngineClient {
 
   async imageTag(source: string, repo: string, tag?: string): Promise<void> {
     await this.#empty('POST', `/images/${source}/tag`, { query: { repo, tag: tag || undefined } });
+  }
+
+  imageHistory(name: string): Promise<ImageHistoryResponseItem[]> {
+    return this.#json('GET', `/images/${name}/history`);
+  }
+
+  imagePrune(filters?: Filters): Promise<ImagePruneResponse> {
+    return this.#json('POST', '/images/prune', { query: { filters: filtersQuery(filters) } });
   }
 
   imageRemove(

@@ -22,6 +22,7 @@ import type {
   ExecStartRequest,
   ImageDeleteResponseItem,
   ImageHistoryResponseItem,
+  ImagePruneResponse,
   ImageInspectResponse,
   ImageSummary,
   JsonMessage,
@@ -169,6 +170,8 @@ export interface ImageService {
   list(options: { all: boolean; filters: Filters; digests: boolean }): Promise<ImageSummary[]>;
   inspect(ref: string): Promise<ImageInspectResponse>;
   history(ref: string): Promise<ImageHistoryResponseItem[]>;
+  /** POST /images/prune: dangling (or, with dangling=false, all unused) images. */
+  prune(filters: Filters): Promise<ImagePruneResponse>;
   /** POST /images/create?fromSrc=- : the progress stream Docker sends (`{"status":"sha256:…"}`). */
   import(
     tar: Readable,

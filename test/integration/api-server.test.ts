@@ -228,6 +228,9 @@ function makeEngine(rec: Recorded): Engine {
       async history() {
         return [];
       },
+      async prune() {
+        return { ImagesDeleted: null, SpaceReclaimed: 0 };
+      },
       async save() {
         throw notFound('No such image: x');
       },

@@ -7,6 +7,7 @@ import type {
   ImageDeleteResponseItem,
   ImageHistoryResponseItem,
   ImageInspectResponse,
+  ImagePruneResponse,
   ImageSummary,
   JsonMessage,
 } from '../../api/types/index.ts';
@@ -31,6 +32,7 @@ import type { EventBus } from '../events.ts';
 import { loadImages } from './archive-load.ts';
 import { applyChanges } from './changes.ts';
 import { type CommitSource, commitContainer } from './commit.ts';
+import { pruneImages } from './prune.ts';
 
 export interface ImageServiceDeps {
   store: ImageStore;
@@ -77,20 +79,52 @@ export class Images implements ImageService {
     return inspectView(img);
   }
 
+  /**
+   * Newest entry first (moby daemon/images/image_history.go): each entry that made a layer has
+   * that layer's unpacked size; the newest entry carries the image's ID and tags, the next one
+   * its local parent's (commits, classic builds), and so on; the rest are `<missing>`.
+   */
   async history(ref: string): Promise<ImageHistoryResponseItem[]> {
     const img = this.#d.store.resolve(ref);
-    const history = img.config.history ?? [];
-    // Newest first, like Docker. Only the newest entry carries the image id and tags.
-    return history
-      .map((h, i) => ({
-        Id: i === history.length - 1 ? img.id : '<missing>',
+    let layer = 0;
+    const items: ImageHistoryResponseItem[] = (img.config.history ?? []).map((h) => {
+      let size = 0;
+      if (!h.empty_layer) {
+        const chainId = img.chainIds[layer++];
+        size = chainId ? (this.#d.store.layer(chainId)?.size ?? 0) : 0;
+      }
+      return {
+        Id: '<missing>',
         Created: Math.floor(Date.parse(h.created ?? img.created) / 1000),
         CreatedBy: h.created_by ?? '',
-        Tags: i === history.length - 1 ? img.repoTags : null,
-        Size: 0,
+        Tags: null,
+        Size: size,
         Comment: h.comment ?? '',
-      }))
-      .reverse();
+      };
+    });
+    items.reverse();
+    let current: ImageRecord | undefined = img;
+    for (const item of items) {
+      if (!current) break;
+      item.Id = current.id;
+      item.Tags = current.repoTags.length ? current.repoTags : null;
+      current = current.parent ? this.#d.store.get(current.parent) : undefined;
+    }
+    return items;
+  }
+
+  /** POST /images/prune: dangling images, or with `dangling=false` all unused ones. */
+  async prune(filters: Filters): Promise<ImagePruneResponse> {
+    const report = await pruneImages(
+      {
+        store: this.#d.store,
+        imageUsers: this.#d.imageUsers,
+        remove: (r) => this.remove(r, { force: false, noPrune: false }),
+      },
+      filters,
+    );
+    this.#d.events.publish('image', 'prune', '', { reclaimed: String(report.SpaceReclaimed) });
+    return report;
   }
 
   async *import(

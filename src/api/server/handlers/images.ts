@@ -27,6 +27,10 @@ export async function history({ engine, res, params }: RequestContext): Promise<
   sendJson(res, STATUS_OK, await engine.images.history(params.name!));
 }
 
+export async function prune({ engine, res, query }: RequestContext): Promise<void> {
+  sendJson(res, STATUS_OK, await engine.images.prune(filtersValue(query)));
+}
+
 /**
  * POST /images/create: `fromSrc=-` imports the request body as a root filesystem tar; the answer
  * is Docker's JSON progress stream. `fromImage` (pull) comes with the registry client.
