@@ -14,6 +14,7 @@ import { type CliContext, type CliIo, createContext, type GlobalFlags } from './
 import { ExitError, UsageError } from './errors.ts';
 import { collect, parseBytes, parseInteger, parseNanoCpus, parseSwapBytes } from './flag-parsers.ts';
 import { formatHelp } from './help.ts';
+import { defineStorageCommands } from './storage-commands.ts';
 import { berthVersionLine } from './version-line.ts';
 
 /** A command implementation: gets the context, commander's option values and the operands. */
@@ -623,6 +624,7 @@ export function buildProgram(
   const system = program.command('system').usage('COMMAND').description('Manage berth').helpCommand(false);
   defs.events(system);
   defs.info(system);
+  defineStorageCommands({ program, container, image, system }, run);
 
   // Set last: subcommands copy inherited settings when created, and only the root may see extra words.
   program.allowExcessArguments(true);

@@ -30,6 +30,20 @@ import type {
   JsonMessage,
   SystemInfo,
   SystemVersion,
+  ContainerPathStat,
+  ContainerPruneResponse,
+  FilesystemChange,
+  ImagePruneResponse,
+  NetworkConnectRequest,
+  NetworkCreateRequest,
+  NetworkCreateResponse,
+  NetworkPruneResponse,
+  NetworkResource,
+  SystemDataUsageResponse,
+  Volume,
+  VolumeCreateRequest,
+  VolumeListResponse,
+  VolumePruneResponse,
 } from '../api/types/index.ts';
 import { API_VERSION_CURRENT, compareApiVersions } from '../api/types/version.ts';
 import { DaemonError } from './errors.ts';
@@ -492,6 +506,128 @@ export class EngineClient {
     yield* progressMessages(res);
   }
 
+  // ---- volumes, networks, container filesystems, disk usage and prunes
+
+  volumeCreate(body: VolumeCreateRequest): Promise<Volume> {
+    return this.#json('POST', '/volumes/create', { body });
+  }
+
+  volumeList(opts: { filters?: Filters } = {}): Promise<VolumeListResponse> {
+    return this.#json('GET', '/volumes', { query: { filters: filtersQuery(opts.filters) } });
+  }
+
+  volumeInspect(name: string): Promise<Volume> {
+    return this.#json('GET', `/volumes/${enc(name)}`);
+  }
+
+  async volumeRemove(name: string, opts: { force?: boolean } = {}): Promise<void> {
+    await this.#empty('DELETE', `/volumes/${enc(name)}`, { query: { force: opts.force || undefined } });
+  }
+
+  volumePrune(opts: { filters?: Filters } = {}): Promise<VolumePruneResponse> {
+    return this.#json('POST', '/volumes/prune', { query: { filters: filtersQuery(opts.filters) } });
+  }
+
+  networkCreate(body: NetworkCreateRequest): Promise<NetworkCreateResponse> {
+    return this.#json('POST', '/networks/create', { body });
+  }
+
+  networkList(opts: { filters?: Filters } = {}): Promise<NetworkResource[]> {
+    return this.#json('GET', '/networks', { query: { filters: filtersQuery(opts.filters) } });
+  }
+
+  networkInspect(id: string, opts: { verbose?: boolean; scope?: string } = {}): Promise<NetworkResource> {
+    return this.#json('GET', `/networks/${enc(id)}`, {
+      query: { verbose: opts.verbose || undefined, scope: opts.scope },
+    });
+  }
+
+  async networkConnect(id: string, body: NetworkConnectRequest): Promise<void> {
+    await this.#empty('POST', `/networks/${enc(id)}/connect`, { body });
+  }
+
+  async networkDisconnect(id: string, container: string, force = false): Promise<void> {
+    await this.#empty('POST', `/networks/${enc(id)}/disconnect`, {
+      body: { Container: container, Force: force },
+    });
+  }
+
+  async networkRemove(id: string): Promise<void> {
+    await this.#empty('DELETE', `/networks/${enc(id)}`);
+  }
+
+  networkPrune(opts: { filters?: Filters } = {}): Promise<NetworkPruneResponse> {
+    return this.#json('POST', '/networks/prune', { query: { filters: filtersQuery(opts.filters) } });
+  }
+
+  /** GET /system/df (`types` needs API 1.42; older daemons answer every kind). */
+  diskUsage(): Promise<SystemDataUsageResponse> {
+    return this.#json('GET', '/system/df');
+  }
+
+  containerPrune(opts: { filters?: Filters } = {}): Promise<ContainerPruneResponse> {
+    return this.#json('POST', '/containers/prune', { query: { filters: filtersQuery(opts.filters) } });
+  }
+
+  imagePrune(opts: { filters?: Filters } = {}): Promise<ImagePruneResponse> {
+    return this.#json('POST', '/images/prune', { query: { filters: filtersQuery(opts.filters) } });
+  }
+
+  buildCachePrune(
+    opts: { all?: boolean; filters?: Filters } = {},
+  ): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
+    return this.#json('POST', '/build/prune', {
+      query: { all: opts.all || undefined, filters: filtersQuery(opts.filters) },
+    });
+  }
+
+  /** GET /containers/{id}/changes (null when nothing changed). */
+  containerChanges(id: string): Promise<FilesystemChange[] | null> {
+    return this.#json('GET', `/containers/${enc(id)}/changes`);
+  }
+
+  /** GET /containers/{id}/export: the tar of the container's filesystem. */
+  containerExport(id: string, opts: { signal?: AbortSignal } = {}): Promise<Readable> {
+    return this.#request('GET', `/containers/${enc(id)}/export`, { signal: opts.signal });
+  }
+
+  /** HEAD /containers/{id}/archive: the stat of a path in the container. */
+  async containerStatPath(id: string, path: string): Promise<ContainerPathStat> {
+    const res = await this.#request('HEAD', `/containers/${enc(id)}/archive`, { query: { path } });
+    res.resume();
+    return decodePathStat(res.headers['x-docker-container-path-stat']);
+  }
+
+  /** GET /containers/{id}/archive: the path's stat and a tar of it. */
+  async containerGetArchive(
+    id: string,
+    path: string,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<{ stat: ContainerPathStat; tar: Readable }> {
+    const res = await this.#request('GET', `/containers/${enc(id)}/archive`, {
+      query: { path },
+      signal: opts.signal,
+    });
+    return { stat: decodePathStat(res.headers['x-docker-container-path-stat']), tar: res };
+  }
+
+  /** PUT /containers/{id}/archive: extracts `tar` into the directory `path`. */
+  async containerPutArchive(
+    id: string,
+    path: string,
+    tar: Readable,
+    opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean } = {},
+  ): Promise<void> {
+    await this.#empty('PUT', `/containers/${enc(id)}/archive`, {
+      query: {
+        path,
+        noOverwriteDirNonDir: opts.noOverwriteDirNonDir || undefined,
+        copyUIDGID: opts.copyUIDGID || undefined,
+      },
+      body: tar,
+    });
+  }
+
   // ---- plumbing
 
   async #path(path: string): Promise<string> {
@@ -540,4 +676,11 @@ function queryPrefix(query: Record<string, QueryValue>): string {
     if (v !== undefined && v !== null && v !== '') params.append(k, String(v));
   }
   return `?${params.toString()}`;
+}
+
+/** The base64 JSON of X-Docker-Container-Path-Stat. */
+function decodePathStat(header: string | string[] | undefined): ContainerPathStat {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) throw new DaemonError(500, 'no X-Docker-Container-Path-Stat header in the response');
+  return JSON.parse(Buffer.from(value, 'base64').toString('utf8')) as ContainerPathStat;
 }

@@ -21,6 +21,7 @@ import { HealthMonitor } from './health/health-monitor.ts';
 import { Images } from './images/image-service.ts';
 import { Networks } from './networks/index.ts';
 import { System } from './system/system-service.ts';
+import { DiskUsage } from './system/disk-usage.ts';
 import { VolumeStore } from '../volume/index.ts';
 import { ContainerVolumes, Volumes } from './volumes/index.ts';
 import { ContainerFs } from './filesystems/index.ts';
@@ -157,8 +158,21 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     eventListeners: () => 0,
   });
 
+  const disk = new DiskUsage({
+    images: imageStore,
+    removeImage: (ref) => images.remove(ref, { force: false, noPrune: false }),
+    listContainers: () => containers.list({ all: true, size: false, filters: {} }),
+    removeContainer: (cid) => containers.remove(cid, { force: false, volumes: false, link: false }),
+    containerSize: (cid) => snapshots.containerRootfsSize(cid),
+    imageUsers: (iid) => containers.imageUsers(iid),
+    volumeUsage: () => volumes.usage(),
+    buildCache: builder.cache,
+    events,
+  });
+
   return {
     system,
+    disk,
     containers,
     execs,
     images,
@@ -166,8 +180,8 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     builds: {
       build: (context, options, signal) => builder.build(context, options, signal),
       prune: async () => {
-        const n = await builder.cache.prune();
-        return { CachesDeleted: Array.from({ length: n }, (_, i) => String(i)), SpaceReclaimed: 0 };
+        const keys = await builder.cache.prune();
+        return { CachesDeleted: keys, SpaceReclaimed: 0 };
       },
     },
     networks,

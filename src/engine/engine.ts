@@ -40,6 +40,9 @@ import type {
   VolumeCreateRequest,
   VolumeListResponse,
   VolumePruneResponse,
+  SystemDataUsageResponse,
+  ContainerPruneResponse,
+  ImagePruneResponse,
 } from '../api/types/index.ts';
 import type { BuildOptions } from './build/index.ts';
 
@@ -57,6 +60,8 @@ export interface Engine {
   readonly networks: NetworkService;
   readonly volumes: VolumeService;
   readonly containerFs: ContainerFsService;
+  /** /system/df and the container, image and build-cache prunes (engine/system/disk-usage.ts). */
+  readonly disk?: DiskService;
   init(): Promise<void>;
   shutdown(): Promise<void>;
   /**
@@ -281,4 +286,13 @@ export interface ContainerFsService {
   changes(ref: string): Promise<FilesystemChange[] | null>;
   /** GET /containers/{id}/export. */
   export(ref: string, signal: AbortSignal): Promise<{ tar: Readable; done: Promise<void> }>;
+}
+
+/** Disk usage and the prunes that span containers and images. */
+export interface DiskService {
+  /** GET /system/df (`types`: container, image, volume, build-cache; empty = all). */
+  df(types?: string[]): Promise<SystemDataUsageResponse>;
+  pruneContainers(filters: Filters): Promise<ContainerPruneResponse>;
+  pruneImages(filters: Filters): Promise<ImagePruneResponse>;
+  pruneBuildCache(filters: Filters): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>;
 }

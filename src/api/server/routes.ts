@@ -15,6 +15,7 @@ import * as networks from './handlers/networks.ts';
 import * as system from './handlers/system.ts';
 import * as volumes from './handlers/volumes.ts';
 import * as archive from './handlers/archive.ts';
+import * as disk from './handlers/disk.ts';
 import { Router } from './router.ts';
 
 export function buildRouter(): Router<Route> {
@@ -27,8 +28,10 @@ export function buildRouter(): Router<Route> {
   add('GET', '/version', system.version);
   add('GET', '/info', system.info);
   add('GET', '/events', system.events);
+  add('GET', '/system/df', disk.df);
 
   add('POST', '/containers/create', containers.create);
+  add('POST', '/containers/prune', disk.pruneContainers);
   add('GET', '/containers/json', containers.list);
   add('GET', '/containers/{id}/json', containers.inspect);
   add('POST', '/containers/{id}/start', containers.start);
@@ -52,6 +55,7 @@ export function buildRouter(): Router<Route> {
   add('POST', '/exec/{id}/resize', exec.resize);
 
   add('GET', '/images/json', images.list);
+  add('POST', '/images/prune', disk.pruneImages);
   add('GET', '/images/get', transfer.saveMany);
   add('POST', '/images/load', transfer.load);
   add('POST', '/commit', transfer.commit);
@@ -66,7 +70,7 @@ export function buildRouter(): Router<Route> {
   add('DELETE', '/images/{name:.+}', images.remove);
 
   add('POST', '/build', build.build);
-  add('POST', '/build/prune', build.prune);
+  add('POST', '/build/prune', disk.pruneBuild);
   add('GET', '/networks', networks.list);
   add('POST', '/networks/create', networks.create);
   add('POST', '/networks/prune', networks.prune);

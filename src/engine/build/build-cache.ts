@@ -5,7 +5,7 @@
  * for COPY/ADD, the content hash of the files), as moby's imageCache compares them.
  * A record whose image is gone is a miss.
  */
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Digest, errnoCode, sha256, digestHex } from '../../common/index.ts';
 import { writeFileAtomic } from '../../platform/index.ts';
@@ -36,16 +36,42 @@ export class BuildCache {
     await writeFileAtomic(join(this.#root, `${key}.json`), JSON.stringify({ imageId }));
   }
 
-  /** `builder prune`: drops every record; resolves with how many there were. */
-  async prune(): Promise<number> {
+  /** Every record: its key, the image it names and when it was written / last read. */
+  async list(): Promise<Array<{ key: string; imageId: Digest; created: Date; lastUsed: Date }>> {
     let names: string[];
     try {
       names = await readdir(this.#root);
     } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return 0;
+      if (errnoCode(err) === 'ENOENT') return [];
       throw err;
     }
-    await Promise.all(names.map((n) => rm(join(this.#root, n), { force: true })));
-    return names.length;
+    const out: Array<{ key: string; imageId: Digest; created: Date; lastUsed: Date }> = [];
+    for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+      const key = name.slice(0, -'.json'.length);
+      const imageId = await this.get(key);
+      const st = await stat(join(this.#root, name)).catch(() => undefined);
+      if (imageId && st) out.push({ key, imageId, created: st.mtime, lastUsed: st.atime });
+    }
+    return out;
+  }
+
+  /** `builder prune`: drops every record (or those `keep` spares); resolves with the keys dropped. */
+  async prune(keep: (rec: { key: string; created: Date }) => boolean = () => false): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.#root);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return [];
+      throw err;
+    }
+    const dropped: string[] = [];
+    for (const n of names) {
+      const key = n.endsWith('.json') ? n.slice(0, -'.json'.length) : n;
+      const st = await stat(join(this.#root, n)).catch(() => undefined);
+      if (st && keep({ key, created: st.mtime })) continue;
+      await rm(join(this.#root, n), { force: true });
+      dropped.push(key);
+    }
+    return dropped;
   }
 }
