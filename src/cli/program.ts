@@ -531,14 +531,6 @@ export function buildProgram(
   defs.rmi(image, 'rm', ['remove']);
   defs.tag(image);
   defs.history(image);
-  image
-    .command('prune')
-    .usage('[OPTIONS]')
-    .description('Remove unused images')
-    .option('-a, --all', 'Remove all unused images, not just dangling ones')
-    .option('--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', collect)
-    .option('-f, --force', 'Do not prompt for confirmation')
-    .action(run(async () => (await import('./commands/image-history.ts')).imagePruneCommand));
 
   const transfer = async () => import('./commands/transfer.ts');
   const pull = (p: BerthCommand) =>

@@ -33,7 +33,6 @@ import type {
   ContainerPathStat,
   ContainerPruneResponse,
   FilesystemChange,
-  ImagePruneResponse,
   NetworkConnectRequest,
   NetworkCreateRequest,
   NetworkCreateResponse,
@@ -374,10 +373,6 @@ export class EngineClient {
 
   imageHistory(name: string): Promise<ImageHistoryResponseItem[]> {
     return this.#json('GET', `/images/${name}/history`);
-  }
-
-  imagePrune(filters?: Filters): Promise<ImagePruneResponse> {
-    return this.#json('POST', '/images/prune', { query: { filters: filtersQuery(filters) } });
   }
 
   imageRemove(

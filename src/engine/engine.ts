@@ -42,7 +42,6 @@ import type {
   VolumePruneResponse,
   SystemDataUsageResponse,
   ContainerPruneResponse,
-  ImagePruneResponse,
 } from '../api/types/index.ts';
 import type { BuildOptions } from './build/index.ts';
 

@@ -65,7 +65,6 @@ export function buildRouter(): Router<Route> {
   add('POST', '/images/create', images.create);
   add('GET', '/images/{name:.+}/json', images.inspect);
   add('GET', '/images/{name:.+}/history', images.history);
-  add('POST', '/images/prune', images.prune);
   add('POST', '/images/{name:.+}/tag', images.tag);
   add('DELETE', '/images/{name:.+}', images.remove);
 
