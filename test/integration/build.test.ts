@@ -78,7 +78,12 @@ describe('docker build (classic) against berthd', { skip: !canRunRoot() && 'need
     );
     const img = await inspect('app:1');
     const c = img.Config;
-    assert.deepEqual(c.Env, ['X=hello', 'Y=a b']);
+    // The builder appends the default PATH to a base without one (moby setDefaultPath).
+    assert.deepEqual(c.Env, [
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'X=hello',
+      'Y=a b',
+    ]);
     assert.equal(c.WorkingDir, '/app');
     assert.equal(c.User, '1000');
     assert.deepEqual(c.Entrypoint, ['cat']);

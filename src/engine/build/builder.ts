@@ -63,6 +63,11 @@ export interface BuildOptions {
   rm: boolean;
   /** Remove them even after a failed step. */
   forceRm: boolean;
+  /**
+   * Called once the Dockerfile is parsed: from then on errors belong in the JSON stream (moby
+   * replies with an HTTP error only before that).
+   */
+  onStart?: () => void;
 }
 
 export interface BuilderDeps {
@@ -74,6 +79,7 @@ export interface BuilderDeps {
 }
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DOCKER_VERSION = '28.2.2';
 
 /** Build args Docker passes without an ARG (builder/dockerfile/buildargs.go builtinAllowedBuildArgs). */
@@ -173,6 +179,7 @@ export class Builder {
         if (err instanceof DockerfileParseError) throw invalidParameter(err.message);
         throw err;
       }
+      options.onStart?.();
       const imageId = await run.buildAll(df);
       if (options.quiet) push({ stream: `${imageId}\n` });
       push({ aux: { ID: imageId } });
@@ -347,6 +354,11 @@ class BuildRun {
       }
       state.imageId = base.id;
       state.image = structuredClone(base.config);
+      // moby dispatchState.setDefaultPath: a base without PATH gets the default one appended.
+      const env = state.image.config?.Env ?? [];
+      if (!env.some((e) => e.split('=')[0] === 'PATH')) {
+        state.image.config = { ...(state.image.config ?? {}), Env: [...env, DEFAULT_PATH] };
+      }
       this.#out(` ---> ${shortId(base.id.slice(7))}\n`);
       // ONBUILD triggers of the base run first (and are not inherited).
       const triggers = state.image.config?.OnBuild ?? [];
@@ -894,7 +906,7 @@ function emptyImage(): ImageConfig {
   return {
     architecture: arch[process.arch] ?? process.arch,
     os: 'linux',
-    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
+    config: { Env: [DEFAULT_PATH] },
     rootfs: { type: 'layers', diff_ids: [] },
     history: [],
   };

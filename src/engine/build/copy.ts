@@ -358,7 +358,11 @@ function decompress(path: string, kind: ArchiveKind): Readable {
 
 /** `--chown=user:group` against the image's /etc/passwd and /etc/group; numeric ids as they are. */
 export function resolveChown(spec: string, passwd: string, group: string): Owner {
-  const [u, g] = spec.split(':') as [string, string | undefined];
+  const parts = spec.split(':');
+  if (parts.length > 2) throw invalidParameter(`invalid chown string format: ${spec}`);
+  // Without a group, the user spec is the group too (moby parseChownFlag): `nobody` looks up
+  // the group named nobody, `1000` means 1000:1000.
+  const [u, g = parts[0]] = parts as [string, string | undefined];
   const users = passwd.split('\n').map((l) => l.split(':'));
   const groups = group.split('\n').map((l) => l.split(':'));
   let uid: number;
@@ -383,6 +387,6 @@ export function resolveChown(spec: string, passwd: string, group: string): Owner
         );
       gid = Number(e[2]);
     }
-  } else if (/^\d+$/.test(u)) gid = uid;
+  }
   return { uid, gid: gid ?? uid };
 }

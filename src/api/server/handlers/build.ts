@@ -3,7 +3,7 @@ import { invalidParameter, notImplemented } from '../../../common/index.ts';
 import type { RequestContext } from '../context.ts';
 import { STATUS_OK } from '../errors.ts';
 import { boolValue, boolValueOr } from '../query.ts';
-import { sendJson } from '../respond.ts';
+import { sendJson, startStream } from '../respond.ts';
 import { streamJsonMessages } from './images.ts';
 
 function jsonParam<T>(query: URLSearchParams, key: string, fallback: T): T {
@@ -84,6 +84,9 @@ export async function build({ engine, req, res, query, signal }: RequestContext)
       quiet: boolValue(query, 'q'),
       rm: boolValueOr(query, 'rm', true),
       forceRm: boolValue(query, 'forcerm'),
+      onStart: () => {
+        if (!res.headersSent) startStream(res, 'application/json');
+      },
     },
     signal,
   );
