@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # base image, tini for --init: its tini-static is the in-container init) and the build toolchain for native/. Test oracles (runc, tmux) come with --test.
 packages=(build-essential pkg-config iproute2 nftables libseccomp-dev libcap-dev zlib1g-dev pigz zstd busybox-static tini
   procps util-linux)
-if [ "${1:-}" = "--test" ]; then packages+=(runc tmux docker-registry skopeo apache2-utils); fi
+if [ "${1:-}" = "--test" ]; then packages+=(runc tmux docker-registry skopeo apache2-utils docker-compose); fi
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -26,8 +26,15 @@ import type {
   ImageInspectResponse,
   ImageSummary,
   JsonMessage,
+  NetworkConnectRequest,
+  NetworkCreateRequest,
+  NetworkCreateResponse,
+  NetworkResource,
   SystemInfo,
   SystemVersion,
+  Volume,
+  VolumeCreateRequest,
+  VolumeListResponse,
 } from '../api/types/index.ts';
 import { API_VERSION_CURRENT, compareApiVersions } from '../api/types/version.ts';
 import { DaemonError } from './errors.ts';
@@ -480,6 +487,44 @@ export class EngineClient {
       headers: { 'Content-Type': 'application/x-tar' },
     });
     yield* progressMessages(res);
+  }
+
+  // ---- networks and volumes
+
+  networkList(opts: { filters?: Filters } = {}): Promise<NetworkResource[]> {
+    return this.#json('GET', '/networks', { query: { filters: filtersQuery(opts.filters) } });
+  }
+
+  networkInspect(id: string): Promise<NetworkResource> {
+    return this.#json('GET', `/networks/${enc(id)}`);
+  }
+
+  networkCreate(body: NetworkCreateRequest): Promise<NetworkCreateResponse> {
+    return this.#json('POST', '/networks/create', { body });
+  }
+
+  async networkRemove(id: string): Promise<void> {
+    await this.#empty('DELETE', `/networks/${enc(id)}`);
+  }
+
+  async networkConnect(id: string, body: NetworkConnectRequest): Promise<void> {
+    await this.#empty('POST', `/networks/${enc(id)}/connect`, { body });
+  }
+
+  volumeList(opts: { filters?: Filters } = {}): Promise<VolumeListResponse> {
+    return this.#json('GET', '/volumes', { query: { filters: filtersQuery(opts.filters) } });
+  }
+
+  volumeInspect(name: string): Promise<Volume> {
+    return this.#json('GET', `/volumes/${enc(name)}`);
+  }
+
+  volumeCreate(body: VolumeCreateRequest): Promise<Volume> {
+    return this.#json('POST', '/volumes/create', { body });
+  }
+
+  async volumeRemove(name: string, opts: { force?: boolean } = {}): Promise<void> {
+    await this.#empty('DELETE', `/volumes/${enc(name)}`, { query: { force: opts.force || undefined } });
   }
 
   // ---- plumbing
