@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 # run privately (test/helpers/dockerd.ts); its system service is kept from starting (below).
 packages=(build-essential pkg-config iproute2 nftables libseccomp-dev libcap-dev zlib1g-dev pigz zstd busybox-static tini
   procps util-linux)
-if [ "${1:-}" = "--test" ]; then packages+=(runc tmux docker-registry skopeo apache2-utils docker.io); fi
+if [ "${1:-}" = "--test" ]; then packages+=(runc tmux docker-registry skopeo apache2-utils docker.io docker-compose); fi
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

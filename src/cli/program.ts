@@ -471,6 +471,14 @@ export function buildProgram(
   };
 
   // Top-level commands, in docker's order.
+  program
+    .command('compose')
+    .description('Docker Compose: define and run multi-container applications')
+    .helpOption(false)
+    .allowUnknownOption()
+    .passThroughOptions()
+    .argument('[args...]')
+    .action(run(async () => (await import('./commands/compose.ts')).composeCommand));
   defs.run(program);
   defs.exec(program);
   defs.ps(program);

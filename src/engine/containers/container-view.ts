@@ -215,7 +215,8 @@ export function makeListFilter(
       any('status', (v) => v === state.status) &&
       any('exited', (v) => state.status === 'exited' && String(state.exitCode) === v) &&
       any('health', (v) => (c.health?.Status ?? 'none') === v) &&
-      any('label', (v) => {
+      // Docker ANDs label filters (filters.MatchKVList): every label given must match.
+      (filters.label ?? []).every((v) => {
         const labels = record.config.Labels ?? {};
         const i = v.indexOf('=');
         return i < 0 ? v in labels : labels[v.slice(0, i)] === v.slice(i + 1);

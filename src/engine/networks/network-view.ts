@@ -80,7 +80,8 @@ export function makeNetworkFilter(
       any('scope', (v) => v === 'local') &&
       any('type', (v) => (v === 'builtin') === n.predefined) &&
       any('dangling', (v) => (v === 'true' || v === '1') === (!n.predefined && !inUse(n.id))) &&
-      any('label', (v) => {
+      // Docker ANDs label filters (filters.MatchKVList): every label given must match.
+      (filters.label ?? []).every((v) => {
         const i = v.indexOf('=');
         return i < 0 ? v in n.labels : n.labels[v.slice(0, i)] === v.slice(i + 1);
       })

@@ -180,7 +180,8 @@ function validateContainerConfig(body: ContainerCreateRequest): void {
   }
   const h = body.Healthcheck;
   if (h) {
-    const tooShort = (v: number | undefined) => v !== undefined && v !== 0 && v < MIN_HEALTH_DURATION_NS;
+    // JSON null (docker-py sends it for unset fields) decodes to 0 in Go, i.e. "unset".
+    const tooShort = (v: number | undefined | null) => v != null && v !== 0 && v < MIN_HEALTH_DURATION_NS;
     if (tooShort(h.Interval)) fail('Interval in Healthcheck cannot be less than 1ms');
     if (tooShort(h.Timeout)) fail('Timeout in Healthcheck cannot be less than 1ms');
     if ((h.Retries ?? 0) < 0) fail('Retries in Healthcheck cannot be negative');

@@ -1,0 +1,232 @@
+/**
+ * `berth compose …`: Docker Compose's command line over src/compose (client-side: it drives
+ * the daemon through the Engine API only). Its own commander program parses the subcommands.
+ */
+import { Command } from 'commander';
+import { stringify } from 'yaml';
+import {
+  buildService,
+  down,
+  LABEL,
+  loadProject,
+  type Project,
+  projectContainers,
+  projectToConfig,
+  up,
+} from '../../compose/index.ts';
+import type { Handler } from '../program.ts';
+
+export const composeCommand: Handler = async (ctx, _opts, args) => {
+  const prog = new Command('compose')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) })
+    .option(
+      '-f, --file <file>',
+      'Compose configuration files',
+      (v: string, p: string[]) => [...p, v],
+      [] as string[],
+    )
+    .option('-p, --project-name <name>', 'Project name')
+    .option('--project-directory <dir>', 'Alternate working directory')
+    .option(
+      '--profile <profile>',
+      'Specify a profile to enable',
+      (v: string, p: string[]) => [...p, v],
+      [] as string[],
+    )
+    .option('--env-file <file>', 'Alternate environment file');
+  const load = (): Project => {
+    const g = prog.opts();
+    return loadProject({
+      files: g.file as string[],
+      projectName: g.projectName as string | undefined,
+      cwd: (g.projectDirectory as string | undefined) ?? process.cwd(),
+      env: ctx.env,
+      ...((g.profile as string[]).length ? { profiles: g.profile as string[] } : {}),
+      envFile: g.envFile as string | undefined,
+    });
+  };
+  const say = (l: string) => ctx.err(l);
+  const scaleMap = (list: string[]) =>
+    Object.fromEntries(list.map((s) => s.split('=')).map(([k, v]) => [k as string, Number(v)]));
+
+  prog
+    .command('config')
+    .option('-q, --quiet', 'Only validate the configuration')
+    .option('--services', 'Print the service names')
+    .action((o) => {
+      const p = load();
+      if (o.quiet) return;
+      if (o.services) for (const s of Object.keys(p.services)) ctx.out(s);
+      else ctx.io.stdout.write(stringify(projectToConfig(p)));
+    });
+  prog
+    .command('up')
+    .argument('[services...]')
+    .option('-d, --detach', 'Detached mode')
+    .option('--build', 'Build images before starting containers')
+    .option('--force-recreate', 'Recreate containers even if their configuration has not changed')
+    .option('--no-deps', "Don't start linked services")
+    .option(
+      '--scale <service=n>',
+      'Scale SERVICE to NUM instances',
+      (v: string, p: string[]) => [...p, v],
+      [] as string[],
+    )
+    .option('--wait', 'Wait for services to be running|healthy')
+    .action(async (services: string[], o) => {
+      if (!o.detach) throw new Error('attached mode is not implemented yet: use `up -d` and `logs -f`');
+      await up(await ctx.client(), load(), {
+        build: o.build,
+        forceRecreate: o.forceRecreate,
+        noDeps: o.deps === false,
+        scale: scaleMap(o.scale),
+        services,
+        wait: o.wait,
+        progress: say,
+      });
+    });
+  prog
+    .command('down')
+    .option('-v, --volumes', 'Remove named volumes declared in the volumes section')
+    .option('--rmi <type>', 'Remove images used by services ("local"|"all")')
+    .option('--remove-orphans', 'Remove containers for services not defined in the Compose file')
+    .action(async (o) => {
+      await down(await ctx.client(), load(), {
+        volumes: o.volumes,
+        rmi: o.rmi,
+        removeOrphans: o.removeOrphans,
+        progress: say,
+      });
+    });
+  prog
+    .command('build')
+    .argument('[services...]')
+    .action(async (services: string[]) => {
+      const p = load();
+      const client = await ctx.client();
+      for (const key of services.length ? services : Object.keys(p.services))
+        await buildService(client, p, key, say);
+    });
+  prog
+    .command('ps')
+    .option('-q, --quiet', 'Only display IDs')
+    .option('-a, --all', 'Show all stopped containers')
+    .action(async (o) => {
+      const p = load();
+      const list = (await projectContainers(await ctx.client(), p.name)).filter(
+        (c) => o.all || c.State === 'running',
+      );
+      list.sort((a, b) => (a.Names[0] ?? '').localeCompare(b.Names[0] ?? ''));
+      if (o.quiet) {
+        for (const c of list) ctx.out(c.Id);
+        return;
+      }
+      const rows = [['NAME', 'IMAGE', 'SERVICE', 'STATUS', 'PORTS']];
+      for (const c of list) {
+        const ports = (c.Ports ?? [])
+          .map((x) =>
+            x.PublicPort
+              ? `${x.IP ?? ''}:${x.PublicPort}->${x.PrivatePort}/${x.Type}`
+              : `${x.PrivatePort}/${x.Type}`,
+          )
+          .join(', ');
+        rows.push([
+          (c.Names[0] ?? '').replace(/^\//, ''),
+          c.Image,
+          c.Labels?.[LABEL.service] ?? '',
+          c.Status,
+          ports,
+        ]);
+      }
+      const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+      for (const r of rows)
+        ctx.out(
+          r
+            .map((v, i) => v.padEnd((widths[i] ?? 0) + 3))
+            .join('')
+            .trimEnd(),
+        );
+    });
+  prog
+    .command('logs')
+    .argument('[services...]')
+    .option('-f, --follow', 'Follow log output')
+    .option('--no-log-prefix', "Don't print prefix in logs")
+    .action(async (services: string[], o) => {
+      const p = load();
+      const client = await ctx.client();
+      const list = (await projectContainers(client, p.name)).filter(
+        (c) => !services.length || services.includes(c.Labels?.[LABEL.service] ?? ''),
+      );
+      const width = Math.max(0, ...list.map((c) => (c.Names[0] ?? '').length - 1));
+      await Promise.all(
+        list.map(async (c) => {
+          const name = (c.Names[0] ?? '').replace(/^\//, '');
+          const tty = (await client.containerInspect(c.Id)).Config.Tty ?? false;
+          let partial = '';
+          for await (const f of client.containerLogs(c.Id, {
+            follow: o.follow,
+            stdout: true,
+            stderr: true,
+            tty,
+          })) {
+            const text = partial + f.payload.toString();
+            const lines = text.split('\n');
+            partial = lines.pop() ?? '';
+            for (const l of lines)
+              ctx.io.stdout.write(o.logPrefix === false ? `${l}\n` : `${name.padEnd(width)}  | ${l}\n`);
+          }
+          if (partial)
+            ctx.io.stdout.write(
+              o.logPrefix === false ? `${partial}\n` : `${name.padEnd(width)}  | ${partial}\n`,
+            );
+        }),
+      );
+    });
+  for (const verb of ['start', 'stop', 'restart', 'kill', 'pause', 'unpause', 'rm'] as const) {
+    prog
+      .command(verb)
+      .argument('[services...]')
+      .option('-f, --force', "rm: don't ask to confirm removal")
+      .option('-s, --stop', 'rm: stop the containers first')
+      .action(async (services: string[]) => {
+        const p = load();
+        const client = await ctx.client();
+        const list = (await projectContainers(client, p.name)).filter(
+          (c) => !services.length || services.includes(c.Labels?.[LABEL.service] ?? ''),
+        );
+        for (const c of list) {
+          const name = (c.Names[0] ?? '').replace(/^\//, '');
+          if (verb === 'start') await client.containerStart(c.Id);
+          else if (verb === 'stop') await client.containerStop(c.Id);
+          else if (verb === 'restart') await client.containerRestart(c.Id);
+          else if (verb === 'kill') await client.containerKill(c.Id);
+          else if (verb === 'pause') await client.containerPause(c.Id);
+          else if (verb === 'unpause') await client.containerUnpause(c.Id);
+          else if (c.State !== 'running') await client.containerRemove(c.Id);
+          else continue;
+          say(
+            ` Container ${name}  ${verb[0]?.toUpperCase()}${verb.slice(1)}ed`
+              .replace('Stoped', 'Stopped')
+              .replace('Rmed', 'Removed'),
+          );
+        }
+      });
+  }
+  try {
+    await prog.parseAsync(args, { from: 'user' });
+  } catch (err) {
+    if (
+      err &&
+      typeof err === 'object' &&
+      'code' in err &&
+      String((err as { code: string }).code).startsWith('commander.')
+    ) {
+      const code = (err as { code: string; exitCode: number }).code;
+      return code === 'commander.helpDisplayed' || code === 'commander.help' ? 0 : 1;
+    }
+    throw err;
+  }
+  return 0;
+};

@@ -1,0 +1,97 @@
+/**
+ * Compose variable interpolation (compose-spec "Interpolation"): `$VAR`, `${VAR}`,
+ * `${VAR:-default}` / `${VAR-default}` (unset or empty / unset), `${VAR:?err}` / `${VAR?err}`
+ * (required), `${VAR:+alt}` / `${VAR+alt}` (replacement), and `$$` for a literal `$`.
+ * Defaults may themselves contain interpolation, as compose-go allows.
+ */
+import { invalidParameter } from '../common/errors.ts';
+
+export type Lookup = (name: string) => string | undefined;
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
+
+/** Interpolates one string; `where` names the field for error messages. */
+export function interpolateString(input: string, lookup: Lookup, where = ''): string {
+  let out = '';
+  let i = 0;
+  while (i < input.length) {
+    const c = input[i];
+    if (c !== '$') {
+      out += c;
+      i++;
+      continue;
+    }
+    const next = input[i + 1];
+    if (next === '$') {
+      out += '$';
+      i += 2;
+      continue;
+    }
+    if (next === '{') {
+      const end = matchingBrace(input, i + 1);
+      if (end < 0) throw invalidParameter(`Invalid template: "${input}"${where ? ` in ${where}` : ''}`);
+      out += expandBraced(input.slice(i + 2, end), lookup, where, input);
+      i = end + 1;
+      continue;
+    }
+    const m = NAME.exec(input.slice(i + 1));
+    if (m) {
+      out += lookup(m[0]) ?? '';
+      i += 1 + m[0].length;
+      continue;
+    }
+    out += '$';
+    i++;
+  }
+  return out;
+}
+
+function matchingBrace(s: string, open: number): number {
+  let depth = 0;
+  for (let j = open; j < s.length; j++) {
+    if (s[j] === '{') depth++;
+    else if (s[j] === '}') {
+      depth--;
+      if (depth === 0) return j;
+    }
+  }
+  return -1;
+}
+
+function expandBraced(body: string, lookup: Lookup, where: string, whole: string): string {
+  const m = NAME.exec(body);
+  if (!m) throw invalidParameter(`Invalid template: "${whole}"${where ? ` in ${where}` : ''}`);
+  const name = m[0];
+  const rest = body.slice(name.length);
+  const value = lookup(name);
+  if (rest === '') return value ?? '';
+  const op = /^(:?[-?+])/.exec(rest)?.[1];
+  if (!op) throw invalidParameter(`Invalid template: "${whole}"${where ? ` in ${where}` : ''}`);
+  const arg = () => interpolateString(rest.slice(op.length), lookup, where);
+  const strict = op.startsWith(':');
+  const missing = strict ? value === undefined || value === '' : value === undefined;
+  switch (op.at(-1)) {
+    case '-':
+      return missing ? arg() : (value as string);
+    case '?':
+      if (missing) {
+        const msg = arg();
+        throw invalidParameter(`required variable ${name} is missing a value${msg ? `: ${msg}` : ''}`);
+      }
+      return value as string;
+    default:
+      return missing ? '' : arg();
+  }
+}
+
+/** Interpolates every string value (not keys) in a parsed compose document, in place order. */
+export function interpolateTree(node: unknown, lookup: Lookup, path: string[] = []): unknown {
+  if (typeof node === 'string') return interpolateString(node, lookup, path.join('.'));
+  if (Array.isArray(node)) return node.map((v, i) => interpolateTree(v, lookup, [...path, String(i)]));
+  if (node && typeof node === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) out[k] = interpolateTree(v, lookup, [...path, k]);
+    return out;
+  }
+  return node;
+}

@@ -1,0 +1,369 @@
+/**
+ * Converging the daemon to a project, through the Engine API only (so it works against any
+ * Docker-API daemon): networks and volumes first, then services in dependency order, each
+ * waiting for its dependencies' conditions, recreating only containers whose config hash
+ * changed. `down` removes what carries the project label.
+ */
+import type { ContainerSummary } from '../api/types/index.ts';
+import { contextTar, type EngineClient, isDaemonError } from '../client/index.ts';
+import { invalidParameter } from '../common/errors.ts';
+import {
+  COMPOSE_VERSION,
+  configHash,
+  containerName,
+  createBody,
+  LABEL,
+  serviceNetworks,
+} from './container-config.ts';
+import { serviceOrder } from './load.ts';
+import type { Project, Service } from './model.ts';
+
+function isStatus(err: unknown, status: number): boolean {
+  return isDaemonError(err) && err.statusCode === status;
+}
+
+export interface UpOptions {
+  build?: boolean;
+  forceRecreate?: boolean;
+  noDeps?: boolean;
+  scale?: Record<string, number>;
+  services?: string[];
+  wait?: boolean;
+  progress?: (line: string) => void;
+}
+
+export function projectFilter(project: string, extra: string[] = []) {
+  return { label: [`${LABEL.project}=${project}`, ...extra] };
+}
+
+export async function projectContainers(client: EngineClient, project: string, service?: string) {
+  const list = await client.containerList({
+    all: true,
+    filters: projectFilter(project, service ? [`${LABEL.service}=${service}`] : []),
+  });
+  return list.filter((c) => c.Labels?.[LABEL.oneoff] !== 'True');
+}
+
+function selected(project: Project, services: string[] | undefined, noDeps: boolean): string[] {
+  const order = serviceOrder(project);
+  if (!services?.length) return order;
+  for (const s of services) if (!project.services[s]) throw invalidParameter(`no such service: ${s}`);
+  const want = new Set<string>();
+  const add = (s: string) => {
+    if (want.has(s)) return;
+    want.add(s);
+    if (!noDeps)
+      for (const d of Object.keys(project.services[s]?.depends_on ?? {})) if (project.services[d]) add(d);
+  };
+  for (const s of services) add(s);
+  return order.filter((s) => want.has(s));
+}
+
+export async function up(client: EngineClient, project: Project, opts: UpOptions = {}): Promise<void> {
+  const say = opts.progress ?? (() => {});
+  const order = selected(project, opts.services, opts.noDeps ?? false);
+  await ensureNetworks(client, project, say);
+  await ensureVolumes(client, project, say);
+  for (const key of order) await ensureImage(client, project, key, opts.build ?? false, say);
+  const started = new Map<string, Promise<void>>();
+  for (const key of order) {
+    const svc = project.services[key] as Service;
+    const run = (async () => {
+      for (const [dep, cond] of Object.entries(svc.depends_on ?? {})) {
+        const p = started.get(dep);
+        if (!p) continue;
+        await p;
+        await waitCondition(client, project, dep, cond.condition, say);
+      }
+      await convergeService(client, project, key, opts, say);
+    })();
+    started.set(key, run);
+    // Keep a rejected dependency from being reported unhandled before its dependents await it.
+    run.catch(() => {});
+  }
+  await Promise.all(started.values());
+  if (opts.wait) {
+    for (const key of order) {
+      const svc = project.services[key] as Service;
+      await waitCondition(
+        client,
+        project,
+        key,
+        svc.healthcheck && !svc.healthcheck.disable ? 'service_healthy' : 'service_started',
+        say,
+      );
+    }
+  }
+}
+
+async function ensureNetworks(client: EngineClient, project: Project, say: (l: string) => void) {
+  const used = new Set(Object.values(project.services).flatMap((s) => Object.keys(s.networks ?? {})));
+  for (const [key, net] of Object.entries(project.networks)) {
+    if (!used.has(key)) continue;
+    const name = net.name as string;
+    const found = (await client.networkList({ filters: { name: [name] } })).find((n) => n.Name === name);
+    if (net.external) {
+      if (!found) throw invalidParameter(`network ${name} declared as external, but could not be found`);
+      continue;
+    }
+    if (found) continue;
+    await client.networkCreate({
+      Name: name,
+      Driver: net.driver ?? 'bridge',
+      CheckDuplicate: true,
+      Internal: net.internal ?? false,
+      Attachable: net.attachable ?? false,
+      EnableIPv6: net.enable_ipv6 ?? false,
+      Options: net.driver_opts ?? {},
+      Labels: {
+        ...(net.labels ?? {}),
+        [LABEL.project]: project.name,
+        [LABEL.network]: key,
+        [LABEL.version]: COMPOSE_VERSION,
+      },
+      ...(net.ipam
+        ? {
+            IPAM: {
+              Driver: net.ipam.driver ?? 'default',
+              Config: (net.ipam.config ?? []).map((c) => ({
+                ...(c.subnet ? { Subnet: c.subnet } : {}),
+                ...(c.gateway ? { Gateway: c.gateway } : {}),
+                ...(c.ip_range ? { IPRange: c.ip_range } : {}),
+              })),
+            },
+          }
+        : {}),
+    } as never);
+    say(` Network ${name}  Created`);
+  }
+}
+
+async function ensureVolumes(client: EngineClient, project: Project, say: (l: string) => void) {
+  for (const [key, vol] of Object.entries(project.volumes)) {
+    const name = vol.name as string;
+    let exists = true;
+    try {
+      await client.volumeInspect(name);
+    } catch (err) {
+      if (!isStatus(err, 404)) throw err;
+      exists = false;
+    }
+    if (vol.external) {
+      if (!exists) throw invalidParameter(`external volume "${name}" not found`);
+      continue;
+    }
+    if (exists) continue;
+    await client.volumeCreate({
+      Name: name,
+      Driver: vol.driver ?? 'local',
+      DriverOpts: vol.driver_opts ?? {},
+      Labels: {
+        ...(vol.labels ?? {}),
+        [LABEL.project]: project.name,
+        [LABEL.volume]: key,
+        [LABEL.version]: COMPOSE_VERSION,
+      },
+    });
+    say(` Volume "${name}"  Created`);
+  }
+}
+
+async function imageExists(client: EngineClient, ref: string): Promise<boolean> {
+  try {
+    await client.imageInspect(ref);
+    return true;
+  } catch (err) {
+    if (isStatus(err, 404)) return false;
+    throw err;
+  }
+}
+
+export async function buildService(
+  client: EngineClient,
+  project: Project,
+  key: string,
+  say: (l: string) => void,
+) {
+  const svc = project.services[key] as Service;
+  const b = svc.build;
+  if (!b) return;
+  say(` Service ${key}  Building`);
+  const args: Record<string, string> = {};
+  for (const [k, v] of Object.entries(b.args ?? {})) if (v !== null) args[k] = v;
+  const tar = await contextTar(b.context, { dockerfile: b.dockerfile });
+  for await (const _ of client.build(tar, {
+    tags: [svc.image as string],
+    dockerfile: b.dockerfile,
+    buildArgs: args,
+    labels: { ...(b.labels ?? {}), [LABEL.project]: project.name, [LABEL.service]: key },
+    target: b.target,
+    noCache: b.no_cache ?? false,
+    quiet: false,
+    network: b.network,
+    rm: true,
+    forceRm: false,
+  })) {
+  }
+  say(` Service ${key}  Built`);
+}
+
+async function ensureImage(
+  client: EngineClient,
+  project: Project,
+  key: string,
+  build: boolean,
+  say: (l: string) => void,
+) {
+  const svc = project.services[key] as Service;
+  const image = svc.image as string;
+  if (svc.build && (build || svc.pull_policy === 'build' || !(await imageExists(client, image)))) {
+    await buildService(client, project, key, say);
+    return;
+  }
+  if (svc.pull_policy === 'always' || !(await imageExists(client, image))) {
+    say(` ${key} Pulling`);
+    for await (const _ of client.imagePull(image)) {
+    }
+  }
+}
+
+function desiredScale(project: Project, key: string, opts: UpOptions): number {
+  const svc = project.services[key] as Service;
+  return opts.scale?.[key] ?? svc.scale ?? 1;
+}
+
+async function convergeService(
+  client: EngineClient,
+  project: Project,
+  key: string,
+  opts: UpOptions,
+  say: (l: string) => void,
+): Promise<void> {
+  const svc = project.services[key] as Service;
+  const hash = configHash(svc);
+  const want = desiredScale(project, key, opts);
+  const existing = await projectContainers(client, project.name, key);
+  const byNumber = new Map<number, ContainerSummary>();
+  for (const c of existing) byNumber.set(Number(c.Labels?.[LABEL.number] ?? 0), c);
+  // Extra replicas go first (highest numbers).
+  for (const c of existing) {
+    if (Number(c.Labels?.[LABEL.number] ?? 0) > want) {
+      await removeContainer(client, c, say);
+    }
+  }
+  for (let n = 1; n <= want; n++) {
+    const current = byNumber.get(n);
+    const name = containerName(project, key, n);
+    if (current && current.Labels?.[LABEL.configHash] === hash && !opts.forceRecreate) {
+      if (current.State !== 'running') {
+        await client.containerStart(current.Id);
+        say(` Container ${name}  Started`);
+      } else say(` Container ${name}  Running`);
+      continue;
+    }
+    if (current) {
+      say(` Container ${name}  Recreate`);
+      await removeContainer(client, current, () => {});
+    }
+    const created = await client.containerCreate(createBody(project, key, n, hash), { name });
+    for (const [netKey, netName] of serviceNetworks(project, svc).slice(1)) {
+      const cfg = svc.networks?.[netKey];
+      await client.networkConnect(netName, {
+        Container: created.Id,
+        EndpointConfig: {
+          Aliases: [key, ...(cfg?.aliases ?? [])],
+          ...(cfg?.ipv4_address ? { IPAMConfig: { IPv4Address: cfg.ipv4_address } } : {}),
+        },
+      } as never);
+    }
+    say(` Container ${name}  Created`);
+    await client.containerStart(created.Id);
+    say(` Container ${name}  Started`);
+  }
+}
+
+async function removeContainer(client: EngineClient, c: ContainerSummary, say: (l: string) => void) {
+  const name = (c.Names?.[0] ?? c.Id).replace(/^\//, '');
+  if (c.State === 'running' || c.State === 'paused' || c.State === 'restarting') {
+    await client.containerStop(c.Id);
+    say(` Container ${name}  Stopped`);
+  }
+  await client.containerRemove(c.Id, { force: true });
+  say(` Container ${name}  Removed`);
+}
+
+async function waitCondition(
+  client: EngineClient,
+  project: Project,
+  service: string,
+  condition: string,
+  say: (l: string) => void,
+): Promise<void> {
+  if (condition === 'service_started') return;
+  for (;;) {
+    const list = await projectContainers(client, project.name, service);
+    const states = await Promise.all(list.map((c) => client.containerInspect(c.Id)));
+    if (condition === 'service_healthy') {
+      for (const s of states) {
+        if (!s.State.Running)
+          throw invalidParameter(
+            `dependency failed to start: container ${s.Name.slice(1)} exited (${s.State.ExitCode})`,
+          );
+        if (!s.State.Health)
+          throw invalidParameter(`container ${s.Name.slice(1)} has no healthcheck configured`);
+        if (s.State.Health.Status === 'unhealthy')
+          throw invalidParameter(`dependency failed to start: container ${s.Name.slice(1)} is unhealthy`);
+      }
+      if (states.every((s) => s.State.Health?.Status === 'healthy')) {
+        say(` Container ${states.map((s) => s.Name.slice(1)).join(', ')}  Healthy`);
+        return;
+      }
+    } else if (condition === 'service_completed_successfully') {
+      const done = states.filter((s) => !s.State.Running && s.State.Status === 'exited');
+      const failed = done.find((s) => s.State.ExitCode !== 0);
+      if (failed)
+        throw invalidParameter(
+          `service "${service}" didn't complete successfully: exit ${failed.State.ExitCode}`,
+        );
+      if (done.length === states.length) return;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export interface DownOptions {
+  volumes?: boolean;
+  rmi?: 'all' | 'local';
+  removeOrphans?: boolean;
+  progress?: (line: string) => void;
+}
+
+export async function down(client: EngineClient, project: Project, opts: DownOptions = {}): Promise<void> {
+  const say = opts.progress ?? (() => {});
+  const all = await client.containerList({ all: true, filters: projectFilter(project.name) });
+  await Promise.all(all.map((c) => removeContainer(client, c, say)));
+  for (const n of await client.networkList({ filters: projectFilter(project.name) })) {
+    await client.networkRemove(n.Id);
+    say(` Network ${n.Name}  Removed`);
+  }
+  if (opts.volumes) {
+    const vols = (await client.volumeList({ filters: projectFilter(project.name) })).Volumes ?? [];
+    for (const v of vols) {
+      await client.volumeRemove(v.Name);
+      say(` Volume ${v.Name}  Removed`);
+    }
+  }
+  if (opts.rmi) {
+    for (const [key, svc] of Object.entries(project.services)) {
+      if (opts.rmi === 'local' && !svc.build) continue;
+      if (!svc.image) continue;
+      try {
+        await client.imageRemove(svc.image);
+        say(` Image ${svc.image}  Removed`);
+      } catch (err) {
+        if (!isStatus(err, 404) && !isStatus(err, 409)) throw err;
+        void key;
+      }
+    }
+  }
+}
