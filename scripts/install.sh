@@ -33,7 +33,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  # npm install, not npm ci: npm 11 here writes lockfiles without the other platforms' optional
+  # packages (biome's per-platform binaries), which npm ci then rejects as out of sync.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 npx tsc -p tsconfig.json
