@@ -132,6 +132,20 @@ export async function networkNames(dir: string): Promise<{ prefix: string; pool:
   return { prefix: `btn${suffix}`, pool: `10.${x}.0.0/16` };
 }
 
+/**
+ * The berthd arguments that keep a test daemon's host objects apart from every other daemon's:
+ * its cgroup parent, interface names, bridge, nftables table and address pool, all derived from
+ * its temp dir so cleanupLeftovers(dir) finds them. Tests that spawn berthd themselves use this.
+ */
+export async function isolationArgs(dir: string): Promise<string[]> {
+  const net = await networkNames(dir);
+  return [
+    ...['--cgroup-parent', cgroupParent(dir)],
+    ...['--iface-prefix', net.prefix, '--bridge', `${net.prefix}0`, '--nft-table', net.prefix],
+    ...['--default-address-pool', `base=${net.pool},size=24`],
+  ];
+}
+
 /** Deletes the interfaces and the nftables table a test daemon left (berthd keeps them on exit). */
 export async function cleanupNetwork(prefix: string): Promise<void> {
   const { stdout } = await execFileAsync('ip', ['-o', 'link', 'show']);

@@ -14,6 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   BERTH,
   BERTHD,
+  isolationArgs,
   type TestDaemon,
   canRunRoot,
   cleanupLeftovers,
@@ -268,6 +269,7 @@ describe('remote access with mutual TLS', { skip: !canRunRoot() && 'needs root' 
         join(dir, 'run'),
         '--config-file',
         join(dir, 'none.json'),
+        ...(await isolationArgs(dir)),
       ];
       await writeFile(join(dir, 'none.json'), '{}');
       const refused = await run(process.execPath, [BERTHD, ...base, '-H', `tcp://127.0.0.1:${port}`], {
