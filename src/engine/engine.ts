@@ -11,19 +11,22 @@ import type { Readable, Writable } from 'node:stream';
 import type {
   ContainerCreateRequest,
   ContainerCreateResponse,
-  ContainerUpdateRequest,
   ContainerInspectResponse,
+  ContainerPathStat,
+  ContainerPruneResponse,
   ContainerSummary,
   ContainerTopResponse,
+  ContainerUpdateRequest,
   ContainerWaitResponse,
   EventMessage,
   ExecCreateRequest,
   ExecInspectResponse,
   ExecStartRequest,
+  FilesystemChange,
   ImageDeleteResponseItem,
   ImageHistoryResponseItem,
-  ImagePruneResponse,
   ImageInspectResponse,
+  ImagePruneResponse,
   ImageSummary,
   JsonMessage,
   NetworkConnectRequest,
@@ -32,16 +35,13 @@ import type {
   NetworkDisconnectRequest,
   NetworkPruneResponse,
   NetworkResource,
+  SystemDataUsageResponse,
   SystemInfo,
   SystemVersion,
-  ContainerPathStat,
-  FilesystemChange,
   Volume,
   VolumeCreateRequest,
   VolumeListResponse,
   VolumePruneResponse,
-  SystemDataUsageResponse,
-  ContainerPruneResponse,
 } from '../api/types/index.ts';
 import type { BuildOptions } from './build/index.ts';
 
@@ -174,8 +174,6 @@ export interface ImageService {
   list(options: { all: boolean; filters: Filters; digests: boolean }): Promise<ImageSummary[]>;
   inspect(ref: string): Promise<ImageInspectResponse>;
   history(ref: string): Promise<ImageHistoryResponseItem[]>;
-  /** POST /images/prune: dangling (or, with dangling=false, all unused) images. */
-  prune(filters: Filters): Promise<ImagePruneResponse>;
   /** POST /images/create?fromSrc=- : the progress stream Docker sends (`{"status":"sha256:…"}`). */
   import(
     tar: Readable,

@@ -228,9 +228,6 @@ function makeEngine(rec: Recorded): Engine {
       async history() {
         return [];
       },
-      async prune() {
-        return { ImagesDeleted: null, SpaceReclaimed: 0 };
-      },
       async save() {
         throw notFound('No such image: x');
       },

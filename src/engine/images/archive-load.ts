@@ -9,8 +9,8 @@
  * the config's diff ID and registered; an image is recorded only when all its layers are in.
  */
 import { createHash } from 'node:crypto';
-import { lstat, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
+import { lstat, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { JsonMessage } from '../../api/types/index.ts';
@@ -24,9 +24,9 @@ import {
 } from '../../common/index.ts';
 import {
   chainIds,
+  familiarString,
   type ImageStore,
   parseNormalizedNamed,
-  familiarString,
   tagNameOnly,
 } from '../../image/index.ts';
 import {

@@ -2,6 +2,8 @@
  * The image verbs of the Engine API over the image store: list, inspect, history, import,
  * tag and remove, with Docker's JSON shapes and events.
  */
+
+import { mkdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type {
   ImageDeleteResponseItem,
@@ -25,14 +27,12 @@ import {
   withTag,
 } from '../../image/index.ts';
 import type { ContainerConfig } from '../../oci/index.ts';
-import { mkdir } from 'node:fs/promises';
-import type { Filters, ImageService, RegistryAuth } from '../engine.ts';
 import { pullImage, pullReference, pushImage, RegistryClient } from '../../registry/index.ts';
+import type { Filters, ImageService, RegistryAuth } from '../engine.ts';
 import type { EventBus } from '../events.ts';
 import { loadImages } from './archive-load.ts';
 import { applyChanges } from './changes.ts';
 import { type CommitSource, commitContainer } from './commit.ts';
-import { pruneImages } from './prune.ts';
 
 export interface ImageServiceDeps {
   store: ImageStore;
@@ -111,20 +111,6 @@ export class Images implements ImageService {
       current = current.parent ? this.#d.store.get(current.parent) : undefined;
     }
     return items;
-  }
-
-  /** POST /images/prune: dangling images, or with `dangling=false` all unused ones. */
-  async prune(filters: Filters): Promise<ImagePruneResponse> {
-    const report = await pruneImages(
-      {
-        store: this.#d.store,
-        imageUsers: this.#d.imageUsers,
-        remove: (r) => this.remove(r, { force: false, noPrune: false }),
-      },
-      filters,
-    );
-    this.#d.events.publish('image', 'prune', '', { reclaimed: String(report.SpaceReclaimed) });
-    return report;
   }
 
   async *import(

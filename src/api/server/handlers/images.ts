@@ -1,11 +1,11 @@
 /** The /images routes (moby api/server/router/image/image_routes.go). */
 import { notImplemented } from '../../../common/index.ts';
 import type { JsonMessage } from '../../types/index.ts';
-import { pull } from './image-transfer.ts';
 import type { RequestContext } from '../context.ts';
 import { isAbortError, STATUS_CREATED, STATUS_OK } from '../errors.ts';
 import { boolValue, filtersValue } from '../query.ts';
 import { sendEmpty, sendJson, startStream, writeChunk } from '../respond.ts';
+import { pull } from './image-transfer.ts';
 
 export async function list({ engine, res, query }: RequestContext): Promise<void> {
   const filters = filtersValue(query);
@@ -25,10 +25,6 @@ export async function inspect({ engine, res, params }: RequestContext): Promise<
 
 export async function history({ engine, res, params }: RequestContext): Promise<void> {
   sendJson(res, STATUS_OK, await engine.images.history(params.name!));
-}
-
-export async function prune({ engine, res, query }: RequestContext): Promise<void> {
-  sendJson(res, STATUS_OK, await engine.images.prune(filtersValue(query)));
 }
 
 /**
