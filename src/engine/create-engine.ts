@@ -86,6 +86,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     snapshots,
     log: log.child({ component: 'volumes' }),
   });
+  const hostFacts = probeHostFacts(cgroups.version, config.cgroupRoot);
   const containers = new Containers({
     volumes: containerVolumes,
     networking: networks,
@@ -98,7 +99,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     events,
     log: log.child({ component: 'containers' }),
     apiVersion: API_VERSION_CURRENT,
-    hostFacts: probeHostFacts(cgroups.version, config.cgroupRoot),
+    hostFacts,
     ...(config.logDefaults ? { logDefaults: config.logDefaults } : {}),
   });
   networks.setContainers(containers.store);
@@ -143,6 +144,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     id,
     dataRoot,
     cgroupVersion: cgroups.version,
+    host: hostFacts,
     counts: () => {
       const all = containers.store.all();
       const running = all.filter((c) => c.state.status === 'running').length;

@@ -4,6 +4,7 @@
  * and --privileged gives mount/unshare/mknod as Docker's privileged containers do.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +33,17 @@ describe('resource limits under load', { skip: !canRunRoot() && 'needs root' }, 
   });
   after(async () => {
     await d?.stop();
+  });
+
+  test('info reports swap and kernel-memory limit support from the memory controller files', async () => {
+    const r = await docker(d, 'info', '--format', '{{json .}}');
+    assert.equal(r.code, 0, r.stderr);
+    const info = JSON.parse(r.stdout);
+    const v2 = info.CgroupVersion === '2';
+    const has = (f: string) => !v2 && existsSync(join('/sys/fs/cgroup/memory', f));
+    assert.equal(info.SwapLimit, v2 || has('memory.memsw.limit_in_bytes'));
+    assert.equal(info.KernelMemory, has('memory.kmem.limit_in_bytes'));
+    assert.equal(info.OomKillDisable, has('memory.oom_control'));
   });
 
   test('a memory hog under -m 32m is OOM-killed: exit 137, State.OOMKilled, an oom event', async () => {

@@ -1,7 +1,8 @@
 /**
  * The host facts create-time validation needs (engine/spec HostFacts), probed once at daemon
  * start as dockerd's pkg/sysinfo does: online CPUs, and which memory-controller files exist
- * (cgroup v1's kmem.limit_in_bytes, oom_control and swappiness; cgroup v2 has none of them).
+ * (cgroup v1's kmem.limit_in_bytes, memsw.limit_in_bytes, oom_control and swappiness; cgroup v2
+ * has none of them and limits swap with memory.swap.max).
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -16,5 +17,6 @@ export function probeHostFacts(cgroupVersion: 1 | 2, cgroupRoot = '/sys/fs/cgrou
     kernelMemory: has('memory.kmem.limit_in_bytes'),
     oomKillDisable: has('memory.oom_control'),
     memorySwappiness: has('memory.swappiness'),
+    swapLimit: cgroupVersion === 2 || has('memory.memsw.limit_in_bytes'),
   };
 }

@@ -31,6 +31,8 @@ export interface HostFacts {
   oomKillDisable?: boolean;
   /** memory.swappiness exists (cgroup v1): MemorySwappiness is kept. */
   memorySwappiness?: boolean;
+  /** Swap can be limited: memory.memsw.limit_in_bytes (v1) or memory.swap.max (v2) exists. */
+  swapLimit?: boolean;
 }
 
 /** Docker's minimum for Memory, MemoryReservation and KernelMemory (6 MiB). */

@@ -4,11 +4,14 @@ import { arch, cpus, hostname, release, totalmem } from 'node:os';
 import type { SystemInfo, SystemVersion } from '../../api/types/index.ts';
 import { API_VERSION_CURRENT, API_VERSION_MIN, BERTH_VERSION } from '../../api/types/index.ts';
 import type { SystemService } from '../engine.ts';
+import type { HostFacts } from '../spec/index.ts';
 
 export interface SystemFacts {
   id: string;
   dataRoot: string;
   cgroupVersion: 1 | 2;
+  /** What the cgroup controllers can limit here, probed once at start. */
+  host: HostFacts;
   counts: () => { containers: number; running: number; paused: number; stopped: number; images: number };
   eventListeners: () => number;
 }
@@ -72,13 +75,14 @@ export class System implements SystemService {
         Log: ['json-file', 'none'],
       },
       MemoryLimit: true,
-      SwapLimit: this.#f.cgroupVersion === 2,
+      SwapLimit: this.#f.host.swapLimit === true,
+      KernelMemory: this.#f.host.kernelMemory === true,
       CpuCfsPeriod: true,
       CpuCfsQuota: true,
       CPUShares: true,
       CPUSet: true,
       PidsLimit: true,
-      OomKillDisable: this.#f.cgroupVersion === 1,
+      OomKillDisable: this.#f.host.oomKillDisable === true,
       IPv4Forwarding: true,
       BridgeNfIptables: false,
       BridgeNfIp6tables: false,
