@@ -47,6 +47,7 @@ import {
   findInitBinary,
   hostDevices,
   readHostSecurity,
+  resolveBlockDevices,
   resolveDevice,
 } from './host-security.ts';
 import { prepareShm, releaseShm } from './ipc-shm.ts';
@@ -437,6 +438,16 @@ export class ContainerLifecycle extends EventEmitter {
     this.#hostSecurity ??= readHostSecurity();
     const host = await this.#hostSecurity;
     const devices = (await Promise.all(spec.resources.devices.map((d) => resolveDevice(d)))).flat();
+    const r = spec.resources;
+    const blockDevices = await resolveBlockDevices(
+      [
+        ...r.blkioWeightDevices,
+        ...r.blkioDeviceReadBps,
+        ...r.blkioDeviceWriteBps,
+        ...r.blkioDeviceReadIOps,
+        ...r.blkioDeviceWriteIOps,
+      ].map((d) => d.path),
+    );
     let initPath: string | undefined;
     if (spec.init) {
       initPath = await findInitBinary();
@@ -460,6 +471,7 @@ export class ContainerLifecycle extends EventEmitter {
     return {
       ...host,
       devices,
+      blockDevices,
       ...(spec.security.privileged ? { hostDevices: await hostDevices() } : {}),
       ...(initPath ? { initPath } : {}),
       ...(shmPath ? { shmPath } : {}),

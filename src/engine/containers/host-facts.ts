@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { HostFacts } from '../spec/index.ts';
+import type { BlkioSupport, HostFacts } from '../spec/index.ts';
 
 export function probeHostFacts(cgroupVersion: 1 | 2, cgroupRoot = '/sys/fs/cgroup'): HostFacts {
   const memory = join(cgroupRoot, 'memory');
@@ -18,5 +18,22 @@ export function probeHostFacts(cgroupVersion: 1 | 2, cgroupRoot = '/sys/fs/cgrou
     oomKillDisable: has('memory.oom_control'),
     memorySwappiness: has('memory.swappiness'),
     swapLimit: cgroupVersion === 2 || has('memory.memsw.limit_in_bytes'),
+    ...(cgroupVersion === 1 ? { blkio: probeBlkioV1(join(cgroupRoot, 'blkio')) } : {}),
+  };
+}
+
+/**
+ * pkg/sysinfo's v1 blkio probe: the weight files of CFQ (blkio.weight) or BFQ (blkio.bfq.weight)
+ * and the throttle files. cgroup v2's io controller has all of them.
+ */
+function probeBlkioV1(dir: string): BlkioSupport {
+  const any = (...files: string[]) => files.some((f) => existsSync(join(dir, f)));
+  return {
+    weight: any('blkio.weight', 'blkio.bfq.weight'),
+    weightDevice: any('blkio.weight_device', 'blkio.bfq.weight_device'),
+    readBps: any('blkio.throttle.read_bps_device'),
+    writeBps: any('blkio.throttle.write_bps_device'),
+    readIOps: any('blkio.throttle.read_iops_device'),
+    writeIOps: any('blkio.throttle.write_iops_device'),
   };
 }
