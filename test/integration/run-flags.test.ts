@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, readlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -274,6 +275,112 @@ describe('run flags through the docker CLI', { skip: !canRunRoot() && 'needs roo
       } else assert.equal(bad.code, 0, bad.stderr);
     } finally {
       await docker(d, 'rm', '-f', 'weight', 'weight5');
+    }
+  });
+  test('-u resolves user and group names from the image; --read-only with --tmpfs leaves /tmp writable', async () => {
+    const ids = await ok('run', '--rm', '-u', 'www-data', 'busybox', 'sh', '-c', 'echo $(id -u):$(id -g)');
+    assert.equal(ids.stdout.trim(), '33:33');
+    const named = await ok(
+      'run',
+      '--rm',
+      '-u',
+      'operator:wheel',
+      'busybox',
+      'sh',
+      '-c',
+      'echo $(id -u):$(id -g)',
+    );
+    assert.equal(named.stdout.trim(), '37:10');
+    const missing = await docker(d, 'run', '--rm', '-u', 'nosuchuser', 'busybox', 'true');
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /unable to find user nosuchuser: no matching entries in passwd file/);
+
+    const ro = await docker(
+      d,
+      'run',
+      '--name',
+      'ro',
+      '--read-only',
+      '--tmpfs',
+      '/tmp',
+      '--tmpfs',
+      '/run:size=1m,mode=1777',
+      'busybox',
+      'sh',
+      '-c',
+      'touch /x 2>&1; touch /tmp/x && echo tmp-ok; grep " /run " /proc/mounts',
+    );
+    try {
+      assert.equal(ro.code, 0, ro.stderr);
+      assert.match(ro.stdout, /Read-only file system/);
+      assert.match(ro.stdout, /tmp-ok/);
+      assert.match(ro.stdout, /tmpfs \/run tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k/);
+      assert.equal((await inspect('ro')).HostConfig.ReadonlyRootfs, true);
+    } finally {
+      await docker(d, 'rm', '-f', 'ro');
+    }
+  });
+
+  test('--ulimit sets soft and hard limits; --sysctl sets namespaced keys', async () => {
+    const r = await ok(
+      'run',
+      '--rm',
+      '--ulimit',
+      'nofile=1024:2048',
+      '--ulimit',
+      'core=0',
+      '--ulimit',
+      'nproc=200',
+      '--sysctl',
+      'net.ipv4.ip_forward=1',
+      '--sysctl',
+      'kernel.shm_rmid_forced=1',
+      'busybox',
+      'sh',
+      '-c',
+      'echo $(ulimit -n) $(ulimit -Hn) $(ulimit -c) $(ulimit -u) $(cat /proc/sys/net/ipv4/ip_forward) $(cat /proc/sys/kernel/shm_rmid_forced)',
+    );
+    assert.equal(r.stdout.trim(), '1024 2048 0 200 1 1');
+    // A sysctl of the host's network namespace is refused, as runc refuses it.
+    const hostNet = await docker(
+      d,
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      '--sysctl',
+      'net.ipv4.ip_forward=1',
+      'busybox',
+      'true',
+    );
+    assert.notEqual(hostNet.code, 0);
+    assert.match(hostNet.stderr, /sysctl "net\.ipv4\.ip_forward" not allowed in host network namespace/);
+  });
+
+  test('--pid host and --uts host share the host namespaces', async () => {
+    const pid = await ok(
+      'run',
+      '--rm',
+      '--pid',
+      'host',
+      'busybox',
+      'sh',
+      '-c',
+      'cat /proc/1/comm; readlink /proc/self/ns/pid',
+    );
+    const [comm, ns] = pid.stdout.trim().split('\n');
+    assert.equal(comm, (await readFile('/proc/1/comm', 'utf8')).trim());
+    assert.equal(ns, await readlink('/proc/self/ns/pid'));
+    const uts = await ok('run', '--rm', '--uts', 'host', 'busybox', 'hostname');
+    assert.equal(uts.stdout.trim(), hostname());
+    const c = await ok('create', '--name', 'hostns', '--pid', 'host', '--uts', 'host', 'busybox', 'true');
+    try {
+      assert.equal(c.code, 0);
+      const hc = (await inspect('hostns')).HostConfig;
+      assert.equal(hc.PidMode, 'host');
+      assert.equal(hc.UTSMode, 'host');
+    } finally {
+      await docker(d, 'rm', '-f', 'hostns');
     }
   });
 });
