@@ -383,4 +383,26 @@ describe('run flags through the docker CLI', { skip: !canRunRoot() && 'needs roo
       await docker(d, 'rm', '-f', 'hostns');
     }
   });
+  test('bad input is refused at create and leaves no container behind', async () => {
+    const before = (await ok('ps', '-aq')).stdout;
+    const cases: Array<[string[], RegExp]> = [
+      [['--cap-add', 'BOGUS'], /unknown capability: "CAP_BOGUS"/],
+      [['-m', '4m'], /Minimum memory limit allowed is 6MB/],
+      [
+        ['--device', '/dev/nope-berth'],
+        /error gathering device information while adding custom device "\/dev\/nope-berth"/,
+      ],
+      [
+        ['--security-opt', 'seccomp=/nonexistent-profile.json'],
+        /opening seccomp profile \(\/nonexistent-profile\.json\) failed/,
+      ],
+      [['--cpuset-cpus', '99'], /Requested CPUs are not available - requested 99, available: /],
+    ];
+    for (const [flags, message] of cases) {
+      const r = await docker(d, 'create', ...flags, 'busybox', 'true');
+      assert.notEqual(r.code, 0, flags.join(' '));
+      assert.match(r.stderr, message, flags.join(' '));
+    }
+    assert.equal((await ok('ps', '-aq')).stdout, before);
+  });
 });
