@@ -76,7 +76,7 @@ type PendingAttach = {
 };
 
 /**
- * Notifications: 'running' (id) after a start or re-adoption, 'exit' (id, code) after a container
+ * Notifications: 'running' (id, adopted) after a start or (adopted true) a re-adoption, 'exit' (id, code) after a container
  * stops, 'removed' (id) after removal.
  */
 export class ContainerLifecycle extends EventEmitter {
@@ -524,7 +524,7 @@ export class ContainerLifecycle extends EventEmitter {
           .setup(c.record.id, c.record.mountPoints ?? [])
           .catch((err) => this.#d.log.warn('re-acquiring volumes failed', { id: c.record.id, err }));
         this.#watch(c);
-        this.emit('running', c.record.id);
+        this.emit('running', c.record.id, true);
         return;
       case 'stopped':
         await this.#finish(c, st.exit);
