@@ -13,17 +13,17 @@ import { after, before, describe, test } from 'node:test';
 import {
   type TestDaemon,
   canRunRoot,
-  cgroupParent,
+  cgroupFile,
   docker,
+  inspectContainer,
   makeBusybox,
   startDaemon,
 } from '../helpers/daemon.ts';
 
 describe('run flags through the docker CLI', { skip: !canRunRoot() && 'needs root' }, () => {
   let d: TestDaemon;
-  const cg = async (controller: string, id: string, file: string) =>
-    (await readFile(join('/sys/fs/cgroup', controller, cgroupParent(d.dir), id, file), 'utf8')).trim();
-  const inspect = async (name: string) => JSON.parse((await docker(d, 'inspect', name)).stdout)[0];
+  const cg = (controller: string, id: string, file: string) => cgroupFile(d, controller, id, file);
+  const inspect = (name: string) => inspectContainer(d, name);
   const ok = async (...args: string[]) => {
     const r = await docker(d, ...args);
     assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
@@ -144,18 +144,13 @@ describe('run flags through the docker CLI', { skip: !canRunRoot() && 'needs roo
   });
 
   test('--memory-reservation, --cpu-period/--cpu-quota and --cpuset-cpus/--cpuset-mems reach the cgroup', async () => {
+    const flags = ['--memory-reservation', '20m', '--cpu-period', '50000', '--cpu-quota', '25000'];
     await ok(
       'run',
+      '-d',
       '--name',
       'limits',
-      '-m',
-      '64m',
-      '--memory-reservation',
-      '20m',
-      '--cpu-period',
-      '50000',
-      '--cpu-quota',
-      '25000',
+      ...flags,
       '--cpuset-cpus',
       '0',
       '--cpuset-mems',
@@ -163,37 +158,19 @@ describe('run flags through the docker CLI', { skip: !canRunRoot() && 'needs roo
       'busybox',
       'sh',
       '-c',
-      'grep Cpus_allowed_list /proc/self/status',
+      'grep Cpus_allowed_list /proc/self/status; sleep 30',
     );
     try {
       const c = await inspect('limits');
+      for (let i = 0; i < 50 && !(await ok('logs', 'limits')).stdout; i++)
+        await new Promise((r) => setTimeout(r, 100));
       assert.match((await ok('logs', 'limits')).stdout, /Cpus_allowed_list:\t0$/m);
       assert.equal(c.HostConfig.MemoryReservation, 20 * 1024 * 1024);
       assert.equal(c.HostConfig.CpuPeriod, 50000);
       assert.equal(c.HostConfig.CpuQuota, 25000);
       assert.equal(c.HostConfig.CpusetCpus, '0');
       assert.equal(c.HostConfig.CpusetMems, '0');
-      // That container has exited and its cgroup is gone: a running one shows the cgroup files.
-      await ok(
-        'run',
-        '-d',
-        '--name',
-        'limits-live',
-        '--memory-reservation',
-        '20m',
-        '--cpu-period',
-        '50000',
-        '--cpu-quota',
-        '25000',
-        '--cpuset-cpus',
-        '0',
-        '--cpuset-mems',
-        '0',
-        'busybox',
-        'sleep',
-        '30',
-      );
-      const id = (await inspect('limits-live')).Id as string;
+      const id = c.Id as string;
       assert.equal(await cg('memory', id, 'memory.soft_limit_in_bytes'), String(20 * 1024 * 1024));
       assert.equal(await cg('cpu', id, 'cpu.cfs_period_us'), '50000');
       assert.equal(await cg('cpu', id, 'cpu.cfs_quota_us'), '25000');
@@ -206,7 +183,7 @@ describe('run flags through the docker CLI', { skip: !canRunRoot() && 'needs roo
         /CPU cfs period can not be less than 1ms \(i\.e\. 1000\) or larger than 1s \(i\.e\. 1000000\)/,
       );
     } finally {
-      await docker(d, 'rm', '-f', 'limits', 'limits-live');
+      await docker(d, 'rm', '-f', 'limits');
     }
   });
 
