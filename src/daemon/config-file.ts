@@ -33,6 +33,8 @@ export interface DaemonFileConfig {
   bip?: string;
   mtu?: number;
   'default-address-pools'?: Array<{ base: string; size: number }>;
+  'insecure-registries'?: string[];
+  'registry-mirrors'?: string[];
 }
 
 type Kind = 'string' | 'boolean' | 'number' | 'string[]' | 'map' | 'pools';
@@ -61,6 +63,8 @@ const KEYS: Record<keyof DaemonFileConfig, Kind> = {
   bip: 'string',
   mtu: 'number',
   'default-address-pools': 'pools',
+  'insecure-registries': 'string[]',
+  'registry-mirrors': 'string[]',
 };
 
 /** dockerd keys berth does not implement yet: refused with a clear message, never ignored. */
@@ -76,8 +80,6 @@ const NOT_YET = new Set([
   'ip-forward',
   'ip-masq',
   'icc',
-  'insecure-registries',
-  'registry-mirrors',
   'runtimes',
   'default-ulimits',
   'userns-remap',
@@ -104,6 +106,8 @@ const FLAG_OF: Partial<Record<keyof DaemonFileConfig, string>> = {
   hosts: 'host',
   'log-opts': 'log-opt',
   'default-address-pools': 'default-address-pool',
+  'insecure-registries': 'insecure-registry',
+  'registry-mirrors': 'registry-mirror',
 };
 
 /** Reads and checks the file. `explicit`: named with --config-file (then it must exist). */

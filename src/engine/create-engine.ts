@@ -40,6 +40,8 @@ export interface EngineConfig {
   log: Logger;
   /** The daemon's default log driver and options for new containers. */
   logDefaults?: { type: string; config: Record<string, string> };
+  /** berthd --insecure-registry and --registry-mirror. */
+  registry?: { insecure: string[]; mirrors: string[] };
   /** Networking settings (berthd --bridge, --bip, --default-address-pool, --nft-table, --iface-prefix, --mtu). */
   network: {
     defaultBridge: string;
@@ -113,6 +115,8 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
   const images = new Images({
     store: imageStore,
     events,
+    insecureRegistries: config.registry?.insecure ?? [],
+    registryMirrors: config.registry?.mirrors ?? [],
     imageUsers: (id) => containers.imageUsers(id),
     tmpDir: join(dataRoot, 'tmp'),
     commitSource: (ref) => {
@@ -145,6 +149,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     dataRoot,
     cgroupVersion: cgroups.version,
     host: hostFacts,
+    registry: config.registry ?? { insecure: [], mirrors: [] },
     counts: () => {
       const all = containers.store.all();
       const running = all.filter((c) => c.state.status === 'running').length;
