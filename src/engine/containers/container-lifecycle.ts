@@ -50,6 +50,7 @@ import {
   resolveBlockDevices,
   resolveDevice,
 } from './host-security.ts';
+import { type ContainerDefaults, defaultsContext, dnsSettings } from './container-defaults.ts';
 import { prepareShm, releaseShm } from './ipc-shm.ts';
 import { isRunning } from './state.ts';
 import type { Networks } from '../networks/index.ts';
@@ -67,6 +68,8 @@ export interface LifecycleDeps {
   networking: Networks;
   log: Logger;
   volumes: ContainerVolumes;
+  /** The daemon's defaults for what a container leaves unset (--init, --dns, …). */
+  defaults?: ContainerDefaults;
 }
 
 type PendingAttach = {
@@ -148,11 +151,14 @@ export class ContainerLifecycle extends EventEmitter {
       await writeHostFiles(paths, {
         hostname: spec.hostname,
         hosts: hostsFile([]),
-        resolvConf: resolvConf(await readHostResolvConf(), {
-          dns: hostConfig.Dns ?? [],
-          search: hostConfig.DnsSearch ?? [],
-          options: hostConfig.DnsOptions ?? [],
-        }),
+        resolvConf: resolvConf(
+          await readHostResolvConf(),
+          dnsSettings(this.#d.defaults ?? {}, {
+            dns: hostConfig.Dns,
+            search: hostConfig.DnsSearch,
+            options: hostConfig.DnsOptions,
+          }),
+        ),
       });
 
       const user = resolveUser(
@@ -164,6 +170,7 @@ export class ContainerLifecycle extends EventEmitter {
       const linkEnv = this.#d.networking.linkEnv(c);
       const oci = toOciSpec(linkEnv.length ? { ...spec, env: [...linkEnv, ...spec.env] } : spec, {
         ...(await this.#securityContext(c, undo)),
+        ...defaultsContext(this.#d.defaults ?? {}, record.hostConfig),
         rootfsPath: rootfs,
         cgroupsPath: `/${this.#d.cgroupParent}/${id}`,
         hostnamePath: paths.hostname,
@@ -449,7 +456,7 @@ export class ContainerLifecycle extends EventEmitter {
       ].map((d) => d.path),
     );
     let initPath: string | undefined;
-    if (spec.init) {
+    if (spec.init ?? this.#d.defaults?.init) {
       initPath = await findInitBinary();
       // Docker's error when its docker-init is missing.
       if (!initPath) throw invalidParameter('exec: "docker-init": executable file not found in $PATH');

@@ -50,6 +50,7 @@ import {
 import { type Container, ContainerStore } from './container-store.ts';
 import { inspectView, makeListFilter, summaryView } from './container-view.ts';
 import { ContainerLifecycle, eventAttributes } from './container-lifecycle.ts';
+import type { ContainerDefaults } from './container-defaults.ts';
 import { readJsonLog } from './json-log.ts';
 import { recoverContainers } from './recovery.ts';
 import { restartsOnDaemonStart } from './restart-policy.ts';
@@ -76,6 +77,8 @@ export interface ContainerServiceDeps {
   volumes: ContainerVolumes;
   /** CPUs and cgroup features (probeHostFacts): bounds --cpus, discards what the host lacks. */
   hostFacts?: HostFacts;
+  /** The daemon's defaults for what a container leaves unset (--init, --dns, …). */
+  defaults?: ContainerDefaults;
 }
 
 export class Containers implements ContainerService {
@@ -98,6 +101,7 @@ export class Containers implements ContainerService {
       networking: deps.networking,
       log: deps.log,
       volumes: deps.volumes,
+      ...(deps.defaults ? { defaults: deps.defaults } : {}),
     });
     this.lifecycle.on('exit', (id: string) => {
       void this.autoRemove(id).catch((err) => deps.log.warn('auto-remove failed', { id, err }));

@@ -70,6 +70,7 @@ import {
   renderRuleset,
 } from '../../network/index.ts';
 import type { Container, ContainerStore } from '../containers/container-store.ts';
+import { dnsSettings, type ContainerDefaults } from '../containers/container-defaults.ts';
 import { hostsFile, readHostResolvConf, resolvConf } from '../containers/host-files.ts';
 import { isRunning } from '../containers/state.ts';
 import type { Filters } from '../engine.ts';
@@ -92,6 +93,8 @@ export interface NetworkOptions {
   mtu: number;
   events: EventBus;
   log: Logger;
+  /** The daemon's --dns, --dns-search and --dns-opt, for containers that set none. */
+  containerDefaults?: ContainerDefaults;
 }
 
 const DEFAULT_BRIDGE_OPTIONS = (bridge: string, mtu: number) => ({
@@ -960,16 +963,16 @@ export class Networks {
       // User-defined networks: the embedded DNS server answers at 127.0.0.11, as Docker's does,
       // and forwards the rest to the servers the container asked for (or the host's). Docker
       // adds ndots:0 unless the container set ndots itself.
-      const options = spec.network.dnsOptions.some((o) => o.startsWith('ndots:'))
-        ? spec.network.dnsOptions
-        : [...spec.network.dnsOptions, 'ndots:0'];
+      const wanted = dnsSettings(this.#o.containerDefaults ?? {}, {
+        search: spec.network.dnsSearch,
+        options: spec.network.dnsOptions,
+      });
+      const options = wanted.options.some((o) => o.startsWith('ndots:'))
+        ? wanted.options
+        : [...wanted.options, 'ndots:0'];
       await writeFile(
         files.resolvConf,
-        resolvConf(this.#hostResolv, {
-          dns: [CONTAINER_RESOLVER],
-          search: spec.network.dnsSearch,
-          options,
-        }),
+        resolvConf(this.#hostResolv, { dns: [CONTAINER_RESOLVER], search: wanted.search, options }),
       );
     }
   }
@@ -1010,7 +1013,7 @@ export class Networks {
           if (n.internal) return [];
           const owner = this.#endpointsOf(n.id).find((e) => e.endpoint.address === clientIp);
           const c = owner ? this.#containers?.find(owner.containerId) : undefined;
-          const own = c?.record.spec.network.dns ?? [];
+          const own = dnsSettings(this.#o.containerDefaults ?? {}, { dns: c?.record.spec.network.dns }).dns;
           const list = own.length ? own : nameservers(this.#hostResolv);
           const gateways = new Set([...this.#networks.values()].map((x) => x.ipam.config[0]?.gateway));
           return list.filter((ip) => !gateways.has(ip));
