@@ -45,6 +45,9 @@ export interface DaemonFileConfig {
   labels?: string[];
   'max-concurrent-downloads'?: number;
   'max-concurrent-uploads'?: number;
+  'default-cgroupns-mode'?: string;
+  'default-ipc-mode'?: string;
+  'default-shm-size'?: string;
 }
 
 type Kind = 'string' | 'boolean' | 'number' | 'string[]' | 'map' | 'pools' | 'ulimits';
@@ -85,6 +88,9 @@ const KEYS: Record<keyof DaemonFileConfig, Kind> = {
   labels: 'string[]',
   'max-concurrent-downloads': 'number',
   'max-concurrent-uploads': 'number',
+  'default-cgroupns-mode': 'string',
+  'default-ipc-mode': 'string',
+  'default-shm-size': 'string',
 };
 
 /** dockerd keys berth does not implement yet: refused with a clear message, never ignored. */
@@ -105,7 +111,6 @@ const NOT_YET = new Set([
   'builder',
   'experimental',
   'selinux-enabled',
-  'default-cgroupns-mode',
   'cgroup-driver',
   'log-format',
   'metrics-addr',

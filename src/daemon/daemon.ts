@@ -228,5 +228,8 @@ async function containerDefaults(options: DaemonOptions): Promise<ContainerDefau
     dns: c.dns,
     dnsSearch: c.dnsSearch,
     dnsOptions: c.dnsOptions,
+    ...(c.cgroupnsMode ? { cgroupnsMode: c.cgroupnsMode } : {}),
+    ...(c.ipcMode ? { ipcMode: c.ipcMode } : {}),
+    ...(c.shmSize ? { shmSize: c.shmSize } : {}),
   };
 }

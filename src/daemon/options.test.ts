@@ -161,3 +161,23 @@ test('container defaults, labels and transfer limits: from flags or daemon.json'
     message: /invalid max-concurrent-downloads/,
   });
 });
+
+test('default cgroupns and IPC modes and /dev/shm size, refused when invalid', () => {
+  const o = parse([
+    '--default-cgroupns-mode',
+    'private',
+    '--default-ipc-mode',
+    'shareable',
+    '--default-shm-size',
+    '128m',
+  ]);
+  assert.equal(o.containers.cgroupnsMode, 'private');
+  assert.equal(o.containers.ipcMode, 'shareable');
+  assert.equal(o.containers.shmSize, 128 * 1024 * 1024);
+  assert.equal(parse([], checkDaemonConfig({ 'default-shm-size': '1g' })).containers.shmSize, 2 ** 30);
+  assert.throws(() => parse(['--default-cgroupns-mode', 'shared']), {
+    message: 'default cgroup namespace mode (shared) is invalid',
+  });
+  assert.throws(() => parse(['--default-ipc-mode', 'host']), { message: 'invalid default IPC mode: host' });
+  assert.throws(() => parse(['--default-shm-size', 'lots']), { message: 'invalid default-shm-size: lots' });
+});

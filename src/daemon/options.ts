@@ -55,6 +55,9 @@ export interface DaemonOptions {
     dns: string[];
     dnsSearch: string[];
     dnsOptions: string[];
+    cgroupnsMode?: 'host' | 'private';
+    ipcMode?: 'private' | 'shareable';
+    shmSize?: number;
   };
   /** --label: the daemon's labels (info). */
   labels: string[];
@@ -111,6 +114,9 @@ const FLAG_OPTIONS = {
   label: { type: 'string', multiple: true },
   'max-concurrent-downloads': { type: 'string' },
   'max-concurrent-uploads': { type: 'string' },
+  'default-cgroupns-mode': { type: 'string' },
+  'default-ipc-mode': { type: 'string' },
+  'default-shm-size': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -225,6 +231,11 @@ export function parseDaemonArgs(
       dns: list('dns', 'dns'),
       dnsSearch: list('dns-search', 'dns-search'),
       dnsOptions: list('dns-opt', 'dns-opts'),
+      ...namespaceDefaults(
+        str('default-cgroupns-mode', 'default-cgroupns-mode'),
+        str('default-ipc-mode', 'default-ipc-mode'),
+        str('default-shm-size', 'default-shm-size'),
+      ),
     },
     labels: list('label', 'labels'),
     maxConcurrentDownloads: positive('max-concurrent-downloads', file['max-concurrent-downloads'], 3),
@@ -243,6 +254,32 @@ export function parseDaemonArgs(
       'iface-prefix': v['iface-prefix'] as string | undefined,
       mtu: (v.mtu as string | undefined) ?? (file.mtu !== undefined ? String(file.mtu) : undefined),
     }),
+  };
+}
+
+/** --default-cgroupns-mode, --default-ipc-mode and --default-shm-size, checked as dockerd does. */
+function namespaceDefaults(
+  cgroupns: string | undefined,
+  ipc: string | undefined,
+  shm: string | undefined,
+): Pick<DaemonOptions['containers'], 'cgroupnsMode' | 'ipcMode' | 'shmSize'> {
+  if (cgroupns !== undefined && cgroupns !== 'host' && cgroupns !== 'private') {
+    throw invalidParameter(`default cgroup namespace mode (${cgroupns}) is invalid`);
+  }
+  if (ipc !== undefined && ipc !== 'private' && ipc !== 'shareable') {
+    throw invalidParameter(`invalid default IPC mode: ${ipc}`);
+  }
+  let shmSize: number | undefined;
+  if (shm !== undefined) {
+    const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?$/i.exec(shm.trim());
+    const mult = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50 };
+    shmSize = m ? Math.floor(Number(m[1]) * mult[m[2]!.toLowerCase() as keyof typeof mult]) : Number.NaN;
+    if (!(shmSize > 0)) throw invalidParameter(`invalid default-shm-size: ${shm}`);
+  }
+  return {
+    ...(cgroupns ? { cgroupnsMode: cgroupns as 'host' | 'private' } : {}),
+    ...(ipc ? { ipcMode: ipc as 'private' | 'shareable' } : {}),
+    ...(shmSize ? { shmSize } : {}),
   };
 }
 
@@ -400,6 +437,9 @@ Options:
       --no-new-privileges  Set no-new-privileges by default for new containers
       --seccomp-profile string  Path to a seccomp profile, "unconfined" or "builtin" (default "builtin")
       --default-ulimit ulimit  Default ulimits for containers (name=soft[:hard], repeatable)
+      --default-cgroupns-mode string  Cgroup namespace of new containers: host or private (default: host on v1, private on v2)
+      --default-ipc-mode string  IPC mode of new containers: private or shareable (default "private")
+      --default-shm-size bytes  Size of /dev/shm of new containers (default 64MiB)
       --dns list           DNS servers for containers that set none
       --dns-search list    DNS search domains for containers that set none
       --dns-opt list       DNS options for containers that set none

@@ -48,6 +48,12 @@ describe('daemon defaults for containers', { skip: !canRunRoot() && 'needs root'
         'ndots:3',
         '--label',
         'tier=test',
+        '--default-cgroupns-mode',
+        'private',
+        '--default-ipc-mode',
+        'shareable',
+        '--default-shm-size',
+        '32m',
       ],
     });
     await makeBusybox(d);
@@ -100,6 +106,31 @@ describe('daemon defaults for containers', { skip: !canRunRoot() && 'needs root'
       assert.match(out, /^options ndots:3$/m);
     } finally {
       await docker(d, 'network', 'rm', 'ddnet');
+    }
+  });
+
+  test('the default cgroup namespace, IPC mode and /dev/shm size are decided at create and stored', async () => {
+    const created = await docker(
+      d,
+      'run',
+      '--name',
+      'nsdef',
+      'busybox',
+      'sh',
+      '-c',
+      'df -k /dev/shm | tail -1; grep memory /proc/self/cgroup',
+    );
+    try {
+      assert.equal(created.code, 0, created.stderr);
+      assert.match(created.stdout, /^shm\s+32768\s/m);
+      // A private cgroup namespace shows the container's own cgroup as the root.
+      assert.match(created.stdout, /^\d+:memory:\/$/m);
+      const hc = JSON.parse((await docker(d, 'inspect', 'nsdef')).stdout)[0].HostConfig;
+      assert.equal(hc.CgroupnsMode, 'private');
+      assert.equal(hc.IpcMode, 'shareable');
+      assert.equal(hc.ShmSize, 32 * 1024 * 1024);
+    } finally {
+      await docker(d, 'rm', '-f', 'nsdef');
     }
   });
 

@@ -15,6 +15,10 @@ export interface ContainerDefaults {
   dns?: string[];
   dnsSearch?: string[];
   dnsOptions?: string[];
+  /** Decided at create, stored in HostConfig (dockerd --default-cgroupns-mode, --default-ipc-mode, --default-shm-size). */
+  cgroupnsMode?: 'host' | 'private';
+  ipcMode?: 'private' | 'shareable';
+  shmSize?: number;
 }
 
 /** The OciContext fields the defaults set for one container. */

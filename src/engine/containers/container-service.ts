@@ -191,7 +191,18 @@ export class Containers implements ContainerService {
     const name = options.name
       ? options.name.replace(/^\//, '')
       : generateName((n) => this.store.isNameTaken(n));
-    const created = toContainerSpec(body, image.config, { id, name, apiVersion });
+    const defaults = this.#d.defaults ?? {};
+    const created = toContainerSpec(body, image.config, {
+      id,
+      name,
+      apiVersion,
+      host: { cgroupV2: host.cgroupV2 === true },
+      daemon: {
+        ...(defaults.cgroupnsMode ? { cgroupnsMode: defaults.cgroupnsMode } : {}),
+        ...(defaults.ipcMode ? { ipcMode: defaults.ipcMode } : {}),
+        ...(defaults.shmSize ? { shmSize: defaults.shmSize } : {}),
+      },
+    });
     this.#d.networking.validateContainer(created.spec);
     // A --device that does not exist is refused before anything is created.
     for (const d of created.spec.resources.devices) await resolveDevice(d);

@@ -18,6 +18,7 @@ export function probeHostFacts(cgroupVersion: 1 | 2, cgroupRoot = '/sys/fs/cgrou
     oomKillDisable: has('memory.oom_control'),
     memorySwappiness: has('memory.swappiness'),
     swapLimit: cgroupVersion === 2 || has('memory.memsw.limit_in_bytes'),
+    cgroupV2: cgroupVersion === 2,
     seccomp: /^Seccomp:/m.test(readFileSync('/proc/self/status', 'utf8')),
     ...(cgroupVersion === 1 ? { blkio: probeBlkioV1(join(cgroupRoot, 'blkio')) } : {}),
   };
