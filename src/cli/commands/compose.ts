@@ -3,7 +3,6 @@
  * the daemon through the Engine API only). Its own commander program parses the subcommands.
  */
 import { Command } from 'commander';
-import { stringify } from 'yaml';
 import {
   buildService,
   down,
@@ -11,7 +10,7 @@ import {
   loadProject,
   type Project,
   projectContainers,
-  projectToConfig,
+  formatConfig,
   up,
 } from '../../compose/index.ts';
 import type { Handler } from '../program.ts';
@@ -40,7 +39,8 @@ export const composeCommand: Handler = async (ctx, _opts, args) => {
     return loadProject({
       files: g.file as string[],
       projectName: g.projectName as string | undefined,
-      cwd: (g.projectDirectory as string | undefined) ?? process.cwd(),
+      cwd: process.cwd(),
+      projectDirectory: g.projectDirectory as string | undefined,
       env: ctx.env,
       ...((g.profile as string[]).length ? { profiles: g.profile as string[] } : {}),
       envFile: g.envFile as string | undefined,
@@ -58,7 +58,7 @@ export const composeCommand: Handler = async (ctx, _opts, args) => {
       const p = load();
       if (o.quiet) return;
       if (o.services) for (const s of Object.keys(p.services)) ctx.out(s);
-      else ctx.io.stdout.write(stringify(projectToConfig(p)));
+      else ctx.io.stdout.write(formatConfig(p));
     });
   prog
     .command('up')
