@@ -5,6 +5,7 @@
  * Defaults may themselves contain interpolation, as compose-go allows.
  */
 import { invalidParameter } from '../common/errors.ts';
+import { Override } from './yaml-file.ts';
 
 export type Lookup = (name: string) => string | undefined;
 
@@ -87,6 +88,7 @@ function expandBraced(body: string, lookup: Lookup, where: string, whole: string
 /** Interpolates every string value (not keys) in a parsed compose document, in place order. */
 export function interpolateTree(node: unknown, lookup: Lookup, path: string[] = []): unknown {
   if (typeof node === 'string') return interpolateString(node, lookup, path.join('.'));
+  if (node instanceof Override) return new Override(interpolateTree(node.value, lookup, path));
   if (Array.isArray(node)) return node.map((v, i) => interpolateTree(v, lookup, [...path, String(i)]));
   if (node && typeof node === 'object') {
     const out: Record<string, unknown> = {};

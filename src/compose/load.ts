@@ -26,6 +26,8 @@ export interface LoadOptions {
   env: Record<string, string | undefined>;
   profiles?: string[];
   envFile?: string;
+  /** Keep networks, volumes, secrets and configs no service uses (`--all-resources`). */
+  allResources?: boolean;
   /** `--project-directory`: relative paths resolve against it (default: the first file's directory). */
   projectDirectory?: string;
 }
@@ -144,7 +146,7 @@ export function loadProject(opts: LoadOptions): Project {
     disabledServices: disabled,
   };
   checkReferences(project);
-  return project;
+  return opts.allResources ? project : withoutUnusedResources(project);
 }
 
 /** Reads, interpolates, validates and shapes each file, applying its `include`s, and merges them. */
@@ -234,13 +236,23 @@ function resolvePath(base: string, p: string): string {
   return isAbsolute(p) ? p : join(base, p);
 }
 
+/** Normalises a service, including the values under `!override` (kept marked for the merge). */
+function shapeService(svc: Obj, baseDir: string): Obj {
+  const overridden = Object.keys(svc).filter((k) => svc[k] instanceof Override);
+  const plain = { ...svc };
+  for (const k of overridden) plain[k] = (svc[k] as Override).value;
+  const out = normalizeServiceShapes(plain, baseDir);
+  for (const k of overridden) out[k] = new Override(out[k]);
+  return out;
+}
+
 function shapeFile(doc: Obj, baseDir: string): Obj {
   const out: Obj = { ...doc };
   if (doc.services && typeof doc.services === 'object') {
     out.services = Object.fromEntries(
       Object.entries(doc.services as Obj).map(([k, v]) => [
         k,
-        v === RESET || v instanceof Override ? v : normalizeServiceShapes((v ?? {}) as Obj, baseDir),
+        v === RESET || v instanceof Override ? v : shapeService((v ?? {}) as Obj, baseDir),
       ]),
     );
   }
@@ -397,6 +409,11 @@ function finishService(key: string, svc: Service, env: Record<string, string | u
   if (Object.keys(deps).length) s.depends_on = deps;
   if (!s.network_mode && !s.provider && (!s.networks || !Object.keys(s.networks).length))
     s.networks = { default: null };
+  const replicas = s.scale ?? s.deploy?.replicas ?? 1;
+  if (replicas > 1 && s.container_name)
+    throw invalidParameter(
+      `services.${key}: can't set container_name and ${s.scale === undefined ? 'deploy.replicas' : 'scale'} as container name must be unique: invalid compose project`,
+    );
   if (s.scale !== undefined && s.deploy) {
     if (s.deploy.replicas !== undefined && s.deploy.replicas !== s.scale)
       throw invalidParameter(
@@ -407,6 +424,33 @@ function finishService(key: string, svc: Service, env: Record<string, string | u
   if (!s.image && !s.build && !s.provider)
     throw invalidParameter(`service "${key}" has neither an image nor a build context specified`);
   return normalizeServiceValues(s, key);
+}
+
+/** compose-go Project.WithoutUnnecessaryResources: drops what no enabled service uses. */
+function withoutUnusedResources(project: Project): Project {
+  const used = {
+    networks: new Set<string>(),
+    volumes: new Set<string>(),
+    secrets: new Set<string>(),
+    configs: new Set<string>(),
+  };
+  for (const svc of Object.values(project.services)) {
+    for (const k of Object.keys(svc.networks ?? {})) used.networks.add(k);
+    for (const v of svc.volumes ?? []) if (v.type === 'volume' && v.source) used.volumes.add(v.source);
+    for (const r of svc.secrets ?? []) used.secrets.add(r.source);
+    for (const r of (svc.build as { secrets?: { source: string }[] } | undefined)?.secrets ?? [])
+      used.secrets.add(r.source);
+    for (const r of svc.configs ?? []) used.configs.add(r.source);
+  }
+  const keep = <T>(m: Record<string, T>, set: Set<string>) =>
+    Object.fromEntries(Object.entries(m).filter(([k]) => set.has(k)));
+  return {
+    ...project,
+    networks: keep(project.networks, used.networks),
+    volumes: keep(project.volumes, used.volumes),
+    secrets: keep(project.secrets, used.secrets),
+    configs: keep(project.configs, used.configs),
+  };
 }
 
 function checkReferences(project: Project): void {
@@ -483,6 +527,7 @@ export function projectToConfig(project: Project): Obj {
  * output loads back as the same model (compose's escapeDollarSign).
  */
 export function formatConfig(project: Project): string {
-  const text = stringify(projectToConfig(project), { lineWidth: 0, indentSeq: true });
+  // YAML 1.1 quoting, as yaml.v3 does: strings such as "yes", "on" or "1:20" are quoted.
+  const text = stringify(projectToConfig(project), { lineWidth: 0, indentSeq: true, version: '1.1' });
   return text.replaceAll('$', '$$$$');
 }

@@ -190,6 +190,18 @@ export function normalizeServiceShapes(svc: Obj, baseDir: string): Obj {
   if (s.environment !== undefined) s.environment = toMap(s.environment);
   if (s.labels !== undefined) s.labels = labelMap(s.labels);
   if (s.annotations !== undefined) s.annotations = labelMap(s.annotations);
+  for (const key of ['sysctls', 'storage_opt'] as const) {
+    if (s[key] !== undefined) s[key] = labelMap(s[key]);
+  }
+  if (Array.isArray(s.devices)) {
+    s.devices = s.devices.map((d) => {
+      if (typeof d !== 'string') return d;
+      const parts = d.split(':');
+      if (parts.length > 3) throw invalidParameter(`confusing device mapping, please use long syntax: ${d}`);
+      const [source, target, permissions = 'rwm'] = parts;
+      return { source, target: target || source, permissions };
+    });
+  }
   if (s.pull_policy === 'if_not_present') s.pull_policy = 'missing';
   if (typeof s.extends === 'string') s.extends = { service: s.extends };
   for (const key of ['secrets', 'configs'] as const) {
