@@ -172,6 +172,8 @@ export function endpointSettings(
       })
     | null
     | undefined;
+  // A service-level mac_address applies to the primary (highest priority) network.
+  const primary = serviceNetworks(project, svc)[0]?.[0] === netKey;
   const driverOpts = { ...(cfg?.driver_opts ?? {}) };
   if (cfg?.interface_name) driverOpts['com.docker.network.endpoint.ifname'] = cfg.interface_name;
   return {
@@ -186,7 +188,9 @@ export function endpointSettings(
           },
         }
       : {}),
-    ...(cfg?.mac_address ? { MacAddress: cfg.mac_address } : {}),
+    ...(cfg?.mac_address || (primary && typeof svc.mac_address === 'string')
+      ? { MacAddress: cfg?.mac_address || (svc.mac_address as string) }
+      : {}),
     ...(Object.keys(driverOpts).length ? { DriverOpts: driverOpts } : {}),
     ...(cfg?.gw_priority ? { GwPriority: cfg.gw_priority } : {}),
   };

@@ -391,6 +391,14 @@ function finishService(key: string, svc: Service, env: Record<string, string | u
     s.environment = { ...fromFiles, ...(s.environment ?? {}) };
   }
   delete s.env_file;
+  // Project.WithServicesLabelsResolved: labels from label_file, then `labels` over them.
+  const labelFiles = (s.label_file as string[] | undefined) ?? [];
+  if (labelFiles.length) {
+    const fromFiles: Record<string, string> = {};
+    for (const f of labelFiles) Object.assign(fromFiles, parseDotenv(readText(f)));
+    s.labels = { ...fromFiles, ...(s.labels ?? {}) };
+  }
+  delete s.label_file;
   // Implicit dependencies (compose-go Normalize): links and `service:` namespaces restart with
   // their target, volumes_from does not.
   const deps = { ...(s.depends_on ?? {}) };

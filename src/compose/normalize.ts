@@ -217,6 +217,7 @@ export function normalizeServiceShapes(svc: Obj, baseDir: string): Obj {
   for (const key of ['dns', 'dns_search', 'tmpfs', 'label_file'] as const) {
     if (typeof s[key] === 'string') s[key] = [s[key]];
   }
+  if (Array.isArray(s.label_file)) s.label_file = s.label_file.map((f) => resolvePath(baseDir, String(f)));
   if (typeof s.command === 'string') s.command = shellSplit(s.command);
   if (typeof s.entrypoint === 'string') s.entrypoint = shellSplit(s.entrypoint);
   if (Array.isArray(s.ports)) s.ports = parsePorts(s.ports);

@@ -20,6 +20,7 @@ import {
 import { injectFiles } from './inject.ts';
 import { serviceOrder } from './load.ts';
 import { resolveRefs } from './refs.ts';
+import { preflight } from './unsupported.ts';
 import type { Project, Service } from './model.ts';
 
 function isStatus(err: unknown, status: number): boolean {
@@ -66,6 +67,7 @@ function selected(project: Project, services: string[] | undefined, noDeps: bool
 export async function up(client: EngineClient, project: Project, opts: UpOptions = {}): Promise<void> {
   const say = opts.progress ?? (() => {});
   const order = selected(project, opts.services, opts.noDeps ?? false);
+  preflight(project);
   await ensureNetworks(client, project, say);
   await ensureVolumes(client, project, say);
   for (const key of order) await ensureImage(client, project, key, opts.build ?? false, say);

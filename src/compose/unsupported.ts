@@ -6,7 +6,8 @@
  * `compose watch` reads; `attach`, which only attached `up` reads) are accepted, as Compose does.
  */
 import { invalidParameter } from '../common/errors.ts';
-import type { Service } from './model.ts';
+import { injectedFiles, secretAndConfigMounts } from './file-refs.ts';
+import type { Project, Service } from './model.ts';
 
 const REFUSED: Record<string, string> = {
   provider: 'service providers (provider:) need Compose provider plugins, which berth does not run',
@@ -17,6 +18,9 @@ const REFUSED: Record<string, string> = {
   pre_stop: 'lifecycle hooks (pre_stop) are not supported by berth compose',
   use_api_socket: 'use_api_socket is not supported by berth compose',
   net: 'the legacy `net` key is not supported; use network_mode',
+  log_driver: 'the legacy `log_driver` key is not used by Compose v2; use logging.driver',
+  log_opt: 'the legacy `log_opt` key is not used by Compose v2; use logging.options',
+  dockerfile: 'the service-level `dockerfile` key is not used by Compose v2; use build.dockerfile',
 };
 
 export function checkServiceKeys(name: string, svc: Service): void {
@@ -33,4 +37,21 @@ export function checkServiceKeys(name: string, svc: Service): void {
     throw invalidParameter(
       `service "${name}": deploy.mode ${mode} needs swarm; berth compose runs replicated services only`,
     );
+}
+
+/**
+ * Everything about the project's services that would fail at container creation, checked before
+ * `up` creates anything: refused keys, volume types, external/driver secrets and configs, and
+ * environment-based ones whose variable is unset.
+ */
+export function preflight(project: Project): void {
+  for (const [key, svc] of Object.entries(project.services)) {
+    checkServiceKeys(key, svc);
+    for (const v of svc.volumes ?? []) {
+      if (v.type !== 'bind' && v.type !== 'volume' && v.type !== 'tmpfs')
+        throw invalidParameter(`service "${key}": volumes of type "${v.type}" are not supported by berth`);
+    }
+    secretAndConfigMounts(project, key);
+    injectedFiles(project, key);
+  }
 }
