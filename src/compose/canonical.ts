@@ -554,6 +554,11 @@ function emitStruct(fields: Field[], o: Obj, mode: Mode): Obj {
   return out;
 }
 
+/** A top-level network or volume as encoding/json writes compose-go's NetworkConfig / VolumeConfig. */
+export function resourceForJson(kind: 'network' | 'volume', o: Obj): Obj {
+  return emitStruct(kind === 'network' ? NETWORK_FIELDS : VOLUME_FIELDS, o, 'json');
+}
+
 export function serviceForOutput(svc: Obj, mode: Mode): Obj {
   return emitStruct(SERVICE_FIELDS, svc, mode);
 }

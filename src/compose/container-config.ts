@@ -24,6 +24,7 @@ export const LABEL = {
   volume: 'com.docker.compose.volume',
   dependsOn: 'com.docker.compose.depends_on',
   image: 'com.docker.compose.image',
+  environmentFile: 'com.docker.compose.project.environment_file',
 } as const;
 
 /**
@@ -221,6 +222,7 @@ export function createBody(
       .sort()
       .join(','),
     ...(refs?.imageId ? { [LABEL.image]: refs.imageId } : {}),
+    ...(project.envFiles?.length ? { [LABEL.environmentFile]: project.envFiles.join(',') } : {}),
   };
   const exposed: Record<string, object> = {};
   const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};

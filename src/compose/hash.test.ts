@@ -14,7 +14,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { serviceHash, serviceHashInput } from './hash.ts';
+import { networkHash, serviceHash, serviceHashInput, volumeHash } from './hash.ts';
 import { loadProject } from './load.ts';
 import type { Service } from './model.ts';
 
@@ -93,4 +93,26 @@ test('a loaded compose file gives the same hash as Compose for the same service'
   writeFileSync(join(dir, 'compose.yaml'), 'services:\n  web:\n    image: nginx:1.27\n    scale: 2\n');
   const p = loadProject({ cwd: dir, env: {} });
   assert.equal(serviceHash(p.services.web as Service), MINIMAL_HASH);
+});
+
+test('network and volume hashes follow Compose (NetworkHash, VolumeHash with driver "local")', () => {
+  // {"name":"tut_default","ipam":{}}: the ipam struct value is always written.
+  assert.equal(
+    networkHash({ name: 'tut_default' }),
+    'fe85e0d597fcbe51334cf25ed42d04b59879af91f1554e4c6fd2233ee0629863',
+  );
+  // {"name":"app_back","ipam":{"config":[{"subnet":"172.28.0.0/16","gateway":"172.28.0.1"}]},"internal":true}
+  assert.equal(
+    networkHash({
+      name: 'app_back',
+      internal: true,
+      ipam: { config: [{ subnet: '172.28.0.0/16', gateway: '172.28.0.1' }] },
+    }),
+    'cd199028f348970ce22f7bee6d40a7f4720771cd2c63921e1a89ea1d8150fb42',
+  );
+  // {"name":"tut_data","driver":"local"}
+  assert.equal(
+    volumeHash({ name: 'tut_data' }),
+    'cdcc126cf83551839b90d7cc824aa86e4c119bde5fa3ee6b3f1791eb652c17a7',
+  );
 });

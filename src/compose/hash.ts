@@ -10,8 +10,8 @@
  * network_mode/ipc/pid `service:x` -> `container:<ID>`); callers pass the service so resolved.
  */
 import { createHash } from 'node:crypto';
-import { goJson, serviceForOutput } from './canonical.ts';
-import type { Service } from './model.ts';
+import { goJson, resourceForJson, serviceForOutput } from './canonical.ts';
+import type { NetworkConfig, Service, VolumeConfig } from './model.ts';
 
 /** The JSON document Compose hashes for a service. */
 export function serviceHashInput(svc: Service): string {
@@ -33,4 +33,19 @@ export function serviceHashInput(svc: Service): string {
 
 export function serviceHash(svc: Service): string {
   return createHash('sha256').update(serviceHashInput(svc)).digest('hex');
+}
+
+/** Compose's NetworkHash: sha256 of the network's NetworkConfig as encoding/json writes it. */
+export function networkHash(net: NetworkConfig): string {
+  return createHash('sha256')
+    .update(goJson(resourceForJson('network', net as Record<string, unknown>)))
+    .digest('hex');
+}
+
+/** Compose's VolumeHash: the same for a VolumeConfig, its driver defaulting to "local". */
+export function volumeHash(vol: VolumeConfig): string {
+  const v = { ...vol, driver: vol.driver || 'local' };
+  return createHash('sha256')
+    .update(goJson(resourceForJson('volume', v as Record<string, unknown>)))
+    .digest('hex');
 }

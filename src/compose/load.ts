@@ -7,10 +7,10 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { parse as parseDotenv } from 'dotenv';
 import { invalidParameter } from '../common/errors.ts';
 import { stringify } from 'yaml';
 import { projectForYaml } from './canonical.ts';
+import { parseEnvText } from './dotenv.ts';
 import { interpolateTree } from './interpolate.ts';
 import type { Project, Service } from './model.ts';
 import { normalizeServiceShapes, toMap } from './normalize.ts';
@@ -72,7 +72,8 @@ export function loadProject(opts: LoadOptions): Project {
   const dotenvPath = opts.envFile ? resolve(opts.cwd, opts.envFile) : resolve(workingDir, '.env');
   let dotenv: Record<string, string> = {};
   try {
-    dotenv = parseDotenv(readFileSync(dotenvPath));
+    // Variables in .env may refer to the process environment.
+    dotenv = parseEnvText(readFileSync(dotenvPath, 'utf8'), {}, (k) => opts.env[k], dotenvPath);
   } catch (err) {
     if (opts.envFile) throw invalidParameter(`open ${dotenvPath}: no such file or directory`, { cause: err });
   }
@@ -137,6 +138,7 @@ export function loadProject(opts: LoadOptions): Project {
     name,
     workingDir,
     configFiles: files,
+    ...(opts.envFile ? { envFiles: [opts.envFile] } : {}),
     services: enabled,
     networks,
     volumes,
@@ -205,7 +207,7 @@ function applyInclude(
       if (existsSync(dot) && statSync(dot).isFile()) envFiles = [dot];
     }
     const fromFiles: Record<string, string> = {};
-    for (const f of envFiles) Object.assign(fromFiles, parseDotenv(readText(f)));
+    for (const f of envFiles) parseEnvText(readText(f), fromFiles, (k) => env[k], f);
     // The including project's variables win over the included env files.
     const subEnv: Record<string, string | undefined> = { ...fromFiles, ...definedOnly(env) };
     const model = loadFiles(paths, dir, subEnv, included);
@@ -377,7 +379,11 @@ function finishService(key: string, svc: Service, env: Record<string, string | u
   // Project.WithServicesEnvironmentResolved: the env files' variables, then `environment` over them.
   const envFiles = (s.env_file as { path: string; required?: boolean }[] | undefined) ?? [];
   if (envFiles.length) {
-    const fromFiles: Record<string, string | null> = {};
+    const own = s.environment ?? {};
+    const fromFiles: Record<string, string> = {};
+    for (const [k, v] of Object.entries(own)) if (v !== null) fromFiles[k] = v;
+    // Variables in env files see the project environment, then the service's, then earlier lines.
+    const lookup = (k: string) => env[k] ?? own[k] ?? undefined;
     for (const f of envFiles) {
       let text: string;
       try {
@@ -386,16 +392,16 @@ function finishService(key: string, svc: Service, env: Record<string, string | u
         if (f.required === false) continue;
         throw invalidParameter(`env file ${f.path} not found`, { cause: err });
       }
-      Object.assign(fromFiles, parseDotenv(text));
+      parseEnvText(text, fromFiles, lookup, f.path);
     }
-    s.environment = { ...fromFiles, ...(s.environment ?? {}) };
+    s.environment = { ...fromFiles, ...own };
   }
   delete s.env_file;
   // Project.WithServicesLabelsResolved: labels from label_file, then `labels` over them.
   const labelFiles = (s.label_file as string[] | undefined) ?? [];
   if (labelFiles.length) {
     const fromFiles: Record<string, string> = {};
-    for (const f of labelFiles) Object.assign(fromFiles, parseDotenv(readText(f)));
+    for (const f of labelFiles) parseEnvText(readText(f), fromFiles, (k) => env[k], f);
     s.labels = { ...fromFiles, ...(s.labels ?? {}) };
   }
   delete s.label_file;

@@ -8,6 +8,8 @@ export interface Project {
   /** Directory relative paths resolve against (the first file's directory). */
   workingDir: string;
   configFiles: string[];
+  /** `--env-file` as given (the com.docker.compose.project.environment_file label). */
+  envFiles?: string[];
   services: Record<string, Service>;
   networks: Record<string, NetworkConfig>;
   volumes: Record<string, VolumeConfig>;

@@ -17,6 +17,7 @@ import {
   serviceImage,
   serviceNetworks,
 } from './container-config.ts';
+import { networkHash, volumeHash } from './hash.ts';
 import { injectFiles } from './inject.ts';
 import { serviceOrder } from './load.ts';
 import { resolveRefs } from './refs.ts';
@@ -126,6 +127,7 @@ async function ensureNetworks(client: EngineClient, project: Project, say: (l: s
         [LABEL.project]: project.name,
         [LABEL.network]: key,
         [LABEL.version]: COMPOSE_VERSION,
+        [LABEL.configHash]: networkHash(net),
       },
       ...(net.ipam
         ? {
@@ -168,6 +170,7 @@ async function ensureVolumes(client: EngineClient, project: Project, say: (l: st
         [LABEL.project]: project.name,
         [LABEL.volume]: key,
         [LABEL.version]: COMPOSE_VERSION,
+        [LABEL.configHash]: volumeHash(vol),
       },
     });
     say(` Volume "${name}"  Created`);
