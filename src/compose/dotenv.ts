@@ -73,24 +73,24 @@ export function parseEnvText(
     if (q === "'" || q === '"') {
       let value = '';
       let i = 1;
-      let escape = false;
+      let escaped = false;
       for (; i < src.length; i++) {
         const ch = src[i] as string;
         if (ch === '\n') line++;
         if (ch !== q) {
-          if (!escape && ch === '\\') {
-            escape = true;
+          if (!escaped && ch === '\\') {
+            escaped = true;
             continue;
           }
-          if (escape) {
-            escape = false;
+          if (escaped) {
+            escaped = false;
             value += '\\';
           }
           value += ch;
           continue;
         }
-        if (escape) {
-          escape = false;
+        if (escaped) {
+          escaped = false;
           value += ch;
           continue;
         }
