@@ -3,6 +3,8 @@
  * (`<project>-<service>-<n>`, com.docker.compose.*) so that docker compose and berth compose see
  * each other's containers. The config hash covers what decides whether a container is current.
  */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import type { ContainerCreateRequest } from '../api/types/index.ts';
 import { invalidParameter } from '../common/errors.ts';
 import { secretAndConfigMounts } from './file-refs.ts';
@@ -106,6 +108,44 @@ function restartPolicy(svc: Service): { Name: string; MaximumRetryCount: number 
   return policy;
 }
 
+/**
+ * security_opt as Compose passes it (create.go parseSecurityOpts): a seccomp profile given as a
+ * file is read (relative to the project) and sent inline, compacted; `systempaths=unconfined`
+ * clears the masked and read-only paths.
+ */
+function securityOpts(project: Project, opts: string[] | undefined): Record<string, unknown> {
+  if (!opts?.length) return {};
+  const out: string[] = [];
+  let unconfined = false;
+  for (const opt of opts) {
+    if (opt === 'systempaths=unconfined') {
+      unconfined = true;
+      continue;
+    }
+    let [k, v] = opt.split(/=(.*)/s) as [string, string?];
+    if (v === undefined && k !== 'no-new-privileges') {
+      if (!opt.includes(':')) throw invalidParameter(`invalid security-opt: ${JSON.stringify(opt)}`);
+      [k, v] = opt.split(/:(.*)/s) as [string, string?];
+    }
+    if (k === 'seccomp' && v !== undefined && v !== 'unconfined' && v !== 'builtin') {
+      const file = isAbsolute(v) ? v : join(project.workingDir, v);
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw invalidParameter(`opening seccomp profile (${v}) failed: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+      out.push(`seccomp=${JSON.stringify(JSON.parse(text))}`);
+    } else out.push(opt);
+  }
+  return {
+    ...(out.length ? { SecurityOpt: out } : {}),
+    ...(unconfined ? { MaskedPaths: [], ReadonlyPaths: [] } : {}),
+  };
+}
+
 type Resource = { cpus?: number; memory?: number; pids?: number; devices?: unknown[] };
 
 function deployResources(svc: Service): Record<string, unknown> {
@@ -119,7 +159,6 @@ function deployResources(svc: Service): Record<string, unknown> {
   }
   if (res?.reservations) {
     if (res.reservations.memory) out.MemoryReservation = res.reservations.memory;
-    if (res.reservations.cpus) out.CpuShares = Math.round(res.reservations.cpus * 1024);
     if (res.reservations.devices?.length)
       throw invalidParameter(
         'deploy.resources.reservations.devices (GPUs and other devices requests) is not supported by berth',
@@ -335,7 +374,8 @@ export function createBody(
       ...(num('cpu_rt_period') ? { CpuRealtimePeriod: num('cpu_rt_period') } : {}),
       ...(num('cpu_rt_runtime') ? { CpuRealtimeRuntime: num('cpu_rt_runtime') } : {}),
       ...(num('cpu_count') ? { CpuCount: num('cpu_count') } : {}),
-      ...(num('cpu_percent') ? { CpuPercent: num('cpu_percent') } : {}),
+      // Compose sends cpu_percent * 100 (create.go getDeployResources).
+      ...(num('cpu_percent') ? { CpuPercent: Math.trunc((num('cpu_percent') as number) * 100) } : {}),
       ...(str('cpuset') ? { CpusetCpus: str('cpuset') } : {}),
       ...(str('cgroup_parent') ? { CgroupParent: str('cgroup_parent') } : {}),
       ...(str('cgroup') ? { CgroupnsMode: str('cgroup') } : {}),
@@ -361,7 +401,7 @@ export function createBody(
         ? { Sysctls: Object.fromEntries(Object.entries(svc.sysctls).map(([k, v]) => [k, String(v)])) }
         : {}),
       ...(svc.shm_size !== undefined ? { ShmSize: bytes(svc.shm_size) } : {}),
-      ...(svc.security_opt ? { SecurityOpt: svc.security_opt } : {}),
+      ...securityOpts(project, svc.security_opt),
       ...(list('group_add') ? { GroupAdd: list('group_add') } : {}),
       ...(resolved.ipc ? { IpcMode: resolved.ipc as string } : {}),
       ...(resolved.pid ? { PidMode: resolved.pid as string } : {}),

@@ -404,7 +404,7 @@ function finishService(key: string, svc: Service, env: Record<string, string | u
     for (const f of labelFiles) parseEnvText(readText(f), fromFiles, (k) => env[k], f);
     s.labels = { ...fromFiles, ...(s.labels ?? {}) };
   }
-  delete s.label_file;
+  // label_file stays in the model: `up` hashes it (Compose discards it only for `config`).
   // Implicit dependencies (compose-go Normalize): links and `service:` namespaces restart with
   // their target, volumes_from does not.
   const deps = { ...(s.depends_on ?? {}) };
@@ -527,7 +527,9 @@ export function serviceOrder(project: Project): string[] {
 export function projectToConfig(project: Project): Obj {
   return projectForYaml({
     name: project.name,
-    services: project.services as Record<string, Obj>,
+    services: Object.fromEntries(
+      Object.entries(project.services).map(([k, { label_file: _l, ...svc }]) => [k, svc as Obj]),
+    ),
     networks: project.networks as Record<string, Obj>,
     volumes: project.volumes as Record<string, Obj>,
     secrets: project.secrets as Record<string, Obj>,

@@ -238,6 +238,11 @@ async function ensureImage(
     await buildService(client, project, key, say);
     return;
   }
+  if (svc.pull_policy === 'never') {
+    if (!(await imageExists(client, image)))
+      throw invalidParameter(`image ${image} not found and pull_policy of service ${key} is "never"`);
+    return;
+  }
   if (svc.pull_policy === 'always' || !(await imageExists(client, image))) {
     say(` ${key} Pulling`);
     for await (const _ of client.imagePull(image)) {

@@ -16,6 +16,8 @@ const REFUSED: Record<string, string> = {
   credential_spec: 'credential_spec is a Windows-only setting',
   post_start: 'lifecycle hooks (post_start) are not supported by berth compose',
   pre_stop: 'lifecycle hooks (pre_stop) are not supported by berth compose',
+  pre_start: 'lifecycle hooks (pre_start) are not supported by berth compose',
+  pull_refresh_after: 'pull_refresh_after is not supported by berth compose',
   use_api_socket: 'use_api_socket is not supported by berth compose',
   net: 'the legacy `net` key is not supported; use network_mode',
   log_driver: 'the legacy `log_driver` key is not used by Compose v2; use logging.driver',
@@ -32,6 +34,11 @@ export function checkServiceKeys(name: string, svc: Service): void {
     )
       throw invalidParameter(`service "${name}": ${why}`);
   }
+  const pull = svc.pull_policy;
+  if (pull && !['always', 'never', 'missing', 'build', 'if_not_present'].includes(pull))
+    throw invalidParameter(
+      `service "${name}": pull_policy ${pull} (refresh on a schedule) is not supported by berth compose`,
+    );
   const mode = (svc.deploy as { mode?: string } | undefined)?.mode;
   if (mode && mode !== 'replicated')
     throw invalidParameter(
