@@ -8,10 +8,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { invalidParameter } from '../common/errors.ts';
-import { stringify } from 'yaml';
 import { projectForYaml } from './canonical.ts';
 import { parseEnvText } from './dotenv.ts';
 import { interpolateTree } from './interpolate.ts';
+import { stringifyLikeYamlV3 } from './yaml-out.ts';
 import type { Project, Service } from './model.ts';
 import { normalizeServiceShapes, toMap } from './normalize.ts';
 import { normalizeServiceValues } from './values.ts';
@@ -543,7 +543,6 @@ export function projectToConfig(project: Project): Obj {
  * output loads back as the same model (compose's escapeDollarSign).
  */
 export function formatConfig(project: Project): string {
-  // YAML 1.1 quoting, as yaml.v3 does: strings such as "yes", "on" or "1:20" are quoted.
-  const text = stringify(projectToConfig(project), { lineWidth: 0, indentSeq: true, version: '1.1' });
+  const text = stringifyLikeYamlV3(projectToConfig(project));
   return text.replaceAll('$', '$$$$');
 }
