@@ -27,6 +27,7 @@ export const LABEL = {
   dependsOn: 'com.docker.compose.depends_on',
   image: 'com.docker.compose.image',
   environmentFile: 'com.docker.compose.project.environment_file',
+  replace: 'com.docker.compose.replace',
 } as const;
 
 /**
@@ -64,6 +65,8 @@ export interface ResolvedRefs {
   links: string[];
   /** Image ID for the com.docker.compose.image label. */
   imageId?: string;
+  /** The container this one replaces (com.docker.compose.replace), when recreating. */
+  replaces?: string;
 }
 
 /** Go duration ("1m30s", "500ms", "10s") -> nanoseconds. */
@@ -261,6 +264,7 @@ export function createBody(
       .sort()
       .join(','),
     ...(refs?.imageId ? { [LABEL.image]: refs.imageId } : {}),
+    ...(refs?.replaces ? { [LABEL.replace]: refs.replaces } : {}),
     ...(project.envFiles?.length ? { [LABEL.environmentFile]: project.envFiles.join(',') } : {}),
   };
   const exposed: Record<string, object> = {};

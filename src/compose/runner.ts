@@ -290,6 +290,7 @@ async function convergeService(
       continue;
     }
     if (current) {
+      refs.replaces = (current.Names?.[0] ?? name).replace(/^\//, '');
       say(` Container ${name}  Recreate`);
       await removeContainer(client, current, () => {});
     }
