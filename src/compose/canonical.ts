@@ -32,11 +32,14 @@ type Kind =
   | 'mode' // *FileMode: octal string
   | 'ulimits' // map[string]*UlimitsConfig
   | 'always-bool' // bool without omitempty
+  | 'always-int' // integer without omitempty
+  | 'always-bytes' // UnitBytes without omitempty
   | 'any' // kept as read, maps sorted
   | { struct: Field[]; ptr: boolean }
   | { listOf: Field[] }
   | { mapOf: Field[] };
 
+/** A struct field: its key in the model, and its JSON name when that differs ("path|Path"). */
 type Field = [key: string, kind: Kind];
 
 const ptr = (fields: Field[]): Kind => ({ struct: fields, ptr: true });
@@ -77,6 +80,17 @@ const BUILD: Field[] = [
   ['ulimits', ULIMITS],
   ['platforms', 'list'],
   ['privileged', 'b'],
+];
+
+// compose-go's WeightDevice and ThrottleDevice have no tags: yaml.v3 lowercases the Go field
+// names, encoding/json keeps them.
+const WEIGHT_DEVICE: Field[] = [
+  ['path|Path', 's'],
+  ['weight|Weight', 'always-int'],
+];
+const THROTTLE_DEVICE: Field[] = [
+  ['path|Path', 's'],
+  ['rate|Rate', 'always-bytes'],
 ];
 
 const RESOURCE: Field[] = [
@@ -201,7 +215,17 @@ export const SERVICE_FIELDS: Field[] = [
   ['attach', 'ptr'],
   ['build', ptr(BUILD)],
   ['develop', 'any'],
-  ['blkio_config', 'any'],
+  [
+    'blkio_config',
+    ptr([
+      ['weight', 'i'],
+      ['weight_device', { listOf: WEIGHT_DEVICE }],
+      ['device_read_bps', { listOf: THROTTLE_DEVICE }],
+      ['device_read_iops', { listOf: THROTTLE_DEVICE }],
+      ['device_write_bps', { listOf: THROTTLE_DEVICE }],
+      ['device_write_iops', { listOf: THROTTLE_DEVICE }],
+    ]),
+  ],
   ['cap_add', 'list'],
   ['cap_drop', 'list'],
   ['cgroup_parent', 's'],
@@ -496,6 +520,10 @@ function emitField(kind: Kind, v: unknown, mode: Mode): [boolean, unknown] {
       return v ? [true, true] : [false, undefined];
     case 'always-bool':
       return [true, v === true];
+    case 'always-int':
+      return [true, Number(v ?? 0)];
+    case 'always-bytes':
+      return [true, String(v ?? 0)];
     case 'ptr':
     case 'dur':
       return v === undefined || v === null ? [false, undefined] : [true, v];
@@ -543,9 +571,10 @@ function emitField(kind: Kind, v: unknown, mode: Mode): [boolean, unknown] {
 
 function emitStruct(fields: Field[], o: Obj, mode: Mode): Obj {
   const out: Obj = {};
-  for (const [key, kind] of fields) {
+  for (const [name, kind] of fields) {
+    const [key, jsonKey] = name.split('|') as [string, string?];
     const [present, value] = emitField(kind, o[key], mode);
-    if (present) out[key] = value;
+    if (present) out[mode === 'json' && jsonKey ? jsonKey : key] = value;
   }
   if (mode === 'yaml') {
     // Extensions (x-*) are inlined after the struct fields.

@@ -129,5 +129,9 @@ export function normalizeServiceValues(svc: Service, name: string): Service {
   for (const v of (s.volumes as Obj[] | undefined) ?? [])
     at(v.tmpfs as Obj | undefined, 'size', size('volumes.tmpfs.size'));
   at(s.build as Obj | undefined, 'shm_size', size('build.shm_size'));
+  const blkio = s.blkio_config as Obj | undefined;
+  for (const k of ['device_read_bps', 'device_read_iops', 'device_write_bps', 'device_write_iops']) {
+    for (const d of (blkio?.[k] as Obj[] | undefined) ?? []) at(d, 'rate', size(`blkio_config.${k}.rate`));
+  }
   return s as Service;
 }

@@ -11,7 +11,24 @@ import { Document, isScalar, Scalar, visit } from 'yaml';
 
 const NULLS = new Set(['', '~', 'null', 'Null', 'NULL']);
 const BOOLS = new Set(['true', 'True', 'TRUE', 'false', 'False', 'FALSE']);
-const OLD_BOOLS = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON', 'n', 'N', 'no', 'No', 'NO', 'off', 'Off', 'OFF']);
+const OLD_BOOLS = new Set([
+  'y',
+  'Y',
+  'yes',
+  'Yes',
+  'YES',
+  'on',
+  'On',
+  'ON',
+  'n',
+  'N',
+  'no',
+  'No',
+  'NO',
+  'off',
+  'Off',
+  'OFF',
+]);
 const SPECIAL_FLOATS = /^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$/;
 const YAML_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
 const GO_INT = /^[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|[0-9]+)$/;
@@ -26,7 +43,8 @@ function resolvesToOther(s: string): boolean {
   return false;
 }
 
-const isBlank = (c: string | undefined) => c === undefined || c === ' ' || c === '\t' || c === '\n' || c === '\r';
+const isBlank = (c: string | undefined) =>
+  c === undefined || c === ' ' || c === '\t' || c === '\n' || c === '\r';
 
 function isPrintable(c: string): boolean {
   const cp = c.codePointAt(0) as number;
@@ -75,7 +93,8 @@ export function stringifyLikeYamlV3(value: unknown): string {
   const doc = new Document(value, { version: '1.1' });
   visit(doc, {
     Scalar(_key, node) {
-      if (isScalar(node) && typeof node.value === 'string') node.type = yamlV3Style(node.value) as Scalar.Type;
+      if (isScalar(node) && typeof node.value === 'string')
+        node.type = yamlV3Style(node.value) as Scalar.Type;
     },
   });
   return doc.toString({ lineWidth: 0, indentSeq: true, blockQuote: 'literal' });
