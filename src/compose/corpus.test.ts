@@ -2,7 +2,7 @@
  * The compose file corpus (test/fixtures/compose/<case>/): each case's files load and normalise
  * to `expected.yaml`, the model `docker compose config` (Compose v2.40 / compose-go v2.9.1) prints
  * for them. The expected files were written from the compose-spec rules and compose-go's loader
- * (transform/, loader/normalize.go, types/ marshalling) and reviewed case by case; `@DIR@` stands
+ * (transform/, loader/normalize.go, types/ marshalling) and reviewed case by case; `/CASE_DIR` stands
  * for the case's absolute directory. A case may carry `case.json`: {files, env, profiles,
  * projectName}. Regenerate a case's actual output with BERTH_CORPUS_WRITE=1 only to diff it.
  */
@@ -44,7 +44,7 @@ for (const name of cases) {
       ...(opts.profiles ? { profiles: opts.profiles } : {}),
       ...(opts.projectName ? { projectName: opts.projectName } : {}),
     });
-    const actual = formatConfig(project).replaceAll(dir, '@DIR@');
+    const actual = formatConfig(project).replaceAll(dir, '/CASE_DIR');
     const expectedFile = join(dir, 'expected.yaml');
     if (process.env.BERTH_CORPUS_WRITE) writeFileSync(expectedFile, actual);
     assert.equal(actual, readFileSync(expectedFile, 'utf8'));
