@@ -164,7 +164,7 @@ function loadFiles(
     const raw = parseComposeYaml(readText(file), file);
     const doc = interpolateTree(raw, lookup) as Obj;
     validateCompose(stripMarkers(doc), basename(file));
-    const shaped = shapeFile(doc, workingDir);
+    const shaped = enforceUnicity(shapeFile(doc, workingDir)) as Obj;
     if (doc.include) {
       applyInclude(doc.include as unknown[], shaped, workingDir, env, [...included, file]);
       delete shaped.include;
@@ -285,33 +285,111 @@ function shapeFile(doc: Obj, baseDir: string): Obj {
   return out;
 }
 
-// Keys whose sequences replace rather than append (compose-spec "Merge and override").
-const REPLACED = new Set(['command', 'entrypoint', 'test', 'profiles']);
+/** Whether `path` (keys, list indexes as "[]") matches a pattern with `*` for any key. */
+function matches(path: string[], pattern: string): boolean {
+  const parts = pattern.split('.');
+  return parts.length === path.length && parts.every((p, i) => p === '*' || p === path[i]);
+}
 
-/** Merges `over` into `base` following compose-spec's rules. */
+// compose-go override/merge.go: values replaced whole, and mappings merged key by key with the
+// later file's value winning even when it is null (they are sequences of KEY=VALUE there).
+const OVERRIDE = [
+  'services.*.command',
+  'services.*.entrypoint',
+  'services.*.healthcheck.test',
+  'services.*.ulimits.*',
+];
+const KEY_VALUE = [
+  'services.*.environment',
+  'services.*.labels',
+  'services.*.annotations',
+  'services.*.sysctls',
+  'services.*.build.args',
+  'services.*.build.labels',
+  'services.*.build.additional_contexts',
+  'services.*.deploy.labels',
+  'services.*.volumes.[].volume.labels',
+  'networks.*.labels',
+  'volumes.*.labels',
+];
+
+// compose-go override/uncity.go: sequences whose entries are unique by a key, the later entry
+// taking the earlier one's place.
+type Indexer = (e: unknown) => string;
+const byValue: Indexer = (e) => (typeof e === 'string' ? e : JSON.stringify(e));
+const byTarget: Indexer = (e) => String((e as Obj).target);
+const UNIQUE: [string, Indexer][] = [
+  ['services.*.cap_add', byValue],
+  ['services.*.cap_drop', byValue],
+  ['services.*.dns', byValue],
+  ['services.*.dns_opt', byValue],
+  ['services.*.dns_search', byValue],
+  ['services.*.expose', byValue],
+  ['services.*.extra_hosts', byValue],
+  ['services.*.links', byValue],
+  ['services.*.profiles', byValue],
+  ['services.*.tmpfs', byValue],
+  ['services.*.build.tags', byValue],
+  ['services.*.networks.*.aliases', byValue],
+  ['services.*.networks.*.link_local_ips', byValue],
+  ['services.*.volumes', byTarget],
+  ['services.*.devices', byTarget],
+  ['services.*.secrets', byTarget],
+  ['services.*.configs', (e) => String((e as Obj).target ?? `/${(e as Obj).source}`)],
+  [
+    'services.*.ports',
+    (e) => {
+      const p = e as Obj;
+      return `${p.host_ip ?? '0.0.0.0'}:${p.published ?? ''}:${p.target}/${p.protocol ?? 'tcp'}`;
+    },
+  ],
+  ['services.*.env_file', (e) => String((e as Obj).path)],
+];
+
+function unique(list: unknown[], path: string[]): unknown[] {
+  const rule = UNIQUE.find(([pattern]) => matches(path, pattern));
+  if (!rule) return list;
+  const out: unknown[] = [];
+  const seen = new Map<string, number>();
+  for (const e of list) {
+    const k = rule[1](e);
+    const at = seen.get(k);
+    if (at === undefined) {
+      seen.set(k, out.length);
+      out.push(e);
+    } else out[at] = e;
+  }
+  return out;
+}
+
+/** Applies the unicity rules to a whole model (each file's, and the merged one). */
+export function enforceUnicity(node: unknown, path: string[] = []): unknown {
+  if (Array.isArray(node)) {
+    return unique(
+      node.map((e) => enforceUnicity(e, [...path, '[]'])),
+      path,
+    );
+  }
+  if (isObj(node)) {
+    const out: Obj = {};
+    for (const [k, v] of Object.entries(node)) out[k] = enforceUnicity(v, [...path, k]);
+    return out;
+  }
+  return node;
+}
+
+/** Merges `over` into `base` following compose-spec's (and compose-go's) rules. */
 export function mergeValue(base: unknown, over: unknown, path: string[]): unknown {
   if (over === RESET) return RESET;
   if (over instanceof Override) return over.value;
-  if (Array.isArray(base) && Array.isArray(over)) {
-    const key = path.at(-1) ?? '';
-    if (REPLACED.has(key)) return over;
-    if (key === 'volumes' && path.length === 3) {
-      // Service volumes merge by mount target.
-      const byTarget = new Map<string, unknown>();
-      for (const v of [...base, ...over]) byTarget.set(String((v as Obj).target), v);
-      return [...byTarget.values()];
-    }
-    const seen = new Set<string>();
-    const out: unknown[] = [];
-    for (const v of [...base, ...over]) {
-      const j = JSON.stringify(v);
-      if (!seen.has(j)) {
-        seen.add(j);
-        out.push(v);
-      }
-    }
-    return out;
+  if (OVERRIDE.some((p) => matches(path, p))) return over;
+  if (KEY_VALUE.some((p) => matches(path, p)) && isObj(base) && isObj(over)) return { ...base, ...over };
+  if (path.length === 3 && path[0] === 'services' && path[2] === 'logging' && isObj(base) && isObj(over)) {
+    // The logging block is replaced when the driver changes, merged otherwise.
+    if (base.driver !== undefined && over.driver !== undefined && base.driver !== over.driver) return over;
   }
+  if (over === null || over === undefined) return base;
+  if (Array.isArray(base) && Array.isArray(over)) return unique([...base, ...over], path);
   if (isObj(base) && isObj(over)) {
     const out: Obj = { ...base };
     for (const [k, v] of Object.entries(over)) {
