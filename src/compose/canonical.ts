@@ -630,8 +630,8 @@ export function projectForYaml(p: ConfigSections): Obj {
 }
 
 /** encoding/json's string escaping: JSON plus HTML-safe `<`, `>`, `&` and U+2028/U+2029. */
-export function goJson(v: unknown): string {
-  return JSON.stringify(v)
+export function goJson(v: unknown, indent?: number): string {
+  return JSON.stringify(v, null, indent)
     .replace(/</g, '\\u003c')
     .replace(/>/g, '\\u003e')
     .replace(/&/g, '\\u0026')

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { networkHash, serviceHash, serviceHashInput, volumeHash } from './hash.ts';
+import { formatConfigJson, hashLines } from './config-output.ts';
 import { loadProject } from './load.ts';
 import type { Service } from './model.ts';
 
@@ -114,5 +115,43 @@ test('network and volume hashes follow Compose (NetworkHash, VolumeHash with dri
   assert.equal(
     volumeHash({ name: 'tut_data' }),
     'cdcc126cf83551839b90d7cc824aa86e4c119bde5fa3ee6b3f1791eb652c17a7',
+  );
+});
+
+test('config --hash and --format json print what docker compose config prints', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'compose-hash-'));
+  writeFileSync(
+    join(dir, 'compose.yaml'),
+    'services:\n  web:\n    image: nginx:1.27\n    environment: [A=$$x]\n',
+  );
+  const p = loadProject({ cwd: dir, env: {}, projectName: 'p' });
+  const web = p.services.web as Service;
+  assert.deepEqual(hashLines(p, '*'), [`web ${serviceHash(web)}`]);
+  assert.equal(
+    formatConfigJson(p),
+    [
+      '{',
+      '  "name": "p",',
+      '  "networks": {',
+      '    "default": {',
+      '      "name": "p_default",',
+      '      "ipam": {}',
+      '    }',
+      '  },',
+      '  "services": {',
+      '    "web": {',
+      '      "command": null,',
+      '      "entrypoint": null,',
+      '      "environment": {',
+      '        "A": "$$x"',
+      '      },',
+      '      "image": "nginx:1.27",',
+      '      "networks": {',
+      '        "default": null',
+      '      }',
+      '    }',
+      '  }',
+      '}',
+    ].join('\n'),
   );
 });

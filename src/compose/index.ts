@@ -1,4 +1,5 @@
 export * from './canonical.ts';
+export * from './config-output.ts';
 export * from './container-config.ts';
 export * from './hash.ts';
 export * from './interpolate.ts';
