@@ -431,9 +431,9 @@ function resolveExtends(
     resolveExtends(ref.service, services, workingDir, lookup, [...stack, key]);
     base = services[ref.service];
   }
+  // compose-go ExtendService: the base, everything included, merged with the service's own keys.
   const { extends: _drop, ...own } = svc;
-  const { depends_on: _d, ...inherited } = base as Service;
-  services[key] = mergeValue(inherited, own, ['services', key]) as Service;
+  services[key] = mergeValue(structuredClone(base), own, ['services', key]) as Service;
 }
 
 function finishService(key: string, svc: Service, env: Record<string, string | undefined>): Service {
