@@ -44,7 +44,6 @@ export function secretAndConfigMounts(project: Project, key: string): Record<str
         Source: def.file,
         Target: target,
         ReadOnly: true,
-        ...(kind === 'configs' ? { BindOptions: { CreateMountpoint: true } } : {}),
       });
     }
   }
