@@ -87,13 +87,7 @@ configs:
     { E: 'from-env' },
   );
   assert.deepEqual(secretAndConfigMounts(p, 'a'), [
-    {
-      Type: 'bind',
-      Source: join(dir, 'pw.txt'),
-      Target: '/c',
-      ReadOnly: true,
-      BindOptions: { CreateMountpoint: true },
-    },
+    { Type: 'bind', Source: join(dir, 'pw.txt'), Target: '/c', ReadOnly: true },
     { Type: 'bind', Source: join(dir, 'pw.txt'), Target: '/run/secrets/s', ReadOnly: true },
   ]);
   assert.deepEqual(
