@@ -736,6 +736,9 @@ export class Networks {
   /** The environment variables of --link (Docker's legacy links), for the container's process. */
   linkEnv(c: Container): string[] {
     const env: string[] = [];
+    // Docker (setupLinkedContainers): legacy links only act on the default bridge; on a
+    // user-defined network they are endpoint aliases, answered by the embedded DNS.
+    if (!this.#onDefaultBridge(c)) return env;
     for (const link of c.record.spec.network.links) {
       const { target, alias } = parseLink(link);
       const other = this.#containers?.find(target);
@@ -774,6 +777,11 @@ export class Networks {
       }
     }
     return env;
+  }
+
+  #onDefaultBridge(c: Container): boolean {
+    const mode = c.record.spec.network.mode;
+    return mode === 'default' || mode === 'bridge';
   }
 
   #networkNames(c: Container): string[] {
@@ -941,7 +949,7 @@ export class Networks {
     const entries: Array<{ ip: string; names: string[] }> = [];
     // Docker: the container's own name lines come after the extra hosts and the links.
     entries.push(...this.#extraHostLines(c));
-    for (const link of spec.network.links) {
+    for (const link of this.#onDefaultBridge(c) ? spec.network.links : []) {
       const { target, alias } = parseLink(link);
       const other = this.#containers?.find(target);
       const ip = other && this.#sandboxes.get(other.record.id)?.endpoints[0]?.address;
@@ -995,6 +1003,16 @@ export class Networks {
           const sandbox = asker ? this.#sandboxes.get(asker.containerId) : undefined;
           const networkIds = sandbox ? sandbox.endpoints.map((e) => e.networkId) : [n.id];
           const ips: string[] = [];
+          // Links of the asking endpoint are aliases it alone sees (libnetwork CreateOptionAlias).
+          for (const link of asker?.endpoint.links ?? []) {
+            const { target, alias } = parseLink(link);
+            if (alias.toLowerCase() !== name) continue;
+            const other = this.#containers?.find(target);
+            if (!other || !isRunning(other.state)) continue;
+            const e = this.#sandboxes.get(other.record.id)?.endpoints.find((x) => x.networkId === n.id);
+            if (e) ips.push(e.address);
+          }
+          if (ips.length) return ips;
           for (const networkId of networkIds) {
             const net = this.#networks.get(networkId);
             if (!net || net.predefined) continue;
