@@ -127,7 +127,23 @@ export function entryFromSample(container: string, v: ContainerStatsResponse): S
   };
 }
 
-const percentage = (v: number) => `${v.toFixed(2)}%`;
+/**
+ * strconv.FormatFloat(v, 'f', prec, 64): like toFixed, but a value exactly halfway between two
+ * results rounds to the even one (Go) rather than up (JavaScript): 15.625 → "15.62".
+ */
+export function goFixed(v: number, prec: number): string {
+  const rounded = v.toFixed(prec);
+  if (!Number.isFinite(v) || Math.abs(v) >= 1e21) return rounded;
+  const exact = Math.abs(v).toFixed(100);
+  const dot = exact.indexOf('.');
+  const rest = exact.slice(dot + 1 + prec);
+  if (!/^50*$/.test(rest)) return rounded;
+  const down = (v < 0 ? '-' : '') + exact.slice(0, prec > 0 ? dot + 1 + prec : dot);
+  const lastDigit = Number(down[down.length - 1]);
+  return lastDigit % 2 === 0 ? down : rounded;
+}
+
+const percentage = (v: number) => `${goFixed(v, 2)}%`;
 
 /**
  * The row the template sees (statsContext's methods). Keys in alphabetical order, so
