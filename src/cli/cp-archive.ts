@@ -371,6 +371,8 @@ export async function untarInto(tar: AsyncIterable<Uint8Array>, dest: string): P
       await lutimes(path, atime, mtime).catch(() => {});
       continue;
     }
+    // A hard link shares its target's inode: go-archive leaves its mode and times alone.
+    if (h.type === 'hardlink') continue;
     await chmod(path, h.mode);
     if (h.type === 'directory') dirs.push({ path, mtime, atime });
     else await utimes(path, atime, mtime);
