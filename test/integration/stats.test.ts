@@ -301,16 +301,18 @@ describe('container stats, berth stats, berth cp and berth port', {
     const inC = async (cmd: string) => (await docker(d, 'exec', 'idle', 'sh', '-c', cmd)).stdout;
 
     await ok('cp', join(src, 'a.txt'), 'idle:/tmp/file.txt');
-    assert.equal(await inC('cat /tmp/file.txt'), 'hello\n');
     await ok('cp', src, 'idle:/tmp/dir'); // new name
     await ok('cp', src, 'idle:/tmp/dir'); // existing dir: goes inside
     await ok('cp', `${src}/.`, 'idle:/tmp/dot'); // contents only
+    await ok('cp', '-L', join(src, 'link'), 'idle:/tmp/followed'); // the target's content
     assert.equal(
-      await inC('cd /tmp && find dir dot | sort | tr "\\n" " "'),
-      'dir dir/a.txt dir/link dir/src dir/src/a.txt dir/src/link dir/src/sub dir/src/sub/b.txt dir/sub dir/sub/b.txt ' +
-        'dot dot/a.txt dot/link dot/sub dot/sub/b.txt ',
+      await inC(
+        'cd /tmp && cat file.txt && find dir dot | sort | tr "\\n" " " && readlink dir/link && cat followed',
+      ),
+      'hello\n' +
+        'dir dir/a.txt dir/link dir/src dir/src/a.txt dir/src/link dir/src/sub dir/src/sub/b.txt dir/sub dir/sub/b.txt ' +
+        'dot dot/a.txt dot/link dot/sub dot/sub/b.txt a.txt\nhello\n',
     );
-    assert.equal(await inC('readlink /tmp/dir/link'), 'a.txt\n');
     const noDir = await berth(d, 'cp', join(src, 'a.txt'), 'idle:/tmp/missing/');
     assert.equal(noDir.code, 1);
     assert.equal(noDir.stderr, 'no such directory\n');
@@ -329,6 +331,8 @@ describe('container stats, berth stats, berth cp and berth port', {
     assert.equal(await readFile(join(back, 'file.txt'), 'utf8'), 'hello\n');
     await ok('cp', 'idle:/tmp/file.txt', join(tmp, 'renamed.txt'));
     assert.equal(await readFile(join(tmp, 'renamed.txt'), 'utf8'), 'hello\n');
+    await ok('cp', '-L', 'idle:/tmp/dir/link', join(tmp, 'deref'));
+    assert.equal(await readFile(join(tmp, 'deref'), 'utf8'), 'hello\n');
     await mkdir(join(tmp, 'merge'));
     await ok('cp', 'idle:/tmp/dot/.', join(tmp, 'merge'));
     assert.equal(await readFile(join(tmp, 'merge', 'sub', 'b.txt'), 'utf8'), 'bee\n');
