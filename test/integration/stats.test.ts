@@ -266,6 +266,14 @@ describe('container stats, berth stats, berth cp and berth port', {
     assert.equal(row.ID?.length, 64);
     assert.equal(row.Container, 'busy');
     assert.ok(Number.parseFloat(row.CPUPerc ?? '') > 0);
+    // Without --format, the client config's statsFormat applies.
+    const cfgDir = join(tmp, 'docker-config');
+    await mkdir(cfgDir);
+    await writeFile(join(cfgDir, 'config.json'), JSON.stringify({ statsFormat: '{{.Name}}: {{.PIDs}}' }));
+    const cfg = await run(process.execPath, [BERTH, '-H', d.host, 'stats', '--no-stream', 'busy'], {
+      env: { DOCKER_CONFIG: cfgDir },
+    });
+    assert.equal(cfg.stdout, 'busy: 1\n');
     const bad = await berth(d, 'stats', '--no-stream', 'nope');
     assert.equal(bad.code, 1);
     assert.equal(bad.stderr, 'Error response from daemon: No such container: nope\n');

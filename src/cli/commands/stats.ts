@@ -9,7 +9,9 @@
  */
 import { isBerthError } from '../../common/index.ts';
 import type { EngineClient } from '../../client/index.ts';
+import { readFile } from 'node:fs/promises';
 import type { CliContext } from '../context.ts';
+import { configPath } from '../docker-config.ts';
 import { ExitError } from '../errors.ts';
 import { renderList, write } from '../output.ts';
 import {
@@ -86,12 +88,22 @@ function errorText(err: Error): string {
     : err.message;
 }
 
+async function configuredFormat(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  try {
+    const cfg = JSON.parse(await readFile(configPath(env), 'utf8')) as { statsFormat?: unknown };
+    return typeof cfg.statsFormat === 'string' && cfg.statsFormat !== '' ? cfg.statsFormat : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function statsCommand(ctx: CliContext, opts: Opts, args: string[]): Promise<number> {
   const client = await ctx.client();
   const stream = opts.stream !== false;
   const all = !!opts.all;
   const trunc = opts.trunc !== false;
-  const format = opts.format as string | undefined;
+  // Without --format, the client config's "statsFormat" (as docker reads ~/.docker/config.json).
+  const format = (opts.format as string | undefined) || (await configuredFormat(ctx.env));
   const slots: Slot[] = [];
   const pending = new Set<Promise<void>>();
   const firsts: Promise<void>[] = [];
