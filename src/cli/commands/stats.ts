@@ -146,8 +146,8 @@ export async function statsCommand(ctx: CliContext, opts: Opts, args: string[]):
       for (const name of args) add(name);
       await Promise.all(firsts);
       const errs = slots.flatMap((s) => (s.err ? [s.err] : []));
-      if (errs.length === 1) throw errs[0];
-      if (errs.length > 1) throw new ExitError(1, errs.map(errorText).join('\n'));
+      // errors.Join, printed as docker prints an error: its text alone.
+      if (errs.length > 0) throw new ExitError(1, errs.map(errorText).join('\n'));
     }
 
     const render = async () =>
