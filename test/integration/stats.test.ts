@@ -339,6 +339,9 @@ describe('container stats, berth stats, berth cp and berth port', {
     assert.equal(await readFile(join(back, 'file.txt'), 'utf8'), 'hello\n');
     await ok('cp', 'idle:/tmp/file.txt', join(tmp, 'renamed.txt'));
     assert.equal(await readFile(join(tmp, 'renamed.txt'), 'utf8'), 'hello\n');
+    // The network files are the container's own (bind-mounted), not the image's.
+    await ok('cp', 'idle:/etc/hostname', join(tmp, 'hn'));
+    assert.equal(await readFile(join(tmp, 'hn'), 'utf8'), await inC('hostname'));
     await ok('cp', '-L', 'idle:/tmp/dir/link', join(tmp, 'deref'));
     assert.equal(await readFile(join(tmp, 'deref'), 'utf8'), 'hello\n');
     await mkdir(join(tmp, 'merge'));
