@@ -41,7 +41,12 @@ function fileModeError(mode: number): string | undefined {
   return undefined;
 }
 
-/** Counts the bytes that pass, for "Successfully copied …" and the progress line. */
+/**
+ * Counts the archive bytes that pass, for "Successfully copied …" (printed when stdout is a
+ * terminal and -q is not given). docker's animated progress line never shows in practice: its
+ * copyProgress asks term.GetFdInfo about a streams.Out, which is never a terminal to it, so
+ * docker 28 prints only this final line, and so do we.
+ */
 function counter(): { stream: Transform; bytes: () => number } {
   let n = 0;
   const stream = new Transform({
@@ -51,26 +56,6 @@ function counter(): { stream: Transform; bytes: () => number } {
     },
   });
   return { stream, bytes: () => n };
-}
-
-/** copyProgress: on a terminal, "<header><size>" redrawn every 75 ms, erased at the end. */
-function progress(ctx: CliContext, header: string, bytes: () => number): () => void {
-  const err = ctx.io.stderr as NodeJS.WritableStream & { isTTY?: boolean };
-  if (!err.isTTY) return () => {};
-  err.write('\x1b[?25l');
-  let last = -1;
-  const draw = () => {
-    const n = bytes();
-    if (n === last) return;
-    last = n;
-    err.write(`\r\x1b[2K${header}${humanSize(n, 3)}`);
-  };
-  draw();
-  const timer = setInterval(draw, 75);
-  return () => {
-    clearInterval(timer);
-    err.write('\r\x1b[2K\x1b[?25h');
-  };
 }
 
 export async function cpCommand(ctx: CliContext, opts: Opts, args: string[]): Promise<number> {
@@ -144,7 +129,6 @@ async function copyFromContainer(ctx: CliContext, c: CpConfig): Promise<number> 
   const count = counter();
   let content: Readable = tar.pipe(count.stream);
   if (rebaseName) content = rebaseArchiveEntries(content, splitPathDirEntry(srcInfo.path)[1], rebaseName);
-  const stop = c.quiet ? () => {} : progress(ctx, 'Copying from container - ', count.bytes);
   try {
     // archive.CopyTo
     const dstInfo = await copyInfoDestinationPath(dstPath);
@@ -154,8 +138,6 @@ async function copyFromContainer(ctx: CliContext, c: CpConfig): Promise<number> 
   } catch (err) {
     tar.destroy();
     throw new ExitError(1, err instanceof Error ? err.message : String(err));
-  } finally {
-    stop();
   }
   if (!c.quiet) ctx.err(`Successfully copied ${humanSize(count.bytes(), 3)} to ${dstPath}`);
   return 0;
@@ -209,15 +191,10 @@ async function copyToContainer(ctx: CliContext, c: CpConfig): Promise<number> {
     resolvedDstPath = prepared.dstDir;
     content = c.quiet ? archive : archive.pipe(count.stream);
   }
-  const stop = c.quiet ? () => {} : progress(ctx, 'Copying to container - ', count.bytes);
-  try {
-    await client.containerPutArchive(c.container, resolvedDstPath, content, {
-      noOverwriteDirNonDir: true,
-      copyUIDGID: c.copyUIDGID,
-    });
-  } finally {
-    stop();
-  }
+  await client.containerPutArchive(c.container, resolvedDstPath, content, {
+    noOverwriteDirNonDir: true,
+    copyUIDGID: c.copyUIDGID,
+  });
   if (!c.quiet)
     ctx.err(`Successfully copied ${humanSize(count.bytes(), 3)} to ${c.container}:${dstInfo.path}`);
   return 0;
