@@ -362,6 +362,18 @@ describe('container stats, berth stats, berth cp and berth port', {
     const dirOnFile = await berth(d, 'cp', 'idle:/tmp/dir', join(back, 'file.txt'));
     assert.equal(dirOnFile.code, 1);
     assert.equal(dirOnFile.stderr, 'cannot copy directory\n');
+    // On a terminal both print only the final line, with the same archive size.
+    const onTty = async (cli: string) =>
+      (
+        await run('script', [
+          '-qc',
+          `${cli} -H ${d.host} cp ${join(src, 'a.txt')} idle:/tmp/tty.txt`,
+          '/dev/null',
+        ])
+      ).stdout;
+    const ttyOut = await onTty(`${process.execPath} ${BERTH}`);
+    assert.equal(ttyOut, 'Successfully copied 2.05kB to idle:/tmp/tty.txt\r\n');
+    assert.equal(ttyOut, await onTty('docker'));
     const missing = await berth(d, 'cp', 'idle:/nope', tmp);
     assert.equal(missing.code, 1);
     assert.match(
