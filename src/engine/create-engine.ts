@@ -12,6 +12,7 @@ import { Runtime, createCgroupManager } from '../runtime/index.ts';
 import { API_VERSION_CURRENT } from '../api/types/index.ts';
 import { Builder } from './build/index.ts';
 import { Containers } from './containers/container-service.ts';
+import { ContainerStats } from './containers/container-stats.ts';
 import { probeHostFacts } from './containers/host-facts.ts';
 import { isRunning } from './containers/state.ts';
 import type { Engine } from './engine.ts';
@@ -213,6 +214,12 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     networks,
     volumes,
     containerFs: new ContainerFs({ containers, snapshots, volumes: containerVolumes }),
+    stats: new ContainerStats({
+      store: containers.store,
+      cgroupVersion: cgroups.version,
+      cgroupStats: (cid) => cgroups.open(`/${config.cgroupParent}/${cid}`).stats(),
+      networkCounters: (pid) => networks.counters(pid),
+    }),
     async init() {
       await snapshots.init();
       await volumeStore.init();

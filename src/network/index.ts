@@ -6,3 +6,4 @@ export * from './links.ts';
 export * from './network-store.ts';
 export * from './nft-ruleset.ts';
 export * from './port-proxy.ts';
+export * from './net-dev.ts';

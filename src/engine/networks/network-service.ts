@@ -54,7 +54,7 @@ import {
   ensureBridge,
   formatCidr,
   hostRoutes,
-  interfaceCounters,
+  processInterfaceCounters,
   ipToInt,
   isIpv4,
   isMac,
@@ -730,7 +730,7 @@ export class Networks {
 
   /** Interface counters for stats (`networks` of GET /containers/{id}/stats). */
   async counters(pid: number): Promise<Record<string, Record<string, number>>> {
-    return interfaceCounters(`/proc/${pid}/ns/net`);
+    return processInterfaceCounters(pid);
   }
 
   /** The environment variables of --link (Docker's legacy links), for the container's process. */
