@@ -33,6 +33,7 @@ export interface DaemonFileConfig {
   bip?: string;
   mtu?: number;
   'default-address-pools'?: Array<{ base: string; size: number }>;
+  'userns-remap'?: string;
 }
 
 type Kind = 'string' | 'boolean' | 'number' | 'string[]' | 'map' | 'pools';
@@ -61,6 +62,7 @@ const KEYS: Record<keyof DaemonFileConfig, Kind> = {
   bip: 'string',
   mtu: 'number',
   'default-address-pools': 'pools',
+  'userns-remap': 'string',
 };
 
 /** dockerd keys berth does not implement yet: refused with a clear message, never ignored. */
@@ -80,7 +82,6 @@ const NOT_YET = new Set([
   'registry-mirrors',
   'runtimes',
   'default-ulimits',
-  'userns-remap',
   'labels',
   'max-concurrent-downloads',
   'max-concurrent-uploads',

@@ -51,6 +51,8 @@ export interface DaemonOptions {
     ifacePrefix: string;
     mtu: number;
   };
+  /** `--userns-remap` (user, user:group, uid, uid:gid or `default`); undefined: off. */
+  usernsRemap?: string;
 }
 
 export const DEFAULT_SOCKET = '/run/berth/berth.sock';
@@ -81,6 +83,7 @@ const FLAG_OPTIONS = {
   'nft-table': { type: 'string' },
   'iface-prefix': { type: 'string' },
   mtu: { type: 'string' },
+  'userns-remap': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -178,6 +181,7 @@ export function parseDaemonArgs(
     tlsDisabled,
     shutdownTimeout,
     liveRestore: bool('live-restore', 'live-restore') ?? true,
+    ...usernsRemapOption(str('userns-remap', 'userns-remap')),
     network: networkOptions({
       bridge: str('bridge', 'bridge'),
       bip: str('bip', 'bip'),
@@ -189,6 +193,11 @@ export function parseDaemonArgs(
       mtu: (v.mtu as string | undefined) ?? (file.mtu !== undefined ? String(file.mtu) : undefined),
     }),
   };
+}
+
+/** dockerd ignores an empty --userns-remap (feature off). */
+function usernsRemapOption(value: string | undefined): { usernsRemap?: string } {
+  return value ? { usernsRemap: value } : {};
 }
 
 function networkOptions(values: {
@@ -270,5 +279,6 @@ Options:
       --mtu int            MTU of the containers' interfaces (default 1500)
       --nft-table string   berth's nftables table, family inet (default "berth")
       --iface-prefix string  Prefix of the bridges and veths berth names (default: Docker's br-/veth)
+      --userns-remap string  User/Group setting for user namespaces ("default", user, user:group, uid, uid:gid)
   -v, --version            Print version information and quit
 `;

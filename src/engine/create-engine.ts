@@ -6,7 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Logger, errnoCode } from '../common/index.ts';
 import { ImageStore, SnapshotStore } from '../image/index.ts';
-import { extractTar } from '../platform/index.ts';
+import { type UsernsRemap, extractTar } from '../platform/index.ts';
 import type { ContainerConfig } from '../oci/index.ts';
 import { Runtime, createCgroupManager } from '../runtime/index.ts';
 import { API_VERSION_CURRENT } from '../api/types/index.ts';
@@ -25,6 +25,7 @@ import { DiskUsage } from './system/disk-usage.ts';
 import { VolumeStore } from '../volume/index.ts';
 import { ContainerVolumes, Volumes } from './volumes/index.ts';
 import { ContainerFs } from './filesystems/index.ts';
+import { prepareRemappedRoot } from './containers/userns.ts';
 
 export interface EngineConfig {
   /** Persistent state (default /var/lib/berth). */
@@ -49,11 +50,14 @@ export interface EngineConfig {
     ifacePrefix: string;
     mtu: number;
   };
+  /** berthd --userns-remap, resolved: every container not run with --userns=host gets these maps. */
+  usernsRemap?: UsernsRemap;
 }
 
 export async function createEngine(config: EngineConfig): Promise<Engine> {
   const { dataRoot, log } = config;
   await mkdir(dataRoot, { recursive: true, mode: 0o711 });
+  if (config.usernsRemap) await prepareRemappedRoot(dataRoot, config.usernsRemap);
   const events = new EventBus();
   const snapshots = new SnapshotStore({
     root: join(dataRoot, 'snapshots'),
@@ -80,6 +84,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
   const volumeStore = new VolumeStore({
     root: join(dataRoot, 'volumes'),
     log: log.child({ component: 'volumes' }),
+    ...(config.usernsRemap ? { dataOwner: config.usernsRemap.root } : {}),
   });
   const containerVolumes = new ContainerVolumes({
     store: volumeStore,
@@ -100,6 +105,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     apiVersion: API_VERSION_CURRENT,
     hostFacts: probeHostFacts(cgroups.version, config.cgroupRoot),
     ...(config.logDefaults ? { logDefaults: config.logDefaults } : {}),
+    ...(config.usernsRemap ? { usernsRemap: config.usernsRemap } : {}),
   });
   networks.setContainers(containers.store);
   const volumes = new Volumes({
@@ -156,6 +162,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
       };
     },
     eventListeners: () => 0,
+    usernsRemap: config.usernsRemap !== undefined,
   });
 
   const disk = new DiskUsage({

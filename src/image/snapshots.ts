@@ -1,7 +1,18 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, unlink } from 'node:fs/promises';
+import {
+  chown,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  rename,
+  rm,
+  symlink,
+  unlink,
+} from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -13,7 +24,16 @@ import {
   isDigest,
   type Logger,
 } from '../common/index.ts';
-import { mount as mountFs, packDir, syncDir, umount, writeJsonAtomic } from '../platform/index.ts';
+import {
+  type IdMap,
+  idmapMounts,
+  mount as mountFs,
+  packDir,
+  syncDir,
+  toHost,
+  umount,
+  writeJsonAtomic,
+} from '../platform/index.ts';
 
 /** The overlay directories of one container, as handed to mount(2). */
 export interface ContainerSnapshot {
@@ -261,24 +281,37 @@ export class SnapshotStore {
 
   /**
    * Mounts the container's overlay at `target` (default: rootfsPath(id)), creating it; if it is
-   * mounted there already, does nothing.
-   * Lower dirs are named through the short `l/` links; when even those exceed a page, the
-   * mount is made with relative paths from the snapshot root (as Docker's overlay2 does).
+   * mounted there already, does nothing. With `idMap` (a user-namespaced container), the lower
+   * layers are idmapped by it; see #mountIdmapped.
    */
-  async mount(containerId: string, target = this.rootfsPath(containerId)): Promise<string> {
+  async mount(
+    containerId: string,
+    target = this.rootfsPath(containerId),
+    options: { idMap?: IdMap } = {},
+  ): Promise<string> {
     const meta = this.#containers.get(containerId);
     if (!meta) throw invalidParameter(`no snapshot prepared for container ${containerId}`);
     const snap = this.#snapshotOf(containerId, meta);
     // Idempotent: a rootfs still mounted (a restart after a crash) is reused, not stacked.
     if ((await overlayMountsUsing(snap.upperDir)).includes(target)) return target;
     await mkdir(target, { recursive: true });
+    if (options.idMap) await this.#mountIdmapped(containerId, snap, meta, target, options.idMap);
+    else this.#mountOverlay(snap.lowerDirs, snap, meta, target);
+    return target;
+  }
+
+  /**
+   * mount(2) of the overlay. Lower dirs are named through the short `l/` links; when even those
+   * exceed a page, the mount is made with paths relative to the snapshot root (as Docker's overlay2).
+   */
+  #mountOverlay(lowerDirs: string[], snap: ContainerSnapshot, meta: ContainerMeta, target: string): void {
     const tail = `,upperdir=${snap.upperDir},workdir=${snap.workDir}${this.#indexOff ? ',index=off' : ''}`;
-    const absolute = `lowerdir=${snap.lowerDirs.join(':')}${tail}`;
+    const absolute = `lowerdir=${lowerDirs.join(':')}${tail}`;
     if (absolute.length <= MAX_MOUNT_DATA) {
       mountFs('overlay', target, 'overlay', { data: absolute });
-      return target;
+      return;
     }
-    const rel = `lowerdir=${snap.lowerDirs.map((d) => relative(this.#root, d)).join(':')}${tail}`;
+    const rel = `lowerdir=${lowerDirs.map((d) => relative(this.#root, d)).join(':')}${tail}`;
     if (rel.length > MAX_MOUNT_DATA) {
       throw invalidParameter(`too many layers (${meta.chainIds.length}) to mount an overlay`);
     }
@@ -291,7 +324,57 @@ export class SnapshotStore {
     } finally {
       process.chdir(cwd);
     }
-    return target;
+  }
+
+  /**
+   * A user-namespaced container's overlay: each lower layer is first mounted idmapped (layers
+   * stay in container ids on disk, shared with every other container), the overlay is made on
+   * those, and the idmapped mounts are detached again (overlay holds private clones of its
+   * layers). The upper dir is not idmapped: what the container writes is owned by its remapped
+   * host ids, and the upper root by the remapped root, as with Docker.
+   */
+  async #mountIdmapped(
+    containerId: string,
+    snap: ContainerSnapshot,
+    meta: ContainerMeta,
+    target: string,
+    idMap: IdMap,
+  ): Promise<void> {
+    const base = join(this.#containerDir(containerId), 'idmapped');
+    await this.#removeIdmapped(base);
+    const pairs = snap.lowerDirs.map((source, i) => ({ source, target: join(base, String(i)) }));
+    for (const p of pairs) await mkdir(p.target, { recursive: true });
+    await chown(snap.upperDir, ...toHost(idMap, 0, 0));
+    const made: string[] = [];
+    try {
+      for (const p of pairs) {
+        idmapMounts([p], idMap);
+        made.push(p.target);
+      }
+      this.#mountOverlay(made, snap, meta, target);
+    } finally {
+      for (const m of made.reverse()) umount(m, { detach: true });
+      await rm(base, { recursive: true, force: true });
+    }
+  }
+
+  /** Leftover idmapped layer mounts of a crashed start: detached, then their dirs removed. */
+  async #removeIdmapped(base: string): Promise<void> {
+    let names: string[] = [];
+    try {
+      names = await readdir(base);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return;
+      throw err;
+    }
+    for (const n of names) {
+      try {
+        umount(join(base, n), { detach: true });
+      } catch (err) {
+        if (errnoCode(err) !== 'EINVAL' && errnoCode(err) !== 'ENOENT') throw err;
+      }
+    }
+    await rm(base, { recursive: true, force: true });
   }
 
   /** Unmounts a container's root filesystem; a target that is not mounted is not an error. */

@@ -50,6 +50,8 @@ import {
   resolveDevice,
 } from './host-security.ts';
 import { prepareShm, releaseShm } from './ipc-shm.ts';
+import { containerRemap, shareContainerDir } from './userns.ts';
+import type { UsernsRemap } from '../../platform/index.ts';
 import { isRunning } from './state.ts';
 import type { Networks } from '../networks/index.ts';
 import type { ContainerVolumes } from '../volumes/index.ts';
@@ -66,6 +68,8 @@ export interface LifecycleDeps {
   networking: Networks;
   log: Logger;
   volumes: ContainerVolumes;
+  /** berthd --userns-remap (see ./userns.ts). */
+  usernsRemap?: UsernsRemap;
 }
 
 type PendingAttach = {
@@ -132,12 +136,14 @@ export class ContainerLifecycle extends EventEmitter {
     const undo = new CleanupStack();
     this.#starting.add(id);
     try {
-      const rootfs = await this.#d.snapshots.mount(id);
+      const remap = containerRemap(this.#d.usernsRemap, record.hostConfig);
+      const rootfs = await this.#d.snapshots.mount(id, undefined, remap ? { idMap: remap.idMap } : {});
       undo.defer(() => this.#d.snapshots.unmount(rootfs));
       const mounts = await this.#d.volumes.setup(id, record.mountPoints ?? []);
       undo.defer(() => this.#d.volumes.release(id, record.mountPoints ?? []));
 
       const dir = this.#d.store.dir(id);
+      if (remap) await shareContainerDir(dir, remap);
       const paths = {
         hostname: join(dir, 'hostname'),
         hosts: join(dir, 'hosts'),
@@ -171,6 +177,7 @@ export class ContainerLifecycle extends EventEmitter {
         user,
         mounts,
         ...this.#namespaceSources(record.hostConfig),
+        ...this.#usernsContext(record.hostConfig, remap),
       });
       const bundle = this.bundleDir(id);
       await mkdir(bundle, { recursive: true });
@@ -528,6 +535,23 @@ export class ContainerLifecycle extends EventEmitter {
         });
         return;
     }
+  }
+
+  /**
+   * The user namespace (oci_linux.go WithNamespaces): a new one with the daemon's maps, or, for a
+   * container joining another's network, IPC or PID namespace, that container's.
+   */
+  #usernsContext(hostConfig: HostConfig, remap: UsernsRemap | undefined): Partial<OciContext> {
+    if (!this.#d.usernsRemap) return {};
+    if (!remap) return { daemonUsernsRemap: true };
+    for (const mode of [hostConfig.NetworkMode, hostConfig.IpcMode, hostConfig.PidMode]) {
+      if (!mode?.startsWith('container:')) continue;
+      const other = this.#d.store.get(mode.slice('container:'.length));
+      if (isRunning(other.state) && containerRemap(remap, other.record.hostConfig)) {
+        return { daemonUsernsRemap: true, userns: { path: `/proc/${other.state.pid}/ns/user` } };
+      }
+    }
+    return { daemonUsernsRemap: true, userns: { uidMap: remap.idMap.uidMap, gidMap: remap.idMap.gidMap } };
   }
 
   /**

@@ -11,6 +11,8 @@ export interface SystemFacts {
   cgroupVersion: 1 | 2;
   counts: () => { containers: number; running: number; paused: number; stopped: number; images: number };
   eventListeners: () => number;
+  /** The daemon runs containers in user namespaces (--userns-remap): `name=userns` in SecurityOptions. */
+  usernsRemap?: boolean;
 }
 
 const goArch = (a: string) => (a === 'x64' ? 'amd64' : a === 'arm64' ? 'arm64' : a);
@@ -127,7 +129,8 @@ export class System implements SystemService {
       ContainerdCommit: { ID: '' },
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },
-      SecurityOptions: ['name=cgroupns'],
+      // dockerd's order: …, name=userns, name=rootless, name=cgroupns.
+      SecurityOptions: [...(this.#f.usernsRemap ? ['name=userns'] : []), 'name=cgroupns'],
       Warnings: null,
     };
   }

@@ -1,0 +1,73 @@
+/**
+ * User namespaces (berthd --userns-remap, docker run --userns): which containers get one, what
+ * Docker refuses with it, and the data-root permissions the remapped root needs.
+ *
+ * berth keeps one data root for remapped and unremapped containers (Docker keeps a separate
+ * `<data-root>/<uid>.<gid>/` tree with layers unpacked under shifted ids): image layers stay in
+ * container ids and are idmapped into a remapped container's overlay (SnapshotStore.mount with
+ * idMap), so images are shared and need no re-pull. What a remapped container writes (its upper
+ * dir, its volumes) is owned by the remapped host ids, as with Docker.
+ */
+import { chmod, chown, mkdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { HostConfig } from '../../api/types/index.ts';
+import { invalidParameter } from '../../common/index.ts';
+import type { UsernsRemap } from '../../platform/index.ts';
+
+/** The remapping a container runs with: the daemon's, unless the container asked for --userns=host. */
+export function containerRemap(
+  remap: UsernsRemap | undefined,
+  hostConfig: Pick<HostConfig, 'UsernsMode'>,
+): UsernsRemap | undefined {
+  return remap && (hostConfig.UsernsMode ?? '') !== 'host' ? remap : undefined;
+}
+
+/** dockerd's verifyPlatformContainerSettings checks for user-namespaced containers, word for word. */
+export function checkUsernsConflicts(
+  hostConfig: Pick<HostConfig, 'UsernsMode' | 'Privileged' | 'NetworkMode' | 'PidMode'>,
+  remapOn: boolean,
+): void {
+  if (!remapOn || (hostConfig.UsernsMode ?? '') === 'host') return;
+  if (hostConfig.Privileged) {
+    throw invalidParameter(
+      'privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode',
+    );
+  }
+  if (hostConfig.NetworkMode === 'host') {
+    throw invalidParameter("cannot share the host's network namespace when user namespaces are enabled");
+  }
+  if (hostConfig.PidMode === 'host') {
+    throw invalidParameter('cannot share the host PID namespace when user namespaces are enabled');
+  }
+}
+
+/**
+ * The data root as dockerd's setupDaemonRoot leaves it with --userns-remap: 0711, and every
+ * directory above it searchable by the remapped root (it must reach the container's rootfs and
+ * files), else the daemon refuses to start. The containers folder (0710) gets the remapped root's
+ * group, so the container can reach its hostname, hosts and resolv.conf.
+ */
+export async function prepareRemappedRoot(dataRoot: string, remap: UsernsRemap): Promise<void> {
+  await chmod(dataRoot, 0o711);
+  for (let dir = dirname(dataRoot); dir !== dirname(dir); dir = dirname(dir)) {
+    const st = await stat(dir);
+    const perm = st.mode & 0o777;
+    const ok =
+      (st.uid === remap.root.uid && (perm & 0o100) !== 0) ||
+      (st.gid === remap.root.gid && (perm & 0o010) !== 0) ||
+      (perm & 0o001) !== 0;
+    if (!ok) {
+      throw invalidParameter(
+        `a subdirectory in your graphroot path (${dataRoot}) restricts access to the remapped root uid/gid; please fix by allowing 'o+x' permissions on existing directories`,
+      );
+    }
+  }
+  const containers = join(dataRoot, 'containers');
+  await mkdir(containers, { recursive: true, mode: 0o710 });
+  await chown(containers, 0, remap.root.gid);
+}
+
+/** A container's folder (0710) readable for its remapped root, as dockerd creates it. */
+export async function shareContainerDir(dir: string, remap: UsernsRemap): Promise<void> {
+  await chown(dir, 0, remap.root.gid);
+}
