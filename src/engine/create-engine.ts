@@ -128,7 +128,10 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
         imageId: c.record.imageId,
         config: c.record.config as ContainerConfig,
         running: isRunning(c.state),
-        diff: () => snapshots.diff(id),
+        diff: () => {
+          const remap = containers.lifecycle.remapOf(c.record.hostConfig);
+          return snapshots.diff(id, remap ? { idMap: remap.idMap } : {});
+        },
         pause: async () => {
           const cg = cgroups.open(`/${config.cgroupParent}/${id}`);
           await cg.freeze();

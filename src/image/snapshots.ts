@@ -418,11 +418,13 @@ export class SnapshotStore {
    * The container's changes as a layer tar (`docker commit`, build steps): its upper dir with
    * overlay whiteouts turned back into `.wh.` entries. Feed it to ImageStore.addLayer.
    */
-  diff(containerId: string, options: { signal?: AbortSignal } = {}): Readable {
+  diff(containerId: string, options: { signal?: AbortSignal; idMap?: IdMap } = {}): Readable {
     const meta = this.#containers.get(containerId);
     if (!meta) throw invalidParameter(`no snapshot prepared for container ${containerId}`);
     return packDir(this.#snapshotOf(containerId, meta).upperDir, {
       overlayWhiteouts: true,
+      // A user-namespaced container wrote under remapped ids: layers hold its own.
+      ...(options.idMap ? { idMap: options.idMap } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       log: this.#log,
     });

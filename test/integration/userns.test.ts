@@ -10,10 +10,17 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type TestDaemon, canRunRoot, docker, makeBusybox, startDaemon } from '../helpers/daemon.ts';
+import {
+  type TestDaemon,
+  canRunRoot,
+  docker,
+  makeBusybox,
+  run as run_,
+  startDaemon,
+} from '../helpers/daemon.ts';
 
 const USER = `berth-test-${randomBytes(3).toString('hex')}`;
 const ETC = ['/etc/passwd', '/etc/group', '/etc/subuid', '/etc/subgid'];
@@ -178,6 +185,66 @@ describe('user namespaces (--userns-remap)', { skip: !canRunRoot() && 'needs roo
       assert.ok(r.stderr.includes(message), `${flag}: ${r.stderr}`);
     }
     assert.equal((await docker(d, 'ps', '-aq')).stdout.trim(), '');
+  });
+
+  test('commit, cp and build store container ids, not the remapped host ids', async () => {
+    const c = await docker(
+      d,
+      'run',
+      '--name',
+      'cm',
+      'busybox',
+      'sh',
+      '-c',
+      'mkdir /data && echo hi > /data/f && chown 33:34 /data/f',
+    );
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal((await docker(d, 'commit', 'cm', 'cmimg')).code, 0);
+    const plain = await docker(d, 'run', '--rm', '--userns=host', 'cmimg', 'stat', '-c', '%u:%g', '/data/f');
+    assert.equal(plain.stdout.trim(), '33:34', plain.stderr);
+    // docker cp out: the archive holds the container's ids.
+    const out = await docker(d, 'cp', 'cm:/data/f', '-');
+    assert.equal(out.code, 0, out.stderr);
+    const header = Buffer.from(out.stdout, 'latin1');
+    assert.equal(Number.parseInt(header.subarray(108, 116).toString().trim(), 8), 33, 'tar uid');
+    assert.equal(Number.parseInt(header.subarray(116, 124).toString().trim(), 8), 34, 'tar gid');
+    // docker cp in: root's file lands as the container's root, the remapped root on the host.
+    const hostFile = join(d.dir, 'in.txt');
+    await writeFile(hostFile, 'in\n');
+    assert.equal((await docker(d, 'cp', hostFile, 'cm:/data/in.txt')).code, 0);
+    const id = (await docker(d, 'inspect', '-f', '{{.Id}}', 'cm')).stdout.trim();
+    const st = await stat(join(d.dataRoot, 'snapshots', 'containers', id, 'upper', 'data', 'in.txt'));
+    assert.deepEqual([st.uid, st.gid], [UID_A, GID_A]);
+    assert.equal((await docker(d, 'rm', 'cm')).code, 0);
+    // A RUN step runs remapped; its layer holds container ids.
+    const ctx = join(d.dir, 'ctx');
+    await mkdir(ctx);
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN touch /x && chown 7:8 /x\n');
+    const b = await run_('docker', ['-H', d.host, 'build', '-q', '-t', 'built', ctx], {
+      env: { DOCKER_BUILDKIT: '0', DOCKER_CONFIG: join(d.dir, 'docker-config') },
+    });
+    assert.equal(b.code, 0, b.stderr);
+    const x = await docker(d, 'run', '--rm', '--userns=host', 'built', 'stat', '-c', '%u:%g', '/x');
+    assert.equal(x.stdout.trim(), '7:8', x.stderr);
+  });
+
+  test("--network container:<x> joins x's user namespace too; --ipc shareable works", async () => {
+    const c = await docker(d, 'run', '-d', '--name', 'netowner', 'busybox', 'sleep', '60');
+    assert.equal(c.code, 0, c.stderr);
+    const pid = (await docker(d, 'inspect', '-f', '{{.State.Pid}}', 'netowner')).stdout.trim();
+    const r = await run(
+      '--network',
+      'container:netowner',
+      'readlink /proc/self/ns/user; cat /proc/self/uid_map',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const [ns, map] = r.stdout.trim().split('\n');
+    assert.equal(ns, await readlink(`/proc/${pid}/ns/user`));
+    assert.deepEqual(map?.trim().split(/\s+/).map(Number), [0, UID_A, 65536]);
+    assert.equal((await docker(d, 'rm', '-f', 'netowner')).code, 0);
+    const shm = await run('--ipc', 'shareable', 'echo x > /dev/shm/f && cat /dev/shm/f');
+    assert.equal(shm.code, 0, shm.stderr);
+    assert.equal(shm.stdout.trim(), 'x');
   });
 
   test('docker info lists name=userns in the security options', async () => {

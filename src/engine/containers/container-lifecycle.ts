@@ -50,7 +50,7 @@ import {
   resolveDevice,
 } from './host-security.ts';
 import { prepareShm, releaseShm } from './ipc-shm.ts';
-import { containerRemap, shareContainerDir } from './userns.ts';
+import { chownToRemappedRoot, containerRemap, shareContainerDir } from './userns.ts';
 import type { UsernsRemap } from '../../platform/index.ts';
 import { isRunning } from './state.ts';
 import type { Networks } from '../networks/index.ts';
@@ -160,6 +160,8 @@ export class ContainerLifecycle extends EventEmitter {
         }),
       });
 
+      // The container's root owns its hostname, hosts and resolv.conf, as without remapping.
+      if (remap) await chownToRemappedRoot(Object.values(paths), remap);
       const user = resolveUser(
         record.config.User ?? '',
         await readUserFiles(rootfs),
@@ -454,6 +456,7 @@ export class ContainerLifecycle extends EventEmitter {
       containerDir: this.#d.store.dir(c.record.id),
       shmSize: spec.storage.shmSize,
       undo,
+      ...(this.#d.usernsRemap ? { owner: this.#d.usernsRemap.root } : {}),
       donor: (ref) => {
         const d = this.#d.store.get(ref);
         return {
@@ -535,6 +538,11 @@ export class ContainerLifecycle extends EventEmitter {
         });
         return;
     }
+  }
+
+  /** The remapping a container with this HostConfig runs with (undefined: none). */
+  remapOf(hostConfig: Pick<HostConfig, 'UsernsMode'>): UsernsRemap | undefined {
+    return containerRemap(this.#d.usernsRemap, hostConfig);
   }
 
   /**

@@ -71,3 +71,8 @@ export async function prepareRemappedRoot(dataRoot: string, remap: UsernsRemap):
 export async function shareContainerDir(dir: string, remap: UsernsRemap): Promise<void> {
   await chown(dir, 0, remap.root.gid);
 }
+
+/** Files the engine writes for a remapped container (hostname, hosts, resolv.conf): its root's. */
+export async function chownToRemappedRoot(paths: string[], remap: UsernsRemap): Promise<void> {
+  for (const p of paths) await chown(p, remap.root.uid, remap.root.gid);
+}
