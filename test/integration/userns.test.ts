@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -287,5 +287,50 @@ describe('user namespaces without remapping', { skip: !canRunRoot() && 'needs ro
       startDaemon({ args: ['--userns-remap', 'berth-no-such-user-x'], dirMode: 0o711 }),
       /Error during uid lookup for "berth-no-such-user-x"/,
     );
+  });
+});
+
+describe('--userns-remap=default', { skip: !canRunRoot() && 'needs root' }, () => {
+  // useradd and usermod write these and their `-` backups; the test puts back exactly what was
+  // there, and removes the backups they created.
+  const FILES = [
+    '/etc/passwd',
+    '/etc/group',
+    '/etc/shadow',
+    '/etc/gshadow',
+    '/etc/subuid',
+    '/etc/subgid',
+  ].flatMap((f) => [f, `${f}-`]);
+  const saved = new Map<string, string | undefined>();
+  let d: TestDaemon | undefined;
+  let existed = false;
+  before(async () => {
+    for (const f of FILES) saved.set(f, await readFile(f, 'utf8').catch(() => undefined));
+    existed = (saved.get('/etc/passwd') ?? '').split('\n').some((l) => l.startsWith('dockremap:'));
+  });
+  after(async () => {
+    try {
+      await d?.stop();
+    } finally {
+      for (const [f, text] of saved) {
+        if (text !== undefined) await writeFile(f, text);
+        else await rm(f, { force: true });
+      }
+    }
+  });
+
+  test('creates the dockremap user and group with 65536 subordinate ids each, and uses them', async (t) => {
+    if (existed) return t.skip('dockremap exists on this host already');
+    d = await startDaemon({ args: ['--userns-remap', 'default'], dirMode: 0o711 });
+    const passwd = await readFile('/etc/passwd', 'utf8');
+    assert.match(passwd, /^dockremap:x:\d+:\d+:.*:\/bin\/false$/m);
+    assert.match(await readFile('/etc/group', 'utf8'), /^dockremap:x:\d+:/m);
+    const sub = /^dockremap:(\d+):65536$/m.exec(await readFile('/etc/subuid', 'utf8'));
+    assert.ok(sub, 'subuid range');
+    assert.match(await readFile('/etc/subgid', 'utf8'), /^dockremap:\d+:65536$/m);
+    await makeBusybox(d);
+    const r = await docker(d, 'run', '--rm', 'busybox', 'cat', '/proc/self/uid_map');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split(/\s+/).map(Number), [0, Number(sub[1]), 65536]);
   });
 });
