@@ -366,38 +366,54 @@ static napi_value js_idmap_mounts(napi_env env, napi_callback_info info) {
   const char *step = "";
   int ns = userns_fd(uid_map, gid_map, &step);
   if (ns < 0) return throw_errno(env, -ns, step, NULL);
-  for (uint32_t i = 0; i < n; i += 2) {
+  /* On a failure the mounts made so far are detached again: all or nothing. */
+  char **made = calloc(n / 2 + 1, sizeof *made);
+  uint32_t nmade = 0;
+  int err = 0;
+  const char *failed = NULL;
+  char *where = NULL;
+  for (uint32_t i = 0; i < n && !failed; i += 2) {
     napi_value sv, tv;
     napi_get_element(env, a[0], i, &sv);
     napi_get_element(env, a[0], i + 1, &tv);
-    AUTO_STR source = get_string(env, sv, "source", 0, &ok);
+    char *source = get_string(env, sv, "source", 0, &ok);
     if (!ok) {
-      close(ns);
-      return NULL;
+      failed = "";
+      break;
     }
-    AUTO_STR target = get_string(env, tv, "target", 0, &ok);
+    char *target = get_string(env, tv, "target", 0, &ok);
     if (!ok) {
-      close(ns);
-      return NULL;
+      free(source);
+      failed = "";
+      break;
     }
     int tree = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-    if (tree < 0) {
-      int err = errno;
-      close(ns);
-      return throw_errno(env, err, "open_tree", source);
-    }
     struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns};
-    const char *failed = NULL;
-    if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) failed = "mount_setattr";
+    if (tree < 0) failed = "open_tree";
+    else if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) failed = "mount_setattr";
     else if (move_mount(tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0) failed = "move_mount";
-    int err = errno;
-    close(tree);
+    err = errno;
+    if (tree >= 0) close(tree);
     if (failed) {
-      close(ns);
-      return throw_errno(env, err, failed, strcmp(failed, "move_mount") ? source : target);
+      where = strcmp(failed, "move_mount") ? source : target;
+      free(where == source ? target : source);
+    } else {
+      made[nmade++] = target;
+      free(source);
     }
   }
   close(ns);
+  for (uint32_t i = 0; i < nmade; i++) {
+    if (failed) umount2(made[i], MNT_DETACH);
+    free(made[i]);
+  }
+  free(made);
+  if (failed && *failed) {
+    napi_value r = throw_errno(env, err, failed, where);
+    free(where);
+    return r;
+  }
+  if (failed) return NULL; /* a pending argument exception */
   return undefined(env);
 }
 

@@ -345,15 +345,17 @@ export class SnapshotStore {
     const pairs = snap.lowerDirs.map((source, i) => ({ source, target: join(base, String(i)) }));
     for (const p of pairs) await mkdir(p.target, { recursive: true });
     await chown(snap.upperDir, ...toHost(idMap, 0, 0));
-    const made: string[] = [];
+    // One user namespace for all the layers; on failure none stays mounted.
+    idmapMounts(pairs, idMap);
     try {
-      for (const p of pairs) {
-        idmapMounts([p], idMap);
-        made.push(p.target);
-      }
-      this.#mountOverlay(made, snap, meta, target);
+      this.#mountOverlay(
+        pairs.map((p) => p.target),
+        snap,
+        meta,
+        target,
+      );
     } finally {
-      for (const m of made.reverse()) umount(m, { detach: true });
+      for (const p of pairs) umount(p.target, { detach: true });
       await rm(base, { recursive: true, force: true });
     }
   }

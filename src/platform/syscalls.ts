@@ -202,7 +202,8 @@ export function nativeConstants(): Readonly<Record<string, number>> {
  * Mounts each `source` directory at its `target` (which must exist) as an idmapped mount
  * (mount_setattr MOUNT_ATTR_IDMAP, not recursive) through a user namespace with these maps: a file
  * owned by id I on disk is seen through the mount as owned by the host id I maps to. Used for the
- * lower layers of a user-namespaced container's overlay. Unmount with umount().
+ * lower layers of a user-namespaced container's overlay. All or nothing: on a failure the mounts
+ * already made are detached. Unmount with umount().
  */
 export function idmapMounts(
   pairs: { source: string; target: string }[],

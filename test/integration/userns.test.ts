@@ -107,10 +107,16 @@ describe('user namespaces (--userns-remap)', { skip: !canRunRoot() && 'needs roo
       'remapped',
       'sh',
       '-c',
-      'id -u; stat -c "%u:%g" / /bin/sh /etc/passwd',
+      'id -u; stat -c "%u:%g" / /bin/sh /etc/passwd /etc/hosts',
     );
     assert.equal(inside.code, 0, inside.stderr);
-    assert.deepEqual(inside.stdout.trim().split('\n'), ['0', '0:0', '0:0', '0:0']);
+    assert.deepEqual(inside.stdout.trim().split('\n'), ['0', '0:0', '0:0', '0:0', '0:0']);
+    // berthd killed and started again re-adopts it: still running, still remapped.
+    await d.kill();
+    await d.restart();
+    const after = await docker(d, 'exec', 'remapped', 'cat', '/proc/self/uid_map');
+    assert.equal(after.code, 0, after.stderr);
+    assert.equal(after.stdout.trim().split(/\s+/)[1], String(UID_A));
     assert.equal((await docker(d, 'rm', '-f', 'remapped')).code, 0);
   });
 
@@ -149,6 +155,13 @@ describe('user namespaces (--userns-remap)', { skip: !canRunRoot() && 'needs roo
     assert.deepEqual([f.uid, f.gid], [UID_A, GID_A]);
     assert.equal((await readFile(join(mountpoint, 'f'), 'utf8')).trim(), '0');
     assert.equal((await docker(d, 'volume', 'rm', 'uvol')).code, 0);
+    // A new volume gets the image's files (copy-up) under the remapped ids.
+    const copy = await run('-v', 'cvol:/etc', 'stat -c "%u:%g" /etc/passwd');
+    assert.equal(copy.stdout.trim(), '0:0', copy.stderr);
+    const cvol = (await docker(d, 'volume', 'inspect', '-f', '{{.Mountpoint}}', 'cvol')).stdout.trim();
+    const passwd = await stat(join(cvol, 'passwd'));
+    assert.deepEqual([passwd.uid, passwd.gid], [UID_A, GID_A]);
+    assert.equal((await docker(d, 'volume', 'rm', 'cvol')).code, 0);
   });
 
   test('--userns=host runs in the host user namespace (HostConfig.UsernsMode host)', async () => {
