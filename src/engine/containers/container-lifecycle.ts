@@ -50,7 +50,7 @@ import {
   resolveDevice,
 } from './host-security.ts';
 import { prepareShm, releaseShm } from './ipc-shm.ts';
-import { chownToRemappedRoot, containerRemap, shareContainerDir } from './userns.ts';
+import { checkSameRemap, chownToRemappedRoot, containerRemap, shareContainerDir } from './userns.ts';
 import type { UsernsRemap } from '../../platform/index.ts';
 import { isRunning } from './state.ts';
 import type { Networks } from '../networks/index.ts';
@@ -137,6 +137,7 @@ export class ContainerLifecycle extends EventEmitter {
     this.#starting.add(id);
     try {
       const remap = containerRemap(this.#d.usernsRemap, record.hostConfig);
+      checkSameRemap(record, remap);
       const rootfs = await this.#d.snapshots.mount(id, undefined, remap ? { idMap: remap.idMap } : {});
       undo.defer(() => this.#d.snapshots.unmount(rootfs));
       const mounts = await this.#d.volumes.setup(id, record.mountPoints ?? []);

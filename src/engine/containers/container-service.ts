@@ -221,6 +221,7 @@ export class Containers implements ContainerService {
           hostConfig: created.hostConfig,
           restartCount: 0,
           mountPoints: volumes.points,
+          ...(remap ? { remappedRoot: { ...remap.root } } : {}),
         },
         { status: 'created' },
       );

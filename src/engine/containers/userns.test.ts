@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { UsernsRemap } from '../../platform/index.ts';
-import { checkUsernsConflicts, containerRemap } from './userns.ts';
+import { checkSameRemap, checkUsernsConflicts, containerRemap } from './userns.ts';
 
 const remap: UsernsRemap = {
   user: 'u',
@@ -36,4 +36,17 @@ test('--userns=host, or no remapping, allows them all', () => {
   const all = { Privileged: true, NetworkMode: 'host', PidMode: 'host' };
   checkUsernsConflicts({ ...all, UsernsMode: 'host' }, true);
   checkUsernsConflicts(all, false);
+});
+
+test('a container starts only under the remapping it was created with', () => {
+  checkSameRemap({ id: 'c1' }, undefined);
+  checkSameRemap({ id: 'c1', remappedRoot: { uid: 100000, gid: 100000 } }, remap);
+  assert.throws(
+    () => checkSameRemap({ id: 'c1' }, remap),
+    /container c1 was created with no user namespace remapping and berthd now runs it with user namespace remapping to 100000:100000: remove it and create it again/,
+  );
+  assert.throws(
+    () => checkSameRemap({ id: 'c1', remappedRoot: { uid: 100000, gid: 100000 } }, undefined),
+    /created with user namespace remapping to 100000:100000 and berthd now runs it with no user namespace remapping/,
+  );
 });

@@ -11,7 +11,7 @@
 import { chmod, chown, mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { HostConfig } from '../../api/types/index.ts';
-import { invalidParameter } from '../../common/index.ts';
+import { conflict, invalidParameter } from '../../common/index.ts';
 import type { UsernsRemap } from '../../platform/index.ts';
 
 /** The remapping a container runs with: the daemon's, unless the container asked for --userns=host. */
@@ -20,6 +20,25 @@ export function containerRemap(
   hostConfig: Pick<HostConfig, 'UsernsMode'>,
 ): UsernsRemap | undefined {
   return remap && (hostConfig.UsernsMode ?? '') !== 'host' ? remap : undefined;
+}
+
+/**
+ * A container's files belong to the remapping it was created with (its upper dir and volumes hold
+ * those host ids). Started under another one it would find them foreign: refused. (dockerd keeps
+ * a data root per remapping, so such a container is not even listed there.)
+ */
+export function checkSameRemap(
+  record: { id: string; remappedRoot?: { uid: number; gid: number } },
+  remap: UsernsRemap | undefined,
+): void {
+  const was = record.remappedRoot;
+  const now = remap?.root;
+  if (was?.uid === now?.uid && was?.gid === now?.gid) return;
+  const describe = (r?: { uid: number; gid: number }) =>
+    r ? `user namespace remapping to ${r.uid}:${r.gid}` : 'no user namespace remapping';
+  throw conflict(
+    `container ${record.id} was created with ${describe(was)} and berthd now runs it with ${describe(now)}: remove it and create it again`,
+  );
 }
 
 /** dockerd's verifyPlatformContainerSettings checks for user-namespaced containers, word for word. */
