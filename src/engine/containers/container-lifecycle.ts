@@ -553,14 +553,15 @@ export class ContainerLifecycle extends EventEmitter {
   #usernsContext(hostConfig: HostConfig, remap: UsernsRemap | undefined): Partial<OciContext> {
     if (!this.#d.usernsRemap) return {};
     if (!remap) return { daemonUsernsRemap: true };
+    const maps = { uidMap: remap.idMap.uidMap, gidMap: remap.idMap.gidMap };
     for (const mode of [hostConfig.NetworkMode, hostConfig.IpcMode, hostConfig.PidMode]) {
       if (!mode?.startsWith('container:')) continue;
       const other = this.#d.store.get(mode.slice('container:'.length));
       if (isRunning(other.state) && containerRemap(remap, other.record.hostConfig)) {
-        return { daemonUsernsRemap: true, userns: { path: `/proc/${other.state.pid}/ns/user` } };
+        return { daemonUsernsRemap: true, userns: { ...maps, path: `/proc/${other.state.pid}/ns/user` } };
       }
     }
-    return { daemonUsernsRemap: true, userns: { uidMap: remap.idMap.uidMap, gidMap: remap.idMap.gidMap } };
+    return { daemonUsernsRemap: true, userns: maps };
   }
 
   /**

@@ -472,13 +472,18 @@ test('a remapped container gets a new user namespace with the maps; no ping_grou
   assert.ok(cgroup && !cgroup.options?.includes('ro'), 'cgroup mount writable');
 });
 
-test("a container joining another's user namespace names it by path and carries no maps", () => {
-  const s = oci({}, {}, { userns: { path: '/proc/42/ns/user' }, daemonUsernsRemap: true });
+test("a container joining another's user namespace names it by path, its maps listed as dockerd lists them", () => {
+  const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const s = oci(
+    {},
+    {},
+    { userns: { uidMap: map, gidMap: map, path: '/proc/42/ns/user' }, daemonUsernsRemap: true },
+  );
   assert.deepEqual(
     s.linux?.namespaces?.find((n) => n.type === 'user'),
     { type: 'user', path: '/proc/42/ns/user' },
   );
-  assert.equal(s.linux?.uidMappings, undefined);
+  assert.deepEqual(s.linux?.uidMappings, map);
 });
 
 test('--userns=host under a remapping daemon: no user namespace, still writable cgroups; without remapping neither', () => {

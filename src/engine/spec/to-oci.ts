@@ -130,10 +130,10 @@ export interface OciContext {
   seccompEnabled?: boolean;
   /**
    * The container's user namespace (daemon --userns-remap, not --userns=host): a new one with
-   * these maps, or another container's joined by path (it shares that container's network, IPC
-   * or PID namespace). Undefined: the host's.
+   * these maps, or with `path`, another container's (it shares that container's network, IPC or
+   * PID namespace; the maps are still listed, as dockerd lists them). Undefined: the host's.
    */
-  userns?: { uidMap: OciIdMapping[]; gidMap: OciIdMapping[] } | { path: string };
+  userns?: { uidMap: OciIdMapping[]; gidMap: OciIdMapping[]; path?: string };
   /** The daemon remaps users: cgroup mounts are writable, as dockerd makes them. */
   daemonUsernsRemap?: boolean;
 }
@@ -203,7 +203,7 @@ export function toOciSpec(spec: ContainerSpec, ctx: OciContext): RuntimeSpec {
     linux.maskedPaths = [...spec.security.maskedPaths, ...(ctx.extraMaskedPaths ?? [])];
     linux.readonlyPaths = [...spec.security.readonlyPaths];
   }
-  if (ctx.userns && 'uidMap' in ctx.userns) {
+  if (ctx.userns) {
     linux.uidMappings = ctx.userns.uidMap.map((m) => ({ ...m }));
     linux.gidMappings = ctx.userns.gidMap.map((m) => ({ ...m }));
   }
@@ -388,8 +388,7 @@ function buildNamespaces(spec: ContainerSpec, ctx: OciContext): OciNamespace[] {
   apply('pid', ctx.pidns ?? fromMode('pid', spec.namespaces.pid));
   apply('uts', ctx.utsns ?? fromMode('uts', spec.namespaces.uts));
   if (spec.namespaces.cgroupns === 'private') apply('cgroup', { mode: 'new' });
-  if (ctx.userns)
-    apply('user', 'path' in ctx.userns ? { mode: 'path', path: ctx.userns.path } : { mode: 'new' });
+  if (ctx.userns) apply('user', ctx.userns.path ? { mode: 'path', path: ctx.userns.path } : { mode: 'new' });
   return namespaces;
 }
 
