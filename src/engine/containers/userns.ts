@@ -8,11 +8,11 @@
  * idMap), so images are shared and need no re-pull. What a remapped container writes (its upper
  * dir, its volumes) is owned by the remapped host ids, as with Docker.
  */
-import { chmod, chown, mkdir, stat } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { HostConfig } from '../../api/types/index.ts';
 import { conflict, invalidParameter } from '../../common/index.ts';
-import type { UsernsRemap } from '../../platform/index.ts';
+import { type UsernsRemap, idmapMounts, umount } from '../../platform/index.ts';
 
 /** The remapping a container runs with: the daemon's, unless the container asked for --userns=host. */
 export function containerRemap(
@@ -84,6 +84,36 @@ export async function prepareRemappedRoot(dataRoot: string, remap: UsernsRemap):
   const containers = join(dataRoot, 'containers');
   await mkdir(containers, { recursive: true, mode: 0o710 });
   await chown(containers, 0, remap.root.gid);
+  await probeIdmappedMounts(dataRoot, remap);
+}
+
+/**
+ * Remapped containers see the image layers through idmapped mounts (Linux 5.12+, and overlay
+ * over idmapped layers since 5.19, on a filesystem that supports them): tried once at daemon
+ * start, so a host without them gets a clear error instead of failing container starts.
+ */
+async function probeIdmappedMounts(dataRoot: string, remap: UsernsRemap): Promise<void> {
+  const dir = await mkdtemp(join(dataRoot, '.idmap-probe-'));
+  const source = join(dir, 'source');
+  const target = join(dir, 'target');
+  try {
+    await mkdir(source);
+    await mkdir(target);
+    try {
+      idmapMounts([{ source, target }], remap.idMap);
+    } catch (err) {
+      throw invalidParameter(
+        `--userns-remap needs idmapped mounts (Linux 5.19 or later, on a filesystem that supports them) under ${dataRoot}: ${(err as Error).message}`,
+      );
+    }
+    const st = await stat(target);
+    umount(target, { detach: true });
+    if (st.uid !== remap.root.uid) {
+      throw invalidParameter(`idmapped mounts under ${dataRoot} do not map ids (root shows as ${st.uid})`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** A container's folder (0710) readable for its remapped root, as dockerd creates it. */
