@@ -397,6 +397,8 @@ export class SnapshotStore {
     const dir = this.#containerDir(containerId);
     const upper = join(dir, 'upper');
     for (const target of await overlayMountsUsing(upper)) await this.unmount(target);
+    // Idmapped layer mounts left by a crash mid-mount: detached first, or rm would go into them.
+    await this.#removeIdmapped(join(dir, 'idmapped'));
     this.#containers.delete(containerId);
     await rm(dir, { recursive: true, force: true });
     for (const hook of this.#onRemoved) {
