@@ -34,6 +34,8 @@ export interface DaemonFileConfig {
   mtu?: number;
   'default-address-pools'?: Array<{ base: string; size: number }>;
   'userns-remap'?: string;
+  'insecure-registries'?: string[];
+  'registry-mirrors'?: string[];
 }
 
 type Kind = 'string' | 'boolean' | 'number' | 'string[]' | 'map' | 'pools';
@@ -63,6 +65,8 @@ const KEYS: Record<keyof DaemonFileConfig, Kind> = {
   mtu: 'number',
   'default-address-pools': 'pools',
   'userns-remap': 'string',
+  'insecure-registries': 'string[]',
+  'registry-mirrors': 'string[]',
 };
 
 /** dockerd keys berth does not implement yet: refused with a clear message, never ignored. */
@@ -78,8 +82,6 @@ const NOT_YET = new Set([
   'ip-forward',
   'ip-masq',
   'icc',
-  'insecure-registries',
-  'registry-mirrors',
   'runtimes',
   'default-ulimits',
   'labels',
@@ -105,6 +107,8 @@ const FLAG_OF: Partial<Record<keyof DaemonFileConfig, string>> = {
   hosts: 'host',
   'log-opts': 'log-opt',
   'default-address-pools': 'default-address-pool',
+  'insecure-registries': 'insecure-registry',
+  'registry-mirrors': 'registry-mirror',
 };
 
 /** Reads and checks the file. `explicit`: named with --config-file (then it must exist). */

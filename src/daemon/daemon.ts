@@ -79,6 +79,7 @@ async function run(options: DaemonOptions, log: Logger, argv: string[]): Promise
     execRoot: options.execRoot,
     cgroupParent: options.cgroupParent,
     network: options.network,
+    registry: options.registry,
     shimPath,
     log,
     logDefaults: { type: options.logDriver, config: options.logOpts },

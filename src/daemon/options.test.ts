@@ -84,3 +84,32 @@ test('--userns-remap and daemon.json userns-remap set the remapping; empty is of
   );
   assert.throws(() => checkDaemonConfig({ 'userns-remap': 5 }), /userns-remap must be a string/);
 });
+
+test("registry mirrors and insecure registries: from flags or daemon.json, refused with dockerd's words when malformed", () => {
+  assert.deepEqual(
+    parse(['--registry-mirror', 'http://10.0.0.5:5000', '--insecure-registry', '10.0.0.0/8']).registry,
+    {
+      insecure: ['10.0.0.0/8'],
+      mirrors: ['http://10.0.0.5:5000/'],
+    },
+  );
+  assert.deepEqual(
+    parse(
+      [],
+      checkDaemonConfig({ 'registry-mirrors': ['https://m.example'], 'insecure-registries': ['r:5000'] }),
+    ).registry,
+    { insecure: ['r:5000'], mirrors: ['https://m.example/'] },
+  );
+  assert.throws(() => parse(['--registry-mirror', 'ftp://m.example']), {
+    message: 'invalid mirror: unsupported scheme "ftp" in "ftp://m.example"',
+  });
+  assert.throws(() => parse(['--registry-mirror', 'http://m.example/v2/']), {
+    message: 'invalid mirror: path, query, or fragment at end of the URI "http://m.example/v2/"',
+  });
+  assert.throws(() => parse(['--insecure-registry', 'http://r.example']), {
+    message: "insecure registry http://r.example should not contain '://'",
+  });
+  assert.throws(() => flagConflicts(new Set(['registry-mirror']), { 'registry-mirrors': ['http://m/'] }), {
+    message: /registry-mirrors/,
+  });
+});

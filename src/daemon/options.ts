@@ -43,6 +43,8 @@ export interface DaemonOptions {
   shutdownTimeout: number;
   /** Keep containers running when berthd stops (berth's default; dockerd's is false). */
   liveRestore: boolean;
+  /** --insecure-registry (host[:port] or CIDR) and --registry-mirror (Docker Hub mirror URLs). */
+  registry: { insecure: string[]; mirrors: string[] };
   network: {
     defaultBridge: string;
     bip?: string;
@@ -84,6 +86,8 @@ const FLAG_OPTIONS = {
   'iface-prefix': { type: 'string' },
   mtu: { type: 'string' },
   'userns-remap': { type: 'string' },
+  'insecure-registry': { type: 'string', multiple: true },
+  'registry-mirror': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -182,6 +186,10 @@ export function parseDaemonArgs(
     shutdownTimeout,
     liveRestore: bool('live-restore', 'live-restore') ?? true,
     ...usernsRemapOption(str('userns-remap', 'userns-remap')),
+    registry: registryOptions(
+      (v['insecure-registry'] as string[] | undefined) ?? file['insecure-registries'] ?? [],
+      (v['registry-mirror'] as string[] | undefined) ?? file['registry-mirrors'] ?? [],
+    ),
     network: networkOptions({
       bridge: str('bridge', 'bridge'),
       bip: str('bip', 'bip'),
@@ -198,6 +206,33 @@ export function parseDaemonArgs(
 /** dockerd ignores an empty --userns-remap (feature off). */
 function usernsRemapOption(value: string | undefined): { usernsRemap?: string } {
   return value ? { usernsRemap: value } : {};
+}
+
+/**
+ * dockerd's registry service options: insecure entries are `host[:port]` or a CIDR (a scheme is
+ * refused); mirrors are http(s) URLs without a path (registry.ValidateMirror's words).
+ */
+function registryOptions(insecure: string[], mirrors: string[]): DaemonOptions['registry'] {
+  for (const entry of insecure) {
+    if (/^[a-z]+:\/\//i.test(entry))
+      throw invalidParameter(`insecure registry ${entry} should not contain '://'`);
+  }
+  const normalized = mirrors.map((m) => {
+    let u: URL;
+    try {
+      u = new URL(m);
+    } catch {
+      throw invalidParameter(`invalid mirror: "${m}" is not a valid URI`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+      throw invalidParameter(`invalid mirror: unsupported scheme "${u.protocol.slice(0, -1)}" in "${m}"`);
+    }
+    if ((u.pathname !== '/' && u.pathname !== '') || u.search || u.hash) {
+      throw invalidParameter(`invalid mirror: path, query, or fragment at end of the URI "${m}"`);
+    }
+    return `${u.protocol}//${u.host}/`;
+  });
+  return { insecure: [...new Set(insecure)], mirrors: [...new Set(normalized)] };
 }
 
 function networkOptions(values: {
@@ -280,5 +315,7 @@ Options:
       --nft-table string   berth's nftables table, family inet (default "berth")
       --iface-prefix string  Prefix of the bridges and veths berth names (default: Docker's br-/veth)
       --userns-remap string  User/Group setting for user namespaces ("default", user, user:group, uid, uid:gid)
+      --insecure-registry list  Registries (host[:port] or CIDR) reached over HTTP or unverified TLS
+      --registry-mirror list  Preferred Docker Hub mirrors (http(s) URLs)
   -v, --version            Print version information and quit
 `;

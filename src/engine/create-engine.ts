@@ -41,6 +41,8 @@ export interface EngineConfig {
   log: Logger;
   /** The daemon's default log driver and options for new containers. */
   logDefaults?: { type: string; config: Record<string, string> };
+  /** berthd --insecure-registry and --registry-mirror. */
+  registry?: { insecure: string[]; mirrors: string[] };
   /** Networking settings (berthd --bridge, --bip, --default-address-pool, --nft-table, --iface-prefix, --mtu). */
   network: {
     defaultBridge: string;
@@ -91,6 +93,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     snapshots,
     log: log.child({ component: 'volumes' }),
   });
+  const hostFacts = probeHostFacts(cgroups.version, config.cgroupRoot);
   const containers = new Containers({
     volumes: containerVolumes,
     networking: networks,
@@ -103,7 +106,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     events,
     log: log.child({ component: 'containers' }),
     apiVersion: API_VERSION_CURRENT,
-    hostFacts: probeHostFacts(cgroups.version, config.cgroupRoot),
+    hostFacts,
     ...(config.logDefaults ? { logDefaults: config.logDefaults } : {}),
     ...(config.usernsRemap ? { usernsRemap: config.usernsRemap } : {}),
   });
@@ -118,6 +121,8 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
   const images = new Images({
     store: imageStore,
     events,
+    insecureRegistries: config.registry?.insecure ?? [],
+    registryMirrors: config.registry?.mirrors ?? [],
     imageUsers: (id) => containers.imageUsers(id),
     tmpDir: join(dataRoot, 'tmp'),
     commitSource: (ref) => {
@@ -152,6 +157,8 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     id,
     dataRoot,
     cgroupVersion: cgroups.version,
+    host: hostFacts,
+    registry: config.registry ?? { insecure: [], mirrors: [] },
     counts: () => {
       const all = containers.store.all();
       const running = all.filter((c) => c.state.status === 'running').length;

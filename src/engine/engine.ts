@@ -112,7 +112,8 @@ export interface LogsOptions {
 export interface ContainerService {
   create(
     body: ContainerCreateRequest,
-    options: { name?: string; platform?: string },
+    /** apiVersion: the request's negotiated API version (what is kept or discarded depends on it). */
+    options: { name?: string; platform?: string; apiVersion?: string },
   ): Promise<ContainerCreateResponse>;
   inspect(ref: string, options?: { size?: boolean }): Promise<ContainerInspectResponse>;
   list(options: {
@@ -124,7 +125,7 @@ export interface ContainerService {
   /** Throws NotModified when already running (Docker answers 304). */
   start(ref: string): Promise<void>;
   /** POST /containers/{id}/update: Resources + RestartPolicy; applied live when running. */
-  update(ref: string, body: ContainerUpdateRequest): Promise<{ Warnings: string[] }>;
+  update(ref: string, body: ContainerUpdateRequest, apiVersion?: string): Promise<{ Warnings: string[] }>;
   /** Freezer; Conflict when not running / already paused (unpause: when not paused). */
   pause(ref: string): Promise<void>;
   unpause(ref: string): Promise<void>;

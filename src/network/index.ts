@@ -1,3 +1,4 @@
+export * from './container-resolver.ts';
 export * from './dns-server.ts';
 export * from './ip-command.ts';
 export * from './ipam.ts';

@@ -47,6 +47,7 @@ import {
   findInitBinary,
   hostDevices,
   readHostSecurity,
+  resolveBlockDevices,
   resolveDevice,
 } from './host-security.ts';
 import { prepareShm, releaseShm } from './ipc-shm.ts';
@@ -79,7 +80,7 @@ type PendingAttach = {
 };
 
 /**
- * Notifications: 'running' (id) after a start or re-adoption, 'exit' (id, code) after a container
+ * Notifications: 'running' (id, adopted) after a start or (adopted true) a re-adoption, 'exit' (id, code) after a container
  * stops, 'removed' (id) after removal.
  */
 export class ContainerLifecycle extends EventEmitter {
@@ -447,6 +448,16 @@ export class ContainerLifecycle extends EventEmitter {
     this.#hostSecurity ??= readHostSecurity();
     const host = await this.#hostSecurity;
     const devices = (await Promise.all(spec.resources.devices.map((d) => resolveDevice(d)))).flat();
+    const r = spec.resources;
+    const blockDevices = await resolveBlockDevices(
+      [
+        ...r.blkioWeightDevices,
+        ...r.blkioDeviceReadBps,
+        ...r.blkioDeviceWriteBps,
+        ...r.blkioDeviceReadIOps,
+        ...r.blkioDeviceWriteIOps,
+      ].map((d) => d.path),
+    );
     let initPath: string | undefined;
     if (spec.init) {
       initPath = await findInitBinary();
@@ -471,6 +482,7 @@ export class ContainerLifecycle extends EventEmitter {
     return {
       ...host,
       devices,
+      blockDevices,
       ...(spec.security.privileged ? { hostDevices: await hostDevices() } : {}),
       ...(initPath ? { initPath } : {}),
       ...(shmPath ? { shmPath } : {}),
@@ -523,7 +535,7 @@ export class ContainerLifecycle extends EventEmitter {
           .setup(c.record.id, c.record.mountPoints ?? [])
           .catch((err) => this.#d.log.warn('re-acquiring volumes failed', { id: c.record.id, err }));
         this.#watch(c);
-        this.emit('running', c.record.id);
+        this.emit('running', c.record.id, true);
         return;
       case 'stopped':
         await this.#finish(c, st.exit);

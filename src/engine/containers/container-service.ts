@@ -172,12 +172,13 @@ export class Containers implements ContainerService {
 
   async create(
     body: ContainerCreateRequest,
-    options: { name?: string; platform?: string },
+    options: { name?: string; platform?: string; apiVersion?: string },
   ): Promise<ContainerCreateResponse> {
     const host = this.#d.hostFacts ?? {};
-    const supported = discardUnsupported(body, host, this.#d.apiVersion);
+    const apiVersion = options.apiVersion ?? this.#d.apiVersion;
+    const supported = discardUnsupported(body, host, apiVersion);
     body = supported.body;
-    const warnings = [...supported.warnings, ...validateCreate(body, this.#d.apiVersion, host)];
+    const warnings = [...supported.warnings, ...validateCreate(body, apiVersion, host)];
     checkUsernsConflicts(body.HostConfig ?? {}, this.#d.usernsRemap !== undefined);
     const logConfig = mergeLogConfig(
       body.HostConfig?.LogConfig,
@@ -192,7 +193,7 @@ export class Containers implements ContainerService {
     const name = options.name
       ? options.name.replace(/^\//, '')
       : generateName((n) => this.store.isNameTaken(n));
-    const created = toContainerSpec(body, image.config, { id, name, apiVersion: this.#d.apiVersion });
+    const created = toContainerSpec(body, image.config, { id, name, apiVersion });
     this.#d.networking.validateContainer(created.spec);
     // A --device that does not exist is refused before anything is created.
     for (const d of created.spec.resources.devices) await resolveDevice(d);
@@ -287,10 +288,10 @@ export class Containers implements ContainerService {
   }
 
   /** docker update (container-update.ts): new limits stored, and applied when running. */
-  async update(ref: string, body: UpdateRequest): Promise<{ Warnings: string[] }> {
+  async update(ref: string, body: UpdateRequest, apiVersion?: string): Promise<{ Warnings: string[] }> {
     const c = this.store.get(ref);
     return await this.lifecycle.serialize(c.record.id, () =>
-      updateContainer(this.#updateDeps(), c, body, this.#d.apiVersion),
+      updateContainer(this.#updateDeps(), c, body, apiVersion ?? this.#d.apiVersion),
     );
   }
 

@@ -45,6 +45,8 @@ export interface ImageServiceDeps {
   commitSource: (ref: string) => CommitSource;
   /** Registries reachable over plain HTTP besides loopback (--insecure-registry). */
   insecureRegistries?: string[];
+  /** Docker Hub mirrors (berthd --registry-mirror), tried before Docker Hub on pulls. */
+  registryMirrors?: string[];
 }
 
 export class Images implements ImageService {
@@ -174,6 +176,7 @@ export class Images implements ImageService {
     yield* pullImage(this.#d.store, ref, {
       ...(auth ? { credentials: auth } : {}),
       insecureRegistries: this.#d.insecureRegistries ?? [],
+      mirrors: this.#d.registryMirrors ?? [],
       ...(options.platform ? { platform: options.platform } : {}),
       signal,
     });

@@ -47,6 +47,7 @@ import {
   type PublishedPort,
   type SandboxRecord,
   addVeth,
+  CONTAINER_RESOLVER,
   allocateAddress,
   contains,
   deleteLink,
@@ -64,6 +65,7 @@ import {
   overlaps,
   parseCidr,
   pickSubnet,
+  redirectResolver,
   removeVeth,
   renderRuleset,
 } from '../../network/index.ts';
@@ -625,6 +627,11 @@ export class Networks {
         }
         const primary = sandbox.endpoints[0];
         const primaryNet = primary ? this.#networks.get(primary.networkId) : undefined;
+        const gateway = primaryNet?.ipam.config[0]?.gateway;
+        if (primary && primaryNet && !primaryNet.predefined && gateway) {
+          // 127.0.0.11 inside the container reaches the network's embedded DNS server.
+          await redirectResolver(`/proc/${pid}/ns/net`, gateway, primary.address);
+        }
         const proxies: PortProxy[] = [];
         undo.defer(async () => {
           for (const p of proxies) await p.close();
@@ -950,14 +957,18 @@ export class Networks {
     await writeFile(files.hosts, hostsFile(entries));
     const primaryNet = primary ? this.#networks.get(primary.networkId) : undefined;
     if (primary && primaryNet && !primaryNet.predefined) {
-      // User-defined networks: the embedded DNS server on the gateway answers, and forwards
-      // the rest to the servers the container asked for (or the host's).
+      // User-defined networks: the embedded DNS server answers at 127.0.0.11, as Docker's does,
+      // and forwards the rest to the servers the container asked for (or the host's). Docker
+      // adds ndots:0 unless the container set ndots itself.
+      const options = spec.network.dnsOptions.some((o) => o.startsWith('ndots:'))
+        ? spec.network.dnsOptions
+        : [...spec.network.dnsOptions, 'ndots:0'];
       await writeFile(
         files.resolvConf,
         resolvConf(this.#hostResolv, {
-          dns: [primaryNet.ipam.config[0]?.gateway ?? ''],
+          dns: [CONTAINER_RESOLVER],
           search: spec.network.dnsSearch,
-          options: spec.network.dnsOptions,
+          options,
         }),
       );
     }
