@@ -260,6 +260,30 @@ describe('user namespaces (--userns-remap)', { skip: !canRunRoot() && 'needs roo
     assert.equal(shm.stdout.trim(), 'x');
   });
 
+  test('on a user-defined network a remapped container reaches another by name', async () => {
+    assert.equal((await docker(d, 'network', 'create', 'unet')).code, 0);
+    try {
+      const srv = await docker(
+        d,
+        'run',
+        '-d',
+        '--name',
+        'usrv',
+        '--network',
+        'unet',
+        'busybox',
+        'sleep',
+        '60',
+      );
+      assert.equal(srv.code, 0, srv.stderr);
+      const r = await run('--network', 'unet', 'ping -c 1 -W 5 usrv >/dev/null && echo reached');
+      assert.equal(r.stdout.trim(), 'reached', r.stderr);
+    } finally {
+      await docker(d, 'rm', '-f', 'usrv');
+      await docker(d, 'network', 'rm', 'unet');
+    }
+  });
+
   test('docker info lists name=userns in the security options', async () => {
     const r = await docker(d, 'info', '--format', '{{json .SecurityOptions}}');
     assert.equal(r.code, 0, r.stderr);
