@@ -832,6 +832,28 @@ static void listen_sock(void)
     die("listen %s", SOCK_NAME);
 }
 
+/* pid and time namespaces are entered by the cloning process itself: they apply to its
+ * children. A new time namespace cannot be made by clone() (CLONE_NEWTIME overlaps CSIGNAL), only
+ * unshare(). */
+static void enter_for_children(const struct plan *p)
+{
+  static const int for_children[] = {CLONE_NEWPID, CLONE_NEWTIME};
+  for (int k = 0; k < 2; k++) {
+    const struct plan_ns *ns = plan_find_ns(p, for_children[k]);
+    if (!ns)
+      continue;
+    if (!ns->path) {
+      if (for_children[k] == CLONE_NEWTIME && unshare(CLONE_NEWTIME) < 0)
+        die("unshare time namespace");
+      continue;
+    }
+    int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, for_children[k]) < 0)
+      die("setns %s", ns->path);
+    close(fd);
+  }
+}
+
 /* clone() with a NULL stack behaves like fork() into the new namespaces. */
 static pid_t clone_into(const struct plan *p, const int sp[2], const int stdio[3], const int *nsfds)
 {
@@ -844,8 +866,10 @@ static pid_t clone_into(const struct plan *p, const int sp[2], const int stdio[3
 }
 
 /* The container init. A user namespace given by path (another container's) is joined first, so
- * the namespaces made next belong to it (runc's nsexec order): an intermediate process joins it
- * and clones the init, which the shim, a child subreaper, inherits when the intermediate exits. */
+ * the namespaces made next belong to it (runc's nsexec order): an intermediate process joins it,
+ * enters the pid and time namespaces for its children (still in the shim's pid namespace, so the
+ * pid it reports is the shim's view) and clones the init, which the shim, a child subreaper,
+ * inherits when the intermediate exits. */
 static pid_t clone_init(const struct plan *p, const int sp[2], const int stdio[3], int *nsfds)
 {
   size_t u = p->n_ns;
@@ -870,6 +894,7 @@ static pid_t clone_init(const struct plan *p, const int sp[2], const int stdio[3
     if (setns(nsfds[u], CLONE_NEWUSER) == 0) {
       close(nsfds[u]);
       nsfds[u] = -1;
+      enter_for_children(p);
       pid = clone_into(p, sp, stdio, nsfds);
     }
     int err = errno;
@@ -907,23 +932,10 @@ static pid_t spawn_init(const struct plan *p, int *sync_out, int *master_out)
   }
   int stdio[3] = {p->open_stdin ? in[0] : devnull, out[1], err[1]};
 
-  /* pid and time namespaces are entered by the shim itself: they apply to its children. A new
-   * time namespace cannot be made by clone() (CLONE_NEWTIME overlaps CSIGNAL), only unshare(). */
-  static const int for_children[] = {CLONE_NEWPID, CLONE_NEWTIME};
-  for (int k = 0; k < 2; k++) {
-    const struct plan_ns *ns = plan_find_ns(p, for_children[k]);
-    if (!ns)
-      continue;
-    if (!ns->path) {
-      if (for_children[k] == CLONE_NEWTIME && unshare(CLONE_NEWTIME) < 0)
-        die("unshare time namespace");
-      continue;
-    }
-    int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || setns(fd, for_children[k]) < 0)
-      die("setns %s", ns->path);
-    close(fd);
-  }
+  /* With a joined user namespace, clone_init's intermediate process enters these instead. */
+  const struct plan_ns *user = plan_find_ns(p, CLONE_NEWUSER);
+  if (!user || !user->path)
+    enter_for_children(p);
   int *nsfds = calloc(p->n_ns + 1, sizeof(int));
   ns_open(p, nsfds, 1);
 

@@ -241,23 +241,36 @@ describe('user namespaces (--userns-remap)', { skip: !canRunRoot() && 'needs roo
     assert.equal(x.stdout.trim(), '7:8', x.stderr);
   });
 
-  test("--network container:<x> joins x's user namespace too; --ipc shareable works", async () => {
-    const c = await docker(d, 'run', '-d', '--name', 'netowner', 'busybox', 'sleep', '60');
+  test("--network, --pid and --ipc container:<x> join x's user namespace too", async () => {
+    const c = await docker(d, 'run', '-d', '--name', 'owner', '--ipc', 'shareable', 'busybox', 'sleep', '60');
     assert.equal(c.code, 0, c.stderr);
-    const pid = (await docker(d, 'inspect', '-f', '{{.State.Pid}}', 'netowner')).stdout.trim();
+    const pid = (await docker(d, 'inspect', '-f', '{{.State.Pid}}', 'owner')).stdout.trim();
+    const userns = await readlink(`/proc/${pid}/ns/user`);
     const r = await run(
       '--network',
-      'container:netowner',
+      'container:owner',
       'readlink /proc/self/ns/user; cat /proc/self/uid_map',
     );
     assert.equal(r.code, 0, r.stderr);
     const [ns, map] = r.stdout.trim().split('\n');
-    assert.equal(ns, await readlink(`/proc/${pid}/ns/user`));
+    assert.equal(ns, userns);
     assert.deepEqual(map?.trim().split(/\s+/).map(Number), [0, UID_A, 65536]);
-    assert.equal((await docker(d, 'rm', '-f', 'netowner')).code, 0);
-    const shm = await run('--ipc', 'shareable', 'echo x > /dev/shm/f && cat /dev/shm/f');
-    assert.equal(shm.code, 0, shm.stderr);
-    assert.equal(shm.stdout.trim(), 'x');
+    // In its PID namespace: the owner's sleep is PID 1 here.
+    const p = await run(
+      '--pid',
+      'container:owner',
+      'readlink /proc/self/ns/user; cat /proc/1/cmdline | tr "\\0" " "',
+    );
+    assert.equal(p.code, 0, p.stderr);
+    assert.deepEqual(p.stdout.trim().split('\n'), [userns, 'sleep 60']);
+    const i = await run(
+      '--ipc',
+      'container:owner',
+      'readlink /proc/self/ns/user; echo x > /dev/shm/f && cat /dev/shm/f',
+    );
+    assert.equal(i.code, 0, i.stderr);
+    assert.deepEqual(i.stdout.trim().split('\n'), [userns, 'x']);
+    assert.equal((await docker(d, 'rm', '-f', 'owner')).code, 0);
   });
 
   test('on a user-defined network a remapped container reaches another by name', async () => {
