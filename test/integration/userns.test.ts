@@ -2,11 +2,15 @@
  * User namespaces through the real docker CLI: berthd --userns-remap=<user> maps container ids
  * onto the user's /etc/subuid and /etc/subgid ranges (several ranges, several map entries),
  * container root is the remapped uid on the host, image files look root-owned inside, what the
- * container writes is owned by remapped ids on the host (upper dir, named volume), --userns=host
- * opts out, and Docker's conflicts (--privileged, --net=host, --pid=host) are refused.
+ * container writes is owned by remapped ids on the host (upper dir, named volume), commit, cp
+ * and build keep container ids, containers sharing another's namespaces join its user namespace,
+ * --userns=host opts out, and Docker's conflicts (--privileged, --net=host, --pid=host) are
+ * refused. Without remapping --userns=host is accepted and other modes refused; `default`
+ * creates dockremap.
  *
  * The test adds its own user and group (berth-test-<random>) and subordinate ranges to the
- * host's /etc files and takes exactly those lines out again, even on failure.
+ * host's /etc files and takes exactly those lines out again, even on failure; the `default` test
+ * restores the /etc files useradd/usermod touch (and their `-` backups) exactly.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
