@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import {
   chown,
@@ -79,6 +79,8 @@ const LINK_LEN = 20;
  *   containers/<id>/merged/    the default mount point
  *   containers/<id>/meta.json  {"chainIds": [...]} (bottom layer first), written atomically
  *   empty/                     the lower dir of an image without layers
+ *   im/<16 hex>/<n>            a user-namespaced container's layers, idmapped, only while its
+ *                              overlay is being mounted (see #mountIdmapped)
  *   tmp/                       layers being unpacked; emptied by init()
  *
  * Lifecycle: `init()` once. Layers are written with `beginLayer()` → unpack into `dir` →
@@ -340,7 +342,7 @@ export class SnapshotStore {
     target: string,
     idMap: IdMap,
   ): Promise<void> {
-    const base = join(this.#containerDir(containerId), 'idmapped');
+    const base = this.#idmappedDir(containerId);
     await this.#removeIdmapped(base);
     const pairs = snap.lowerDirs.map((source, i) => ({ source, target: join(base, String(i)) }));
     for (const p of pairs) await mkdir(p.target, { recursive: true });
@@ -358,6 +360,15 @@ export class SnapshotStore {
       for (const p of pairs) umount(p.target, { detach: true });
       await rm(base, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * Where a container's idmapped layers are mounted while its overlay is made: short, so the
+   * relative `lowerdir=` fits as many layers as Docker allows (`im/<16 hex>/<n>` per layer).
+   */
+  #idmappedDir(containerId: string): string {
+    this.#containerDir(containerId); // validates the id
+    return join(this.#root, 'im', createHash('sha256').update(containerId).digest('hex').slice(0, 16));
   }
 
   /** Leftover idmapped layer mounts of a crashed start: detached, then their dirs removed. */
@@ -398,7 +409,7 @@ export class SnapshotStore {
     const upper = join(dir, 'upper');
     for (const target of await overlayMountsUsing(upper)) await this.unmount(target);
     // Idmapped layer mounts left by a crash mid-mount: detached first, or rm would go into them.
-    await this.#removeIdmapped(join(dir, 'idmapped'));
+    await this.#removeIdmapped(this.#idmappedDir(containerId));
     this.#containers.delete(containerId);
     await rm(dir, { recursive: true, force: true });
     for (const hook of this.#onRemoved) {
