@@ -26,6 +26,7 @@ import { VolumeStore } from '../volume/index.ts';
 import { ContainerVolumes, Volumes } from './volumes/index.ts';
 import { ContainerFs } from './filesystems/index.ts';
 import { prepareRemappedRoot } from './containers/userns.ts';
+import type { ContainerDefaults } from './containers/container-defaults.ts';
 
 export interface EngineConfig {
   /** Persistent state (default /var/lib/berth). */
@@ -43,6 +44,14 @@ export interface EngineConfig {
   logDefaults?: { type: string; config: Record<string, string> };
   /** berthd --insecure-registry and --registry-mirror. */
   registry?: { insecure: string[]; mirrors: string[] };
+  /** berthd --max-concurrent-downloads and --max-concurrent-uploads. */
+  transfers?: { downloads: number; uploads: number };
+  /** The daemon's defaults for containers (--init, --no-new-privileges, --seccomp-profile, …). */
+  containerDefaults?: ContainerDefaults;
+  /** How info names the seccomp profile: builtin, unconfined or the file's path. */
+  seccompProfileName?: string;
+  /** berthd --label. */
+  labels?: string[];
   /** Networking settings (berthd --bridge, --bip, --default-address-pool, --nft-table, --iface-prefix, --mtu). */
   network: {
     defaultBridge: string;
@@ -82,6 +91,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     ...config.network,
     events,
     log: log.child({ component: 'networks' }),
+    ...(config.containerDefaults ? { containerDefaults: config.containerDefaults } : {}),
   });
   const volumeStore = new VolumeStore({
     root: join(dataRoot, 'volumes'),
@@ -107,6 +117,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     log: log.child({ component: 'containers' }),
     apiVersion: API_VERSION_CURRENT,
     hostFacts,
+    ...(config.containerDefaults ? { defaults: config.containerDefaults } : {}),
     ...(config.logDefaults ? { logDefaults: config.logDefaults } : {}),
     ...(config.usernsRemap ? { usernsRemap: config.usernsRemap } : {}),
   });
@@ -123,6 +134,9 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     events,
     insecureRegistries: config.registry?.insecure ?? [],
     registryMirrors: config.registry?.mirrors ?? [],
+    ...(config.transfers
+      ? { maxConcurrentDownloads: config.transfers.downloads, maxConcurrentUploads: config.transfers.uploads }
+      : {}),
     imageUsers: (id) => containers.imageUsers(id),
     tmpDir: join(dataRoot, 'tmp'),
     commitSource: (ref) => {
@@ -159,6 +173,11 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     cgroupVersion: cgroups.version,
     host: hostFacts,
     registry: config.registry ?? { insecure: [], mirrors: [] },
+    labels: config.labels ?? [],
+    security: {
+      seccompProfile: config.seccompProfileName ?? 'builtin',
+      noNewPrivileges: config.containerDefaults?.noNewPrivileges ?? false,
+    },
     counts: () => {
       const all = containers.store.all();
       const running = all.filter((c) => c.state.status === 'running').length;

@@ -50,6 +50,7 @@ import {
   resolveBlockDevices,
   resolveDevice,
 } from './host-security.ts';
+import { type ContainerDefaults, defaultsContext, dnsSettings } from './container-defaults.ts';
 import { prepareShm, releaseShm } from './ipc-shm.ts';
 import { checkSameRemap, chownToRemappedRoot, containerRemap, shareContainerDir } from './userns.ts';
 import type { UsernsRemap } from '../../platform/index.ts';
@@ -71,6 +72,8 @@ export interface LifecycleDeps {
   volumes: ContainerVolumes;
   /** berthd --userns-remap (see ./userns.ts). */
   usernsRemap?: UsernsRemap;
+  /** The daemon's defaults for what a container leaves unset (--init, --dns, …). */
+  defaults?: ContainerDefaults;
 }
 
 type PendingAttach = {
@@ -155,11 +158,14 @@ export class ContainerLifecycle extends EventEmitter {
       await writeHostFiles(paths, {
         hostname: spec.hostname,
         hosts: hostsFile([]),
-        resolvConf: resolvConf(await readHostResolvConf(), {
-          dns: hostConfig.Dns ?? [],
-          search: hostConfig.DnsSearch ?? [],
-          options: hostConfig.DnsOptions ?? [],
-        }),
+        resolvConf: resolvConf(
+          await readHostResolvConf(),
+          dnsSettings(this.#d.defaults ?? {}, {
+            dns: hostConfig.Dns,
+            search: hostConfig.DnsSearch,
+            options: hostConfig.DnsOptions,
+          }),
+        ),
       });
 
       // The container's root owns its hostname, hosts and resolv.conf, as without remapping.
@@ -173,6 +179,7 @@ export class ContainerLifecycle extends EventEmitter {
       const linkEnv = this.#d.networking.linkEnv(c);
       const oci = toOciSpec(linkEnv.length ? { ...spec, env: [...linkEnv, ...spec.env] } : spec, {
         ...(await this.#securityContext(c, undo)),
+        ...defaultsContext(this.#d.defaults ?? {}, record.hostConfig),
         rootfsPath: rootfs,
         cgroupsPath: `/${this.#d.cgroupParent}/${id}`,
         hostnamePath: paths.hostname,
@@ -459,7 +466,7 @@ export class ContainerLifecycle extends EventEmitter {
       ].map((d) => d.path),
     );
     let initPath: string | undefined;
-    if (spec.init) {
+    if (spec.init ?? this.#d.defaults?.init) {
       initPath = await findInitBinary();
       // Docker's error when its docker-init is missing.
       if (!initPath) throw invalidParameter('exec: "docker-init": executable file not found in $PATH');

@@ -50,6 +50,7 @@ import {
 import { type Container, ContainerStore } from './container-store.ts';
 import { inspectView, makeListFilter, summaryView } from './container-view.ts';
 import { ContainerLifecycle, eventAttributes } from './container-lifecycle.ts';
+import type { ContainerDefaults } from './container-defaults.ts';
 import { readJsonLog } from './json-log.ts';
 import { recoverContainers } from './recovery.ts';
 import { restartsOnDaemonStart } from './restart-policy.ts';
@@ -80,6 +81,8 @@ export interface ContainerServiceDeps {
   hostFacts?: HostFacts;
   /** berthd --userns-remap (see ./userns.ts). */
   usernsRemap?: UsernsRemap;
+  /** The daemon's defaults for what a container leaves unset (--init, --dns, …). */
+  defaults?: ContainerDefaults;
 }
 
 export class Containers implements ContainerService {
@@ -103,6 +106,7 @@ export class Containers implements ContainerService {
       log: deps.log,
       volumes: deps.volumes,
       ...(deps.usernsRemap ? { usernsRemap: deps.usernsRemap } : {}),
+      ...(deps.defaults ? { defaults: deps.defaults } : {}),
     });
     this.lifecycle.on('exit', (id: string) => {
       void this.autoRemove(id).catch((err) => deps.log.warn('auto-remove failed', { id, err }));
@@ -193,7 +197,18 @@ export class Containers implements ContainerService {
     const name = options.name
       ? options.name.replace(/^\//, '')
       : generateName((n) => this.store.isNameTaken(n));
-    const created = toContainerSpec(body, image.config, { id, name, apiVersion });
+    const defaults = this.#d.defaults ?? {};
+    const created = toContainerSpec(body, image.config, {
+      id,
+      name,
+      apiVersion,
+      host: { cgroupV2: host.cgroupV2 === true },
+      daemon: {
+        ...(defaults.cgroupnsMode ? { cgroupnsMode: defaults.cgroupnsMode } : {}),
+        ...(defaults.ipcMode ? { ipcMode: defaults.ipcMode } : {}),
+        ...(defaults.shmSize ? { shmSize: defaults.shmSize } : {}),
+      },
+    });
     this.#d.networking.validateContainer(created.spec);
     // A --device that does not exist is refused before anything is created.
     for (const d of created.spec.resources.devices) await resolveDevice(d);

@@ -4,7 +4,7 @@
  * (cgroup v1's kmem.limit_in_bytes, memsw.limit_in_bytes, oom_control and swappiness; cgroup v2
  * has none of them and limits swap with memory.swap.max).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { BlkioSupport, HostFacts } from '../spec/index.ts';
@@ -18,6 +18,8 @@ export function probeHostFacts(cgroupVersion: 1 | 2, cgroupRoot = '/sys/fs/cgrou
     oomKillDisable: has('memory.oom_control'),
     memorySwappiness: has('memory.swappiness'),
     swapLimit: cgroupVersion === 2 || has('memory.memsw.limit_in_bytes'),
+    cgroupV2: cgroupVersion === 2,
+    seccomp: /^Seccomp:/m.test(readFileSync('/proc/self/status', 'utf8')),
     ...(cgroupVersion === 1 ? { blkio: probeBlkioV1(join(cgroupRoot, 'blkio')) } : {}),
   };
 }

@@ -47,6 +47,9 @@ export interface ImageServiceDeps {
   insecureRegistries?: string[];
   /** Docker Hub mirrors (berthd --registry-mirror), tried before Docker Hub on pulls. */
   registryMirrors?: string[];
+  /** Layers pulled and pushed at once (berthd --max-concurrent-downloads/-uploads). */
+  maxConcurrentDownloads?: number;
+  maxConcurrentUploads?: number;
 }
 
 export class Images implements ImageService {
@@ -177,6 +180,7 @@ export class Images implements ImageService {
       ...(auth ? { credentials: auth } : {}),
       insecureRegistries: this.#d.insecureRegistries ?? [],
       mirrors: this.#d.registryMirrors ?? [],
+      ...(this.#d.maxConcurrentDownloads ? { concurrency: this.#d.maxConcurrentDownloads } : {}),
       ...(options.platform ? { platform: options.platform } : {}),
       signal,
     });
@@ -208,6 +212,7 @@ export class Images implements ImageService {
       ...(auth ? { credentials: auth } : {}),
       insecureRegistries: this.#d.insecureRegistries ?? [],
       allTags: [...new Set(allTags)].sort(),
+      ...(this.#d.maxConcurrentUploads ? { concurrency: this.#d.maxConcurrentUploads } : {}),
       signal,
     });
     this.#d.events.publish('image', 'push', familiarString(ref), { name: familiarString(ref) });

@@ -70,6 +70,7 @@ import {
   renderRuleset,
 } from '../../network/index.ts';
 import type { Container, ContainerStore } from '../containers/container-store.ts';
+import { dnsSettings, type ContainerDefaults } from '../containers/container-defaults.ts';
 import { hostsFile, readHostResolvConf, resolvConf } from '../containers/host-files.ts';
 import { isRunning } from '../containers/state.ts';
 import type { Filters } from '../engine.ts';
@@ -92,6 +93,8 @@ export interface NetworkOptions {
   mtu: number;
   events: EventBus;
   log: Logger;
+  /** The daemon's --dns, --dns-search and --dns-opt, for containers that set none. */
+  containerDefaults?: ContainerDefaults;
 }
 
 const DEFAULT_BRIDGE_OPTIONS = (bridge: string, mtu: number) => ({
@@ -733,6 +736,9 @@ export class Networks {
   /** The environment variables of --link (Docker's legacy links), for the container's process. */
   linkEnv(c: Container): string[] {
     const env: string[] = [];
+    // Docker (setupLinkedContainers): legacy links only act on the default bridge; on a
+    // user-defined network they are endpoint aliases, answered by the embedded DNS.
+    if (!this.#onDefaultBridge(c)) return env;
     for (const link of c.record.spec.network.links) {
       const { target, alias } = parseLink(link);
       const other = this.#containers?.find(target);
@@ -771,6 +777,11 @@ export class Networks {
       }
     }
     return env;
+  }
+
+  #onDefaultBridge(c: Container): boolean {
+    const mode = c.record.spec.network.mode;
+    return mode === 'default' || mode === 'bridge';
   }
 
   #networkNames(c: Container): string[] {
@@ -938,7 +949,7 @@ export class Networks {
     const entries: Array<{ ip: string; names: string[] }> = [];
     // Docker: the container's own name lines come after the extra hosts and the links.
     entries.push(...this.#extraHostLines(c));
-    for (const link of spec.network.links) {
+    for (const link of this.#onDefaultBridge(c) ? spec.network.links : []) {
       const { target, alias } = parseLink(link);
       const other = this.#containers?.find(target);
       const ip = other && this.#sandboxes.get(other.record.id)?.endpoints[0]?.address;
@@ -960,16 +971,16 @@ export class Networks {
       // User-defined networks: the embedded DNS server answers at 127.0.0.11, as Docker's does,
       // and forwards the rest to the servers the container asked for (or the host's). Docker
       // adds ndots:0 unless the container set ndots itself.
-      const options = spec.network.dnsOptions.some((o) => o.startsWith('ndots:'))
-        ? spec.network.dnsOptions
-        : [...spec.network.dnsOptions, 'ndots:0'];
+      const wanted = dnsSettings(this.#o.containerDefaults ?? {}, {
+        search: spec.network.dnsSearch,
+        options: spec.network.dnsOptions,
+      });
+      const options = wanted.options.some((o) => o.startsWith('ndots:'))
+        ? wanted.options
+        : [...wanted.options, 'ndots:0'];
       await writeFile(
         files.resolvConf,
-        resolvConf(this.#hostResolv, {
-          dns: [CONTAINER_RESOLVER],
-          search: spec.network.dnsSearch,
-          options,
-        }),
+        resolvConf(this.#hostResolv, { dns: [CONTAINER_RESOLVER], search: wanted.search, options }),
       );
     }
   }
@@ -992,6 +1003,16 @@ export class Networks {
           const sandbox = asker ? this.#sandboxes.get(asker.containerId) : undefined;
           const networkIds = sandbox ? sandbox.endpoints.map((e) => e.networkId) : [n.id];
           const ips: string[] = [];
+          // Links of the asking endpoint are aliases it alone sees (libnetwork CreateOptionAlias).
+          for (const link of asker?.endpoint.links ?? []) {
+            const { target, alias } = parseLink(link);
+            if (alias.toLowerCase() !== name) continue;
+            const other = this.#containers?.find(target);
+            if (!other || !isRunning(other.state)) continue;
+            const e = this.#sandboxes.get(other.record.id)?.endpoints.find((x) => x.networkId === n.id);
+            if (e) ips.push(e.address);
+          }
+          if (ips.length) return ips;
           for (const networkId of networkIds) {
             const net = this.#networks.get(networkId);
             if (!net || net.predefined) continue;
@@ -1010,7 +1031,7 @@ export class Networks {
           if (n.internal) return [];
           const owner = this.#endpointsOf(n.id).find((e) => e.endpoint.address === clientIp);
           const c = owner ? this.#containers?.find(owner.containerId) : undefined;
-          const own = c?.record.spec.network.dns ?? [];
+          const own = dnsSettings(this.#o.containerDefaults ?? {}, { dns: c?.record.spec.network.dns }).dns;
           const list = own.length ? own : nameservers(this.#hostResolv);
           const gateways = new Set([...this.#networks.values()].map((x) => x.ipam.config[0]?.gateway));
           return list.filter((ip) => !gateways.has(ip));

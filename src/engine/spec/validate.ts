@@ -33,6 +33,10 @@ export interface HostFacts {
   memorySwappiness?: boolean;
   /** Swap can be limited: memory.memsw.limit_in_bytes (v1) or memory.swap.max (v2) exists. */
   swapLimit?: boolean;
+  /** The host runs cgroup v2 (containers get a private cgroup namespace by default). */
+  cgroupV2?: boolean;
+  /** The kernel has seccomp (/proc/self/status shows a Seccomp field). */
+  seccomp?: boolean;
   /** Which blkio settings the io controller has files for (undefined: all of them). */
   blkio?: BlkioSupport;
 }

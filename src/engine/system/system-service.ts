@@ -12,6 +12,10 @@ export interface SystemFacts {
   cgroupVersion: 1 | 2;
   /** berthd --insecure-registry and --registry-mirror. */
   registry: { insecure: string[]; mirrors: string[] };
+  /** berthd --label. */
+  labels: string[];
+  /** What info's SecurityOptions name: the daemon's seccomp profile and no-new-privileges default. */
+  security: { seccompProfile: string; noNewPrivileges: boolean };
   /** What the cgroup controllers can limit here, probed once at start. */
   host: HostFacts;
   counts: () => { containers: number; running: number; paused: number; stopped: number; images: number };
@@ -112,7 +116,7 @@ export class System implements SystemService {
       HttpsProxy: process.env.HTTPS_PROXY ?? '',
       NoProxy: process.env.NO_PROXY ?? '',
       Name: hostname(),
-      Labels: [],
+      Labels: this.#f.labels,
       ExperimentalBuild: false,
       ServerVersion: BERTH_VERSION,
       Runtimes: { berth: { path: 'berth-shim' } },
@@ -131,8 +135,7 @@ export class System implements SystemService {
       ContainerdCommit: { ID: '' },
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },
-      // dockerd's order: …, name=userns, name=rootless, name=cgroupns.
-      SecurityOptions: [...(this.#f.usernsRemap ? ['name=userns'] : []), 'name=cgroupns'],
+      SecurityOptions: securityOptions(this.#f),
       Warnings: null,
     };
   }
@@ -159,4 +162,19 @@ function registryConfig(r: { insecure: string[]; mirrors: string[] }): SystemInf
   }
   indexConfigs['docker.io'] = { Name: 'docker.io', Mirrors: r.mirrors, Secure: true, Official: true };
   return { InsecureRegistryCIDRs: [...new Set(cidrs)], IndexConfigs: indexConfigs, Mirrors: r.mirrors };
+}
+
+/**
+ * dockerd's info SecurityOptions: seccomp with its profile (when the kernel has seccomp),
+ * no-new-privileges when it is the default, cgroupns where containers get a private cgroup
+ * namespace by default (cgroup v2).
+ */
+function securityOptions(f: SystemFacts): string[] {
+  const out: string[] = [];
+  if (f.host.seccomp !== false) out.push(`name=seccomp,profile=${f.security.seccompProfile}`);
+  // name=userns: dockerd lists it after seccomp (and selinux), before rootless and cgroupns.
+  if (f.security.noNewPrivileges) out.push('name=no-new-privileges');
+  if (f.usernsRemap) out.push('name=userns');
+  if (f.cgroupVersion === 2) out.push('name=cgroupns');
+  return out;
 }
