@@ -68,11 +68,14 @@ export interface EngineConfig {
 export async function createEngine(config: EngineConfig): Promise<Engine> {
   const { dataRoot, log } = config;
   await mkdir(dataRoot, { recursive: true, mode: 0o711 });
-  if (config.usernsRemap) await prepareRemappedRoot(dataRoot, config.usernsRemap);
+  const remapRoot = config.usernsRemap
+    ? await prepareRemappedRoot(dataRoot, config.usernsRemap, log)
+    : { idmappedMounts: true };
   const events = new EventBus();
   const snapshots = new SnapshotStore({
     root: join(dataRoot, 'snapshots'),
     log: log.child({ component: 'snapshots' }),
+    remapByCopy: !remapRoot.idmappedMounts,
   });
   const imageStore = new ImageStore({
     root: join(dataRoot, 'image'),

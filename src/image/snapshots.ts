@@ -13,7 +13,7 @@ import {
   symlink,
   unlink,
 } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import {
@@ -34,6 +34,7 @@ import {
   umount,
   writeJsonAtomic,
 } from '../platform/index.ts';
+import { ensureShiftedLayer, removeShiftedLayer, shiftedRoot } from './shifted-layers.ts';
 
 /** The overlay directories of one container, as handed to mount(2). */
 export interface ContainerSnapshot {
@@ -81,6 +82,8 @@ const LINK_LEN = 20;
  *   empty/                     the lower dir of an image without layers
  *   im/<16 hex>/<n>            a user-namespaced container's layers, idmapped, only while its
  *                              overlay is being mounted (see #mountIdmapped)
+ *   shifted/<uid>.<gid>/<link> chowned layer copies for user-namespaced containers where idmapped
+ *                              mounts are unavailable (remapByCopy; see shifted-layers.ts)
  *   tmp/                       layers being unpacked; emptied by init()
  *
  * Lifecycle: `init()` once. Layers are written with `beginLayer()` → unpack into `dir` →
@@ -96,9 +99,13 @@ export class SnapshotStore {
   readonly #onRemoved: Array<() => Promise<unknown>> = [];
   #indexOff = false;
 
-  constructor(options: { root: string; log: Logger }) {
+  /** Remapped containers get chowned layer copies (no idmapped mounts here); see shifted-layers.ts. */
+  readonly #remapByCopy: boolean;
+
+  constructor(options: { root: string; log: Logger; remapByCopy?: boolean }) {
     this.#root = options.root;
     this.#log = options.log;
+    this.#remapByCopy = options.remapByCopy ?? false;
   }
 
   get root(): string {
@@ -183,6 +190,7 @@ export class SnapshotStore {
       throw invalidParameter(`layer ${chainId} is in use by a container`);
     }
     await rm(this.#linkPath(chainId), { force: true });
+    await removeShiftedLayer(this.#root, this.#linkName(chainId));
     // Rename first so a half-removed layer is never visible under its chain ID.
     const doomed = join(this.#root, 'tmp', `rm-${randomBytes(8).toString('hex')}`);
     try {
@@ -297,7 +305,8 @@ export class SnapshotStore {
     // Idempotent: a rootfs still mounted (a restart after a crash) is reused, not stacked.
     if ((await overlayMountsUsing(snap.upperDir)).includes(target)) return target;
     await mkdir(target, { recursive: true });
-    if (options.idMap) await this.#mountIdmapped(containerId, snap, meta, target, options.idMap);
+    if (options.idMap && this.#remapByCopy) await this.#mountShifted(snap, meta, target, options.idMap);
+    else if (options.idMap) await this.#mountIdmapped(containerId, snap, meta, target, options.idMap);
     else this.#mountOverlay(snap.lowerDirs, snap, meta, target);
     return target;
   }
@@ -360,6 +369,26 @@ export class SnapshotStore {
       for (const p of pairs) umount(p.target, { detach: true });
       await rm(base, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * A user-namespaced container's overlay without idmapped mounts: over copies of its layers
+   * owned by the remapped ids (made once per layer and remapping), the upper root owned by the
+   * remapped root.
+   */
+  async #mountShifted(
+    snap: ContainerSnapshot,
+    meta: ContainerMeta,
+    target: string,
+    idMap: IdMap,
+  ): Promise<void> {
+    const root = shiftedRoot(this.#root, idMap);
+    const lowers: string[] = [];
+    for (const dir of snap.lowerDirs) {
+      lowers.push(await ensureShiftedLayer(dir, root, basename(dir), join(this.#root, 'tmp'), idMap));
+    }
+    await chown(snap.upperDir, ...toHost(idMap, 0, 0));
+    this.#mountOverlay(lowers, snap, meta, target);
   }
 
   /**

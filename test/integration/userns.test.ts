@@ -14,7 +14,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, readdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -305,6 +305,71 @@ describe('user namespaces (--userns-remap)', { skip: !canRunRoot() && 'needs roo
     const r = await docker(d, 'info', '--format', '{{json .SecurityOptions}}');
     assert.equal(r.code, 0, r.stderr);
     assert.ok((JSON.parse(r.stdout) as string[]).includes('name=userns'), r.stdout);
+  });
+});
+
+describe('--userns-remap without idmapped mounts: chowned layer copies', {
+  skip: !canRunRoot() && 'needs root',
+}, () => {
+  let d: TestDaemon;
+  before(async () => {
+    await addTestUser();
+    // Forces the fallback berthd takes where the kernel or filesystem lacks idmapped mounts.
+    process.env.BERTH_NO_IDMAPPED_MOUNTS = '1';
+    try {
+      d = await startDaemon({ args: ['--userns-remap', USER], dirMode: 0o711 });
+    } finally {
+      delete process.env.BERTH_NO_IDMAPPED_MOUNTS;
+    }
+    await makeBusybox(d);
+  });
+  after(async () => {
+    try {
+      await d?.stop();
+    } finally {
+      await removeTestUser();
+    }
+  });
+
+  test('layers are copied once with remapped owners; the container sees them root-owned', async () => {
+    const r = await docker(
+      d,
+      'run',
+      '--name',
+      'copied',
+      'busybox',
+      'sh',
+      '-c',
+      'stat -c "%u:%g" /bin/busybox; touch /new; chown 5:6 /new',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), '0:0');
+    const shifted = join(d.dataRoot, 'snapshots', 'shifted', `${UID_A}.${GID_A}`);
+    const [layer] = await readdir(shifted);
+    assert.ok(layer, 'one shifted layer');
+    const bin = await stat(join(shifted, layer, 'bin', 'busybox'));
+    assert.deepEqual([bin.uid, bin.gid], [UID_A, GID_A]);
+    const id = (await docker(d, 'inspect', '-f', '{{.Id}}', 'copied')).stdout.trim();
+    const upper = await stat(join(d.dataRoot, 'snapshots', 'containers', id, 'upper', 'new'));
+    assert.deepEqual([upper.uid, upper.gid], [UID_A + 5, GID_A + 6]);
+    assert.equal((await docker(d, 'commit', 'copied', 'copiedimg')).code, 0);
+    const back = await docker(
+      d,
+      'run',
+      '--rm',
+      '--userns=host',
+      'copiedimg',
+      'stat',
+      '-c',
+      '%u:%g',
+      '/new',
+      '/bin/busybox',
+    );
+    assert.deepEqual(back.stdout.trim().split('\n'), ['5:6', '0:0'], back.stderr);
+    assert.equal((await docker(d, 'rm', 'copied')).code, 0);
+    // Removing the image removes its layers' copies.
+    assert.equal((await docker(d, 'rmi', 'copiedimg', 'busybox')).code, 0);
+    assert.deepEqual(await readdir(shifted), []);
   });
 });
 

@@ -5,13 +5,15 @@
  * berth keeps one data root for remapped and unremapped containers (Docker keeps a separate
  * `<data-root>/<uid>.<gid>/` tree with layers unpacked under shifted ids): image layers stay in
  * container ids and are idmapped into a remapped container's overlay (SnapshotStore.mount with
- * idMap), so images are shared and need no re-pull. What a remapped container writes (its upper
- * dir, its volumes) is owned by the remapped host ids, as with Docker.
+ * idMap), so images are shared and need no re-pull. Where the kernel or filesystem has no
+ * idmapped mounts, a remapped container's layers are chowned copies made once per layer and
+ * remapping (image/shifted-layers.ts). What a remapped container writes (its upper dir, its
+ * volumes) is owned by the remapped host ids, as with Docker.
  */
 import { chmod, chown, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { HostConfig } from '../../api/types/index.ts';
-import { conflict, invalidParameter } from '../../common/index.ts';
+import { type Logger, conflict, invalidParameter } from '../../common/index.ts';
 import { type UsernsRemap, idmapMounts, umount } from '../../platform/index.ts';
 
 /** The remapping a container runs with: the daemon's, unless the container asked for --userns=host. */
@@ -64,9 +66,14 @@ export function checkUsernsConflicts(
  * The data root as dockerd's setupDaemonRoot leaves it with --userns-remap: 0711, and every
  * directory above it searchable by the remapped root (it must reach the container's rootfs and
  * files), else the daemon refuses to start. The containers folder (0710) gets the remapped root's
- * group, so the container can reach its hostname, hosts and resolv.conf.
+ * group, so the container can reach its hostname, hosts and resolv.conf. Returns whether
+ * idmapped mounts work here (else the layers are given as chowned copies).
  */
-export async function prepareRemappedRoot(dataRoot: string, remap: UsernsRemap): Promise<void> {
+export async function prepareRemappedRoot(
+  dataRoot: string,
+  remap: UsernsRemap,
+  log?: Logger,
+): Promise<{ idmappedMounts: boolean }> {
   await chmod(dataRoot, 0o711);
   for (let dir = dirname(dataRoot); dir !== dirname(dir); dir = dirname(dir)) {
     const st = await stat(dir);
@@ -84,15 +91,23 @@ export async function prepareRemappedRoot(dataRoot: string, remap: UsernsRemap):
   const containers = join(dataRoot, 'containers');
   await mkdir(containers, { recursive: true, mode: 0o710 });
   await chown(containers, 0, remap.root.gid);
-  await probeIdmappedMounts(dataRoot, remap);
+  // BERTH_NO_IDMAPPED_MOUNTS=1 takes the copy path on purpose (tests; hosts where they misbehave).
+  const problem =
+    process.env.BERTH_NO_IDMAPPED_MOUNTS === '1'
+      ? 'BERTH_NO_IDMAPPED_MOUNTS=1'
+      : await probeIdmappedMounts(dataRoot, remap);
+  if (problem) {
+    log?.warn('no idmapped mounts: remapped containers get chowned copies of their layers', { problem });
+  }
+  return { idmappedMounts: problem === undefined };
 }
 
 /**
  * Remapped containers see the image layers through idmapped mounts (Linux 5.12+, and overlay
  * over idmapped layers since 5.19, on a filesystem that supports them): tried once at daemon
- * start, so a host without them gets a clear error instead of failing container starts.
+ * start. Returns what is missing, or undefined when they work.
  */
-async function probeIdmappedMounts(dataRoot: string, remap: UsernsRemap): Promise<void> {
+async function probeIdmappedMounts(dataRoot: string, remap: UsernsRemap): Promise<string | undefined> {
   const dir = await mkdtemp(join(dataRoot, '.idmap-probe-'));
   const source = join(dir, 'source');
   const target = join(dir, 'target');
@@ -102,15 +117,11 @@ async function probeIdmappedMounts(dataRoot: string, remap: UsernsRemap): Promis
     try {
       idmapMounts([{ source, target }], remap.idMap);
     } catch (err) {
-      throw invalidParameter(
-        `--userns-remap needs idmapped mounts (Linux 5.19 or later, on a filesystem that supports them) under ${dataRoot}: ${(err as Error).message}`,
-      );
+      return (err as Error).message;
     }
     const st = await stat(target);
     umount(target, { detach: true });
-    if (st.uid !== remap.root.uid) {
-      throw invalidParameter(`idmapped mounts under ${dataRoot} do not map ids (root shows as ${st.uid})`);
-    }
+    return st.uid === remap.root.uid ? undefined : `an idmapped mount shows root as ${st.uid}`;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
