@@ -14,8 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -288,6 +293,130 @@ static napi_value js_lremovexattr(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* Writes `text` to /proc/<pid>/<name>. 0 or -errno. */
+static int write_proc(pid_t pid, const char *name, const char *text) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  size_t len = strlen(text);
+  ssize_t n = write(fd, text, len);
+  int err = n < 0 ? errno : (size_t)n != len ? EIO : 0;
+  close(fd);
+  return -err;
+}
+
+/* A user namespace with these maps ("inner outer count\n" lines, as in /proc/<pid>/uid_map), held
+ * by an fd: a child is cloned into a new user namespace, its maps written, its ns file opened, and
+ * the child ends. Returns the fd, or -errno with *step naming what failed. */
+static int userns_fd(const char *uid_map, const char *gid_map, const char **step) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) return *step = "pipe", -errno;
+  /* Raw clone: the child only blocks on read() and _exit()s, which is safe in a threaded process. */
+  pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | SIGCHLD), NULL, NULL, NULL, NULL);
+  if (pid < 0) {
+    int err = errno;
+    close(p[0]);
+    close(p[1]);
+    return *step = "clone", -err;
+  }
+  if (pid == 0) {
+    char c;
+    close(p[1]);
+    while (read(p[0], &c, 1) < 0 && errno == EINTR) {
+    }
+    _exit(0);
+  }
+  close(p[0]);
+  int r = write_proc(pid, "uid_map", uid_map);
+  if (r < 0) *step = "write uid_map";
+  if (r == 0 && (r = write_proc(pid, "gid_map", gid_map)) < 0) *step = "write gid_map";
+  int fd = -1;
+  if (r == 0) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) r = -errno, *step = "open user namespace";
+  }
+  close(p[1]);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+  }
+  return r < 0 ? r : fd;
+}
+
+/* idmapMounts(pairs: string[] [source, target, source, target, ...], uidMap: string, gidMap: string):
+ * mounts each source directory at its target (which must exist) as an idmapped mount
+ * (MOUNT_ATTR_IDMAP, non-recursive) with a user namespace of those maps: a file owned by id I on
+ * disk appears owned by the host id that I maps to, so a layer unpacked with the container's ids
+ * is seen by a container in a user namespace with the same maps as owned by its own ids. */
+static napi_value js_idmap_mounts(napi_env env, napi_callback_info info) {
+  napi_value a[MAX_ARGS];
+  int ok;
+  if (!get_args(env, info, 3, a)) return NULL;
+  bool is_array;
+  napi_is_array(env, a[0], &is_array);
+  if (!is_array) return throw_type(env, "pairs must be an array of strings");
+  uint32_t n;
+  napi_get_array_length(env, a[0], &n);
+  if (n % 2) return throw_type(env, "pairs must hold source, target pairs");
+  AUTO_STR uid_map = get_string(env, a[1], "uidMap", 0, &ok);
+  if (!ok) return NULL;
+  AUTO_STR gid_map = get_string(env, a[2], "gidMap", 0, &ok);
+  if (!ok) return NULL;
+  const char *step = "";
+  int ns = userns_fd(uid_map, gid_map, &step);
+  if (ns < 0) return throw_errno(env, -ns, step, NULL);
+  /* On a failure the mounts made so far are detached again: all or nothing. */
+  char **made = calloc(n / 2 + 1, sizeof *made);
+  uint32_t nmade = 0;
+  int err = 0;
+  const char *failed = NULL;
+  char *where = NULL;
+  for (uint32_t i = 0; i < n && !failed; i += 2) {
+    napi_value sv, tv;
+    napi_get_element(env, a[0], i, &sv);
+    napi_get_element(env, a[0], i + 1, &tv);
+    char *source = get_string(env, sv, "source", 0, &ok);
+    if (!ok) {
+      failed = "";
+      break;
+    }
+    char *target = get_string(env, tv, "target", 0, &ok);
+    if (!ok) {
+      free(source);
+      failed = "";
+      break;
+    }
+    int tree = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns};
+    if (tree < 0) failed = "open_tree";
+    else if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) failed = "mount_setattr";
+    else if (move_mount(tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0) failed = "move_mount";
+    err = errno;
+    if (tree >= 0) close(tree);
+    if (failed) {
+      where = strcmp(failed, "move_mount") ? source : target;
+      free(where == source ? target : source);
+    } else {
+      made[nmade++] = target;
+      free(source);
+    }
+  }
+  close(ns);
+  for (uint32_t i = 0; i < nmade; i++) {
+    if (failed) umount2(made[i], MNT_DETACH);
+    free(made[i]);
+  }
+  free(made);
+  if (failed && *failed) {
+    napi_value r = throw_errno(env, err, failed, where);
+    free(where);
+    return r;
+  }
+  if (failed) return NULL; /* a pending argument exception */
+  return undefined(env);
+}
+
 static void set_const(napi_env env, napi_value obj, const char *name, double v) {
   napi_value n;
   napi_create_double(env, v, &n);
@@ -309,6 +438,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   set_fn(env, exports, "lgetxattr", js_lgetxattr);
   set_fn(env, exports, "llistxattr", js_llistxattr);
   set_fn(env, exports, "lremovexattr", js_lremovexattr);
+  set_fn(env, exports, "idmapMounts", js_idmap_mounts);
 
   napi_value c;
   napi_create_object(env, &c);

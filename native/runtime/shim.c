@@ -192,10 +192,11 @@ __attribute__((noreturn)) static void child_main(const struct plan *p, int sync,
   ns_join(p, nsfds);
   if (send(sync, "ready", 5, MSG_NOSIGNAL) < 0 || sync_recv(sync, buf, sizeof buf) <= 0 || strcmp(buf, "cont"))
     _exit(1);
-  /* In a new user namespace we still carry the host's ids, which it does not map: become its root
-   * now that the maps are written, so files we create have an owner (runc does the same). */
+  /* In a new (or joined) user namespace we still carry the host's ids, which it does not map:
+   * become its root now that the maps are written, so files we create have an owner (runc does
+   * the same). */
   const struct plan_ns *user = plan_find_ns(p, CLONE_NEWUSER);
-  if (user && !user->path && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+  if (user && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
     die("become root of the user namespace");
   /* A new cgroup namespace is made only now, inside the container's cgroup, so that cgroup is its
    * root and /proc/self/cgroup shows "/" (runc unshares it after joining the cgroup too). */
@@ -831,22 +832,11 @@ static void listen_sock(void)
     die("listen %s", SOCK_NAME);
 }
 
-static pid_t spawn_init(const struct plan *p, int *sync_out, int *master_out)
+/* pid and time namespaces are entered by the cloning process itself: they apply to its
+ * children. A new time namespace cannot be made by clone() (CLONE_NEWTIME overlaps CSIGNAL), only
+ * unshare(). */
+static void enter_for_children(const struct plan *p)
 {
-  int sp[2], out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-    die("socketpair");
-  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (devnull < 0)
-    die("open /dev/null");
-  if (!p->terminal) {
-    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || (p->open_stdin && pipe2(in, O_CLOEXEC) < 0))
-      die("pipe");
-  }
-  int stdio[3] = {p->open_stdin ? in[0] : devnull, out[1], err[1]};
-
-  /* pid and time namespaces are entered by the shim itself: they apply to its children. A new
-   * time namespace cannot be made by clone() (CLONE_NEWTIME overlaps CSIGNAL), only unshare(). */
   static const int for_children[] = {CLONE_NEWPID, CLONE_NEWTIME};
   for (int k = 0; k < 2; k++) {
     const struct plan_ns *ns = plan_find_ns(p, for_children[k]);
@@ -862,17 +852,94 @@ static pid_t spawn_init(const struct plan *p, int *sync_out, int *master_out)
       die("setns %s", ns->path);
     close(fd);
   }
-  int *nsfds = calloc(p->n_ns + 1, sizeof(int));
-  ns_open(p, nsfds, 1);
+}
 
-  /* clone() with a NULL stack behaves like fork() into the new namespaces. */
+/* clone() with a NULL stack behaves like fork() into the new namespaces. */
+static pid_t clone_into(const struct plan *p, const int sp[2], const int stdio[3], const int *nsfds)
+{
   pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)ns_clone_flags(p) | SIGCHLD, NULL, NULL, NULL, NULL);
-  if (pid < 0)
-    die("clone");
   if (pid == 0) {
     close(sp[0]);
     child_main(p, sp[1], stdio, nsfds);
   }
+  return pid;
+}
+
+/* The container init. A user namespace given by path (another container's) is joined first, so
+ * the namespaces made next belong to it (runc's nsexec order): an intermediate process joins it,
+ * enters the pid and time namespaces for its children (still in the shim's pid namespace, so the
+ * pid it reports is the shim's view) and clones the init, which the shim, a child subreaper,
+ * inherits when the intermediate exits. */
+static pid_t clone_init(const struct plan *p, const int sp[2], const int stdio[3], int *nsfds)
+{
+  size_t u = p->n_ns;
+  for (size_t i = 0; i < p->n_ns; i++)
+    if (p->ns[i].flag == CLONE_NEWUSER && nsfds[i] >= 0)
+      u = i;
+  if (u == p->n_ns) {
+    pid_t pid = clone_into(p, sp, stdio, nsfds);
+    if (pid < 0)
+      die("clone");
+    return pid;
+  }
+  int pp[2];
+  if (pipe2(pp, O_CLOEXEC) < 0)
+    die("pipe");
+  pid_t mid = fork();
+  if (mid < 0)
+    die("fork");
+  if (mid == 0) {
+    close(pp[0]);
+    pid_t pid = -1;
+    if (setns(nsfds[u], CLONE_NEWUSER) == 0) {
+      close(nsfds[u]);
+      nsfds[u] = -1;
+      enter_for_children(p);
+      pid = clone_into(p, sp, stdio, nsfds);
+    }
+    int err = errno;
+    if (write(pp[1], &pid, sizeof pid) < 0 || write(pp[1], &err, sizeof err) < 0)
+      _exit(1);
+    _exit(0);
+  }
+  close(pp[1]);
+  pid_t pid = -1;
+  int err = 0;
+  ssize_t n = read(pp[0], &pid, sizeof pid);
+  if (n == (ssize_t)sizeof pid && read(pp[0], &err, sizeof err) < 0)
+    err = errno;
+  close(pp[0]);
+  while (waitpid(mid, NULL, 0) < 0 && errno == EINTR) {
+  }
+  if (n != (ssize_t)sizeof pid || pid < 0) {
+    errno = err;
+    die("join user namespace %s and clone", p->ns[u].path);
+  }
+  return pid;
+}
+
+static pid_t spawn_init(const struct plan *p, int *sync_out, int *master_out)
+{
+  int sp[2], out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+    die("socketpair");
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull < 0)
+    die("open /dev/null");
+  if (!p->terminal) {
+    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || (p->open_stdin && pipe2(in, O_CLOEXEC) < 0))
+      die("pipe");
+  }
+  int stdio[3] = {p->open_stdin ? in[0] : devnull, out[1], err[1]};
+
+  /* With a joined user namespace, clone_init's intermediate process enters these instead. */
+  const struct plan_ns *user = plan_find_ns(p, CLONE_NEWUSER);
+  if (!user || !user->path)
+    enter_for_children(p);
+  int *nsfds = calloc(p->n_ns + 1, sizeof(int));
+  ns_open(p, nsfds, 1);
+
+  pid_t pid = clone_init(p, sp, stdio, nsfds);
   S.init_pid = pid;
   close(sp[1]);
   close(devnull);

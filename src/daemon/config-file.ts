@@ -33,6 +33,7 @@ export interface DaemonFileConfig {
   bip?: string;
   mtu?: number;
   'default-address-pools'?: Array<{ base: string; size: number }>;
+  'userns-remap'?: string;
   'insecure-registries'?: string[];
   'registry-mirrors'?: string[];
   init?: boolean;
@@ -76,6 +77,7 @@ const KEYS: Record<keyof DaemonFileConfig, Kind> = {
   bip: 'string',
   mtu: 'number',
   'default-address-pools': 'pools',
+  'userns-remap': 'string',
   'insecure-registries': 'string[]',
   'registry-mirrors': 'string[]',
   init: 'boolean',
@@ -104,7 +106,6 @@ const NOT_YET = new Set([
   'ip-masq',
   'icc',
   'runtimes',
-  'userns-remap',
   'storage-opts',
   'exec-opts',
   'features',

@@ -11,6 +11,7 @@ import { type TlsListenOptions, createApiServer } from '../api/server/index.ts';
 import { BERTH_VERSION } from '../api/types/index.ts';
 import { type Logger, conflict, createLogger, errnoCode } from '../common/index.ts';
 import { type ContainerDefaults, createEngine, parseSeccompProfile } from '../engine/index.ts';
+import { resolveUsernsRemap } from '../platform/index.ts';
 import { configFileArg, readDaemonConfig } from './config-file.ts';
 import { DEFAULT_CONFIG_FILE, type DaemonOptions, USAGE, parseDaemonArgs } from './options.ts';
 
@@ -63,6 +64,16 @@ async function run(options: DaemonOptions, log: Logger, argv: string[]): Promise
   if (!existsSync(shimPath))
     throw new Error(`the native shim is missing at ${shimPath}: run scripts/install.sh`);
 
+  // dockerd's setupRemappedRoot: the maps come from /etc/subuid and /etc/subgid (`root`: off).
+  const usernsRemap = options.usernsRemap ? await resolveUsernsRemap(options.usernsRemap) : undefined;
+  if (usernsRemap) {
+    log.info('User namespaces: ID ranges will be mapped to subuid/subgid ranges', {
+      user: usernsRemap.user,
+      group: usernsRemap.group,
+    });
+  } else if (options.usernsRemap) {
+    log.warn('User namespaces: root cannot be remapped with itself; user namespaces are OFF');
+  }
   const engine = await createEngine({
     dataRoot: options.dataRoot,
     execRoot: options.execRoot,
@@ -76,6 +87,7 @@ async function run(options: DaemonOptions, log: Logger, argv: string[]): Promise
     shimPath,
     log,
     logDefaults: { type: options.logDriver, config: options.logOpts },
+    ...(usernsRemap ? { usernsRemap } : {}),
   });
   await engine.init();
   const server = createApiServer({ engine, log: log.child({ component: 'api' }) });

@@ -73,6 +73,18 @@ test('--tlsverify implies TLS with the certificate files; --tls=false is an expl
   assert.equal(configFileArg(['--config-file=/y.json']), '/y.json');
 });
 
+test('--userns-remap and daemon.json userns-remap set the remapping; empty is off; both is a conflict', () => {
+  assert.equal(parse(['--userns-remap', 'default']).usernsRemap, 'default');
+  assert.equal(parse([], checkDaemonConfig({ 'userns-remap': 'alice:staff' })).usernsRemap, 'alice:staff');
+  assert.equal(parse(['--userns-remap=']).usernsRemap, undefined);
+  assert.equal(parse([]).usernsRemap, undefined);
+  assert.throws(
+    () => parse(['--userns-remap', 'a'], checkDaemonConfig({ 'userns-remap': 'b' })),
+    /specified both as a flag and in the configuration file: userns-remap/,
+  );
+  assert.throws(() => checkDaemonConfig({ 'userns-remap': 5 }), /userns-remap must be a string/);
+});
+
 test("registry mirrors and insecure registries: from flags or daemon.json, refused with dockerd's words when malformed", () => {
   assert.deepEqual(
     parse(['--registry-mirror', 'http://10.0.0.5:5000', '--insecure-registry', '10.0.0.0/8']).registry,

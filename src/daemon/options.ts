@@ -72,6 +72,8 @@ export interface DaemonOptions {
     ifacePrefix: string;
     mtu: number;
   };
+  /** `--userns-remap` (user, user:group, uid, uid:gid or `default`); undefined: off. */
+  usernsRemap?: string;
 }
 
 export const DEFAULT_SOCKET = '/run/berth/berth.sock';
@@ -102,6 +104,7 @@ const FLAG_OPTIONS = {
   'nft-table': { type: 'string' },
   'iface-prefix': { type: 'string' },
   mtu: { type: 'string' },
+  'userns-remap': { type: 'string' },
   'insecure-registry': { type: 'string', multiple: true },
   'registry-mirror': { type: 'string', multiple: true },
   init: { type: 'boolean' },
@@ -223,6 +226,7 @@ export function parseDaemonArgs(
     tlsDisabled,
     shutdownTimeout,
     liveRestore: bool('live-restore', 'live-restore') ?? true,
+    ...usernsRemapOption(str('userns-remap', 'userns-remap')),
     containers: {
       init: bool('init', 'init') ?? false,
       noNewPrivileges: bool('no-new-privileges', 'no-new-privileges') ?? false,
@@ -255,6 +259,11 @@ export function parseDaemonArgs(
       mtu: (v.mtu as string | undefined) ?? (file.mtu !== undefined ? String(file.mtu) : undefined),
     }),
   };
+}
+
+/** dockerd ignores an empty --userns-remap (feature off). */
+function usernsRemapOption(value: string | undefined): { usernsRemap?: string } {
+  return value ? { usernsRemap: value } : {};
 }
 
 /** --default-cgroupns-mode, --default-ipc-mode and --default-shm-size, checked as dockerd does. */
@@ -433,6 +442,7 @@ Options:
       --mtu int            MTU of the containers' interfaces (default 1500)
       --nft-table string   berth's nftables table, family inet (default "berth")
       --iface-prefix string  Prefix of the bridges and veths berth names (default: Docker's br-/veth)
+      --userns-remap string  User/Group setting for user namespaces ("default", user, user:group, uid, uid:gid)
       --init               Run an init inside containers to forward signals and reap processes
       --no-new-privileges  Set no-new-privileges by default for new containers
       --seccomp-profile string  Path to a seccomp profile, "unconfined" or "builtin" (default "builtin")

@@ -6,7 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Logger, errnoCode } from '../common/index.ts';
 import { ImageStore, SnapshotStore } from '../image/index.ts';
-import { extractTar } from '../platform/index.ts';
+import { type UsernsRemap, extractTar } from '../platform/index.ts';
 import type { ContainerConfig } from '../oci/index.ts';
 import { Runtime, createCgroupManager } from '../runtime/index.ts';
 import { API_VERSION_CURRENT } from '../api/types/index.ts';
@@ -26,6 +26,7 @@ import { DiskUsage } from './system/disk-usage.ts';
 import { VolumeStore } from '../volume/index.ts';
 import { ContainerVolumes, Volumes } from './volumes/index.ts';
 import { ContainerFs } from './filesystems/index.ts';
+import { prepareRemappedRoot } from './containers/userns.ts';
 import type { ContainerDefaults } from './containers/container-defaults.ts';
 
 export interface EngineConfig {
@@ -61,15 +62,21 @@ export interface EngineConfig {
     ifacePrefix: string;
     mtu: number;
   };
+  /** berthd --userns-remap, resolved: every container not run with --userns=host gets these maps. */
+  usernsRemap?: UsernsRemap;
 }
 
 export async function createEngine(config: EngineConfig): Promise<Engine> {
   const { dataRoot, log } = config;
   await mkdir(dataRoot, { recursive: true, mode: 0o711 });
+  const remapRoot = config.usernsRemap
+    ? await prepareRemappedRoot(dataRoot, config.usernsRemap, log)
+    : { idmappedMounts: true };
   const events = new EventBus();
   const snapshots = new SnapshotStore({
     root: join(dataRoot, 'snapshots'),
     log: log.child({ component: 'snapshots' }),
+    remapByCopy: !remapRoot.idmappedMounts,
   });
   const imageStore = new ImageStore({
     root: join(dataRoot, 'image'),
@@ -93,6 +100,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
   const volumeStore = new VolumeStore({
     root: join(dataRoot, 'volumes'),
     log: log.child({ component: 'volumes' }),
+    ...(config.usernsRemap ? { dataOwner: config.usernsRemap.root } : {}),
   });
   const containerVolumes = new ContainerVolumes({
     store: volumeStore,
@@ -115,6 +123,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     hostFacts,
     ...(config.containerDefaults ? { defaults: config.containerDefaults } : {}),
     ...(config.logDefaults ? { logDefaults: config.logDefaults } : {}),
+    ...(config.usernsRemap ? { usernsRemap: config.usernsRemap } : {}),
   });
   networks.setContainers(containers.store);
   const volumes = new Volumes({
@@ -142,7 +151,10 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
         imageId: c.record.imageId,
         config: c.record.config as ContainerConfig,
         running: isRunning(c.state),
-        diff: () => snapshots.diff(id),
+        diff: () => {
+          const remap = containers.lifecycle.remapOf(c.record.hostConfig);
+          return snapshots.diff(id, remap ? { idMap: remap.idMap } : {});
+        },
         pause: async () => {
           const cg = cgroups.open(`/${config.cgroupParent}/${id}`);
           await cg.freeze();
@@ -183,6 +195,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
       };
     },
     eventListeners: () => 0,
+    usernsRemap: config.usernsRemap !== undefined,
   });
 
   const disk = new DiskUsage({

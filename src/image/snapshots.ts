@@ -1,8 +1,19 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, unlink } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import {
+  chown,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  rename,
+  rm,
+  symlink,
+  unlink,
+} from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import {
@@ -13,7 +24,17 @@ import {
   isDigest,
   type Logger,
 } from '../common/index.ts';
-import { mount as mountFs, packDir, syncDir, umount, writeJsonAtomic } from '../platform/index.ts';
+import {
+  type IdMap,
+  idmapMounts,
+  mount as mountFs,
+  packDir,
+  syncDir,
+  toHost,
+  umount,
+  writeJsonAtomic,
+} from '../platform/index.ts';
+import { ensureShiftedLayer, removeShiftedLayer, shiftedRoot } from './shifted-layers.ts';
 
 /** The overlay directories of one container, as handed to mount(2). */
 export interface ContainerSnapshot {
@@ -59,6 +80,10 @@ const LINK_LEN = 20;
  *   containers/<id>/merged/    the default mount point
  *   containers/<id>/meta.json  {"chainIds": [...]} (bottom layer first), written atomically
  *   empty/                     the lower dir of an image without layers
+ *   im/<16 hex>/<n>            a user-namespaced container's layers, idmapped, only while its
+ *                              overlay is being mounted (see #mountIdmapped)
+ *   shifted/<uid>.<gid>/<link> chowned layer copies for user-namespaced containers where idmapped
+ *                              mounts are unavailable (remapByCopy; see shifted-layers.ts)
  *   tmp/                       layers being unpacked; emptied by init()
  *
  * Lifecycle: `init()` once. Layers are written with `beginLayer()` → unpack into `dir` →
@@ -74,9 +99,13 @@ export class SnapshotStore {
   readonly #onRemoved: Array<() => Promise<unknown>> = [];
   #indexOff = false;
 
-  constructor(options: { root: string; log: Logger }) {
+  /** Remapped containers get chowned layer copies (no idmapped mounts here); see shifted-layers.ts. */
+  readonly #remapByCopy: boolean;
+
+  constructor(options: { root: string; log: Logger; remapByCopy?: boolean }) {
     this.#root = options.root;
     this.#log = options.log;
+    this.#remapByCopy = options.remapByCopy ?? false;
   }
 
   get root(): string {
@@ -161,6 +190,7 @@ export class SnapshotStore {
       throw invalidParameter(`layer ${chainId} is in use by a container`);
     }
     await rm(this.#linkPath(chainId), { force: true });
+    await removeShiftedLayer(this.#root, this.#linkName(chainId));
     // Rename first so a half-removed layer is never visible under its chain ID.
     const doomed = join(this.#root, 'tmp', `rm-${randomBytes(8).toString('hex')}`);
     try {
@@ -261,24 +291,38 @@ export class SnapshotStore {
 
   /**
    * Mounts the container's overlay at `target` (default: rootfsPath(id)), creating it; if it is
-   * mounted there already, does nothing.
-   * Lower dirs are named through the short `l/` links; when even those exceed a page, the
-   * mount is made with relative paths from the snapshot root (as Docker's overlay2 does).
+   * mounted there already, does nothing. With `idMap` (a user-namespaced container), the lower
+   * layers are idmapped by it; see #mountIdmapped.
    */
-  async mount(containerId: string, target = this.rootfsPath(containerId)): Promise<string> {
+  async mount(
+    containerId: string,
+    target = this.rootfsPath(containerId),
+    options: { idMap?: IdMap } = {},
+  ): Promise<string> {
     const meta = this.#containers.get(containerId);
     if (!meta) throw invalidParameter(`no snapshot prepared for container ${containerId}`);
     const snap = this.#snapshotOf(containerId, meta);
     // Idempotent: a rootfs still mounted (a restart after a crash) is reused, not stacked.
     if ((await overlayMountsUsing(snap.upperDir)).includes(target)) return target;
     await mkdir(target, { recursive: true });
+    if (options.idMap && this.#remapByCopy) await this.#mountShifted(snap, meta, target, options.idMap);
+    else if (options.idMap) await this.#mountIdmapped(containerId, snap, meta, target, options.idMap);
+    else this.#mountOverlay(snap.lowerDirs, snap, meta, target);
+    return target;
+  }
+
+  /**
+   * mount(2) of the overlay. Lower dirs are named through the short `l/` links; when even those
+   * exceed a page, the mount is made with paths relative to the snapshot root (as Docker's overlay2).
+   */
+  #mountOverlay(lowerDirs: string[], snap: ContainerSnapshot, meta: ContainerMeta, target: string): void {
     const tail = `,upperdir=${snap.upperDir},workdir=${snap.workDir}${this.#indexOff ? ',index=off' : ''}`;
-    const absolute = `lowerdir=${snap.lowerDirs.join(':')}${tail}`;
+    const absolute = `lowerdir=${lowerDirs.join(':')}${tail}`;
     if (absolute.length <= MAX_MOUNT_DATA) {
       mountFs('overlay', target, 'overlay', { data: absolute });
-      return target;
+      return;
     }
-    const rel = `lowerdir=${snap.lowerDirs.map((d) => relative(this.#root, d)).join(':')}${tail}`;
+    const rel = `lowerdir=${lowerDirs.map((d) => relative(this.#root, d)).join(':')}${tail}`;
     if (rel.length > MAX_MOUNT_DATA) {
       throw invalidParameter(`too many layers (${meta.chainIds.length}) to mount an overlay`);
     }
@@ -291,7 +335,88 @@ export class SnapshotStore {
     } finally {
       process.chdir(cwd);
     }
-    return target;
+  }
+
+  /**
+   * A user-namespaced container's overlay: each lower layer is first mounted idmapped (layers
+   * stay in container ids on disk, shared with every other container), the overlay is made on
+   * those, and the idmapped mounts are detached again (overlay holds private clones of its
+   * layers). The upper dir is not idmapped: what the container writes is owned by its remapped
+   * host ids, and the upper root by the remapped root, as with Docker.
+   */
+  async #mountIdmapped(
+    containerId: string,
+    snap: ContainerSnapshot,
+    meta: ContainerMeta,
+    target: string,
+    idMap: IdMap,
+  ): Promise<void> {
+    const base = this.#idmappedDir(containerId);
+    await this.#removeIdmapped(base);
+    const pairs = snap.lowerDirs.map((source, i) => ({ source, target: join(base, String(i)) }));
+    for (const p of pairs) await mkdir(p.target, { recursive: true });
+    await chown(snap.upperDir, ...toHost(idMap, 0, 0));
+    // One user namespace for all the layers; on failure none stays mounted.
+    idmapMounts(pairs, idMap);
+    try {
+      this.#mountOverlay(
+        pairs.map((p) => p.target),
+        snap,
+        meta,
+        target,
+      );
+    } finally {
+      for (const p of pairs) umount(p.target, { detach: true });
+      await rm(base, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * A user-namespaced container's overlay without idmapped mounts: over copies of its layers
+   * owned by the remapped ids (made once per layer and remapping), the upper root owned by the
+   * remapped root.
+   */
+  async #mountShifted(
+    snap: ContainerSnapshot,
+    meta: ContainerMeta,
+    target: string,
+    idMap: IdMap,
+  ): Promise<void> {
+    const root = shiftedRoot(this.#root, idMap);
+    const lowers: string[] = [];
+    for (const dir of snap.lowerDirs) {
+      lowers.push(await ensureShiftedLayer(dir, root, basename(dir), join(this.#root, 'tmp'), idMap));
+    }
+    await chown(snap.upperDir, ...toHost(idMap, 0, 0));
+    this.#mountOverlay(lowers, snap, meta, target);
+  }
+
+  /**
+   * Where a container's idmapped layers are mounted while its overlay is made: short, so the
+   * relative `lowerdir=` fits as many layers as Docker allows (`im/<16 hex>/<n>` per layer).
+   */
+  #idmappedDir(containerId: string): string {
+    this.#containerDir(containerId); // validates the id
+    return join(this.#root, 'im', createHash('sha256').update(containerId).digest('hex').slice(0, 16));
+  }
+
+  /** Leftover idmapped layer mounts of a crashed start: detached, then their dirs removed. */
+  async #removeIdmapped(base: string): Promise<void> {
+    let names: string[] = [];
+    try {
+      names = await readdir(base);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return;
+      throw err;
+    }
+    for (const n of names) {
+      try {
+        umount(join(base, n), { detach: true });
+      } catch (err) {
+        if (errnoCode(err) !== 'EINVAL' && errnoCode(err) !== 'ENOENT') throw err;
+      }
+    }
+    await rm(base, { recursive: true, force: true });
   }
 
   /** Unmounts a container's root filesystem; a target that is not mounted is not an error. */
@@ -312,6 +437,8 @@ export class SnapshotStore {
     const dir = this.#containerDir(containerId);
     const upper = join(dir, 'upper');
     for (const target of await overlayMountsUsing(upper)) await this.unmount(target);
+    // Idmapped layer mounts left by a crash mid-mount: detached first, or rm would go into them.
+    await this.#removeIdmapped(this.#idmappedDir(containerId));
     this.#containers.delete(containerId);
     await rm(dir, { recursive: true, force: true });
     for (const hook of this.#onRemoved) {
@@ -335,11 +462,13 @@ export class SnapshotStore {
    * The container's changes as a layer tar (`docker commit`, build steps): its upper dir with
    * overlay whiteouts turned back into `.wh.` entries. Feed it to ImageStore.addLayer.
    */
-  diff(containerId: string, options: { signal?: AbortSignal } = {}): Readable {
+  diff(containerId: string, options: { signal?: AbortSignal; idMap?: IdMap } = {}): Readable {
     const meta = this.#containers.get(containerId);
     if (!meta) throw invalidParameter(`no snapshot prepared for container ${containerId}`);
     return packDir(this.#snapshotOf(containerId, meta).upperDir, {
       overlayWhiteouts: true,
+      // A user-namespaced container wrote under remapped ids: layers hold its own.
+      ...(options.idMap ? { idMap: options.idMap } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       log: this.#log,
     });

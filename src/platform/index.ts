@@ -3,3 +3,4 @@ export * from './syscalls.ts';
 export * from './archive/index.ts';
 export * from './helper-plan.ts';
 export * from './compression.ts';
+export * from './userns-remap.ts';

@@ -25,6 +25,7 @@ interface Addon {
   lgetxattr(path: string, name: string): Buffer | null;
   llistxattr(path: string): string[];
   lremovexattr(path: string, name: string): void;
+  idmapMounts(pairs: string[], uidMap: string, gidMap: string): void;
   constants: Record<string, number>;
 }
 
@@ -195,4 +196,23 @@ export function hasNativeAddon(): boolean {
 /** The addon's own constants (from the C headers); used by tests to check the table above. */
 export function nativeConstants(): Readonly<Record<string, number>> {
   return load().constants;
+}
+
+/**
+ * Mounts each `source` directory at its `target` (which must exist) as an idmapped mount
+ * (mount_setattr MOUNT_ATTR_IDMAP, not recursive) through a user namespace with these maps: a file
+ * owned by id I on disk is seen through the mount as owned by the host id I maps to. Used for the
+ * lower layers of a user-namespaced container's overlay. All or nothing: on a failure the mounts
+ * already made are detached. Unmount with umount().
+ */
+export function idmapMounts(
+  pairs: { source: string; target: string }[],
+  maps: { uidMap: { containerID: number; hostID: number; size: number }[]; gidMap: typeof maps.uidMap },
+): void {
+  const text = (m: typeof maps.uidMap) => m.map((r) => `${r.containerID} ${r.hostID} ${r.size}\n`).join('');
+  load().idmapMounts(
+    pairs.flatMap((p) => [p.source, p.target]),
+    text(maps.uidMap),
+    text(maps.gidMap),
+  );
 }

@@ -276,12 +276,13 @@ export function planFromSpec(spec: RuntimeSpec, opts: PlanOptions): HelperPlan {
     },
     namespaces,
     cgroupProcs: opts.cgroupProcs,
-    uidMappings: (linux.uidMappings ?? []).map((m) => ({
+    // A joined user namespace has its maps already (Docker still lists them in the spec).
+    uidMappings: (hasNewNs('user') ? (linux.uidMappings ?? []) : []).map((m) => ({
       containerId: m.containerID,
       hostId: m.hostID,
       size: m.size,
     })),
-    gidMappings: (linux.gidMappings ?? []).map((m) => ({
+    gidMappings: (hasNewNs('user') ? (linux.gidMappings ?? []) : []).map((m) => ({
       containerId: m.containerID,
       hostId: m.hostID,
       size: m.size,

@@ -11,7 +11,7 @@
  * Without options `_data` is a plain directory and mount/unmount only count users.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { chown, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Logger, conflict, errnoCode, invalidParameter, notFound } from '../common/index.ts';
 import { mount as mountFs, umount, writeJsonAtomic } from '../platform/index.ts';
@@ -43,9 +43,13 @@ export class VolumeStore {
   /** Users (container ids) of each mounted volume. */
   readonly #users = new Map<string, Set<string>>();
 
-  constructor(options: { root: string; log: Logger }) {
+  /** Owner of a new volume's `_data` (dockerd's remapped root with --userns-remap); default root. */
+  readonly #dataOwner?: { uid: number; gid: number };
+
+  constructor(options: { root: string; log: Logger; dataOwner?: { uid: number; gid: number } }) {
     this.#root = options.root;
     this.#log = options.log;
+    if (options.dataOwner) this.#dataOwner = options.dataOwner;
   }
 
   async init(): Promise<void> {
@@ -114,6 +118,7 @@ export class VolumeStore {
     };
     const dir = join(this.#root, name);
     await mkdir(join(dir, '_data'), { recursive: true, mode: 0o755 });
+    if (this.#dataOwner) await chown(join(dir, '_data'), this.#dataOwner.uid, this.#dataOwner.gid);
     await writeJsonAtomic(join(dir, 'meta.json'), rec);
     this.#volumes.set(name, rec);
     return rec;

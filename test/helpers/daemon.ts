@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, rmdir } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, readdir, rm, rmdir } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -43,10 +43,14 @@ export interface TestDaemon {
   stop(): Promise<void>;
 }
 
-/** `args`: extra berthd arguments (e.g. a tcp host with TLS, --config-file). */
-export async function startDaemon(options: { args?: string[] } = {}): Promise<TestDaemon> {
+/**
+ * `args`: extra berthd arguments (e.g. a tcp host with TLS, --config-file). `dirMode`: mode of
+ * the temp dir (0700 by default; --userns-remap needs it searchable by the remapped root).
+ */
+export async function startDaemon(options: { args?: string[]; dirMode?: number } = {}): Promise<TestDaemon> {
   // Short paths: unix socket paths must stay under 108 bytes.
   const dir = await mkdtemp(join(tmpdir(), 'bt-'));
+  if (options.dirMode !== undefined) await chmod(dir, options.dirMode);
   const socket = join(dir, 'b.sock');
   const dataRoot = join(dir, 'data');
   const execRoot = join(dir, 'run');

@@ -123,6 +123,12 @@ const CUSTOM_PROFILE = JSON.stringify({
   ],
 });
 
+/**
+ * A process holding a user namespace (USERNS_MAP) and a network namespace of its own, for the
+ * bundle that joins both by path (as a container sharing another's network under userns-remap).
+ */
+const holder = { pid: 0, pidnsPid: 0 };
+
 const CONFIGS: Config[] = [
   { name: 'docker defaults' },
   { name: 'read-only rootfs', hostConfig: { ReadonlyRootfs: true } },
@@ -218,6 +224,36 @@ const CONFIGS: Config[] = [
     },
   },
   {
+    name: "another process's user and network namespaces joined by path",
+    edit: (s) => {
+      if (!s.linux) return;
+      s.linux.namespaces = (s.linux.namespaces ?? []).filter((n) => n.type !== 'network');
+      s.linux.namespaces.push(
+        { type: 'user', path: `/proc/${holder.pid}/ns/user` },
+        { type: 'network', path: `/proc/${holder.pid}/ns/net` },
+      );
+      // runc 1.1 wants the maps of a joined user namespace listed too (dockerd lists them).
+      s.linux.uidMappings = USERNS_MAP;
+      s.linux.gidMappings = USERNS_MAP;
+      s.linux.sysctl = { ...s.linux.sysctl, 'net.ipv4.ping_group_range': '0 65535' };
+    },
+  },
+  {
+    name: "another process's user, network and PID namespaces joined by path",
+    edit: (s) => {
+      if (!s.linux) return;
+      s.linux.namespaces = (s.linux.namespaces ?? []).filter((n) => n.type !== 'network' && n.type !== 'pid');
+      s.linux.namespaces.push(
+        { type: 'user', path: `/proc/${holder.pid}/ns/user` },
+        { type: 'network', path: `/proc/${holder.pid}/ns/net` },
+        { type: 'pid', path: `/proc/${holder.pidnsPid}/ns/pid` },
+      );
+      s.linux.uidMappings = USERNS_MAP;
+      s.linux.gidMappings = USERNS_MAP;
+      s.linux.sysctl = { ...s.linux.sysctl, 'net.ipv4.ping_group_range': '0 65535' };
+    },
+  },
+  {
     name: 'user namespace with maps and a read-only rootfs',
     hostConfig: { ReadonlyRootfs: true },
     edit: (s) => {
@@ -269,7 +305,34 @@ describe('differential: berth runtime vs runc on the same bundle', { skip }, () 
     }
   });
 
+  before(async () => {
+    // unshare(1) makes the namespaces, then the maps are written from here (as a runtime does).
+    const child = spawn('unshare', ['--user', '--net', '--pid', '--fork', '--', 'sleep', '600'], {
+      stdio: 'ignore',
+    });
+    holder.pid = child.pid ?? 0;
+    const ours = readlinkSync('/proc/self/ns/user');
+    for (let i = 0; i < 200 && readlinkSync(`/proc/${holder.pid}/ns/user`) === ours; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const map = USERNS_MAP.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+    writeFileSync(`/proc/${holder.pid}/uid_map`, map);
+    writeFileSync(`/proc/${holder.pid}/gid_map`, map);
+    // unshare --fork: its child (sleep) is PID 1 of the new PID namespace.
+    const children = `/proc/${holder.pid}/task/${holder.pid}/children`;
+    for (let i = 0; i < 200 && !holder.pidnsPid; i++) {
+      holder.pidnsPid = Number(readFileSync(children, 'utf8').trim().split(' ')[0]) || 0;
+      if (!holder.pidnsPid) await new Promise((r) => setTimeout(r, 10));
+    }
+  });
+
   after(() => {
+    // PID 1 of the holder's PID namespace first: unshare's death would leave it running.
+    for (const pid of [holder.pidnsPid, holder.pid]) {
+      try {
+        if (pid) process.kill(pid, 'SIGKILL');
+      } catch {}
+    }
     rmSync(tmp, { recursive: true, force: true });
     for (const h of readdirSync('/sys/fs/cgroup')) {
       const dir = join('/sys/fs/cgroup', h, cgroupParent);

@@ -637,8 +637,10 @@ class BuildRun {
       throw invalidParameter(`The command '${cmd.join(' ')}' returned a non-zero code: ${StatusCode}`);
     }
     const createdBy = cacheCmd.join(' ');
+    // A RUN container in a user namespace (berthd --userns-remap) wrote under remapped ids.
+    const remap = c.lifecycle.remapOf({});
     await this.#commitLayer(state, { ...cfg }, probe, createdBy, id, () =>
-      this.#d.snapshots.diff(id, { signal: this.#signal }),
+      this.#d.snapshots.diff(id, { signal: this.#signal, ...(remap ? { idMap: remap.idMap } : {}) }),
     );
     if (this.#o.rm) await remove();
     this.#printId(state);

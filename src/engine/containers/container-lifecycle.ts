@@ -52,6 +52,8 @@ import {
 } from './host-security.ts';
 import { type ContainerDefaults, defaultsContext, dnsSettings } from './container-defaults.ts';
 import { prepareShm, releaseShm } from './ipc-shm.ts';
+import { checkSameRemap, chownToRemappedRoot, containerRemap, shareContainerDir } from './userns.ts';
+import type { UsernsRemap } from '../../platform/index.ts';
 import { isRunning } from './state.ts';
 import type { Networks } from '../networks/index.ts';
 import type { ContainerVolumes } from '../volumes/index.ts';
@@ -68,6 +70,8 @@ export interface LifecycleDeps {
   networking: Networks;
   log: Logger;
   volumes: ContainerVolumes;
+  /** berthd --userns-remap (see ./userns.ts). */
+  usernsRemap?: UsernsRemap;
   /** The daemon's defaults for what a container leaves unset (--init, --dns, …). */
   defaults?: ContainerDefaults;
 }
@@ -136,12 +140,15 @@ export class ContainerLifecycle extends EventEmitter {
     const undo = new CleanupStack();
     this.#starting.add(id);
     try {
-      const rootfs = await this.#d.snapshots.mount(id);
+      const remap = containerRemap(this.#d.usernsRemap, record.hostConfig);
+      checkSameRemap(record, remap);
+      const rootfs = await this.#d.snapshots.mount(id, undefined, remap ? { idMap: remap.idMap } : {});
       undo.defer(() => this.#d.snapshots.unmount(rootfs));
       const mounts = await this.#d.volumes.setup(id, record.mountPoints ?? []);
       undo.defer(() => this.#d.volumes.release(id, record.mountPoints ?? []));
 
       const dir = this.#d.store.dir(id);
+      if (remap) await shareContainerDir(dir, remap);
       const paths = {
         hostname: join(dir, 'hostname'),
         hosts: join(dir, 'hosts'),
@@ -161,6 +168,8 @@ export class ContainerLifecycle extends EventEmitter {
         ),
       });
 
+      // The container's root owns its hostname, hosts and resolv.conf, as without remapping.
+      if (remap) await chownToRemappedRoot(Object.values(paths), remap);
       const user = resolveUser(
         record.config.User ?? '',
         await readUserFiles(rootfs),
@@ -179,6 +188,7 @@ export class ContainerLifecycle extends EventEmitter {
         user,
         mounts,
         ...this.#namespaceSources(record.hostConfig),
+        ...this.#usernsContext(record.hostConfig, remap),
       });
       const bundle = this.bundleDir(id);
       await mkdir(bundle, { recursive: true });
@@ -465,6 +475,7 @@ export class ContainerLifecycle extends EventEmitter {
       containerDir: this.#d.store.dir(c.record.id),
       shmSize: spec.storage.shmSize,
       undo,
+      ...(this.#d.usernsRemap ? { owner: this.#d.usernsRemap.root } : {}),
       donor: (ref) => {
         const d = this.#d.store.get(ref);
         return {
@@ -547,6 +558,29 @@ export class ContainerLifecycle extends EventEmitter {
         });
         return;
     }
+  }
+
+  /** The remapping a container with this HostConfig runs with (undefined: none). */
+  remapOf(hostConfig: Pick<HostConfig, 'UsernsMode'>): UsernsRemap | undefined {
+    return containerRemap(this.#d.usernsRemap, hostConfig);
+  }
+
+  /**
+   * The user namespace (oci_linux.go WithNamespaces): a new one with the daemon's maps, or, for a
+   * container joining another's network, IPC or PID namespace, that container's.
+   */
+  #usernsContext(hostConfig: HostConfig, remap: UsernsRemap | undefined): Partial<OciContext> {
+    if (!this.#d.usernsRemap) return {};
+    if (!remap) return { daemonUsernsRemap: true };
+    const maps = { uidMap: remap.idMap.uidMap, gidMap: remap.idMap.gidMap };
+    for (const mode of [hostConfig.NetworkMode, hostConfig.IpcMode, hostConfig.PidMode]) {
+      if (!mode?.startsWith('container:')) continue;
+      const other = this.#d.store.get(mode.slice('container:'.length));
+      if (isRunning(other.state) && containerRemap(remap, other.record.hostConfig)) {
+        return { daemonUsernsRemap: true, userns: { ...maps, path: `/proc/${other.state.pid}/ns/user` } };
+      }
+    }
+    return { daemonUsernsRemap: true, userns: maps };
   }
 
   /**

@@ -57,6 +57,8 @@ import { restartsOnDaemonStart } from './restart-policy.ts';
 import type { Networks } from '../networks/index.ts';
 import { assertCanRemove, assertCanStart, isRunning } from './state.ts';
 import { type ContainerVolumes, planMountPoints } from '../volumes/index.ts';
+import { checkUsernsConflicts, containerRemap, shareContainerDir } from './userns.ts';
+import type { UsernsRemap } from '../../platform/index.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -77,6 +79,8 @@ export interface ContainerServiceDeps {
   volumes: ContainerVolumes;
   /** CPUs and cgroup features (probeHostFacts): bounds --cpus, discards what the host lacks. */
   hostFacts?: HostFacts;
+  /** berthd --userns-remap (see ./userns.ts). */
+  usernsRemap?: UsernsRemap;
   /** The daemon's defaults for what a container leaves unset (--init, --dns, …). */
   defaults?: ContainerDefaults;
 }
@@ -101,6 +105,7 @@ export class Containers implements ContainerService {
       networking: deps.networking,
       log: deps.log,
       volumes: deps.volumes,
+      ...(deps.usernsRemap ? { usernsRemap: deps.usernsRemap } : {}),
       ...(deps.defaults ? { defaults: deps.defaults } : {}),
     });
     this.lifecycle.on('exit', (id: string) => {
@@ -178,6 +183,7 @@ export class Containers implements ContainerService {
     const supported = discardUnsupported(body, host, apiVersion);
     body = supported.body;
     const warnings = [...supported.warnings, ...validateCreate(body, apiVersion, host)];
+    checkUsernsConflicts(body.HostConfig ?? {}, this.#d.usernsRemap !== undefined);
     const logConfig = mergeLogConfig(
       body.HostConfig?.LogConfig,
       this.#d.logDefaults ?? { type: 'json-file', config: {} },
@@ -211,11 +217,13 @@ export class Containers implements ContainerService {
     try {
       const dir = this.store.dir(id);
       await mkdir(dir, { recursive: true, mode: 0o710 });
+      const remap = containerRemap(this.#d.usernsRemap, created.hostConfig);
+      if (remap) await shareContainerDir(dir, remap);
       undo.defer(() => import('node:fs/promises').then((fs) => fs.rm(dir, { recursive: true, force: true })));
       await this.#d.snapshots.prepare(id, image.chainIds);
       undo.defer(() => this.#d.snapshots.removeContainer(id));
       const planned = planMountPoints(created.spec, (ref) => this.store.get(ref).record.mountPoints ?? []);
-      const volumes = await this.#d.volumes.prepare(id, planned);
+      const volumes = await this.#d.volumes.prepare(id, planned, remap ? { idMap: remap.idMap } : {});
       undo.defer(() => this.#d.volumes.discard(volumes.created));
       const c = await this.store.add(
         {
@@ -229,6 +237,7 @@ export class Containers implements ContainerService {
           hostConfig: created.hostConfig,
           restartCount: 0,
           mountPoints: volumes.points,
+          ...(remap ? { remappedRoot: { ...remap.root } } : {}),
         },
         { status: 'created' },
       );

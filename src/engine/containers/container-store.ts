@@ -35,6 +35,8 @@ export interface ContainerRecord {
   manuallyStopped?: boolean;
   /** Binds, volumes and --mount tmpfs, decided at create (engine/volumes). */
   mountPoints?: MountPointRecord[];
+  /** Host ids of its root when created in a user namespace (berthd --userns-remap); see ./userns.ts. */
+  remappedRoot?: { uid: number; gid: number };
 }
 
 export interface Container {

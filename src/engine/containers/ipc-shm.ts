@@ -9,7 +9,7 @@
  * Lifecycle: start calls prepareShm (which registers its unmount on the start's CleanupStack);
  * the exit cleanup calls releaseShm.
  */
-import { mkdir } from 'node:fs/promises';
+import { chown, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CleanupStack, conflict, errnoCode, invalidParameter } from '../../common/index.ts';
 import { MS, mount, umount } from '../../platform/index.ts';
@@ -31,7 +31,14 @@ export interface IpcDonor {
  */
 export async function prepareShm(
   ipcMode: string,
-  opts: { containerDir: string; shmSize: number; undo: CleanupStack; donor: (ref: string) => IpcDonor },
+  opts: {
+    containerDir: string;
+    shmSize: number;
+    undo: CleanupStack;
+    donor: (ref: string) => IpcDonor;
+    /** The daemon's remapped root (--userns-remap) owns the shm, as dockerd's setupIpcDirs does. */
+    owner?: { uid: number; gid: number };
+  },
 ): Promise<string | undefined> {
   if (ipcMode === 'host') return '/dev/shm';
   if (ipcMode === 'shareable') {
@@ -41,6 +48,10 @@ export async function prepareShm(
       flags: MS.NOSUID | MS.NODEV | MS.NOEXEC,
       data: `mode=1777,size=${opts.shmSize}`,
     });
+    if (opts.owner) {
+      await chown(join(opts.containerDir, 'mounts'), opts.owner.uid, opts.owner.gid);
+      await chown(dir, opts.owner.uid, opts.owner.gid);
+    }
     opts.undo.defer(async () => releaseShm(opts.containerDir));
     return dir;
   }

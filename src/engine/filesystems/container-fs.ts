@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import type { ContainerPathStat, FilesystemChange } from '../../api/types/index.ts';
 import { forbidden, invalidParameter, isBerthError, notFound } from '../../common/index.ts';
 import type { SnapshotStore } from '../../image/index.ts';
-import { getInRoot, putInRoot, statInRoot } from '../../platform/index.ts';
+import { type IdMap, getInRoot, putInRoot, statInRoot } from '../../platform/index.ts';
 import type { Container } from '../containers/container-store.ts';
 import type { Containers } from '../containers/container-service.ts';
 import { isRunning } from '../containers/state.ts';
@@ -94,7 +94,7 @@ export class ContainerFs implements ContainerFsService {
     // The root stays mounted until the worker has written the whole archive.
     void this.#withRoot(c, points, async (rootfs, binds) => {
       try {
-        const got = await getInRoot({ rootfs, binds, path: abs }, signal);
+        const got = await getInRoot({ rootfs, binds, path: abs, ...this.#ids(c) }, signal);
         const done = got.done.finally(release);
         ready({ ...got, done });
         await done.catch(() => {});
@@ -125,7 +125,13 @@ export class ContainerFs implements ContainerFsService {
     await this.#withRoot(c, points, async (rootfs, binds) => {
       try {
         await putInRoot(
-          { rootfs, binds, path: abs, noOverwriteDirNonDir: options.noOverwriteDirNonDir },
+          {
+            rootfs,
+            binds,
+            path: abs,
+            noOverwriteDirNonDir: options.noOverwriteDirNonDir,
+            ...this.#ids(c),
+          },
           tar,
           signal,
         );
@@ -198,6 +204,12 @@ export class ContainerFs implements ContainerFsService {
    * Runs `fn` with the container's root mounted and its binds/volumes resolved. A stopped
    * container's root is mounted for the call (serialised with start/stop) and unmounted after.
    */
+  /** A user-namespaced container's maps: its files are under remapped ids, archives hold its own. */
+  #ids(c: Container): { idMap?: IdMap } {
+    const remap = this.#d.containers.lifecycle.remapOf(c.record.hostConfig);
+    return remap ? { idMap: remap.idMap } : {};
+  }
+
   async #withRoot<T>(
     c: Container,
     points: MountPointRecord[],
@@ -222,7 +234,8 @@ export class ContainerFs implements ContainerFsService {
     if (isRunning(c.state)) return run(containers.lifecycle.rootfsDir(id));
     return containers.lifecycle.serialize(id, async () => {
       if (isRunning(c.state)) return run(containers.lifecycle.rootfsDir(id));
-      const rootfs = await snapshots.mount(id);
+      const remap = containers.lifecycle.remapOf(c.record.hostConfig);
+      const rootfs = await snapshots.mount(id, undefined, remap ? { idMap: remap.idMap } : {});
       try {
         return await run(rootfs);
       } finally {

@@ -452,3 +452,55 @@ test('the OCI spec is plain JSON', () => {
   const s = oci({ Memory: 64 * MB });
   assert.deepEqual(JSON.parse(JSON.stringify(s)), s);
 });
+
+test('a remapped container gets a new user namespace with the maps; no ping_group_range; cgroups writable', () => {
+  const uidMap = [
+    { containerID: 0, hostID: 100000, size: 65536 },
+    { containerID: 65536, hostID: 300000, size: 10 },
+  ];
+  const gidMap = [{ containerID: 0, hostID: 200000, size: 65536 }];
+  const s = oci({}, {}, { netns: { mode: 'new' }, userns: { uidMap, gidMap }, daemonUsernsRemap: true });
+  assert.deepEqual(
+    s.linux?.namespaces?.find((n) => n.type === 'user'),
+    { type: 'user' },
+  );
+  assert.deepEqual(s.linux?.uidMappings, uidMap);
+  assert.deepEqual(s.linux?.gidMappings, gidMap);
+  assert.equal(s.linux?.sysctl?.['net.ipv4.ping_group_range'], undefined);
+  assert.equal(s.linux?.sysctl?.['net.ipv4.ip_unprivileged_port_start'], '0');
+  const cgroup = s.mounts?.find((m) => m.type === 'cgroup');
+  assert.ok(cgroup && !cgroup.options?.includes('ro'), 'cgroup mount writable');
+});
+
+test("a container joining another's user namespace names it by path, its maps listed as dockerd lists them", () => {
+  const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const s = oci(
+    {},
+    {},
+    { userns: { uidMap: map, gidMap: map, path: '/proc/42/ns/user' }, daemonUsernsRemap: true },
+  );
+  assert.deepEqual(
+    s.linux?.namespaces?.find((n) => n.type === 'user'),
+    { type: 'user', path: '/proc/42/ns/user' },
+  );
+  assert.deepEqual(s.linux?.uidMappings, map);
+});
+
+test('--userns=host under a remapping daemon: no user namespace, still writable cgroups; without remapping neither', () => {
+  const host = oci({ UsernsMode: 'host' }, {}, { daemonUsernsRemap: true });
+  assert.equal(
+    host.linux?.namespaces?.some((n) => n.type === 'user'),
+    false,
+  );
+  assert.ok(!host.mounts?.find((m) => m.type === 'cgroup')?.options?.includes('ro'));
+  const plain = oci();
+  assert.equal(
+    plain.linux?.namespaces?.some((n) => n.type === 'user'),
+    false,
+  );
+  assert.ok(plain.mounts?.find((m) => m.type === 'cgroup')?.options?.includes('ro'));
+  assert.equal(
+    oci({}, {}, { netns: { mode: 'new' } }).linux?.sysctl?.['net.ipv4.ping_group_range'],
+    '0 2147483647',
+  );
+});

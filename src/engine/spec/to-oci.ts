@@ -15,6 +15,7 @@ import type {
   LinuxDevice,
   LinuxDeviceCgroup,
   LinuxResources,
+  OciIdMapping,
   OciMount,
   OciNamespace,
   OciNamespaceType,
@@ -131,6 +132,14 @@ export interface OciContext {
   seccompPlatform?: SeccompPlatform;
   /** False when the kernel has no seccomp: containers run unfiltered, custom profiles fail. */
   seccompEnabled?: boolean;
+  /**
+   * The container's user namespace (daemon --userns-remap, not --userns=host): a new one with
+   * these maps, or with `path`, another container's (it shares that container's network, IPC or
+   * PID namespace; the maps are still listed, as dockerd lists them). Undefined: the host's.
+   */
+  userns?: { uidMap: OciIdMapping[]; gidMap: OciIdMapping[]; path?: string };
+  /** The daemon remaps users: cgroup mounts are writable, as dockerd makes them. */
+  daemonUsernsRemap?: boolean;
 }
 
 /**
@@ -197,6 +206,10 @@ export function toOciSpec(spec: ContainerSpec, ctx: OciContext): RuntimeSpec {
   if (!privileged) {
     linux.maskedPaths = [...spec.security.maskedPaths, ...(ctx.extraMaskedPaths ?? [])];
     linux.readonlyPaths = [...spec.security.readonlyPaths];
+  }
+  if (ctx.userns) {
+    linux.uidMappings = ctx.userns.uidMap.map((m) => ({ ...m }));
+    linux.gidMappings = ctx.userns.gidMap.map((m) => ({ ...m }));
   }
   const propagation = rootfsPropagation(ctx.mounts ?? []);
   if (propagation) linux.rootfsPropagation = propagation;
@@ -300,7 +313,9 @@ function buildMounts(spec: ContainerSpec, ctx: OciContext, useInit: boolean): Oc
   const userMountDests = new Set(sortedUser.map((m) => normalizePath(m.destination)));
   const devMounted = userMountDests.has('/dev');
   const privileged = spec.security.privileged;
-  const writableCgroups = spec.security.writableCgroups ?? privileged;
+  // dockerd clears the cgroup mount's read-only flag for privileged containers and whenever
+  // the daemon remaps users (a read-only remount is refused in a user namespace).
+  const writableCgroups = spec.security.writableCgroups ?? (privileged || ctx.daemonUsernsRemap === true);
   const defaults: OciMount[] = [];
   for (const d of DEFAULT_MOUNTS) {
     if (userMountDests.has(d.destination)) continue;
@@ -377,6 +392,7 @@ function buildNamespaces(spec: ContainerSpec, ctx: OciContext): OciNamespace[] {
   apply('pid', ctx.pidns ?? fromMode('pid', spec.namespaces.pid));
   apply('uts', ctx.utsns ?? fromMode('uts', spec.namespaces.uts));
   if (spec.namespaces.cgroupns === 'private') apply('cgroup', { mode: 'new' });
+  if (ctx.userns) apply('user', ctx.userns.path ? { mode: 'path', path: ctx.userns.path } : { mode: 'new' });
   return namespaces;
 }
 
@@ -509,6 +525,9 @@ function buildResources(spec: ContainerSpec, ctx: OciContext): LinuxResources {
 function buildSysctls(spec: ContainerSpec, ctx: OciContext): Record<string, string> {
   // NetworkMode.IsPrivate(): anything but host and container:<x>, however the engine made the netns.
   const privateNet = spec.network.mode !== 'host' && containerModeTarget(spec.network.mode) === undefined;
-  const base = privateNet && ctx.networkSysctls !== false ? { ...DEFAULT_NETWORK_SYSCTLS } : {};
+  const base: Record<string, string> =
+    privateNet && ctx.networkSysctls !== false ? { ...DEFAULT_NETWORK_SYSCTLS } : {};
+  // "We cannot set up ping socket support in a user namespace" (oci_linux.go WithSysctls).
+  if (ctx.userns) delete base['net.ipv4.ping_group_range'];
   return { ...base, ...spec.sysctls };
 }

@@ -167,6 +167,8 @@ test('namespace modes, ports, hosts, mounts and security options are checked', (
   rejects({ HostConfig: { IpcMode: 'bogus' } }, 'invalid IPC mode: bogus');
   rejects({ HostConfig: { PidMode: 'container:' } }, 'invalid PID mode: container:');
   rejects({ HostConfig: { UTSMode: 'private' } }, 'invalid UTS mode: private');
+  rejects({ HostConfig: { UsernsMode: 'private' } }, 'invalid USER mode: private');
+  rejects({ HostConfig: { UsernsMode: 'container:x' } }, 'invalid USER mode: container:x');
   rejects({ HostConfig: { CgroupnsMode: 'bogus' } }, 'invalid cgroup namespace mode: bogus');
   rejects({ HostConfig: { PortBindings: { '99999/tcp': [] } } }, 'invalid port specification: "99999"');
   rejects(

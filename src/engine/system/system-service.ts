@@ -20,6 +20,8 @@ export interface SystemFacts {
   host: HostFacts;
   counts: () => { containers: number; running: number; paused: number; stopped: number; images: number };
   eventListeners: () => number;
+  /** The daemon runs containers in user namespaces (--userns-remap): `name=userns` in SecurityOptions. */
+  usernsRemap?: boolean;
 }
 
 const goArch = (a: string) => (a === 'x64' ? 'amd64' : a === 'arm64' ? 'arm64' : a);
@@ -170,7 +172,9 @@ function registryConfig(r: { insecure: string[]; mirrors: string[] }): SystemInf
 function securityOptions(f: SystemFacts): string[] {
   const out: string[] = [];
   if (f.host.seccomp !== false) out.push(`name=seccomp,profile=${f.security.seccompProfile}`);
+  // name=userns: dockerd lists it after seccomp (and selinux), before rootless and cgroupns.
   if (f.security.noNewPrivileges) out.push('name=no-new-privileges');
+  if (f.usernsRemap) out.push('name=userns');
   if (f.cgroupVersion === 2) out.push('name=cgroupns');
   return out;
 }

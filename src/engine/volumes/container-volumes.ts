@@ -9,7 +9,7 @@ import { chmod, chown } from 'node:fs/promises';
 import type { MountPoint } from '../../api/types/index.ts';
 import { type Logger, errnoCode, invalidParameter } from '../../common/index.ts';
 import type { SnapshotStore } from '../../image/index.ts';
-import { RootResolver, extractTar, packDir } from '../../platform/index.ts';
+import { type IdMap, RootResolver, extractTar, packDir, toHost } from '../../platform/index.ts';
 import { ANONYMOUS_LABEL, type VolumeStore } from '../../volume/index.ts';
 import type { ResolvedMount } from '../spec/index.ts';
 import type { MountPointRecord } from './mount-points.ts';
@@ -35,6 +35,7 @@ export class ContainerVolumes {
   async prepare(
     containerId: string,
     points: MountPointRecord[],
+    options: { idMap?: IdMap } = {},
   ): Promise<{ points: MountPointRecord[]; created: string[] }> {
     const created: string[] = [];
     const out: MountPointRecord[] = [];
@@ -71,7 +72,7 @@ export class ContainerVolumes {
         out.push({ ...p, name });
       }
       const toCopy = out.filter((p) => p.type === 'volume' && p.copyData && !p.subpath);
-      if (toCopy.length > 0) await this.#copyUp(containerId, toCopy);
+      if (toCopy.length > 0) await this.#copyUp(containerId, toCopy, options.idMap);
       return { points: out, created };
     } catch (err) {
       for (const name of created) await this.#d.store.remove(name).catch(() => {});
@@ -88,7 +89,7 @@ export class ContainerVolumes {
    * Docker's copy-up (daemon/volumes_unix.go populateVolumes): a volume that is empty gets the
    * files the image has at the mount's destination, with the directory's owner and mode.
    */
-  async #copyUp(containerId: string, points: MountPointRecord[]): Promise<void> {
+  async #copyUp(containerId: string, points: MountPointRecord[], idMap?: IdMap): Promise<void> {
     const rootfs = await this.#d.snapshots.mount(containerId);
     try {
       const resolver = new RootResolver(rootfs);
@@ -107,9 +108,10 @@ export class ContainerVolumes {
           }
           const st = await stat(src);
           await pipeline(packDir(src), (tar) =>
-            extractTar(tar, data, { whiteouts: 'none', sameOwner: true }),
+            extractTar(tar, data, { whiteouts: 'none', sameOwner: true, ...(idMap ? { idMap } : {}) }),
           );
-          await chown(data, st.uid, st.gid);
+          // A user-namespaced container's volume holds its files under the remapped host ids.
+          await chown(data, ...toHost(idMap, st.uid, st.gid));
           await chmod(data, st.mode & 0o7777);
         } finally {
           await this.#d.store.unmount(p.name, user);

@@ -26,6 +26,7 @@ import { pipeline } from 'node:stream/promises';
 import { MS, chroot, mount } from '../syscalls.ts';
 import { extractTar } from './extract.ts';
 import type { InRootRequest, PathStat } from './in-root.ts';
+import type { IdMap } from './id-map.ts';
 import { packDir } from './pack.ts';
 import { RootResolver } from './root-path.ts';
 
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
     case 'get': {
       const stat = statPath(req.path);
       await send({ stat });
-      await pipeline(packPath(req.path), process.stdout);
+      await pipeline(packPath(req.path, req.idMap), process.stdout);
       return;
     }
     case 'put': {
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
         whiteouts: 'none',
         sameOwner: true,
         noOverwriteDirNonDir: req.noOverwriteDirNonDir ?? false,
+        ...(req.idMap ? { idMap: req.idMap } : {}),
       });
       await send({ done: true });
       return;
@@ -170,14 +172,15 @@ function statPath(path: string): PathStat {
  * The tar of `path` as Docker's archive route sends it: the entry named by the path's base name;
  * for `dir/.` (and `dir/`), the directory's contents under `./`.
  */
-function packPath(path: string) {
+function packPath(path: string, idMap?: IdMap) {
   const contents = path.endsWith('/.') || (path.endsWith('/') && path !== '/');
   const clean = posix.normalize(path.replace(/\/\.?$/, '')) || '/';
-  if (clean === '/') return packDir('/', contents ? {} : { include: ['.'] });
+  const ids = idMap ? { idMap } : {};
+  if (clean === '/') return packDir('/', contents ? ids : { include: ['.'], ...ids });
   const dir = posix.dirname(clean);
   const base = posix.basename(clean);
-  if (contents) return packDir(dir, { include: [base], rebaseNames: { [base]: '.' } });
-  return packDir(dir, { include: [base] });
+  if (contents) return packDir(dir, { include: [base], rebaseNames: { [base]: '.' }, ...ids });
+  return packDir(dir, { include: [base], ...ids });
 }
 
 main().then(

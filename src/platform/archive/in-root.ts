@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, invalidParameter, notFound } from '../../common/index.ts';
+import type { IdMap } from './id-map.ts';
 
 export interface InRootRequest {
   /** The container's mounted root filesystem. */
@@ -19,6 +20,8 @@ export interface InRootRequest {
   /** Absolute path inside the container. */
   path: string;
   noOverwriteDirNonDir?: boolean;
+  /** A user-namespaced container's maps: archives hold container ids, its files remapped ids. */
+  idMap?: IdMap;
 }
 
 /** Docker's container path stat (X-Docker-Container-Path-Stat): `mode` holds Go's FileMode bits. */

@@ -96,7 +96,13 @@ async function* walk(root: string, options: PackOptions): AsyncGenerator<TarWrit
 
   async function* entriesFor(host: string, rel: string, st: Stat): AsyncGenerator<TarWriteEntry> {
     const name = rebase(rel, options.rebaseNames);
-    const [uid, gid] = toContainer(options.idMap, Number(st.uid), Number(st.gid));
+    // Overlay makes its whiteouts as the mounter (host root), outside a remapped container's
+    // map: they carry no owner that matters, so they go as 0:0.
+    const whiteout = options.overlayWhiteouts === true && st.isCharacterDevice() && st.rdev === 0n;
+    const [uid, gid] =
+      whiteout && options.idMap
+        ? idsOrRoot(options.idMap, Number(st.uid), Number(st.gid))
+        : toContainer(options.idMap, Number(st.uid), Number(st.gid));
     const header: TarHeaderInput = {
       name,
       type: 'file',
@@ -234,4 +240,12 @@ function rebase(rel: string, map: Record<string, string> | undefined): string {
     if (rel.startsWith(`${f}/`)) return `${t}${rel.slice(f.length)}`;
   }
   return rel;
+}
+
+function idsOrRoot(map: IdMap, uid: number, gid: number): [number, number] {
+  try {
+    return toContainer(map, uid, gid);
+  } catch {
+    return [0, 0];
+  }
 }
