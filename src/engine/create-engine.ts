@@ -181,6 +181,9 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     security: {
       seccompProfile: config.seccompProfileName ?? 'builtin',
       noNewPrivileges: config.containerDefaults?.noNewPrivileges ?? false,
+      cgroupnsPrivate:
+        (config.containerDefaults?.cgroupnsMode ?? (cgroups.version === 2 ? 'private' : 'host')) ===
+        'private',
     },
     counts: () => {
       const all = containers.store.all();

@@ -141,6 +141,11 @@ describe('daemon defaults for containers', { skip: !canRunRoot() && 'needs root'
       info.SecurityOptions.includes(`name=seccomp,profile=${profile}`),
       info.SecurityOptions.join(' '),
     );
-    assert.ok(info.SecurityOptions.includes('name=no-new-privileges'));
+    // dockerd's order; cgroupns because the daemon's default cgroup namespace is private.
+    assert.deepEqual(info.SecurityOptions, [
+      `name=seccomp,profile=${profile}`,
+      'name=cgroupns',
+      'name=no-new-privileges',
+    ]);
   });
 });

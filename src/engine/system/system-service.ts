@@ -15,7 +15,7 @@ export interface SystemFacts {
   /** berthd --label. */
   labels: string[];
   /** What info's SecurityOptions name: the daemon's seccomp profile and no-new-privileges default. */
-  security: { seccompProfile: string; noNewPrivileges: boolean };
+  security: { seccompProfile: string; noNewPrivileges: boolean; cgroupnsPrivate: boolean };
   /** What the cgroup controllers can limit here, probed once at start. */
   host: HostFacts;
   counts: () => { containers: number; running: number; paused: number; stopped: number; images: number };
@@ -167,14 +167,14 @@ function registryConfig(r: { insecure: string[]; mirrors: string[] }): SystemInf
 /**
  * dockerd's info SecurityOptions: seccomp with its profile (when the kernel has seccomp),
  * no-new-privileges when it is the default, cgroupns where containers get a private cgroup
- * namespace by default (cgroup v2).
+ * namespace by default (--default-cgroupns-mode, else cgroup v2).
  */
 function securityOptions(f: SystemFacts): string[] {
   const out: string[] = [];
   if (f.host.seccomp !== false) out.push(`name=seccomp,profile=${f.security.seccompProfile}`);
-  // name=userns: dockerd lists it after seccomp (and selinux), before rootless and cgroupns.
-  if (f.security.noNewPrivileges) out.push('name=no-new-privileges');
+  // dockerd's order (fillSecurityOptions): seccomp, selinux, userns, rootless, cgroupns, no-new-privileges.
   if (f.usernsRemap) out.push('name=userns');
-  if (f.cgroupVersion === 2) out.push('name=cgroupns');
+  if (f.security.cgroupnsPrivate) out.push('name=cgroupns');
+  if (f.security.noNewPrivileges) out.push('name=no-new-privileges');
   return out;
 }
