@@ -13,7 +13,9 @@
  * Temporary containers, snapshots and the context dir are removed whatever happens; on failure
  * nothing is tagged.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir, readFile, realpath, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, posix } from 'node:path';
 import { type Readable, PassThrough } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -48,6 +50,7 @@ import { extractTar } from '../../platform/index.ts';
 import type { Containers } from '../containers/container-service.ts';
 import { BuildCache } from './build-cache.ts';
 import { applyCopy, planCopy, resolveChown } from './copy.ts';
+import { OrderedOutput, planStages, runStageGraph } from './stages.ts';
 
 export interface BuildOptions {
   /** Path of the Dockerfile inside the context (default `Dockerfile`). */
@@ -225,6 +228,9 @@ async function maybeGunzip(stream: Readable): Promise<Readable> {
   return pass;
 }
 
+/** The stage a piece of build code runs for: where its output goes and its step counter. */
+const stageContext = new AsyncLocalStorage<{ out: (s: string) => void; step: number }>();
+
 /** One build: the state of every stage, the temporary objects to remove at the end. */
 class BuildRun {
   contextDir = '';
@@ -232,7 +238,11 @@ class BuildRun {
   readonly #cache: BuildCache;
   readonly #o: BuildOptions;
   readonly #signal: AbortSignal;
-  readonly #out: (s: string) => void;
+  /** Aborts the other stages when one fails. */
+  readonly #abort = new AbortController();
+  readonly #baseOut: (s: string) => void;
+  /** Output of the current stage (stage order is kept by OrderedOutput), or of the build. */
+  readonly #out = (s: string) => (stageContext.getStore()?.out ?? this.#baseOut)(s);
   readonly #stageImages = new Map<string, Digest>();
   readonly #usedArgs = new Set<string>();
   readonly #cleanups: Array<() => Promise<void>> = [];
@@ -249,8 +259,8 @@ class BuildRun {
     this.#d = d;
     this.#cache = cache;
     this.#o = o;
-    this.#signal = signal;
-    this.#out = out;
+    this.#signal = AbortSignal.any([signal, this.#abort.signal]);
+    this.#baseOut = out;
   }
 
   async cleanup(): Promise<void> {
@@ -266,8 +276,6 @@ class BuildRun {
       if (i < 0) throw invalidParameter(`failed to reach build target ${this.#o.target} in Dockerfile`);
       last = i;
     }
-    const stages = df.stages.slice(0, last + 1);
-    this.#total = stages.reduce((n, s) => n + 1 + s.instructions.length, 0);
     // Meta args (before the first FROM): defaults overridden by --build-arg.
     const meta = new Map<string, string | undefined>();
     for (const a of df.metaArgs) {
@@ -280,10 +288,54 @@ class BuildRun {
         if (given !== undefined && given !== null) this.#usedArgs.add(key);
       }
     }
-    let imageId: Digest | undefined;
-    for (const stage of stages) {
-      imageId = await this.#buildStage(stage, meta, df.escape);
+    // Only the stages the target reaches are built; independent ones at the same time.
+    const plan = planStages(df.stages, last, (s) => {
+      try {
+        return this.#expand(s.from.image, envLookup(mapEnv(meta)), df.escape, s.from);
+      } catch {
+        return s.from.image;
+      }
+    });
+    const offsets = new Map<number, number>();
+    for (const s of plan.stages) {
+      offsets.set(s.index, this.#total);
+      this.#total += 1 + s.instructions.length;
     }
+    // Build args declared by skipped stages count as consumed (as they did when every stage ran).
+    for (const s of plan.skipped) {
+      for (const ins of s.instructions) {
+        if (ins.kind !== 'arg') continue;
+        for (const { key } of ins.args) if (this.#o.buildArgs[key] != null) this.#usedArgs.add(key);
+      }
+    }
+    const output = new OrderedOutput(
+      plan.stages.map((s) => s.index),
+      this.#baseOut,
+    );
+    const results = new Map<number, Digest | undefined>();
+    const log = this.#d.log;
+    try {
+      await runStageGraph(
+        plan,
+        Math.max(2, availableParallelism()),
+        async (stage) => {
+          const fields = { stage: stage.index, ...(stage.name !== undefined && { name: stage.name }) };
+          log.info('build stage started', { ...fields, at: Date.now() });
+          const ctx = { out: output.writer(stage.index), step: offsets.get(stage.index) ?? 0 };
+          results.set(
+            stage.index,
+            await stageContext.run(ctx, () => this.#buildStage(stage, meta, df.escape)),
+          );
+          log.info('build stage finished', { ...fields, at: Date.now() });
+          output.finish(stage.index);
+        },
+        () => this.#abort.abort(),
+      );
+    } catch (err) {
+      output.flushAll();
+      throw err;
+    }
+    const imageId = results.get(last);
     const unused = Object.keys(this.#o.buildArgs).filter(
       (k) => !this.#usedArgs.has(k) && !BUILTIN_ARGS.has(k),
     );
@@ -295,8 +347,9 @@ class BuildRun {
   }
 
   #stepHeader(ins: Instruction): void {
-    this.#step++;
-    this.#out(`Step ${this.#step}/${this.#total} : ${ins.node.original}\n`);
+    const ctx = stageContext.getStore();
+    const n = ctx ? ++ctx.step : ++this.#step;
+    this.#out(`Step ${n}/${this.#total} : ${ins.node.original}\n`);
   }
 
   #expand(word: string, env: ReturnType<typeof envLookup>, escapeToken: string, ins: Instruction): string {
