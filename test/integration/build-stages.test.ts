@@ -19,12 +19,31 @@ describe('builder stages, remote sources, pull and cache-from', {
 }, () => {
   let d: TestDaemon;
   let ctxRoot: string;
+  let http: Server;
+  let base = '';
+  /** What the test HTTP server answers: path → body (and headers). */
+  const served = new Map<
+    string,
+    { body: Buffer | string; status?: number; headers?: Record<string, string> }
+  >();
   before(async () => {
     d = await startDaemon();
     await makeBusybox(d);
     ctxRoot = await mkdtemp(join(tmpdir(), 'bstg-'));
+    http = createServer((req, res) => {
+      const f = served.get(req.url ?? '');
+      if (!f) {
+        res.writeHead(404).end('no such file\n');
+        return;
+      }
+      res.writeHead(f.status ?? 200, f.headers ?? {}).end(f.body);
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(http.address() as { port: number }).port}`;
   });
   after(async () => {
+    http?.closeAllConnections();
+    await new Promise((r) => http?.close(r));
     await d?.stop();
     if (ctxRoot) await rm(ctxRoot, { recursive: true, force: true });
   });
@@ -110,5 +129,97 @@ describe('builder stages, remote sources, pull and cache-from', {
     const at = (name: string, msg: string) => records.findLast((x) => x.name === name && x.msg === msg)!.at;
     assert.ok(at('one', 'build stage started') < at('two', 'build stage finished'));
     assert.ok(at('two', 'build stage started') < at('one', 'build stage finished'));
+  });
+
+  test('ADD <url> downloads the file: mode 0600, mtime from Last-Modified, never unpacked, named by the URL or Content-Disposition', async () => {
+    const gz = (
+      await run('sh', [
+        '-c',
+        'echo hi > /tmp/bstg-x && tar -czf - -C /tmp bstg-x | base64 -w0; rm -f /tmp/bstg-x',
+      ])
+    ).stdout;
+    served.set('/files/hello.txt', {
+      body: 'hello\n',
+      headers: { 'Last-Modified': 'Wed, 21 Oct 2015 07:28:00 GMT' },
+    });
+    served.set('/files/data.tar.gz', { body: Buffer.from(gz, 'base64') });
+    served.set('/dl/', {
+      body: 'named\n',
+      headers: { 'Content-Disposition': 'attachment; filename="named.txt"' },
+    });
+    const r = await build(
+      [
+        'FROM busybox',
+        `ADD ${base}/files/hello.txt /dl/`,
+        `ADD ${base}/files/data.tar.gz /dl/`,
+        `ADD ${base}/dl/ /cd/`,
+        `ADD ${base}/files/hello.txt /renamed`,
+        'RUN stat -c "%a %Y %u" /dl/hello.txt /renamed && ls /dl /cd',
+      ],
+      '-t',
+      'addurl:1',
+    );
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /600 1445412480 0\n600 1445412480 0\n/);
+    assert.match(r.stdout, /\/cd:\nnamed\.txt\n/);
+    assert.match(r.stdout, /\/dl:\ndata\.tar\.gz\nhello\.txt\n/);
+    assert.equal(await cat('addurl:1', '/renamed'), 'hello\n');
+  });
+
+  test('ADD <url> is cached by the content it downloads', async () => {
+    served.set('/v.txt', { body: 'one\n', headers: { 'Last-Modified': 'Wed, 21 Oct 2015 07:28:00 GMT' } });
+    const df = ['FROM busybox', `ADD ${base}/v.txt /v.txt`, 'RUN cat /v.txt'];
+    const a = await build(df);
+    assert.equal(a.code, 0, a.stderr);
+    // Same bytes, another Last-Modified: still a cache hit (moby's content hash has no mtime).
+    served.set('/v.txt', { body: 'one\n', headers: { 'Last-Modified': 'Thu, 22 Oct 2015 07:28:00 GMT' } });
+    const b = await build(df);
+    assert.equal(b.code, 0, b.stderr);
+    assert.match(b.stdout, /Step 2\/3 : ADD .*\n\n? ---> Using cache/);
+    assert.doesNotMatch(b.stdout, /Running in/);
+    served.set('/v.txt', { body: 'two\n' });
+    const c = await build(df);
+    assert.equal(c.code, 0, c.stderr);
+    assert.doesNotMatch(c.stdout, /Using cache/);
+    assert.match(c.stdout, /two\n/);
+  });
+
+  test('ADD <url> failures: an HTTP error status, a filename that cannot be found, COPY of a URL', async () => {
+    const e404 = await build(['FROM busybox', `ADD ${base}/missing /x`]);
+    assert.notEqual(e404.code, 0);
+    assert.match(
+      e404.stderr,
+      new RegExp(`ADD failed: failed to GET ${base}/missing with status 404 Not Found: no such file`),
+    );
+    served.set('/anon/', { body: 'x' });
+    const anon = await build(['FROM busybox', `ADD ${base}/anon/ /dir/`]);
+    assert.match(anon.stderr, new RegExp(`ADD failed: cannot determine filename for source ${base}/anon/`));
+    const unnamed = await build(
+      ['FROM busybox', 'RUN mkdir /dir', `ADD ${base}/anon/ /dir`],
+      '-t',
+      'unnamed:1',
+    );
+    assert.equal(unnamed.code, 0, unnamed.stderr);
+    assert.equal(await cat('unnamed:1', '/dir/__unnamed__'), 'x');
+    const copy = await build(['FROM busybox', `COPY ${base}/anon/ /x`]);
+    assert.match(copy.stderr, /COPY failed: source can't be a URL for COPY/);
+  });
+
+  test('ADD --checksum is checked as BuildKit does', async () => {
+    served.set('/c.txt', { body: 'sum\n' });
+    const sum = createHash('sha256').update('sum\n').digest('hex');
+    const ok = await build(
+      ['FROM busybox', `ADD --checksum=sha256:${sum} ${base}/c.txt /c.txt`],
+      '-t',
+      'sum:1',
+    );
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(await cat('sum:1', '/c.txt'), 'sum\n');
+    const bad = await build(['FROM busybox', `ADD --checksum=sha256:${'0'.repeat(64)} ${base}/c.txt /c.txt`]);
+    assert.match(bad.stderr, new RegExp(`digest mismatch sha256:${sum}: sha256:${'0'.repeat(64)}`));
+    const local = await build(['FROM busybox', `ADD --checksum=sha256:${sum} Dockerfile /d`]);
+    assert.match(local.stderr, /checksum requires HTTP\(S\) or Git sources/);
+    const cp = await build(['FROM busybox', `COPY --checksum=sha256:${sum} Dockerfile /d`]);
+    assert.match(cp.stderr, /unknown flag: checksum/);
   });
 });

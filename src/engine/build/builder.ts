@@ -50,6 +50,13 @@ import { extractTar } from '../../platform/index.ts';
 import type { Containers } from '../containers/container-service.ts';
 import { BuildCache } from './build-cache.ts';
 import { applyCopy, planCopy, resolveChown } from './copy.ts';
+import {
+  type Download,
+  checkChecksumFlag,
+  downloadSource,
+  isRemoteUrl,
+  mergePlans,
+} from './remote-source.ts';
 import { OrderedOutput, planStages, runStageGraph } from './stages.ts';
 
 export interface BuildOptions {
@@ -714,12 +721,15 @@ class BuildRun {
       dest = posix.join(cfg.WorkingDir || '/', dest) + (trailing && !dest.endsWith('/') ? '/' : '');
       if (trailing && !dest.endsWith('/')) dest += '/';
     }
-    if (sources.some((s) => /^https?:\/\//.test(s))) {
-      if (verb === 'COPY') throw invalidParameter("COPY failed: source can't be a URL for COPY");
+    if (ins.checksum !== undefined) checkChecksumFlag(ex(ins.checksum), verb, sources);
+    const remote = sources.filter(isRemoteUrl);
+    if (remote.length > 0 && verb === 'COPY')
+      throw invalidParameter("COPY failed: source can't be a URL for COPY");
+    const downloads = await this.#download(remote, dest, ins.checksum && ex(ins.checksum));
+    if (sources.length > 1 && !dest.endsWith('/'))
       throw invalidParameter(
-        'ADD failed: remote URLs are not supported by berth yet (download the file into the context)',
+        `When using ${verb} with more than one source file, the destination must be a directory and end with a /`,
       );
-    }
     let root = this.contextDir;
     let fromStage = false;
     let fromId: string | undefined;
@@ -754,7 +764,27 @@ class BuildRun {
       cfg,
       verb,
       async (rootfs) => {
-        const plan = await planCopy({ root, sources, dest, rootfs, isAdd: verb === 'ADD', verb, fromStage });
+        const local = sources.filter((s) => !isRemoteUrl(s));
+        const plans = [];
+        if (local.length > 0 || downloads.length === 0)
+          plans.push(
+            await planCopy({ root, sources: local, dest, rootfs, isAdd: verb === 'ADD', verb, fromStage }),
+          );
+        for (const dl of downloads) {
+          // Downloads are never unpacked (moby: noDecompress).
+          plans.push(
+            await planCopy({
+              root: dl.dir,
+              sources: [dl.file],
+              dest,
+              rootfs,
+              isAdd: false,
+              verb,
+              fromStage: true,
+            }),
+          );
+        }
+        const plan = mergePlans(plans);
         return {
           summary: plan.summary,
           apply: async () => {
@@ -781,6 +811,29 @@ class BuildRun {
       (summary) => `${verb} ${fromId ? `from ${fromId} ` : ''}${summary} in ${dest} `,
       ins,
     );
+  }
+
+  /** ADD's URL sources, each downloaded into its own directory beside the context. */
+  async #download(urls: string[], dest: string, checksum: string | undefined): Promise<Download[]> {
+    const out: Download[] = [];
+    for (const url of urls) {
+      const dir = join(this.contextDir, '..', `remote-${newId().slice(0, 12)}`);
+      let dl: Download;
+      try {
+        dl = await downloadSource(url, dir, {
+          ...(checksum ? { checksum } : {}),
+          signal: this.#signal,
+        });
+      } catch (err) {
+        if (isBerthError(err)) throw Object.assign(err, { message: `ADD failed: ${err.message}` });
+        throw err;
+      }
+      if (!dl.named && dest.endsWith('/'))
+        throw invalidParameter(`ADD failed: cannot determine filename for source ${url}`);
+      this.#out('\n');
+      out.push(dl);
+    }
+    return out;
   }
 
   #resolveImage(ref: string): Digest {
