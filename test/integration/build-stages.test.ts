@@ -220,6 +220,60 @@ describe('builder stages, remote sources, pull and cache-from', {
     const local = await build(['FROM busybox', `ADD --checksum=sha256:${sum} Dockerfile /d`]);
     assert.match(local.stderr, /checksum requires HTTP\(S\) or Git sources/);
     const cp = await build(['FROM busybox', `COPY --checksum=sha256:${sum} Dockerfile /d`]);
-    assert.match(cp.stderr, /unknown flag: checksum/);
+    assert.match(cp.stderr, /unknown flag: --checksum/);
+  });
+
+  test("BuildKit-only flags get Docker 28's classic-builder answers; COPY --link copies as COPY", async () => {
+    const mount = await build(['FROM busybox', 'RUN echo before', 'RUN --mount=type=cache,target=/c true']);
+    assert.notEqual(mount.code, 0);
+    // Refused when the step runs (moby dispatchRun), after the steps before it.
+    assert.match(mount.stdout, /Step 3\/3 : RUN --mount=type=cache,target=\/c true\n/);
+    assert.match(
+      mount.stderr,
+      /the --mount option requires BuildKit\. Refer to https:\/\/docs\.docker\.com\/go\/buildkit\/ to learn how to build images with BuildKit enabled/,
+    );
+    const net = await build(['FROM busybox', 'RUN --network=none true']);
+    assert.match(net.stderr, /the --network option requires BuildKit/);
+    for (const [line, flag] of [
+      ['COPY --parents Dockerfile /x/', 'parents'],
+      ['COPY --exclude=*.md . /x/', 'exclude'],
+      ['RUN --security=insecure true', 'security'],
+    ]) {
+      const r = await build(['FROM busybox', line!]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, new RegExp(`dockerfile parse error on line 2: unknown flag: --${flag}`));
+    }
+    const files = { 'f/a.txt': 'a\n', 'f/b/c.txt': 'c\n' };
+    const link = await dockerb(
+      'build',
+      '-t',
+      'link:1',
+      await context({ ...files, Dockerfile: 'FROM busybox\nCOPY --link f /l/\nRUN find /l | sort\n' }),
+    );
+    const plain = await dockerb(
+      'build',
+      '-t',
+      'plain:1',
+      await context({ ...files, Dockerfile: 'FROM busybox\nCOPY f /l/\nRUN find /l | sort\n' }),
+    );
+    assert.equal(link.code, 0, link.stderr);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(link.stdout, /\/l\n\/l\/a\.txt\n\/l\/b\n\/l\/b\/c\.txt\n/);
+    assert.equal(await cat('link:1', '/l/b/c.txt'), await cat('plain:1', '/l/b/c.txt'));
+  });
+
+  test('--platform: the host platform builds, another is refused clearly', async () => {
+    const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+    const other = arch === 'amd64' ? 'linux/arm64' : 'linux/amd64';
+    const ok = await build(['FROM busybox', 'RUN true'], '--platform', `linux/${arch}`);
+    assert.equal(ok.code, 0, ok.stderr);
+    const bad = await build(['FROM busybox', 'RUN true'], '--platform', other);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, new RegExp(`building for platform ${other} is not supported`));
+    const from = await build([`FROM --platform=linux/${arch} busybox`, 'RUN true']);
+    assert.equal(from.code, 0, from.stderr);
+    const fromBad = await build(['ARG P=' + other, 'FROM --platform=$P busybox', 'RUN true']);
+    assert.notEqual(fromBad.code, 0);
+    assert.match(fromBad.stderr, new RegExp(`building for platform ${other} is not supported`));
   });
 });

@@ -57,6 +57,7 @@ import {
   isRemoteUrl,
   mergePlans,
 } from './remote-source.ts';
+import { checkPlatform } from './platform.ts';
 import { OrderedOutput, planStages, runStageGraph } from './stages.ts';
 
 export interface BuildOptions {
@@ -69,6 +70,8 @@ export interface BuildOptions {
   labels: Record<string, string>;
   networkMode?: string;
   quiet: boolean;
+  /** `--platform`: only the host's is accepted (platform.ts). */
+  platform?: string;
   /** Remove intermediate containers after a successful step (default true). */
   rm: boolean;
   /** Remove them even after a failed step. */
@@ -166,6 +169,7 @@ export class Builder {
     const out = (text: string) => {
       if (!options.quiet) push({ stream: text });
     };
+    if (options.platform) checkPlatform(options.platform);
     const work = join(this.#d.dataRoot, 'build-tmp', newId());
     const ctxDir = join(work, 'ctx');
     await mkdir(ctxDir, { recursive: true });
@@ -398,6 +402,8 @@ class BuildRun {
     const from = stage.from;
     this.#stepHeader(from);
     const imageRef = this.#expand(from.image, envLookup(mapEnv(meta)), escapeToken, from);
+    if (from.platform !== undefined)
+      checkPlatform(this.#expand(from.platform, envLookup(mapEnv(meta)), escapeToken, from));
     const state: StageState = { image: emptyImage(), args: new Map() };
     if (imageRef.toLowerCase() !== 'scratch') {
       const fromStage = this.#stageImages.get(imageRef.toLowerCase());
@@ -625,6 +631,12 @@ class BuildRun {
   }
 
   async #run(state: StageState, ins: Instruction & { kind: 'run' }, cfg: ContainerConfig): Promise<void> {
+    // moby dispatchRun: the classic builder runs no RUN flag.
+    const flag = ins.flagsUsed[0];
+    if (flag !== undefined)
+      throw invalidParameter(
+        `the --${flag} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`,
+      );
     let cmd: string[];
     if (ins.command.form === 'exec') cmd = [...ins.command.args];
     else {

@@ -61,14 +61,7 @@ export async function build({ engine, req, res, query, signal }: RequestContext)
   }
   const ulimits = jsonParam<unknown[] | null>(query, 'ulimits', null);
   if (ulimits && ulimits.length > 0) throw notImplemented('build --ulimit is not supported yet');
-  const platform = query.get('platform');
-  if (
-    platform &&
-    !/^linux(\/(amd64|x86_64))?$/.test(platform) &&
-    !platform.startsWith(`linux/${process.arch}`)
-  ) {
-    throw notImplemented(`building for platform ${platform} is not supported`);
-  }
+  const platform = query.get('platform') || undefined;
   const target = query.get('target') || undefined;
   const networkMode = query.get('networkmode') || undefined;
   const messages = builds(engine).build(
@@ -81,6 +74,7 @@ export async function build({ engine, req, res, query, signal }: RequestContext)
       noCache: boolValue(query, 'nocache'),
       labels: jsonParam<Record<string, string>>(query, 'labels', {}),
       ...(networkMode !== undefined && { networkMode }),
+      ...(platform !== undefined && { platform }),
       quiet: boolValue(query, 'q'),
       rm: boolValueOr(query, 'rm', true),
       forceRm: boolValue(query, 'forcerm'),
