@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type TestDaemon, canRunRoot, makeBusybox, run, startDaemon } from '../helpers/daemon.ts';
+import { startBerthRegistry } from '../helpers/registry.ts';
 
 describe('builder stages, remote sources, pull and cache-from', {
   skip: !canRunRoot() && 'needs root',
@@ -275,5 +276,70 @@ describe('builder stages, remote sources, pull and cache-from', {
     const fromBad = await build(['ARG P=' + other, 'FROM --platform=$P busybox', 'RUN true']);
     assert.notEqual(fromBad.code, 0);
     assert.match(fromBad.stderr, new RegExp(`building for platform ${other} is not supported`));
+  });
+
+  test('FROM pulls a missing image; --pull pulls even a present one', async (t) => {
+    const reg = await startBerthRegistry();
+    t.after(() => reg.stop());
+    const ref = `${reg.address}/lib/base:1`;
+    // The registry's base:1 has /v; the local base:1 is plain busybox.
+    const v2 = await build(['FROM busybox', 'RUN echo v2 > /v'], '-t', ref);
+    assert.equal(v2.code, 0, v2.stderr);
+    const push = await dockerb('push', ref);
+    assert.equal(push.code, 0, push.stderr);
+    assert.equal((await dockerb('tag', 'busybox', ref)).code, 0);
+    const df = [`FROM ${ref}`, 'RUN cat /v 2>/dev/null || echo none'];
+    const local = await build(df, '--no-cache');
+    assert.equal(local.code, 0, local.stderr);
+    assert.match(local.stdout, /\nnone\n/);
+    const pulled = await build(df, '--no-cache', '--pull');
+    assert.equal(pulled.code, 0, pulled.stderr);
+    assert.match(pulled.stdout, new RegExp(`Step 1/2 : FROM ${ref}\\n1: Pulling from lib/base\\n`));
+    assert.match(pulled.stdout, /\nv2\n/);
+    // Missing locally: pulled without --pull.
+    assert.equal((await dockerb('rmi', '-f', ref)).code, 0);
+    const missing = await build(df, '--no-cache');
+    assert.equal(missing.code, 0, missing.stderr);
+    assert.match(missing.stdout, /\nv2\n/);
+    // A missing image that cannot be pulled fails the build with the pull's error.
+    const nope = await build([`FROM ${reg.address}/lib/nope:1`]);
+    assert.notEqual(nope.code, 0);
+    assert.match(nope.stderr, /manifest unknown/);
+  });
+
+  test('--cache-from reuses the steps of a pulled image without the local cache', async (t) => {
+    const reg = await startBerthRegistry();
+    t.after(() => reg.stop());
+    const ref = `${reg.address}/lib/app:1`;
+    const files = {
+      Dockerfile:
+        'FROM busybox\nRUN echo $RANDOM$RANDOM > /stamp\nENV A=1\nCOPY f /f\nRUN cat /f\nCMD ["cat", "/stamp"]\n',
+      f: 'file\n',
+    };
+    const first = await dockerb('build', '-t', ref, await context(files));
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal((await dockerb('push', ref)).code, 0);
+    const id = (await dockerb('image', 'inspect', '-f', '{{.Id}}', ref)).stdout.trim();
+    const stamp = await cat(ref, '/stamp');
+    // Forget everything local: the image, its parents, the cache records; pull it back.
+    assert.equal((await dockerb('rmi', ref)).code, 0);
+    assert.equal((await dockerb('builder', 'prune', '-f')).code, 0);
+    assert.equal((await dockerb('pull', ref)).code, 0);
+    const reused = await dockerb('build', '--cache-from', ref, '-t', 'reused:1', await context(files));
+    assert.equal(reused.code, 0, reused.stderr);
+    assert.equal([...reused.stdout.matchAll(/Using cache/g)].length, 5, reused.stdout);
+    assert.doesNotMatch(reused.stdout, /Running in/);
+    assert.equal((await dockerb('image', 'inspect', '-f', '{{.Id}}', 'reused:1')).stdout.trim(), id);
+    assert.equal(await cat('reused:1', '/stamp'), stamp);
+    // A changed file: the steps before it still come from the image, the rest run.
+    const changed = await dockerb('build', '--cache-from', ref, await context({ ...files, f: 'other\n' }));
+    assert.equal(changed.code, 0, changed.stderr);
+    assert.equal([...changed.stdout.matchAll(/Using cache/g)].length, 2, changed.stdout);
+    assert.match(changed.stdout, /Running in [0-9a-f]+\nother\n/);
+    // Without --cache-from (and no local cache), the RUN steps run again.
+    await dockerb('builder', 'prune', '-f');
+    const cold = await dockerb('build', await context(files));
+    assert.equal(cold.code, 0, cold.stderr);
+    assert.doesNotMatch(cold.stdout, /Using cache/);
   });
 });

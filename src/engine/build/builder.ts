@@ -48,6 +48,7 @@ import type { ImageRecord, ImageStore, SnapshotStore } from '../../image/index.t
 import type { ContainerConfig, HealthConfig, ImageConfig } from '../../oci/index.ts';
 import { extractTar } from '../../platform/index.ts';
 import type { Containers } from '../containers/container-service.ts';
+import type { RegistryAuth } from '../engine.ts';
 import { BuildCache } from './build-cache.ts';
 import { applyCopy, planCopy, resolveChown } from './copy.ts';
 import {
@@ -57,6 +58,7 @@ import {
   isRemoteUrl,
   mergePlans,
 } from './remote-source.ts';
+import { CacheFrom, type PullFn, getBaseImage } from './base-image.ts';
 import { checkPlatform } from './platform.ts';
 import { OrderedOutput, planStages, runStageGraph } from './stages.ts';
 
@@ -70,6 +72,12 @@ export interface BuildOptions {
   labels: Record<string, string>;
   networkMode?: string;
   quiet: boolean;
+  /** `--pull`: pull every FROM / COPY --from image even when it is present. */
+  pull?: boolean;
+  /** `--cache-from`: local images whose history can satisfy steps (base-image.ts CacheFrom). */
+  cacheFrom?: string[];
+  /** X-Registry-Config: credentials per registry, for the pulls. */
+  authConfigs?: Record<string, RegistryAuth>;
   /** `--platform`: only the host's is accepted (platform.ts). */
   platform?: string;
   /** Remove intermediate containers after a successful step (default true). */
@@ -89,6 +97,8 @@ export interface BuilderDeps {
   snapshots: SnapshotStore;
   containers: Containers;
   log: Logger;
+  /** Pulls an image (POST /images/create); without it a missing image is an error. */
+  pull?: PullFn;
 }
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
@@ -252,6 +262,7 @@ class BuildRun {
   /** Aborts the other stages when one fails. */
   readonly #abort = new AbortController();
   readonly #baseOut: (s: string) => void;
+  readonly #cacheFrom: CacheFrom | undefined;
   /** Output of the current stage (stage order is kept by OrderedOutput), or of the build. */
   readonly #out = (s: string) => (stageContext.getStore()?.out ?? this.#baseOut)(s);
   readonly #stageImages = new Map<string, Digest>();
@@ -272,6 +283,8 @@ class BuildRun {
     this.#o = o;
     this.#signal = AbortSignal.any([signal, this.#abort.signal]);
     this.#baseOut = out;
+    if (o.cacheFrom && o.cacheFrom.length > 0 && !o.noCache)
+      this.#cacheFrom = new CacheFrom(d.images, o.cacheFrom, d.log);
   }
 
   async cleanup(): Promise<void> {
@@ -409,9 +422,9 @@ class BuildRun {
       const fromStage = this.#stageImages.get(imageRef.toLowerCase());
       let base: ImageRecord;
       try {
-        base = this.#d.images.resolve(fromStage ?? imageRef);
+        base = fromStage ? this.#d.images.resolve(fromStage) : await this.#baseImage(imageRef);
       } catch (err) {
-        if (isBerthError(err, 'NotFound')) {
+        if (isBerthError(err, 'NotFound') && !this.#d.pull) {
           throw notFound(
             `pull access denied for ${imageRef.split(':')[0]}, repository does not exist or may require 'docker login': No such image: ${imageRef}`,
           );
@@ -652,7 +665,7 @@ class BuildRun {
     const args = this.#runArgs(state, cfg);
     const cacheCmd = args.length > 0 ? [`|${args.length}`, ...args, ...cmd] : cmd;
     const probe = { ...cfg, Cmd: cacheCmd };
-    if (await this.#probe(state, probe)) return;
+    if (await this.#probe(state, probe, cfg, cacheCmd.join(' '))) return;
 
     const c = this.#d.containers;
     const body = {
@@ -747,7 +760,7 @@ class BuildRun {
     let fromId: string | undefined;
     if (ins.from !== undefined) {
       const name = ex(ins.from).toLowerCase();
-      const id = this.#stageImages.get(name) ?? this.#resolveImage(name);
+      const id = this.#stageImages.get(name) ?? (await this.#resolveImage(name));
       fromStage = true;
       fromId = id;
       root = await this.#mountImage(id);
@@ -848,14 +861,25 @@ class BuildRun {
     return out;
   }
 
-  #resolveImage(ref: string): Digest {
+  async #resolveImage(ref: string): Promise<Digest> {
     try {
-      return this.#d.images.resolve(ref).id;
+      return (await this.#baseImage(ref)).id;
     } catch (err) {
-      if (isBerthError(err, 'NotFound'))
+      if (isBerthError(err, 'NotFound') && !this.#d.pull)
         throw notFound(`invalid from flag value ${ref}: No such image: ${ref}`);
+      if (err instanceof Error) err.message = `invalid from flag value ${ref}: ${err.message}`;
       throw err;
     }
+  }
+
+  /** An image FROM or COPY --from names: local, pulled when missing, or always with --pull. */
+  #baseImage(ref: string): Promise<ImageRecord> {
+    return getBaseImage(this.#d, ref, {
+      pull: this.#o.pull ? 'always' : 'missing',
+      ...(this.#o.authConfigs && { auth: this.#o.authConfigs }),
+      signal: this.#signal,
+      out: this.#out,
+    });
   }
 
   /** Mounts an image's filesystem read-only-ish (a throwaway snapshot) for COPY --from. */
@@ -868,10 +892,26 @@ class BuildRun {
   }
 
   /** Looks up the cache for a step; on a hit moves the stage to the cached image. */
-  async #probe(state: StageState, probe: ContainerConfig): Promise<boolean> {
+  async #probe(
+    state: StageState,
+    probe: ContainerConfig,
+    cfg: ContainerConfig,
+    createdBy: string,
+  ): Promise<boolean> {
     if (this.#o.noCache) return false;
     const key = BuildCache.key(state.imageId ?? 'scratch', probe);
-    const hit = await this.#cache.get(key);
+    let hit = await this.#cache.get(key);
+    // With --cache-from, a local hit counts only as an ancestor of a cache-from image (moby).
+    if (hit && this.#cacheFrom?.active && !this.#cacheFrom.allowsLocal(hit)) hit = undefined;
+    if (!hit && this.#cacheFrom?.active) {
+      const parent = state.imageId ? this.#d.images.get(state.imageId) : undefined;
+      hit = await this.#cacheFrom.match(
+        parent,
+        createdBy,
+        (config) => this.#d.images.createImage(config, parent ? { parent: parent.id } : {}),
+        this.#imageRunConfig(state, cfg),
+      );
+    }
     if (!hit) return false;
     const img = this.#d.images.get(hit);
     if (!img) return false;
@@ -886,8 +926,8 @@ class BuildRun {
   async #commitMeta(state: StageState, cfg: ContainerConfig, comment: string): Promise<void> {
     const shell = cfg.Shell ?? DEFAULT_SHELL;
     const probe = { ...cfg, Cmd: [...shell, `#(nop) ${comment}`] };
-    if (await this.#probe(state, probe)) return;
     const createdBy = `${shell.join(' ')} #(nop)  ${comment}`;
+    if (await this.#probe(state, probe, cfg, createdBy)) return;
     await this.#createImage(state, cfg, probe, createdBy, undefined, '');
     this.#printId(state);
   }
@@ -900,7 +940,7 @@ class BuildRun {
   ): Promise<void> {
     const shell = cfg.Shell ?? DEFAULT_SHELL;
     const probe = { ...cfg, Cmd: [...shell, `#(nop) ${comment}`] };
-    if (await this.#probe(state, probe)) return;
+    if (await this.#probe(state, probe, cfg, `${shell.join(' ')} #(nop)  ${comment}`)) return;
     await this.#withSnapshot(state, async (snapId, rootfs) => {
       await fn(rootfs);
       await this.#commitLayer(state, cfg, probe, `${shell.join(' ')} #(nop)  ${comment}`, snapId, () =>
@@ -925,7 +965,7 @@ class BuildRun {
       const p = await plan(rootfs);
       const comment = describe(p.summary);
       const probe = { ...cfg, Cmd: [...shell, `#(nop) ${comment}`] };
-      if (await this.#probe(state, probe)) return;
+      if (await this.#probe(state, probe, cfg, `${shell.join(' ')} #(nop)  ${comment}`)) return;
       await p.apply();
       await this.#commitLayer(state, cfg, probe, `${shell.join(' ')} #(nop)  ${comment}`, snapId, () =>
         this.#d.snapshots.diff(snapId, { signal: this.#signal }),
@@ -984,9 +1024,7 @@ class BuildRun {
   ): Promise<void> {
     const created = new Date().toISOString();
     const prev = state.image;
-    const runConfig: ContainerConfig = { ...cfg, Image: state.imageId ?? '' };
-    for (const [k, v] of Object.entries(this.#o.labels))
-      runConfig.Labels = { ...(runConfig.Labels ?? {}), [k]: v };
+    const runConfig = this.#imageRunConfig(state, cfg);
     const config: ImageConfig = {
       architecture: prev.architecture,
       ...(prev.variant ? { variant: prev.variant } : {}),
@@ -1012,6 +1050,14 @@ class BuildRun {
     await this.#cache.put(key, rec.id);
     state.imageId = rec.id;
     state.image = config;
+  }
+
+  /** The `config` of the image a step makes: its run config on the parent, with `--label`s. */
+  #imageRunConfig(state: StageState, cfg: ContainerConfig): ContainerConfig {
+    const runConfig: ContainerConfig = { ...cfg, Image: state.imageId ?? '' };
+    for (const [k, v] of Object.entries(this.#o.labels))
+      runConfig.Labels = { ...(runConfig.Labels ?? {}), [k]: v };
+    return runConfig;
   }
 
   #printId(state: StageState): void {

@@ -1,9 +1,11 @@
 /** POST /build and POST /build/prune (moby api/server/router/build/build_routes.go), classic builder. */
 import { invalidParameter, notImplemented } from '../../../common/index.ts';
+import type { RegistryAuth } from '../../../engine/index.ts';
 import type { RequestContext } from '../context.ts';
 import { STATUS_OK } from '../errors.ts';
 import { boolValue, boolValueOr } from '../query.ts';
 import { sendJson, startStream } from '../respond.ts';
+import { registryAuth } from './image-transfer.ts';
 import { streamJsonMessages } from './images.ts';
 
 function jsonParam<T>(query: URLSearchParams, key: string, fallback: T): T {
@@ -34,6 +36,25 @@ const RESOURCE_PARAMS = [
   'outputs',
 ];
 
+/** X-Registry-Config: base64url JSON of registry → AuthConfig (registry.DecodeAuthConfigs…). */
+function registryConfig(header: string | string[] | undefined): Record<string, RegistryAuth> {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8'));
+  } catch {
+    return {};
+  }
+  const out: Record<string, RegistryAuth> = {};
+  if (!parsed || typeof parsed !== 'object') return out;
+  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+    const auth = registryAuth(Buffer.from(JSON.stringify(v ?? {})).toString('base64'));
+    if (auth) out[k] = auth;
+  }
+  return out;
+}
+
 function builds(engine: RequestContext['engine']) {
   if (!engine.builds) throw notImplemented('this daemon has no builder');
   return engine.builds;
@@ -48,11 +69,7 @@ export async function build({ engine, req, res, query, signal }: RequestContext)
   }
   if (query.get('remote'))
     throw notImplemented('remote build contexts (git, URL) are not supported yet: send the context as a tar');
-  if (boolValue(query, 'pull'))
-    throw notImplemented('build --pull is not supported yet: berth has no registry client');
-  if (jsonParam<string[]>(query, 'cachefrom', []).length > 0) {
-    throw notImplemented('--cache-from is not supported yet');
-  }
+  const cacheFrom = jsonParam<string[] | null>(query, 'cachefrom', []) ?? [];
   for (const p of RESOURCE_PARAMS) {
     const v = query.get(p);
     if (v !== null && v !== '' && v !== '0' && v !== 'false' && v !== 'null' && v !== '[]') {
@@ -76,6 +93,9 @@ export async function build({ engine, req, res, query, signal }: RequestContext)
       ...(networkMode !== undefined && { networkMode }),
       ...(platform !== undefined && { platform }),
       quiet: boolValue(query, 'q'),
+      pull: boolValue(query, 'pull'),
+      cacheFrom,
+      authConfigs: registryConfig(req.headers['x-registry-config']),
       rm: boolValueOr(query, 'rm', true),
       forceRm: boolValue(query, 'forcerm'),
       onStart: () => {
