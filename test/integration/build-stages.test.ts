@@ -12,7 +12,7 @@ import { type Server, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type TestDaemon, canRunRoot, makeBusybox, run, startDaemon } from '../helpers/daemon.ts';
+import { BERTH, type TestDaemon, canRunRoot, makeBusybox, run, startDaemon } from '../helpers/daemon.ts';
 import { startBerthRegistry } from '../helpers/registry.ts';
 
 describe('builder stages, remote sources, pull and cache-from', {
@@ -341,5 +341,23 @@ describe('builder stages, remote sources, pull and cache-from', {
     const cold = await dockerb('build', await context(files));
     assert.equal(cold.code, 0, cold.stderr);
     assert.doesNotMatch(cold.stdout, /Using cache/);
+  });
+
+  test('berth build: coloured with a summary on a terminal (under script(1)), plain without one', async () => {
+    const ctx = await context({ Dockerfile: 'FROM busybox\nRUN echo hi\n' });
+    const plain = await run(process.execPath, [BERTH, '-H', d.host, 'build', '-t', 'tty:1', ctx]);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.doesNotMatch(plain.stdout, /\x1b\[/);
+    assert.match(plain.stdout, /^Step 1\/2 : FROM busybox\n/);
+    assert.match(plain.stdout, /Successfully tagged tty:1\n$/);
+    const cmd = `env -u NO_COLOR TERM=xterm ${process.execPath} ${BERTH} -H ${d.host} build -t tty:1 ${ctx}`;
+    const tty = await run('script', ['-qfec', cmd, '/dev/null']);
+    assert.equal(tty.code, 0, tty.stderr + tty.stdout);
+    assert.match(tty.stdout, /\x1b\[1m\x1b\[36mStep 2\/2\x1b\[39m\x1b\[22m : \x1b\[1mRUN echo hi\x1b\[22m/);
+    assert.match(tty.stdout, /\x1b\[32mUsing cache\x1b\[39m/);
+    assert.match(
+      tty.stdout,
+      /Built [0-9a-f]{12}\x1b\[39m\x1b\[22m in \d+\.\ds: 2 steps, 1 from cache, tagged tty:1\r?\n/,
+    );
   });
 });
