@@ -360,4 +360,21 @@ describe('builder stages, remote sources, pull and cache-from', {
       /Built [0-9a-f]{12}\x1b\[39m\x1b\[22m in \d+\.\ds: 2 steps, 1 from cache, tagged tty:1\r?\n/,
     );
   });
+
+  test('resource options apply to the RUN containers: --memory, --cpu-shares, --ulimit, --add-host, --shm-size', async () => {
+    const r = await build(
+      ['FROM busybox', 'RUN ulimit -n; grep myhost /etc/hosts; df -k /dev/shm | tail -1'],
+      ...['--rm=false', '--memory', '64m', '--cpu-shares', '512', '--ulimit', 'nofile=512:512'],
+      ...['--add-host', 'myhost:10.1.2.3', '--shm-size', '8m'],
+    );
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /\n512\n10\.1\.2\.3\s+myhost\n\S+\s+8192\s/);
+    // The intermediate container kept by --rm=false carries the limits.
+    const id = /Running in ([0-9a-f]+)/.exec(r.stdout)![1]!;
+    const hc = await dockerb('inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.CpuShares}}', id);
+    assert.equal(hc.stdout.trim(), '67108864 512');
+    assert.equal((await dockerb('rm', id)).code, 0);
+    const bad = await build(['FROM busybox'], '--isolation', 'hyperv');
+    assert.match(bad.stderr, /unsupported isolation: "hyperv"/);
+  });
 });

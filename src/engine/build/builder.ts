@@ -72,6 +72,8 @@ export interface BuildOptions {
   labels: Record<string, string>;
   networkMode?: string;
   quiet: boolean;
+  /** Resources of the RUN containers (memory, cpu…, ulimits, extra hosts) as a HostConfig. */
+  hostConfig?: Record<string, unknown>;
   /** `--pull`: pull every FROM / COPY --from image even when it is present. */
   pull?: boolean;
   /** `--cache-from`: local images whose history can satisfy steps (base-image.ts CacheFrom). */
@@ -679,7 +681,7 @@ class BuildRun {
       Tty: false,
       OpenStdin: false,
       Healthcheck: undefined,
-      HostConfig: { NetworkMode: this.#o.networkMode || 'default' },
+      HostConfig: { ...this.#o.hostConfig, NetworkMode: this.#o.networkMode || 'default' },
     };
     if (!state.imageId) throw invalidParameter('RUN on an empty (scratch) image: there is no shell to run');
     const { Id: id } = await c.create(body as never, {});

@@ -5,6 +5,7 @@ import type { RequestContext } from '../context.ts';
 import { STATUS_OK } from '../errors.ts';
 import { boolValue, boolValueOr } from '../query.ts';
 import { sendJson, startStream } from '../respond.ts';
+import { buildHostConfig } from './build-host-config.ts';
 import { registryAuth } from './image-transfer.ts';
 import { streamJsonMessages } from './images.ts';
 
@@ -18,23 +19,8 @@ function jsonParam<T>(query: URLSearchParams, key: string, fallback: T): T {
   }
 }
 
-/** Resource limits of build containers: accepted when unset (0/empty), as the docker CLI sends them. */
-const RESOURCE_PARAMS = [
-  'cpuperiod',
-  'cpuquota',
-  'cpushares',
-  'memory',
-  'memswap',
-  'shmsize',
-  'cpusetcpus',
-  'cpusetmems',
-  'cgroupparent',
-  'isolation',
-  'extrahosts',
-  'squash',
-  'session',
-  'outputs',
-];
+/** Options of BuildKit or experimental builds: accepted when unset (0/empty), as the docker CLI sends them. */
+const RESOURCE_PARAMS = ['squash', 'session', 'outputs'];
 
 /** X-Registry-Config: base64url JSON of registry → AuthConfig (registry.DecodeAuthConfigs…). */
 function registryConfig(header: string | string[] | undefined): Record<string, RegistryAuth> {
@@ -76,8 +62,7 @@ export async function build({ engine, req, res, query, signal }: RequestContext)
       throw notImplemented(`build parameter ${p} is not supported yet`);
     }
   }
-  const ulimits = jsonParam<unknown[] | null>(query, 'ulimits', null);
-  if (ulimits && ulimits.length > 0) throw notImplemented('build --ulimit is not supported yet');
+  const hostConfig = buildHostConfig(query);
   const platform = query.get('platform') || undefined;
   const target = query.get('target') || undefined;
   const networkMode = query.get('networkmode') || undefined;
@@ -94,6 +79,7 @@ export async function build({ engine, req, res, query, signal }: RequestContext)
       ...(platform !== undefined && { platform }),
       quiet: boolValue(query, 'q'),
       pull: boolValue(query, 'pull'),
+      hostConfig,
       cacheFrom,
       authConfigs: registryConfig(req.headers['x-registry-config']),
       rm: boolValueOr(query, 'rm', true),
