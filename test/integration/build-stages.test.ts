@@ -6,6 +6,7 @@
  * local registry, Docker's answers to BuildKit-only flags, and `--platform`.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { type Server, createServer } from 'node:http';
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BERTH, type TestDaemon, canRunRoot, makeBusybox, run, startDaemon } from '../helpers/daemon.ts';
-import { startBerthRegistry } from '../helpers/registry.ts';
+import { freePort, startBerthRegistry } from '../helpers/registry.ts';
 
 describe('builder stages, remote sources, pull and cache-from', {
   skip: !canRunRoot() && 'needs root',
@@ -376,5 +377,64 @@ describe('builder stages, remote sources, pull and cache-from', {
     assert.equal((await dockerb('rm', id)).code, 0);
     const bad = await build(['FROM busybox'], '--isolation', 'hyperv');
     assert.match(bad.stderr, /unsupported isolation: "hyperv"/);
+  });
+
+  test('POST /build?remote=: a tar or a lone Dockerfile from a URL, a git repository with #ref:subdir', async (t) => {
+    const buildRemote = async (remote: string, tag: string) => {
+      const r = await d.api('POST', `/build?remote=${encodeURIComponent(remote)}&t=${tag}`);
+      return { status: r.status, text: typeof r.body === 'string' ? r.body : JSON.stringify(r.body) };
+    };
+    const tgz = await run('sh', [
+      '-c',
+      `d=$(mktemp -d) && printf 'FROM busybox\\nCOPY f /f\\n' > $d/Dockerfile && echo from-tar > $d/f && tar -czf - -C $d . | base64 -w0; rm -rf $d`,
+    ]);
+    served.set('/ctx.tgz', {
+      body: Buffer.from(tgz.stdout, 'base64'),
+      headers: { 'Content-Type': 'application/x-gzip' },
+    });
+    const a = await buildRemote(`${base}/ctx.tgz`, 'remote-tar:1');
+    assert.equal(a.status, 200);
+    assert.match(a.text, /Successfully tagged remote-tar:1/);
+    assert.equal(await cat('remote-tar:1', '/f'), 'from-tar\n');
+    served.set('/Dockerfile', { body: 'FROM busybox\nRUN echo lone > /lone\n' });
+    const b = await buildRemote(`${base}/Dockerfile`, 'remote-df:1');
+    assert.match(b.text, /Successfully tagged remote-df:1/);
+    assert.equal(await cat('remote-df:1', '/lone'), 'lone\n');
+    served.set('/page', { body: '<html></html>', headers: { 'Content-Type': 'text/html' } });
+    const c = await buildRemote(`${base}/page`, 'x:1');
+    assert.match(c.text, /unsupported Content-Type \\?"text\/html\\?"/);
+
+    if ((await run('sh', ['-c', 'command -v git'])).code !== 0) return t.skip('needs git');
+    const repo = join(ctxRoot, 'git');
+    const sh = (cmd: string) => run('sh', ['-c', cmd], { env: { HOME: ctxRoot, GIT_CONFIG_NOSYSTEM: '1' } });
+    const init = await sh(
+      `set -e; mkdir -p ${repo}/src/app.git && cd ${repo}/src/app.git && git init -q -b main . && mkdir sub && ` +
+        `printf 'FROM busybox\\nCOPY g /g\\n' > sub/Dockerfile && echo from-git > sub/g && ` +
+        'git add . && git -c user.name=t -c user.email=t@t commit -qm one',
+    );
+    assert.equal(init.code, 0, init.stderr);
+    const port = await freePort();
+    const daemon = spawn(
+      'git',
+      [
+        'daemon',
+        '--reuseaddr',
+        '--export-all',
+        `--base-path=${repo}/src`,
+        '--listen=127.0.0.1',
+        `--port=${port}`,
+      ],
+      { stdio: 'ignore' },
+    );
+    t.after(() => {
+      daemon.kill('SIGKILL');
+    });
+    for (let i = 0; i < 50 && (await sh(`git ls-remote git://127.0.0.1:${port}/app.git`)).code !== 0; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    const g = await buildRemote(`git://127.0.0.1:${port}/app.git#main:sub`, 'remote-git:1');
+    assert.match(g.text, /Successfully tagged remote-git:1/, g.text);
+    assert.equal(await cat('remote-git:1', '/g'), 'from-git\n');
+    const bad = await buildRemote(`git://127.0.0.1:${port}/app.git#nope`, 'x:1');
+    assert.match(bad.text, /error fetching: /);
   });
 });

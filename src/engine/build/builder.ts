@@ -60,6 +60,7 @@ import {
 } from './remote-source.ts';
 import { CacheFrom, type PullFn, getBaseImage } from './base-image.ts';
 import { checkPlatform } from './platform.ts';
+import { fetchRemoteContext } from './remote-context.ts';
 import { OrderedOutput, planStages, runStageGraph } from './stages.ts';
 
 export interface BuildOptions {
@@ -74,6 +75,8 @@ export interface BuildOptions {
   quiet: boolean;
   /** Resources of the RUN containers (memory, cpu…, ulimits, extra hosts) as a HostConfig. */
   hostConfig?: Record<string, unknown>;
+  /** `remote`: a git repository or URL the daemon fetches as the context (remote-context.ts). */
+  remote?: string;
   /** `--pull`: pull every FROM / COPY --from image even when it is present. */
   pull?: boolean;
   /** `--cache-from`: local images whose history can satisfy steps (base-image.ts CacheFrom). */
@@ -187,14 +190,28 @@ export class Builder {
     await mkdir(ctxDir, { recursive: true });
     const run = new BuildRun(this.#d, this.cache, options, signal, out);
     try {
-      await extractTar(await maybeGunzip(context), ctxDir, { whiteouts: 'none', sameOwner: true, signal });
-      run.contextDir = await realpath(ctxDir);
+      let given: string | undefined;
+      if (options.remote) {
+        const remote = await fetchRemoteContext(options.remote, work, signal);
+        run.contextDir = remote.dir;
+        given = remote.dockerfile;
+      } else {
+        await extractTar(await maybeGunzip(context), ctxDir, { whiteouts: 'none', sameOwner: true, signal });
+        run.contextDir = await realpath(ctxDir);
+      }
       const dfPath = posix.normalize(`/${options.dockerfile || 'Dockerfile'}`).slice(1);
       let text: string;
       try {
-        text = await readFile(join(run.contextDir, dfPath), 'utf8');
+        text = given ?? (await readFile(join(run.contextDir, dfPath), 'utf8'));
       } catch {
-        throw invalidParameter(`Cannot locate specified Dockerfile: ${options.dockerfile || 'Dockerfile'}`);
+        // moby withDockerfileFromContext: the default name falls back to `dockerfile`.
+        const lower =
+          dfPath === 'Dockerfile'
+            ? await readFile(join(run.contextDir, 'dockerfile'), 'utf8').catch(() => undefined)
+            : undefined;
+        if (lower === undefined)
+          throw invalidParameter(`Cannot locate specified Dockerfile: ${options.dockerfile || 'Dockerfile'}`);
+        text = lower;
       }
       let df: Dockerfile;
       try {

@@ -53,8 +53,7 @@ export async function build({ engine, req, res, query, signal }: RequestContext)
       'BuildKit is not supported by berth: build with DOCKER_BUILDKIT=0 (the classic builder)',
     );
   }
-  if (query.get('remote'))
-    throw notImplemented('remote build contexts (git, URL) are not supported yet: send the context as a tar');
+  const remote = query.get('remote') || undefined;
   const cacheFrom = jsonParam<string[] | null>(query, 'cachefrom', []) ?? [];
   for (const p of RESOURCE_PARAMS) {
     const v = query.get(p);
@@ -78,6 +77,7 @@ export async function build({ engine, req, res, query, signal }: RequestContext)
       ...(networkMode !== undefined && { networkMode }),
       ...(platform !== undefined && { platform }),
       quiet: boolValue(query, 'q'),
+      ...(remote !== undefined && { remote }),
       pull: boolValue(query, 'pull'),
       hostConfig,
       cacheFrom,
