@@ -496,6 +496,7 @@ export class EngineClient {
     if (opts.pull) params.set('pull', '1');
     if (opts.cacheFrom?.length) params.set('cachefrom', JSON.stringify(opts.cacheFrom));
     if (opts.platform) params.set('platform', opts.platform);
+    if (opts.remote) params.set('remote', opts.remote);
     const path = await this.#path('/build');
     const res = await this.#transport.request('POST', `${path}?${params.toString()}`, {
       body: context,
@@ -660,6 +661,8 @@ export interface BuildOptions {
   pull?: boolean;
   cacheFrom?: string[];
   platform?: string;
+  /** A git repository or URL the daemon fetches as the context. */
+  remote?: string;
 }
 
 async function* progressMessages(res: Readable): AsyncGenerator<JsonMessage> {

@@ -400,6 +400,17 @@ describe('builder stages, remote sources, pull and cache-from', {
     const b = await buildRemote(`${base}/Dockerfile`, 'remote-df:1');
     assert.match(b.text, /Successfully tagged remote-df:1/);
     assert.equal(await cat('remote-df:1', '/lone'), 'lone\n');
+    const viaCli = await run(process.execPath, [
+      BERTH,
+      '-H',
+      d.host,
+      'build',
+      '-t',
+      'remote-cli:1',
+      `${base}/Dockerfile`,
+    ]);
+    assert.equal(viaCli.code, 0, viaCli.stderr);
+    assert.match(viaCli.stdout, /Successfully tagged remote-cli:1/);
     served.set('/page', { body: '<html></html>', headers: { 'Content-Type': 'text/html' } });
     const c = await buildRemote(`${base}/page`, 'x:1');
     assert.match(c.text, /unsupported Content-Type \\?"text\/html\\?"/);

@@ -1,10 +1,11 @@
 /**
  * `berth build`: sends the context (a directory, a tar on stdin with `-`, or a Dockerfile on
- * stdin with `-f -`) to POST /build and prints Docker's classic build output.
+ * stdin with `-f -`) to POST /build, or names a git repository or URL for the daemon to fetch
+ * (`remote`), and prints the build output (build-output.ts).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, relative, resolve, sep } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { contextTar } from '../build-context.ts';
 import { BuildOutput, useColor } from '../build-output.ts';
 import type { CliContext } from '../context.ts';
@@ -17,6 +18,10 @@ export async function buildCommand(ctx: CliContext, opts: Opts, args: string[]):
   const file = opts.file as string | undefined;
   let context: Readable;
   let dockerfile = file;
+  if (/^(https?|git):\/\/|^git@|^github\.com\//.test(path)) {
+    // A git repository or URL: the daemon fetches it (POST /build?remote=).
+    return await send(ctx, { ...opts, remote: path }, Readable.from([]), file);
+  }
   if (path === '-') {
     if (file === '-')
       throw new ExitError(
@@ -95,6 +100,7 @@ async function send(
     pull: Boolean(opts.pull),
     cacheFrom: (opts.cacheFrom as string[] | undefined) ?? [],
     platform: opts.platform as string | undefined,
+    remote: opts.remote as string | undefined,
   })) {
     if (msg.stream) output.stream(msg.stream);
     else if (msg.status) output.status(msg.status);
