@@ -133,6 +133,29 @@ describe('builder stages, remote sources, pull and cache-from', {
     assert.ok(at('two', 'build stage started') < at('one', 'build stage finished'));
   });
 
+  test('a failing stage stops the build: its error is reported, the other stage is stopped, nothing is left', async () => {
+    const before = (await dockerb('ps', '-aq')).stdout.trim();
+    const r = await build(
+      [
+        'FROM busybox AS slow',
+        'RUN sleep 5',
+        'FROM busybox AS bad',
+        'RUN echo failing && false',
+        'FROM busybox',
+        'COPY --from=slow /etc/hostname /a',
+        'COPY --from=bad /etc/hostname /b',
+      ],
+      '-t',
+      'partial:1',
+    );
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /The command '\/bin\/sh -c echo failing && false' returned a non-zero code: 1/);
+    // The held output of the failed stage was written out.
+    assert.match(r.stdout, /Step 4\/7 : RUN echo failing && false\n ---> Running in [0-9a-f]+\nfailing\n/);
+    assert.equal((await dockerb('image', 'inspect', 'partial:1')).code, 1);
+    assert.equal((await dockerb('ps', '-aq')).stdout.trim(), before);
+  });
+
   test('ADD <url> downloads the file: mode 0600, mtime from Last-Modified, never unpacked, named by the URL or Content-Disposition', async () => {
     const gz = (
       await run('sh', [
