@@ -130,7 +130,8 @@ interface StageState {
   image: ImageConfig;
   /** Declared ARGs of this stage with their values (undefined: declared without value). */
   args: Map<string, string | undefined>;
-  /** Stage name or index → image, for COPY --from and FROM <stage>. */
+  /** Index of the stage in the file: only earlier stages can be named by FROM and COPY --from. */
+  stage: number;
 }
 
 export class Builder {
@@ -284,7 +285,8 @@ class BuildRun {
   readonly #cacheFrom: CacheFrom | undefined;
   /** Output of the current stage (stage order is kept by OrderedOutput), or of the build. */
   readonly #out = (s: string) => (stageContext.getStore()?.out ?? this.#baseOut)(s);
-  readonly #stageImages = new Map<string, Digest>();
+  /** Stage name or index → its image, once built (stages may finish in any order). */
+  readonly #stageImages = new Map<string, { index: number; id: Digest }>();
   readonly #usedArgs = new Set<string>();
   readonly #cleanups: Array<() => Promise<void>> = [];
   #step = 0;
@@ -436,9 +438,11 @@ class BuildRun {
     const imageRef = this.#expand(from.image, envLookup(mapEnv(meta)), escapeToken, from);
     if (from.platform !== undefined)
       checkPlatform(this.#expand(from.platform, envLookup(mapEnv(meta)), escapeToken, from));
-    const state: StageState = { image: emptyImage(), args: new Map() };
+    const state: StageState = { image: emptyImage(), args: new Map(), stage: stage.index };
     if (imageRef.toLowerCase() !== 'scratch') {
-      const fromStage = this.#stageImages.get(imageRef.toLowerCase());
+      const named = this.#stageImages.get(imageRef.toLowerCase());
+      // moby getImageOrStage: FROM names an earlier stage by its name only.
+      const fromStage = named && named.index < stage.index && !/^\d+$/.test(imageRef) ? named.id : undefined;
       let base: ImageRecord;
       try {
         base = fromStage ? this.#d.images.resolve(fromStage) : await this.#baseImage(imageRef);
@@ -477,8 +481,8 @@ class BuildRun {
       await this.#dispatch(state, ins, escapeToken, meta, false);
     }
     if (state.imageId) {
-      this.#stageImages.set(String(stage.index), state.imageId);
-      if (stage.name) this.#stageImages.set(stage.name, state.imageId);
+      this.#stageImages.set(String(stage.index), { index: stage.index, id: state.imageId });
+      if (stage.name) this.#stageImages.set(stage.name, { index: stage.index, id: state.imageId });
     }
     return state.imageId;
   }
@@ -779,7 +783,8 @@ class BuildRun {
     let fromId: string | undefined;
     if (ins.from !== undefined) {
       const name = ex(ins.from).toLowerCase();
-      const id = this.#stageImages.get(name) ?? (await this.#resolveImage(name));
+      const built = this.#stageImages.get(name);
+      const id = built && built.index < state.stage ? built.id : await this.#resolveImage(name);
       fromStage = true;
       fromId = id;
       root = await this.#mountImage(id);
