@@ -20,7 +20,7 @@ function jsonParam<T>(query: URLSearchParams, key: string, fallback: T): T {
 }
 
 /** Options of BuildKit or experimental builds: accepted when unset (0/empty), as the docker CLI sends them. */
-const RESOURCE_PARAMS = ['squash', 'session', 'outputs'];
+const RESOURCE_PARAMS = ['session', 'outputs'];
 
 /** X-Registry-Config: base64url JSON of registry → AuthConfig (registry.DecodeAuthConfigs…). */
 function registryConfig(header: string | string[] | undefined): Record<string, RegistryAuth> {
@@ -54,6 +54,8 @@ export async function build({ engine, req, res, query, signal }: RequestContext)
     );
   }
   const remote = query.get('remote') || undefined;
+  // berth has no experimental mode (moby postBuild).
+  if (boolValue(query, 'squash')) throw invalidParameter('squash is only supported with experimental mode');
   const cacheFrom = jsonParam<string[] | null>(query, 'cachefrom', []) ?? [];
   for (const p of RESOURCE_PARAMS) {
     const v = query.get(p);
