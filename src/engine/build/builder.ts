@@ -132,6 +132,8 @@ interface StageState {
   args: Map<string, string | undefined>;
   /** Index of the stage in the file: only earlier stages can be named by FROM and COPY --from. */
   stage: number;
+  /** `--cache-from` images, looked up afresh for every stage (moby imageProber.Reset). */
+  cacheFrom?: CacheFrom;
 }
 
 export class Builder {
@@ -282,7 +284,6 @@ class BuildRun {
   /** Aborts the other stages when one fails. */
   readonly #abort = new AbortController();
   readonly #baseOut: (s: string) => void;
-  readonly #cacheFrom: CacheFrom | undefined;
   /** Output of the current stage (stage order is kept by OrderedOutput), or of the build. */
   readonly #out = (s: string) => (stageContext.getStore()?.out ?? this.#baseOut)(s);
   /** Stage name or index → its image, once built (stages may finish in any order). */
@@ -304,8 +305,6 @@ class BuildRun {
     this.#o = o;
     this.#signal = AbortSignal.any([signal, this.#abort.signal]);
     this.#baseOut = out;
-    if (o.cacheFrom && o.cacheFrom.length > 0 && !o.noCache)
-      this.#cacheFrom = new CacheFrom(d.images, o.cacheFrom, d.log);
   }
 
   async cleanup(): Promise<void> {
@@ -439,6 +438,8 @@ class BuildRun {
     if (from.platform !== undefined)
       checkPlatform(this.#expand(from.platform, envLookup(mapEnv(meta)), escapeToken, from));
     const state: StageState = { image: emptyImage(), args: new Map(), stage: stage.index };
+    if (this.#o.cacheFrom && this.#o.cacheFrom.length > 0 && !this.#o.noCache)
+      state.cacheFrom = new CacheFrom(this.#d.images, this.#o.cacheFrom, this.#d.log);
     if (imageRef.toLowerCase() !== 'scratch') {
       const named = this.#stageImages.get(imageRef.toLowerCase());
       // moby getImageOrStage: FROM names an earlier stage by its name only.
@@ -926,10 +927,11 @@ class BuildRun {
     const key = BuildCache.key(state.imageId ?? 'scratch', probe);
     let hit = await this.#cache.get(key);
     // With --cache-from, a local hit counts only as an ancestor of a cache-from image (moby).
-    if (hit && this.#cacheFrom?.active && !this.#cacheFrom.allowsLocal(hit)) hit = undefined;
-    if (!hit && this.#cacheFrom?.active) {
+    const cacheFrom = state.cacheFrom;
+    if (hit && cacheFrom?.active && !cacheFrom.allowsLocal(hit)) hit = undefined;
+    if (!hit && cacheFrom?.active) {
       const parent = state.imageId ? this.#d.images.get(state.imageId) : undefined;
-      hit = await this.#cacheFrom.match(
+      hit = await cacheFrom.match(
         parent,
         createdBy,
         (config) => this.#d.images.createImage(config, parent ? { parent: parent.id } : {}),
