@@ -287,6 +287,32 @@ describe('builder stages, remote sources, pull and cache-from', {
     assert.equal(await cat('link:1', '/l/b/c.txt'), await cat('plain:1', '/l/b/c.txt'));
   });
 
+  test('COPY --chmod takes an octal or a symbolic mode, as BuildKit', async () => {
+    const ctx = await context({
+      'f.txt': 'f\n',
+      'd/x.sh': 'x\n',
+      Dockerfile: [
+        'FROM busybox',
+        'COPY --chmod=u+x,go-w f.txt /f',
+        'COPY --chmod=a+X d /d',
+        'COPY --chmod=0640 f.txt /o',
+        'RUN stat -c "%a %n" /f /d /d/x.sh /o',
+      ].join('\n'),
+    });
+    await run('chmod', ['666', join(ctx, 'f.txt')]);
+    await run('chmod', ['644', join(ctx, 'd', 'x.sh')]);
+    await run('chmod', ['700', join(ctx, 'd')]);
+    const r = await dockerb('build', ctx);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    // The destination directory itself is created 0755, as the classic builder creates it.
+    assert.match(r.stdout, /\n744 \/f\n755 \/d\n644 \/d\/x\.sh\n640 \/o\n/);
+    const bad = await build(['FROM busybox', 'COPY --chmod=99999 Dockerfile /x']);
+    assert.match(
+      bad.stderr,
+      /invalid chmod parameter: '99999'\. it should be octal string and between 0 and 07777/,
+    );
+  });
+
   test('--platform: the host platform builds, another is refused clearly', async () => {
     const arch = process.arch === 'x64' ? 'amd64' : process.arch;
     const other = arch === 'amd64' ? 'linux/arm64' : 'linux/amd64';

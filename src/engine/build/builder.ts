@@ -59,6 +59,7 @@ import {
   mergePlans,
 } from './remote-source.ts';
 import { CacheFrom, type PullFn, getBaseImage } from './base-image.ts';
+import { parseChmod } from './chmod.ts';
 import { checkPlatform } from './platform.ts';
 import { fetchRemoteContext } from './remote-context.ts';
 import { OrderedOutput, planStages, runStageGraph } from './stages.ts';
@@ -844,12 +845,7 @@ class BuildRun {
               const read = (p: string) => readFile(join(rootfs, p), 'utf8').catch(() => '');
               owner = resolveChown(spec, await read('etc/passwd'), await read('etc/group'));
             }
-            let chmod: number | undefined;
-            if (ins.chmod !== undefined) {
-              const m = ex(ins.chmod);
-              if (!/^[0-7]{3,4}$/.test(m)) throw invalidParameter(`invalid chmod parameter: ${m}`);
-              chmod = Number.parseInt(m, 8);
-            }
+            const chmod = ins.chmod !== undefined ? parseChmod(ex(ins.chmod)) : undefined;
             await applyCopy(plan, rootfs, {
               owner,
               ...(chmod !== undefined && { chmod }),
