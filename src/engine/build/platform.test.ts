@@ -7,8 +7,20 @@ test('platform specs normalise as containerd does', () => {
   assert.deepEqual(parsePlatformSpec('Linux/aarch64/v8'), { os: 'linux', architecture: 'arm64' });
   assert.deepEqual(parsePlatformSpec('linux/arm/v7'), { os: 'linux', architecture: 'arm', variant: 'v7' });
   assert.deepEqual(parsePlatformSpec('linux'), hostPlatform());
-  assert.throws(() => parsePlatformSpec(''), /failed to parse platform/);
-  assert.throws(() => parsePlatformSpec('linux/amd64/v1/x'), /failed to parse platform/);
+  assert.deepEqual(parsePlatformSpec('aarch64'), { os: 'linux', architecture: 'arm64' });
+  assert.throws(
+    () => parsePlatformSpec(''),
+    /^BerthError: failed to parse platform : "" is an invalid OS component of "": OSAndVersion specifier component must match/,
+  );
+  assert.throws(
+    () => parsePlatformSpec('linux/amd64/v1/x'),
+    /cannot parse platform specifier: invalid argument/,
+  );
+  assert.throws(
+    () => parsePlatformSpec('bogus'),
+    /"bogus": unknown operating system or architecture: invalid argument/,
+  );
+  assert.throws(() => parsePlatformSpec('linux/*'), /wildcards not yet supported/);
 });
 
 test('only the host platform is accepted', () => {

@@ -30,32 +30,57 @@ const ARCH_ALIASES: Record<string, string> = {
 
 const OSES = new Set(['linux', 'windows', 'darwin', 'freebsd', 'netbsd', 'openbsd', 'solaris', 'illumos']);
 
-/** `os[/arch[/variant]]` (or a bare arch or OS) → normalised OS and architecture. */
+const KNOWN_ARCH = new Set([
+  '386',
+  'amd64',
+  'arm',
+  'arm64',
+  'ppc64le',
+  'ppc64',
+  's390x',
+  'riscv64',
+  'loong64',
+  'mips',
+  'mipsle',
+  'mips64',
+  'mips64le',
+  'wasm',
+]);
+
+/**
+ * `os[/arch[/variant]]` (or a bare arch or OS) → normalised OS and architecture, with
+ * containerd's platforms.Parse errors (moby wraps them in `failed to parse platform <spec>`).
+ */
 export function parsePlatformSpec(spec: string): { os: string; architecture: string; variant?: string } {
-  const parts = spec.toLowerCase().split('/');
-  if (spec === '' || parts.length > 3 || parts.some((p) => !/^[a-z0-9_-]+$/.test(p))) {
-    throw invalidParameter(
-      `failed to parse platform ${spec}: "${spec}": unknown operating system or architecture: invalid argument`,
+  const fail = (why: string) =>
+    invalidParameter(`failed to parse platform ${spec}: ${why}: invalid argument`);
+  if (spec.includes('*')) throw fail(`"${spec}": wildcards not yet supported`);
+  const parts = spec.split('/');
+  if (parts.length > 3) throw fail(`"${spec}": cannot parse platform specifier`);
+  const osVer = /^([A-Za-z0-9_-]+)(?:\(([A-Za-z0-9_.-]*)\))?$/.exec(parts[0]!);
+  if (!osVer)
+    throw fail(
+      `"${parts[0]}" is an invalid OS component of "${spec}": OSAndVersion specifier component must match "^([A-Za-z0-9_-]+)(?:\\(([A-Za-z0-9_.-]*)\\))?$"`,
     );
+  for (const part of parts.slice(1)) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(part))
+      throw fail(
+        `"${part}" is an invalid component of "${spec}": platform specifier component must match "^[A-Za-z0-9_.-]+$"`,
+      );
   }
   const host = hostPlatform();
-  let os: string;
-  let arch: string;
-  let variant: string | undefined;
+  const first = osVer[1]!.toLowerCase();
+  const norm = (a: string) => ARCH_ALIASES[a.toLowerCase()] ?? a.toLowerCase();
   if (parts.length === 1) {
-    if (OSES.has(parts[0]!)) {
-      os = parts[0]!;
-      arch = host.architecture;
-    } else {
-      os = host.os;
-      arch = parts[0]!;
-    }
-  } else {
-    [os, arch, variant] = parts as [string, string, string | undefined];
+    if (OSES.has(first)) return { os: first, architecture: host.architecture };
+    const arch = norm(parts[0]!);
+    if (!KNOWN_ARCH.has(arch)) throw fail(`"${spec}": unknown operating system or architecture`);
+    return { os: host.os, architecture: arch };
   }
-  arch = ARCH_ALIASES[arch] ?? arch;
+  const arch = norm(parts[1]!);
+  let variant = parts[2]?.toLowerCase();
   if (arch === 'arm64' && variant === 'v8') variant = undefined;
-  return { os, architecture: arch, ...(variant !== undefined && { variant }) };
+  return { os: first, architecture: arch, ...(variant !== undefined && { variant }) };
 }
 
 /** Throws unless `spec` is the host platform. */
