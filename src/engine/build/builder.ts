@@ -194,19 +194,19 @@ export class Builder {
     await mkdir(ctxDir, { recursive: true });
     const run = new BuildRun(this.#d, this.cache, options, signal, out);
     try {
-      let given: string | undefined;
-      if (options.remote) {
-        const remote = await fetchRemoteContext(options.remote, work, signal);
-        run.contextDir = remote.dir;
-        given = remote.dockerfile;
-      } else {
-        await extractTar(await maybeGunzip(context), ctxDir, { whiteouts: 'none', sameOwner: true, signal });
-        run.contextDir = await realpath(ctxDir);
-      }
+      // A remote context (git, URL) arrives as a tar too.
+      const source = options.remote
+        ? await fetchRemoteContext(options.remote, join(work, 'remote'), {
+            dockerfile: options.dockerfile || 'Dockerfile',
+            signal,
+          })
+        : context;
+      await extractTar(await maybeGunzip(source), ctxDir, { whiteouts: 'none', sameOwner: true, signal });
+      run.contextDir = await realpath(ctxDir);
       const dfPath = posix.normalize(`/${options.dockerfile || 'Dockerfile'}`).slice(1);
       let text: string;
       try {
-        text = given ?? (await readFile(join(run.contextDir, dfPath), 'utf8'));
+        text = await readFile(join(run.contextDir, dfPath), 'utf8');
       } catch {
         // moby withDockerfileFromContext: the default name falls back to `dockerfile`.
         const lower =

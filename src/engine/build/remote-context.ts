@@ -7,16 +7,15 @@
  *   gitutils does (init, fetch --depth 1 origin -- <ref>, checkout, submodules), `master` being
  *   the default ref;
  * - an http(s) URL serving a tar (plain or compressed): the context; or serving text: a
- *   Dockerfile alone (no context files).
+ *   Dockerfile alone (the context holds only it).
+ * Either way the result is a tar stream, received like a context sent in the request body.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { lstat, mkdir, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { createGunzip } from 'node:zlib';
-import { invalidParameter, isBerthError } from '../../common/index.ts';
-import { extractTar } from '../../platform/index.ts';
+import { invalidParameter, packTar } from '../../common/index.ts';
 import { resolveInScope } from './copy.ts';
 
 const execFileAsync = promisify(execFile);
@@ -27,30 +26,42 @@ export function isGitUrl(s: string): boolean {
   return s.startsWith('git://') || s.startsWith('github.com/') || s.startsWith('git@');
 }
 
-export interface RemoteContext {
-  /** The context directory (a subdirectory of a clone with `#ref:subdir`). */
-  dir: string;
-  /** A Dockerfile given alone (text/plain URL): the build reads it instead of the context's. */
-  dockerfile?: string;
-}
-
-/** Fetches `remote` into `work` (an empty directory the caller removes). */
+/**
+ * Fetches `remote` (using `work`, an empty directory the caller removes) and returns the context
+ * as a tar stream; `dockerfile` names a Dockerfile served alone.
+ */
 export async function fetchRemoteContext(
   remote: string,
   work: string,
-  signal: AbortSignal,
-): Promise<RemoteContext> {
+  options: { dockerfile: string; signal: AbortSignal },
+): Promise<Readable> {
   if (remote === 'client-session')
     throw invalidParameter(
       'experimental session with v1 builder is no longer supported, use builder version v2 (BuildKit) instead',
     );
-  if (isGitUrl(remote)) return cloneGit(remote, work, signal);
-  if (/^https?:\/\//.test(remote)) return downloadContext(remote, work, signal);
+  if (isGitUrl(remote)) return tarDir(await cloneGit(remote, work, options.signal));
+  if (/^https?:\/\//.test(remote)) return downloadContext(remote, work, options);
   throw invalidParameter(`remoteURL (${remote}) could not be recognized as URL`);
 }
 
-/** moby gitutils parseRemoteURL + clone + checkout. */
-async function cloneGit(remoteUrl: string, work: string, signal: AbortSignal): Promise<RemoteContext> {
+/** A directory as a tar stream (GNU tar, numeric owners, the directory's contents at the root). */
+function tarDir(dir: string): Readable {
+  const child = spawn('tar', ['-C', dir, '--numeric-owner', '-cf', '-', '.'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const out = child.stdout;
+  child.on('close', (code) => {
+    if (code !== 0) out.destroy(invalidParameter(`error archiving the git context: ${stderr.trim()}`));
+  });
+  return out;
+}
+
+/** moby gitutils parseRemoteURL + clone + checkout: the directory of the context. */
+async function cloneGit(remoteUrl: string, work: string, signal: AbortSignal): Promise<string> {
   let url = remoteUrl;
   if (!url.startsWith('git@') && !/^(git|https?|ssh):\/\//i.test(url)) url = `https://${url}`;
   const hash = url.indexOf('#');
@@ -111,7 +122,7 @@ async function cloneGit(remoteUrl: string, work: string, signal: AbortSignal): P
     if (!st.isDirectory()) throw invalidParameter(`error setting git context, not a directory: ${inside}`);
     dir = inside;
   }
-  return { dir };
+  return dir;
 }
 
 /** moby supportsShallowClone: a smart HTTP server advertises git-upload-pack. */
@@ -131,7 +142,12 @@ async function smartHttp(remote: string): Promise<boolean> {
 const ACCEPTABLE = /(?:application\/(?:(?:x-)?tar|octet-stream|((?:x-)?(?:gzip|bzip2?|xz)))|(?:text\/plain))/;
 
 /** moby newURLRemote: a tar context, or a Dockerfile alone when the URL serves text. */
-async function downloadContext(url: string, work: string, signal: AbortSignal): Promise<RemoteContext> {
+async function downloadContext(
+  url: string,
+  work: string,
+  options: { dockerfile: string; signal: AbortSignal },
+): Promise<Readable> {
+  const { signal } = options;
   let res: Response;
   try {
     res = await fetch(url, { redirect: 'follow', signal });
@@ -157,25 +173,27 @@ async function downloadContext(url: string, work: string, signal: AbortSignal): 
     throw invalidParameter(
       `error detecting content type for remote ${url}: unsupported Content-Type "${header}"`,
     );
-  const dir = join(work, 'ctx');
-  await mkdir(dir, { recursive: true });
-  if (acceptable === 'text/plain') return { dir: await realpath(dir), dockerfile: data.toString('utf8') };
-  let stream: Readable = Readable.from([data]);
-  if (data[0] === 0x1f && data[1] === 0x8b) stream = stream.pipe(createGunzip());
-  else if (data.subarray(0, 3).toString('latin1') === 'BZh' || data[0] === 0xfd) {
+  if (acceptable === 'text/plain') {
+    const name = options.dockerfile.replace(/^\/+/, '') || 'Dockerfile';
+    return packTar(
+      (async function* () {
+        yield {
+          header: { name, type: 'file' as const, mode: 0o644, size: data.length, mtime: 0 },
+          body: data,
+        };
+      })(),
+    );
+  }
+  // gzip is unpacked by the receiver, like a gzip body; bzip2 and xz here.
+  if (data.subarray(0, 3).toString('latin1') === 'BZh' || data[0] === 0xfd) {
+    await mkdir(work, { recursive: true });
     const tmp = join(work, 'context.compressed');
     await writeFile(tmp, data);
     const tool = data[0] === 0xfd ? 'xz' : 'bzip2';
     const { stdout } = await execFileAsync(tool, ['-dc', tmp], { encoding: 'buffer', maxBuffer: 1 << 30 });
-    stream = Readable.from([stdout]);
+    return Readable.from([stdout]);
   }
-  try {
-    await extractTar(stream, dir, { whiteouts: 'none', sameOwner: true, signal });
-  } catch (err) {
-    if (isBerthError(err)) throw err;
-    throw invalidParameter(`error reading remote context ${url}: ${(err as Error).message}`);
-  }
-  return { dir: await realpath(dir) };
+  return Readable.from([data]);
 }
 
 /** What http.DetectContentType tells of a build context: compressed, text, or binary. */
