@@ -127,7 +127,7 @@ export class CacheFrom {
       const history = t.history ?? [];
       if (!isValidParent(t, parentConfig)) continue;
       const entry = history[n];
-      if (!entry || entry.created_by !== createdBy) continue;
+      if (!entry || !sameCommand(entry.created_by, createdBy)) continue;
       if (history.length - 1 === n) return target.id;
       const diffIds = [...(parentConfig?.rootfs.diff_ids ?? [])];
       if (!entry.empty_layer) {
@@ -152,6 +152,16 @@ export class CacheFrom {
     }
     return undefined;
   }
+}
+
+/**
+ * moby isValidConfig compares the step's joined Cmd with the history entry exactly; the only
+ * latitude here is the spacing after `#(nop)`, which berth's history wrote with two spaces for
+ * every instruction before it took moby's wording (one space for COPY/ADD/WORKDIR).
+ */
+function sameCommand(historyEntry: string | undefined, cmd: string): boolean {
+  const norm = (s: string) => s.replace(/ #\(nop\) {2,}/, ' #(nop) ');
+  return historyEntry !== undefined && norm(historyEntry) === norm(cmd);
 }
 
 /** moby isValidParent: the parent's history and layers are a prefix of the image's. */

@@ -135,6 +135,8 @@ interface StageState {
   stage: number;
   /** `--cache-from` images, looked up afresh for every stage (moby imageProber.Reset). */
   cacheFrom?: CacheFrom;
+  /** The run config of the step being dispatched (what a cache-from image restored gets). */
+  stepConfig?: ContainerConfig;
 }
 
 export class Builder {
@@ -271,9 +273,6 @@ async function maybeGunzip(stream: Readable): Promise<Readable> {
   if (first && first[0] === 0x1f && first[1] === 0x8b) return pass.pipe(createGunzip());
   return pass;
 }
-
-/** The stage a piece of build code runs for: where its output goes and its step counter. */
-const stageContext = new AsyncLocalStorage<{ out: (s: string) => void; step: number }>();
 
 /** One build: the state of every stage, the temporary objects to remove at the end. */
 class BuildRun {
@@ -507,6 +506,7 @@ class BuildRun {
   ): Promise<void> {
     void trigger;
     const cfg: ContainerConfig = { ...(state.image.config ?? {}) };
+    state.stepConfig = cfg;
     const env = this.#expansionEnv(state);
     const ex = (w: string) => this.#expand(w, env, escapeToken, ins);
     switch (ins.kind) {
@@ -690,7 +690,7 @@ class BuildRun {
     const args = this.#runArgs(state, cfg);
     const cacheCmd = args.length > 0 ? [`|${args.length}`, ...args, ...cmd] : cmd;
     const probe = { ...cfg, Cmd: cacheCmd };
-    if (await this.#probe(state, probe, cfg, cacheCmd.join(' '))) return;
+    if (await this.#probe(state, probe)) return;
 
     const c = this.#d.containers;
     const body = {
@@ -913,12 +913,7 @@ class BuildRun {
   }
 
   /** Looks up the cache for a step; on a hit moves the stage to the cached image. */
-  async #probe(
-    state: StageState,
-    probe: ContainerConfig,
-    cfg: ContainerConfig,
-    createdBy: string,
-  ): Promise<boolean> {
+  async #probe(state: StageState, probe: ContainerConfig): Promise<boolean> {
     if (this.#o.noCache) return false;
     const key = BuildCache.key(state.imageId ?? 'scratch', probe);
     let hit = await this.#cache.get(key);
@@ -927,11 +922,12 @@ class BuildRun {
     if (hit && cacheFrom?.active && !cacheFrom.allowsLocal(hit)) hit = undefined;
     if (!hit && cacheFrom?.active) {
       const parent = state.imageId ? this.#d.images.get(state.imageId) : undefined;
+      // moby isValidConfig: the history entry was created by the step's command.
       hit = await cacheFrom.match(
         parent,
-        createdBy,
+        (probe.Cmd ?? []).join(' '),
         (config) => this.#d.images.createImage(config, parent ? { parent: parent.id } : {}),
-        this.#imageRunConfig(state, cfg),
+        this.#imageRunConfig(state, state.stepConfig ?? probe),
       );
     }
     if (!hit) return false;
@@ -948,8 +944,8 @@ class BuildRun {
   async #commitMeta(state: StageState, cfg: ContainerConfig, comment: string): Promise<void> {
     const shell = cfg.Shell ?? DEFAULT_SHELL;
     const probe = { ...cfg, Cmd: [...shell, `#(nop) ${comment}`] };
+    if (await this.#probe(state, probe)) return;
     const createdBy = `${shell.join(' ')} #(nop)  ${comment}`;
-    if (await this.#probe(state, probe, cfg, createdBy)) return;
     await this.#createImage(state, cfg, probe, createdBy, undefined, '');
     this.#printId(state);
   }
@@ -962,7 +958,7 @@ class BuildRun {
   ): Promise<void> {
     const shell = cfg.Shell ?? DEFAULT_SHELL;
     const probe = { ...cfg, Cmd: [...shell, `#(nop) ${comment}`] };
-    if (await this.#probe(state, probe, cfg, `${shell.join(' ')} #(nop)  ${comment}`)) return;
+    if (await this.#probe(state, probe)) return;
     await this.#withSnapshot(state, async (snapId, rootfs) => {
       await fn(rootfs);
       await this.#commitLayer(state, cfg, probe, `${shell.join(' ')} #(nop)  ${comment}`, snapId, () =>
@@ -987,7 +983,7 @@ class BuildRun {
       const p = await plan(rootfs);
       const comment = describe(p.summary);
       const probe = { ...cfg, Cmd: [...shell, `#(nop) ${comment}`] };
-      if (await this.#probe(state, probe, cfg, `${shell.join(' ')} #(nop)  ${comment}`)) return;
+      if (await this.#probe(state, probe)) return;
       await p.apply();
       await this.#commitLayer(state, cfg, probe, `${shell.join(' ')} #(nop)  ${comment}`, snapId, () =>
         this.#d.snapshots.diff(snapId, { signal: this.#signal }),
@@ -1046,7 +1042,9 @@ class BuildRun {
   ): Promise<void> {
     const created = new Date().toISOString();
     const prev = state.image;
-    const runConfig = this.#imageRunConfig(state, cfg);
+    const runConfig: ContainerConfig = { ...cfg, Image: state.imageId ?? '' };
+    for (const [k, v] of Object.entries(this.#o.labels))
+      runConfig.Labels = { ...(runConfig.Labels ?? {}), [k]: v };
     const config: ImageConfig = {
       architecture: prev.architecture,
       ...(prev.variant ? { variant: prev.variant } : {}),
@@ -1086,6 +1084,9 @@ class BuildRun {
     this.#out(` ---> ${shortId(state.imageId!.slice(7))}\n`);
   }
 }
+
+/** The stage a piece of build code runs for: where its output goes and its step counter. */
+const stageContext = new AsyncLocalStorage<{ out: (s: string) => void; step: number }>();
 
 function emptyImage(): ImageConfig {
   const arch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' };
