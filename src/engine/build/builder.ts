@@ -916,28 +916,34 @@ class BuildRun {
   async #probe(state: StageState, probe: ContainerConfig): Promise<boolean> {
     if (this.#o.noCache) return false;
     const key = BuildCache.key(state.imageId ?? 'scratch', probe);
-    let hit = await this.#cache.get(key);
-    // With --cache-from, a local hit counts only as an ancestor of a cache-from image (moby).
-    const cacheFrom = state.cacheFrom;
-    if (hit && cacheFrom?.active && !cacheFrom.allowsLocal(hit)) hit = undefined;
-    if (!hit && cacheFrom?.active) {
-      const parent = state.imageId ? this.#d.images.get(state.imageId) : undefined;
-      // moby isValidConfig: the history entry was created by the step's command.
-      hit = await cacheFrom.match(
-        parent,
-        (probe.Cmd ?? []).join(' '),
-        (config) => this.#d.images.createImage(config, parent ? { parent: parent.id } : {}),
-        this.#imageRunConfig(state, state.stepConfig ?? probe),
-      );
-    }
-    if (!hit) return false;
-    const img = this.#d.images.get(hit);
+    const hit = await this.#cache.get(key);
+    const found = await this.#cacheFromHit(state, probe, hit);
+    if (!found) return false;
+    const img = this.#d.images.get(found);
     if (!img) return false;
-    state.imageId = hit;
+    state.imageId = found;
     state.image = structuredClone(img.config);
     this.#out(' ---> Using cache\n');
-    this.#out(` ---> ${shortId(hit.slice(7))}\n`);
+    this.#out(` ---> ${shortId(found.slice(7))}\n`);
     return true;
+  }
+
+  /**
+   * With `--cache-from` (moby ImageCache.GetCache): a local hit counts only as an ancestor of a
+   * cache-from image; otherwise a cache-from image whose history continues the current image's
+   * with this step's command (moby isValidConfig: the joined Cmd) supplies the step.
+   */
+  async #cacheFromHit(state: StageState, probe: ContainerConfig, hit: Digest | undefined) {
+    const cacheFrom = state.cacheFrom;
+    if (!cacheFrom?.active) return hit;
+    if (hit && cacheFrom.allowsLocal(hit)) return hit;
+    const parent = state.imageId ? this.#d.images.get(state.imageId) : undefined;
+    return cacheFrom.match(
+      parent,
+      (probe.Cmd ?? []).join(' '),
+      (config) => this.#d.images.createImage(config, parent ? { parent: parent.id } : {}),
+      this.#imageRunConfig(state, state.stepConfig ?? probe),
+    );
   }
 
   /** A step without a layer: a new image with the config and a `#(nop)` history entry. */
