@@ -158,7 +158,7 @@ export class Builder {
       queue.push(m);
       wake?.();
     };
-    void this.#run(context, options, signal, push)
+    void this.#withSource(context, options, signal, (source) => this.#run(source, options, signal, push))
       .catch((err) => {
         failure = err;
       })
@@ -181,6 +181,27 @@ export class Builder {
     };
   }
 
+  /**
+   * The context to build: the request body, or a remote context (git, URL) fetched as a tar
+   * (remote-context.ts), after `--platform` is checked.
+   */
+  async #withSource(
+    context: Readable,
+    options: BuildOptions,
+    signal: AbortSignal,
+    fn: (source: Readable) => Promise<void>,
+  ): Promise<void> {
+    if (options.platform) checkPlatform(options.platform);
+    if (!options.remote) return fn(context);
+    const work = join(this.#d.dataRoot, 'build-tmp', `remote-${newId()}`);
+    try {
+      const dockerfile = options.dockerfile || 'Dockerfile';
+      await fn(await fetchRemoteContext(options.remote, work, { dockerfile, signal }));
+    } finally {
+      await rm(work, { recursive: true, force: true }).catch(() => {});
+    }
+  }
+
   async #run(
     context: Readable,
     options: BuildOptions,
@@ -190,34 +211,19 @@ export class Builder {
     const out = (text: string) => {
       if (!options.quiet) push({ stream: text });
     };
-    if (options.platform) checkPlatform(options.platform);
     const work = join(this.#d.dataRoot, 'build-tmp', newId());
     const ctxDir = join(work, 'ctx');
     await mkdir(ctxDir, { recursive: true });
     const run = new BuildRun(this.#d, this.cache, options, signal, out);
     try {
-      // A remote context (git, URL) arrives as a tar too.
-      const source = options.remote
-        ? await fetchRemoteContext(options.remote, join(work, 'remote'), {
-            dockerfile: options.dockerfile || 'Dockerfile',
-            signal,
-          })
-        : context;
-      await extractTar(await maybeGunzip(source), ctxDir, { whiteouts: 'none', sameOwner: true, signal });
+      await extractTar(await maybeGunzip(context), ctxDir, { whiteouts: 'none', sameOwner: true, signal });
       run.contextDir = await realpath(ctxDir);
       const dfPath = posix.normalize(`/${options.dockerfile || 'Dockerfile'}`).slice(1);
       let text: string;
       try {
         text = await readFile(join(run.contextDir, dfPath), 'utf8');
       } catch {
-        // moby withDockerfileFromContext: the default name falls back to `dockerfile`.
-        const lower =
-          dfPath === 'Dockerfile'
-            ? await readFile(join(run.contextDir, 'dockerfile'), 'utf8').catch(() => undefined)
-            : undefined;
-        if (lower === undefined)
-          throw invalidParameter(`Cannot locate specified Dockerfile: ${options.dockerfile || 'Dockerfile'}`);
-        text = lower;
+        throw invalidParameter(`Cannot locate specified Dockerfile: ${options.dockerfile || 'Dockerfile'}`);
       }
       let df: Dockerfile;
       try {
@@ -320,6 +326,8 @@ class BuildRun {
       if (i < 0) throw invalidParameter(`failed to reach build target ${this.#o.target} in Dockerfile`);
       last = i;
     }
+    const stages = df.stages.slice(0, last + 1);
+    this.#total = stages.reduce((n, s) => n + 1 + s.instructions.length, 0);
     // Meta args (before the first FROM): defaults overridden by --build-arg.
     const meta = new Map<string, string | undefined>();
     for (const a of df.metaArgs) {
@@ -333,18 +341,21 @@ class BuildRun {
       }
     }
     // Only the stages the target reaches are built; independent ones at the same time.
-    const plan = planStages(df.stages, last, (s) => {
+    const plan = planStages(stages, last, (s) => {
       try {
         return this.#expand(s.from.image, envLookup(mapEnv(meta)), df.escape, s.from);
       } catch {
         return s.from.image;
       }
     });
+    // Steps are numbered over the stages built.
     const offsets = new Map<number, number>();
+    let total = 0;
     for (const s of plan.stages) {
-      offsets.set(s.index, this.#total);
-      this.#total += 1 + s.instructions.length;
+      offsets.set(s.index, total);
+      total += 1 + s.instructions.length;
     }
+    this.#total = total;
     // Build args declared by skipped stages count as consumed (as they did when every stage ran).
     for (const s of plan.skipped) {
       for (const ins of s.instructions) {
