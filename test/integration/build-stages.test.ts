@@ -484,10 +484,13 @@ describe('builder stages, remote sources, pull and cache-from', {
         '--listen=127.0.0.1',
         `--port=${port}`,
       ],
-      { stdio: 'ignore' },
+      // Its own process group: `git daemon` runs git-daemon as a child, and both must go.
+      { stdio: 'ignore', detached: true },
     );
     t.after(() => {
-      daemon.kill('SIGKILL');
+      try {
+        process.kill(-daemon.pid!, 'SIGKILL');
+      } catch {}
     });
     for (let i = 0; i < 50 && (await sh(`git ls-remote git://127.0.0.1:${port}/app.git`)).code !== 0; i++)
       await new Promise((r) => setTimeout(r, 100));

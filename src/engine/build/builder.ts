@@ -258,10 +258,15 @@ async function maybeGunzip(stream: Readable): Promise<Readable> {
     const onReadable = () => {
       const chunk = stream.read() as Buffer | null;
       cleanup();
+      // Piped in the same tick: a stream that read() drained to its end emits 'end' on the next
+      // tick, before an awaiting caller could attach the pipe.
+      if (chunk) pass.write(chunk);
+      stream.pipe(pass);
       resolve(chunk);
     };
     const onEnd = () => {
       cleanup();
+      pass.end();
       resolve(null);
     };
     const cleanup = () => {
@@ -273,9 +278,7 @@ async function maybeGunzip(stream: Readable): Promise<Readable> {
     stream.on('end', onEnd);
     stream.on('error', reject);
   });
-  if (first) pass.write(first);
   stream.on('error', (e) => pass.destroy(e));
-  stream.pipe(pass);
   if (first && first[0] === 0x1f && first[1] === 0x8b) return pass.pipe(createGunzip());
   return pass;
 }
