@@ -57,7 +57,9 @@ function tarDir(dir: string): Readable {
   child.on('close', (code) => {
     if (code !== 0) out.destroy(invalidParameter(`error archiving the git context: ${stderr.trim()}`));
   });
-  return out;
+  // Re-wrapped so that the end comes after the last chunk is read, never with the first read of
+  // a tar that was complete before anyone read it.
+  return Readable.from(out);
 }
 
 /** moby gitutils parseRemoteURL + clone + checkout: the directory of the context. */
