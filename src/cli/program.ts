@@ -444,6 +444,9 @@ export function buildProgram(
         .option('--network <string>', 'Set the networking mode for the RUN instructions during build')
         .option('--rm', 'Remove intermediate containers after a successful build (default true)')
         .option('--force-rm', 'Always remove intermediate containers')
+        .option('--pull', 'Always attempt to pull a newer version of the image')
+        .option('--cache-from <list>', 'Images to consider as cache sources', collect)
+        .option('--platform <string>', 'Set platform if server is multi-platform capable')
         .action(run(async () => (await import('./commands/build.ts')).buildCommand)),
     version: (p: BerthCommand) =>
       p

@@ -494,6 +494,10 @@ export class EngineClient {
     if (opts.network) params.set('networkmode', opts.network);
     params.set('rm', opts.rm ? '1' : '0');
     if (opts.forceRm) params.set('forcerm', '1');
+    if (opts.pull) params.set('pull', '1');
+    if (opts.cacheFrom?.length) params.set('cachefrom', JSON.stringify(opts.cacheFrom));
+    if (opts.platform) params.set('platform', opts.platform);
+    if (opts.remote) params.set('remote', opts.remote);
     const path = await this.#path('/build');
     const res = await this.#transport.request('POST', `${path}?${params.toString()}`, {
       body: context,
@@ -670,6 +674,11 @@ export interface BuildOptions {
   network?: string;
   rm: boolean;
   forceRm: boolean;
+  pull?: boolean;
+  cacheFrom?: string[];
+  platform?: string;
+  /** A git repository or URL the daemon fetches as the context. */
+  remote?: string;
 }
 
 async function* progressMessages(res: Readable): AsyncGenerator<JsonMessage> {

@@ -27,7 +27,13 @@ export interface HealthcheckInstruction {
 
 export type InstructionBody =
   | { kind: 'from'; image: string; stageName?: string; platform?: string }
-  | { kind: 'run'; command: CommandForm; heredocs: Heredoc[]; network?: string }
+  | {
+      kind: 'run';
+      command: CommandForm;
+      heredocs: Heredoc[];
+      /** `--mount`, `--network`, `--device`: parsed, refused by the classic builder when run. */
+      flagsUsed: string[];
+    }
   | { kind: 'cmd'; command: CommandForm }
   | { kind: 'entrypoint'; command: CommandForm }
   | { kind: 'env'; pairs: KeyValue[] }
@@ -78,17 +84,20 @@ const fail = (node: Node, msg: string): never => {
   throw new DockerfileParseError(node.startLine, msg);
 };
 
-/** Flags each instruction accepts; `true` means a boolean flag. */
-const FLAGS: Record<string, Record<string, 'string' | 'bool'>> = {
+/**
+ * Flags each instruction accepts, as Docker 28's classic builder parses them (BuildKit's parser
+ * built without its labs features): `COPY --parents`, `--exclude` and `RUN --security` are
+ * unknown flags there; `RUN --mount/--network/--device` parse but require BuildKit; `--link` and
+ * `--keep-git-dir` parse and change nothing in the classic builder.
+ */
+const FLAGS: Record<string, Record<string, 'string' | 'strings' | 'bool'>> = {
   from: { platform: 'string' },
-  run: { mount: 'string', network: 'string', security: 'string' },
+  run: { mount: 'strings', network: 'string', device: 'strings' },
   copy: {
     from: 'string',
     chown: 'string',
     chmod: 'string',
     link: 'bool',
-    parents: 'bool',
-    exclude: 'string',
   },
   add: {
     chown: 'string',
@@ -96,7 +105,6 @@ const FLAGS: Record<string, Record<string, 'string' | 'bool'>> = {
     link: 'bool',
     checksum: 'string',
     'keep-git-dir': 'bool',
-    exclude: 'string',
   },
   healthcheck: {
     interval: 'string',
@@ -107,25 +115,69 @@ const FLAGS: Record<string, Record<string, 'string' | 'bool'>> = {
   },
 };
 
+/**
+ * BuildKit's BFlags.Parse: `--name[=value]` words up to `--`; errors name the flag with its
+ * dashes, an unknown one with a close known name suggested (Levenshtein distance under 3).
+ * `strings` flags may repeat (the map keeps the first value).
+ */
 function parseFlags(node: Node): Map<string, string> {
   const allowed = FLAGS[node.cmd] ?? {};
   const out = new Map<string, string>();
   for (const f of node.flags) {
-    const m = /^--([^=]*)(?:=([\s\S]*))?$/.exec(f)!;
-    const name = m[1]!;
+    if (f === '--') break;
+    if (!f.startsWith('--')) fail(node, `arg should start with -- : ${f}`);
+    const eq = f.indexOf('=');
+    const flagName = eq < 0 ? f : f.slice(0, eq);
+    const value = eq < 0 ? undefined : f.slice(eq + 1);
+    const name = flagName.slice(2);
     const type = allowed[name];
-    if (!type) fail(node, `unknown flag: ${name}`);
-    if (out.has(name)) fail(node, `Duplicate flag specified: ${name}`);
+    if (!type) {
+      const match = suggest(name, Object.keys(allowed));
+      fail(node, `unknown flag: ${flagName}${match ? ` (did you mean ${match}?)` : ''}`);
+    }
+    if (out.has(name)) {
+      if (type === 'strings') continue;
+      fail(node, `duplicate flag specified: ${flagName}`);
+    }
     if (type === 'bool') {
-      const v = m[2] ?? 'true';
-      if (v !== 'true' && v !== 'false') fail(node, `expecting boolean value for flag ${name}, not: ${v}`);
+      if (value === '') fail(node, `missing a value on flag: ${flagName}`);
+      const v = (value ?? 'true').toLowerCase();
+      if (v !== 'true' && v !== 'false')
+        fail(node, `expecting boolean value for flag ${flagName}, not: ${value}`);
       out.set(name, v);
     } else {
-      if (m[2] === undefined) fail(node, `missing a value on flag: ${name}`);
-      out.set(name, m[2]!);
+      if (value === undefined) fail(node, `missing a value on flag: ${flagName}`);
+      out.set(name, value!);
     }
   }
   return out;
+}
+
+/** BuildKit's suggest.Search: the option closest to `val` within an edit distance of 2. */
+function suggest(val: string, options: string[]): string | undefined {
+  let match: string | undefined;
+  let min = 3;
+  for (const opt of options) {
+    if (opt === val) return undefined;
+    const d = levenshtein(val, opt);
+    if (d < min) {
+      match = opt;
+      min = d;
+    }
+  }
+  return match;
+}
+
+function levenshtein(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
 }
 
 /** `["a","b"]` as a string list, or undefined when the text is not a JSON array of strings. */
@@ -229,12 +281,6 @@ function parseHealthcheck(node: Node, flags: Map<string, string>): HealthcheckIn
   return h;
 }
 
-const requireBuildKit = (node: Node, flag: string): never =>
-  fail(
-    node,
-    `the --${flag} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`,
-  );
-
 /** One node as an instruction (ONBUILD triggers are parsed the same way when they fire). */
 export function parseInstruction(node: Node, escapeToken: string): Instruction {
   const flags = parseFlags(node);
@@ -265,11 +311,14 @@ export function parseInstruction(node: Node, escapeToken: string): Instruction {
       };
     }
     case 'run': {
-      if (flags.has('mount')) requireBuildKit(node, 'mount');
-      if (flags.has('security')) requireBuildKit(node, 'security');
-      if (flags.has('network')) requireBuildKit(node, 'network');
       if (rest.trim() === '' && node.heredocs.length === 0) fail(node, 'RUN requires at least one argument');
-      return { kind: 'run', command: commandForm(rest), heredocs: node.heredocs, node };
+      return {
+        kind: 'run',
+        command: commandForm(rest),
+        heredocs: node.heredocs,
+        flagsUsed: [...flags.keys()],
+        node,
+      };
     }
     case 'cmd':
     case 'entrypoint':
@@ -297,8 +346,6 @@ export function parseInstruction(node: Node, escapeToken: string): Instruction {
     }
     case 'copy':
     case 'add': {
-      if (flags.get('parents') === 'true') requireBuildKit(node, 'parents');
-      if (flags.has('exclude')) requireBuildKit(node, 'exclude');
       const json = tryJsonArray(rest);
       const words = json ?? splitWordsKeepQuotes(rest, escapeToken);
       const min = node.heredocs.length > 0 ? 1 : 2;
@@ -307,7 +354,6 @@ export function parseInstruction(node: Node, escapeToken: string): Instruction {
           node,
           `${upper} requires at least two arguments, but only one was provided. Destination could not be determined.`,
         );
-      if (node.cmd === 'copy' && flags.has('checksum')) fail(node, 'unknown flag: checksum');
       return {
         kind: node.cmd,
         sources: words.slice(0, -1),

@@ -100,11 +100,22 @@ test('parse errors name the line, as Docker', () => {
       'FROM x\nSHELL /bin/sh\n',
       'dockerfile parse error on line 2: SHELL requires the arguments to be in JSON form',
     ],
+    ['FROM x\nRUN --security=insecure true\n', 'dockerfile parse error on line 2: unknown flag: --security'],
+    ['FROM x\nCOPY --parents a b\n', 'dockerfile parse error on line 2: unknown flag: --parents'],
+    ['FROM x\nCOPY --exclude=*.md a b\n', 'dockerfile parse error on line 2: unknown flag: --exclude'],
     [
-      'FROM x\nRUN --mount=type=cache,target=/x true\n',
-      'dockerfile parse error on line 2: the --mount option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled',
+      'FROM x\nCOPY --chmo=755 a b\n',
+      'dockerfile parse error on line 2: unknown flag: --chmo (did you mean chmod?)',
     ],
-    ['FROM x\nCOPY --bogus=1 a b\n', 'dockerfile parse error on line 2: unknown flag: bogus'],
+    [
+      'FROM x\nCOPY --link --link a b\n',
+      'dockerfile parse error on line 2: duplicate flag specified: --link',
+    ],
+    [
+      'FROM x\nCOPY --link=maybe a b\n',
+      'dockerfile parse error on line 2: expecting boolean value for flag --link, not: maybe',
+    ],
+    ['FROM x\nCOPY --bogus=1 a b\n', 'dockerfile parse error on line 2: unknown flag: --bogus'],
     ['FROM x\nENV =x\n', 'dockerfile parse error on line 2: ENV names can not be blank'],
     ['FROM x\nRUN <<EOF\nnever ends\n', 'dockerfile parse error on line 2: unterminated heredoc EOF'],
     [

@@ -169,6 +169,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     snapshots,
     containers,
     log: log.child({ component: 'build' }),
+    pull: (ref, auth, signal) => images.pull({ fromImage: ref }, auth, signal),
   });
   const id = await engineId(dataRoot);
   const system = new System({

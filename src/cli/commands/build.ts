@@ -1,11 +1,13 @@
 /**
  * `berth build`: sends the context (a directory, a tar on stdin with `-`, or a Dockerfile on
- * stdin with `-f -`) to POST /build and prints Docker's classic build output.
+ * stdin with `-f -`) to POST /build, or names a git repository or URL for the daemon to fetch
+ * (`remote`), and prints the build output (build-output.ts).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, relative, resolve, sep } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { contextTar } from '../build-context.ts';
+import { BuildOutput, useColor } from '../build-output.ts';
 import type { CliContext } from '../context.ts';
 import { ExitError } from '../errors.ts';
 
@@ -16,6 +18,10 @@ export async function buildCommand(ctx: CliContext, opts: Opts, args: string[]):
   const file = opts.file as string | undefined;
   let context: Readable;
   let dockerfile = file;
+  if (/^(https?|git):\/\/|^git@|^github\.com\//.test(path)) {
+    // A git repository or URL: the daemon fetches it (POST /build?remote=).
+    return await send(ctx, { ...opts, remote: path }, Readable.from([]), file);
+  }
   if (path === '-') {
     if (file === '-')
       throw new ExitError(
@@ -78,6 +84,7 @@ async function send(
     labels[i < 0 ? kv : kv.slice(0, i)] = i < 0 ? '' : kv.slice(i + 1);
   }
   const quiet = Boolean(opts.quiet);
+  const output = new BuildOutput(ctx.io.stdout, { color: useColor(ctx.io.stdout) });
   let imageId = '';
   for await (const msg of client.build(context, {
     tags: (opts.tag as string[] | undefined) ?? [],
@@ -90,13 +97,18 @@ async function send(
     network: opts.network as string | undefined,
     rm: opts.rm !== false,
     forceRm: Boolean(opts.forceRm),
+    pull: Boolean(opts.pull),
+    cacheFrom: (opts.cacheFrom as string[] | undefined) ?? [],
+    platform: opts.platform as string | undefined,
+    remote: opts.remote as string | undefined,
   })) {
-    if (msg.stream) ctx.io.stdout.write(msg.stream);
-    else if (msg.status) ctx.out(msg.status);
+    if (msg.stream) output.stream(msg.stream);
+    else if (msg.status) output.status(msg.status);
     const id = msg.aux?.ID;
     if (typeof id === 'string') imageId = id;
   }
   if (opts.iidfile && imageId) await writeFile(opts.iidfile as string, imageId);
+  if (imageId && !quiet) output.finish(imageId);
   return 0;
 }
 

@@ -13,7 +13,9 @@
  * Temporary containers, snapshots and the context dir are removed whatever happens; on failure
  * nothing is tagged.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir, readFile, realpath, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, posix } from 'node:path';
 import { type Readable, PassThrough } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -46,8 +48,21 @@ import type { ImageRecord, ImageStore, SnapshotStore } from '../../image/index.t
 import type { ContainerConfig, HealthConfig, ImageConfig } from '../../oci/index.ts';
 import { extractTar } from '../../platform/index.ts';
 import type { Containers } from '../containers/container-service.ts';
+import type { RegistryAuth } from '../engine.ts';
 import { BuildCache } from './build-cache.ts';
 import { applyCopy, planCopy, resolveChown } from './copy.ts';
+import {
+  type Download,
+  checkChecksumFlag,
+  downloadSource,
+  isRemoteUrl,
+  mergePlans,
+} from './remote-source.ts';
+import { CacheFrom, type PullFn, getBaseImage } from './base-image.ts';
+import { parseChmod } from './chmod.ts';
+import { checkPlatform } from './platform.ts';
+import { fetchRemoteContext } from './remote-context.ts';
+import { OrderedOutput, planStages, runStageGraph } from './stages.ts';
 
 export interface BuildOptions {
   /** Path of the Dockerfile inside the context (default `Dockerfile`). */
@@ -59,6 +74,18 @@ export interface BuildOptions {
   labels: Record<string, string>;
   networkMode?: string;
   quiet: boolean;
+  /** Resources of the RUN containers (memory, cpu…, ulimits, extra hosts) as a HostConfig. */
+  hostConfig?: Record<string, unknown>;
+  /** `remote`: a git repository or URL the daemon fetches as the context (remote-context.ts). */
+  remote?: string;
+  /** `--pull`: pull every FROM / COPY --from image even when it is present. */
+  pull?: boolean;
+  /** `--cache-from`: local images whose history can satisfy steps (base-image.ts CacheFrom). */
+  cacheFrom?: string[];
+  /** X-Registry-Config: credentials per registry, for the pulls. */
+  authConfigs?: Record<string, RegistryAuth>;
+  /** `--platform`: only the host's is accepted (platform.ts). */
+  platform?: string;
   /** Remove intermediate containers after a successful step (default true). */
   rm: boolean;
   /** Remove them even after a failed step. */
@@ -76,6 +103,8 @@ export interface BuilderDeps {
   snapshots: SnapshotStore;
   containers: Containers;
   log: Logger;
+  /** Pulls an image (POST /images/create); without it a missing image is an error. */
+  pull?: PullFn;
 }
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
@@ -102,7 +131,12 @@ interface StageState {
   image: ImageConfig;
   /** Declared ARGs of this stage with their values (undefined: declared without value). */
   args: Map<string, string | undefined>;
-  /** Stage name or index → image, for COPY --from and FROM <stage>. */
+  /** Index of the stage in the file: only earlier stages can be named by FROM and COPY --from. */
+  stage: number;
+  /** `--cache-from` images, looked up afresh for every stage (moby imageProber.Reset). */
+  cacheFrom?: CacheFrom;
+  /** The run config of the step being dispatched (what a cache-from image restored gets). */
+  stepConfig?: ContainerConfig;
 }
 
 export class Builder {
@@ -124,7 +158,7 @@ export class Builder {
       queue.push(m);
       wake?.();
     };
-    void this.#run(context, options, signal, push)
+    void this.#withSource(context, options, signal, (source) => this.#run(source, options, signal, push))
       .catch((err) => {
         failure = err;
       })
@@ -145,6 +179,27 @@ export class Builder {
         if (failure !== undefined) throw failure;
       },
     };
+  }
+
+  /**
+   * The context to build: the request body, or a remote context (git, URL) fetched as a tar
+   * (remote-context.ts), after `--platform` is checked.
+   */
+  async #withSource(
+    context: Readable,
+    options: BuildOptions,
+    signal: AbortSignal,
+    fn: (source: Readable) => Promise<void>,
+  ): Promise<void> {
+    if (options.platform) checkPlatform(options.platform);
+    if (!options.remote) return fn(context);
+    const work = join(this.#d.dataRoot, 'build-tmp', `remote-${newId()}`);
+    try {
+      const dockerfile = options.dockerfile || 'Dockerfile';
+      await fn(await fetchRemoteContext(options.remote, work, { dockerfile, signal }));
+    } finally {
+      await rm(work, { recursive: true, force: true }).catch(() => {});
+    }
   }
 
   async #run(
@@ -203,10 +258,15 @@ async function maybeGunzip(stream: Readable): Promise<Readable> {
     const onReadable = () => {
       const chunk = stream.read() as Buffer | null;
       cleanup();
+      // Piped in the same tick: a stream that read() drained to its end emits 'end' on the next
+      // tick, before an awaiting caller could attach the pipe.
+      if (chunk) pass.write(chunk);
+      stream.pipe(pass);
       resolve(chunk);
     };
     const onEnd = () => {
       cleanup();
+      pass.end();
       resolve(null);
     };
     const cleanup = () => {
@@ -218,9 +278,7 @@ async function maybeGunzip(stream: Readable): Promise<Readable> {
     stream.on('end', onEnd);
     stream.on('error', reject);
   });
-  if (first) pass.write(first);
   stream.on('error', (e) => pass.destroy(e));
-  stream.pipe(pass);
   if (first && first[0] === 0x1f && first[1] === 0x8b) return pass.pipe(createGunzip());
   return pass;
 }
@@ -232,8 +290,13 @@ class BuildRun {
   readonly #cache: BuildCache;
   readonly #o: BuildOptions;
   readonly #signal: AbortSignal;
-  readonly #out: (s: string) => void;
-  readonly #stageImages = new Map<string, Digest>();
+  /** Aborts the other stages when one fails. */
+  readonly #abort = new AbortController();
+  readonly #baseOut: (s: string) => void;
+  /** Output of the current stage (stage order is kept by OrderedOutput), or of the build. */
+  readonly #out = (s: string) => (stageContext.getStore()?.out ?? this.#baseOut)(s);
+  /** Stage name or index → its image, once built (stages may finish in any order). */
+  readonly #stageImages = new Map<string, { index: number; id: Digest }>();
   readonly #usedArgs = new Set<string>();
   readonly #cleanups: Array<() => Promise<void>> = [];
   #step = 0;
@@ -249,8 +312,8 @@ class BuildRun {
     this.#d = d;
     this.#cache = cache;
     this.#o = o;
-    this.#signal = signal;
-    this.#out = out;
+    this.#signal = AbortSignal.any([signal, this.#abort.signal]);
+    this.#baseOut = out;
   }
 
   async cleanup(): Promise<void> {
@@ -280,10 +343,57 @@ class BuildRun {
         if (given !== undefined && given !== null) this.#usedArgs.add(key);
       }
     }
-    let imageId: Digest | undefined;
-    for (const stage of stages) {
-      imageId = await this.#buildStage(stage, meta, df.escape);
+    // Only the stages the target reaches are built; independent ones at the same time.
+    const plan = planStages(stages, last, (s) => {
+      try {
+        return this.#expand(s.from.image, envLookup(mapEnv(meta)), df.escape, s.from);
+      } catch {
+        return s.from.image;
+      }
+    });
+    // Steps are numbered over the stages built.
+    const offsets = new Map<number, number>();
+    let total = 0;
+    for (const s of plan.stages) {
+      offsets.set(s.index, total);
+      total += 1 + s.instructions.length;
     }
+    this.#total = total;
+    // Build args declared by skipped stages count as consumed (as they did when every stage ran).
+    for (const s of plan.skipped) {
+      for (const ins of s.instructions) {
+        if (ins.kind !== 'arg') continue;
+        for (const { key } of ins.args) if (this.#o.buildArgs[key] != null) this.#usedArgs.add(key);
+      }
+    }
+    const output = new OrderedOutput(
+      plan.stages.map((s) => s.index),
+      this.#baseOut,
+    );
+    const results = new Map<number, Digest | undefined>();
+    const log = this.#d.log;
+    try {
+      await runStageGraph(
+        plan,
+        Math.max(2, availableParallelism()),
+        async (stage) => {
+          const fields = { stage: stage.index, ...(stage.name !== undefined && { name: stage.name }) };
+          log.info('build stage started', { ...fields, at: Date.now() });
+          const ctx = { out: output.writer(stage.index), step: offsets.get(stage.index) ?? 0 };
+          results.set(
+            stage.index,
+            await stageContext.run(ctx, () => this.#buildStage(stage, meta, df.escape)),
+          );
+          log.info('build stage finished', { ...fields, at: Date.now() });
+          output.finish(stage.index);
+        },
+        () => this.#abort.abort(),
+      );
+    } catch (err) {
+      output.flushAll();
+      throw err;
+    }
+    const imageId = results.get(last);
     const unused = Object.keys(this.#o.buildArgs).filter(
       (k) => !this.#usedArgs.has(k) && !BUILTIN_ARGS.has(k),
     );
@@ -295,8 +405,9 @@ class BuildRun {
   }
 
   #stepHeader(ins: Instruction): void {
-    this.#step++;
-    this.#out(`Step ${this.#step}/${this.#total} : ${ins.node.original}\n`);
+    const ctx = stageContext.getStore();
+    const n = ctx ? ++ctx.step : ++this.#step;
+    this.#out(`Step ${n}/${this.#total} : ${ins.node.original}\n`);
   }
 
   #expand(word: string, env: ReturnType<typeof envLookup>, escapeToken: string, ins: Instruction): string {
@@ -338,14 +449,20 @@ class BuildRun {
     const from = stage.from;
     this.#stepHeader(from);
     const imageRef = this.#expand(from.image, envLookup(mapEnv(meta)), escapeToken, from);
-    const state: StageState = { image: emptyImage(), args: new Map() };
+    if (from.platform !== undefined)
+      checkPlatform(this.#expand(from.platform, envLookup(mapEnv(meta)), escapeToken, from));
+    const state: StageState = { image: emptyImage(), args: new Map(), stage: stage.index };
+    if (this.#o.cacheFrom && this.#o.cacheFrom.length > 0 && !this.#o.noCache)
+      state.cacheFrom = new CacheFrom(this.#d.images, this.#o.cacheFrom, this.#d.log);
     if (imageRef.toLowerCase() !== 'scratch') {
-      const fromStage = this.#stageImages.get(imageRef.toLowerCase());
+      const named = this.#stageImages.get(imageRef.toLowerCase());
+      // moby getImageOrStage: FROM names an earlier stage by its name only.
+      const fromStage = named && named.index < stage.index && !/^\d+$/.test(imageRef) ? named.id : undefined;
       let base: ImageRecord;
       try {
-        base = this.#d.images.resolve(fromStage ?? imageRef);
+        base = fromStage ? this.#d.images.resolve(fromStage) : await this.#baseImage(imageRef);
       } catch (err) {
-        if (isBerthError(err, 'NotFound')) {
+        if (isBerthError(err, 'NotFound') && !this.#d.pull) {
           throw notFound(
             `pull access denied for ${imageRef.split(':')[0]}, repository does not exist or may require 'docker login': No such image: ${imageRef}`,
           );
@@ -379,8 +496,8 @@ class BuildRun {
       await this.#dispatch(state, ins, escapeToken, meta, false);
     }
     if (state.imageId) {
-      this.#stageImages.set(String(stage.index), state.imageId);
-      if (stage.name) this.#stageImages.set(stage.name, state.imageId);
+      this.#stageImages.set(String(stage.index), { index: stage.index, id: state.imageId });
+      if (stage.name) this.#stageImages.set(stage.name, { index: stage.index, id: state.imageId });
     }
     return state.imageId;
   }
@@ -403,6 +520,7 @@ class BuildRun {
   ): Promise<void> {
     void trigger;
     const cfg: ContainerConfig = { ...(state.image.config ?? {}) };
+    state.stepConfig = cfg;
     const env = this.#expansionEnv(state);
     const ex = (w: string) => this.#expand(w, env, escapeToken, ins);
     switch (ins.kind) {
@@ -565,6 +683,12 @@ class BuildRun {
   }
 
   async #run(state: StageState, ins: Instruction & { kind: 'run' }, cfg: ContainerConfig): Promise<void> {
+    // moby dispatchRun: the classic builder runs no RUN flag.
+    const flag = ins.flagsUsed[0];
+    if (flag !== undefined)
+      throw invalidParameter(
+        `the --${flag} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`,
+      );
     let cmd: string[];
     if (ins.command.form === 'exec') cmd = [...ins.command.args];
     else {
@@ -594,7 +718,7 @@ class BuildRun {
       Tty: false,
       OpenStdin: false,
       Healthcheck: undefined,
-      HostConfig: { NetworkMode: this.#o.networkMode || 'default' },
+      HostConfig: { ...this.#o.hostConfig, NetworkMode: this.#o.networkMode || 'default' },
     };
     if (!state.imageId) throw invalidParameter('RUN on an empty (scratch) image: there is no shell to run');
     const { Id: id } = await c.create(body as never, {});
@@ -663,18 +787,22 @@ class BuildRun {
       dest = posix.join(cfg.WorkingDir || '/', dest) + (trailing && !dest.endsWith('/') ? '/' : '');
       if (trailing && !dest.endsWith('/')) dest += '/';
     }
-    if (sources.some((s) => /^https?:\/\//.test(s))) {
-      if (verb === 'COPY') throw invalidParameter("COPY failed: source can't be a URL for COPY");
+    if (ins.checksum !== undefined) checkChecksumFlag(ex(ins.checksum), verb, sources);
+    const remote = sources.filter(isRemoteUrl);
+    if (remote.length > 0 && verb === 'COPY')
+      throw invalidParameter("COPY failed: source can't be a URL for COPY");
+    const downloads = await this.#download(remote, dest, ins.checksum && ex(ins.checksum));
+    if (sources.length > 1 && !dest.endsWith('/'))
       throw invalidParameter(
-        'ADD failed: remote URLs are not supported by berth yet (download the file into the context)',
+        `When using ${verb} with more than one source file, the destination must be a directory and end with a /`,
       );
-    }
     let root = this.contextDir;
     let fromStage = false;
     let fromId: string | undefined;
     if (ins.from !== undefined) {
       const name = ex(ins.from).toLowerCase();
-      const id = this.#stageImages.get(name) ?? this.#resolveImage(name);
+      const built = this.#stageImages.get(name);
+      const id = built && built.index < state.stage ? built.id : await this.#resolveImage(name);
       fromStage = true;
       fromId = id;
       root = await this.#mountImage(id);
@@ -703,7 +831,27 @@ class BuildRun {
       cfg,
       verb,
       async (rootfs) => {
-        const plan = await planCopy({ root, sources, dest, rootfs, isAdd: verb === 'ADD', verb, fromStage });
+        const local = sources.filter((s) => !isRemoteUrl(s));
+        const plans = [];
+        if (local.length > 0 || downloads.length === 0)
+          plans.push(
+            await planCopy({ root, sources: local, dest, rootfs, isAdd: verb === 'ADD', verb, fromStage }),
+          );
+        for (const dl of downloads) {
+          // Downloads are never unpacked (moby: noDecompress).
+          plans.push(
+            await planCopy({
+              root: dl.dir,
+              sources: [dl.file],
+              dest,
+              rootfs,
+              isAdd: false,
+              verb,
+              fromStage: true,
+            }),
+          );
+        }
+        const plan = mergePlans(plans);
         return {
           summary: plan.summary,
           apply: async () => {
@@ -713,12 +861,7 @@ class BuildRun {
               const read = (p: string) => readFile(join(rootfs, p), 'utf8').catch(() => '');
               owner = resolveChown(spec, await read('etc/passwd'), await read('etc/group'));
             }
-            let chmod: number | undefined;
-            if (ins.chmod !== undefined) {
-              const m = ex(ins.chmod);
-              if (!/^[0-7]{3,4}$/.test(m)) throw invalidParameter(`invalid chmod parameter: ${m}`);
-              chmod = Number.parseInt(m, 8);
-            }
+            const chmod = ins.chmod !== undefined ? parseChmod(ex(ins.chmod)) : undefined;
             await applyCopy(plan, rootfs, {
               owner,
               ...(chmod !== undefined && { chmod }),
@@ -732,14 +875,48 @@ class BuildRun {
     );
   }
 
-  #resolveImage(ref: string): Digest {
+  /** ADD's URL sources, each downloaded into its own directory beside the context. */
+  async #download(urls: string[], dest: string, checksum: string | undefined): Promise<Download[]> {
+    const out: Download[] = [];
+    for (const url of urls) {
+      const dir = join(this.contextDir, '..', `remote-${newId().slice(0, 12)}`);
+      let dl: Download;
+      try {
+        dl = await downloadSource(url, dir, {
+          ...(checksum ? { checksum } : {}),
+          signal: this.#signal,
+        });
+      } catch (err) {
+        if (isBerthError(err)) throw Object.assign(err, { message: `ADD failed: ${err.message}` });
+        throw err;
+      }
+      if (!dl.named && dest.endsWith('/'))
+        throw invalidParameter(`ADD failed: cannot determine filename for source ${url}`);
+      this.#out('\n');
+      out.push(dl);
+    }
+    return out;
+  }
+
+  async #resolveImage(ref: string): Promise<Digest> {
     try {
-      return this.#d.images.resolve(ref).id;
+      return (await this.#baseImage(ref)).id;
     } catch (err) {
-      if (isBerthError(err, 'NotFound'))
+      if (isBerthError(err, 'NotFound') && !this.#d.pull)
         throw notFound(`invalid from flag value ${ref}: No such image: ${ref}`);
+      if (err instanceof Error) err.message = `invalid from flag value ${ref}: ${err.message}`;
       throw err;
     }
+  }
+
+  /** An image FROM or COPY --from names: local, pulled when missing, or always with --pull. */
+  #baseImage(ref: string): Promise<ImageRecord> {
+    return getBaseImage(this.#d, ref, {
+      pull: this.#o.pull ? 'always' : 'missing',
+      ...(this.#o.authConfigs && { auth: this.#o.authConfigs }),
+      signal: this.#signal,
+      out: this.#out,
+    });
   }
 
   /** Mounts an image's filesystem read-only-ish (a throwaway snapshot) for COPY --from. */
@@ -756,14 +933,33 @@ class BuildRun {
     if (this.#o.noCache) return false;
     const key = BuildCache.key(state.imageId ?? 'scratch', probe);
     const hit = await this.#cache.get(key);
-    if (!hit) return false;
-    const img = this.#d.images.get(hit);
+    const found = await this.#cacheFromHit(state, probe, hit);
+    if (!found) return false;
+    const img = this.#d.images.get(found);
     if (!img) return false;
-    state.imageId = hit;
+    state.imageId = found;
     state.image = structuredClone(img.config);
     this.#out(' ---> Using cache\n');
-    this.#out(` ---> ${shortId(hit.slice(7))}\n`);
+    this.#out(` ---> ${shortId(found.slice(7))}\n`);
     return true;
+  }
+
+  /**
+   * With `--cache-from` (moby ImageCache.GetCache): a local hit counts only as an ancestor of a
+   * cache-from image; otherwise a cache-from image whose history continues the current image's
+   * with this step's command (moby isValidConfig: the joined Cmd) supplies the step.
+   */
+  async #cacheFromHit(state: StageState, probe: ContainerConfig, hit: Digest | undefined) {
+    const cacheFrom = state.cacheFrom;
+    if (!cacheFrom?.active) return hit;
+    if (hit && cacheFrom.allowsLocal(hit)) return hit;
+    const parent = state.imageId ? this.#d.images.get(state.imageId) : undefined;
+    return cacheFrom.match(
+      parent,
+      (probe.Cmd ?? []).join(' '),
+      (config) => this.#d.images.createImage(config, parent ? { parent: parent.id } : {}),
+      this.#imageRunConfig(state, state.stepConfig ?? probe),
+    );
   }
 
   /** A step without a layer: a new image with the config and a `#(nop)` history entry. */
@@ -898,10 +1094,21 @@ class BuildRun {
     state.image = config;
   }
 
+  /** The `config` of the image a step makes: its run config on the parent, with `--label`s. */
+  #imageRunConfig(state: StageState, cfg: ContainerConfig): ContainerConfig {
+    const runConfig: ContainerConfig = { ...cfg, Image: state.imageId ?? '' };
+    for (const [k, v] of Object.entries(this.#o.labels))
+      runConfig.Labels = { ...(runConfig.Labels ?? {}), [k]: v };
+    return runConfig;
+  }
+
   #printId(state: StageState): void {
     this.#out(` ---> ${shortId(state.imageId!.slice(7))}\n`);
   }
 }
+
+/** The stage a piece of build code runs for: where its output goes and its step counter. */
+const stageContext = new AsyncLocalStorage<{ out: (s: string) => void; step: number }>();
 
 function emptyImage(): ImageConfig {
   const arch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' };

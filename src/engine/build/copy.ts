@@ -289,7 +289,11 @@ export interface Owner {
 export async function applyCopy(
   plan: CopyPlan,
   rootfs: string,
-  options: { owner: Owner; chmod?: number; signal?: AbortSignal },
+  options: {
+    owner: Owner;
+    chmod?: number | ((perm: number, isDir: boolean) => number);
+    signal?: AbortSignal;
+  },
 ): Promise<void> {
   const { owner, chmod } = options;
   async function* entries(): AsyncGenerator<TarWriteEntry> {
@@ -307,7 +311,8 @@ export async function applyCopy(
     }
     for (const item of plan.items) {
       const st = item.stat;
-      const perm = chmod ?? st.mode & 0o7777;
+      const perm =
+        typeof chmod === 'function' ? chmod(st.mode & 0o7777, st.isDirectory()) : (chmod ?? st.mode & 0o7777);
       const base = { uid: owner.uid, gid: owner.gid, mtime: Math.floor(st.mtimeMs / 1000), mode: perm };
       if (item.dest === '.') continue;
       if (st.isDirectory()) yield { header: { ...base, name: `${item.dest}/`, type: 'directory' } };

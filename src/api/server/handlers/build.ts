@@ -1,9 +1,12 @@
 /** POST /build and POST /build/prune (moby api/server/router/build/build_routes.go), classic builder. */
 import { invalidParameter, notImplemented } from '../../../common/index.ts';
+import type { RegistryAuth } from '../../../engine/index.ts';
 import type { RequestContext } from '../context.ts';
 import { STATUS_OK } from '../errors.ts';
 import { boolValue, boolValueOr } from '../query.ts';
 import { sendJson, startStream } from '../respond.ts';
+import { buildHostConfig } from './build-host-config.ts';
+import { registryAuth } from './image-transfer.ts';
 import { streamJsonMessages } from './images.ts';
 
 function jsonParam<T>(query: URLSearchParams, key: string, fallback: T): T {
@@ -16,23 +19,27 @@ function jsonParam<T>(query: URLSearchParams, key: string, fallback: T): T {
   }
 }
 
-/** Resource limits of build containers: accepted when unset (0/empty), as the docker CLI sends them. */
-const RESOURCE_PARAMS = [
-  'cpuperiod',
-  'cpuquota',
-  'cpushares',
-  'memory',
-  'memswap',
-  'shmsize',
-  'cpusetcpus',
-  'cpusetmems',
-  'cgroupparent',
-  'isolation',
-  'extrahosts',
-  'squash',
-  'session',
-  'outputs',
-];
+/** Options of BuildKit or experimental builds: accepted when unset (0/empty), as the docker CLI sends them. */
+const RESOURCE_PARAMS = ['session', 'outputs'];
+
+/** X-Registry-Config: base64url JSON of registry → AuthConfig (registry.DecodeAuthConfigs…). */
+function registryConfig(header: string | string[] | undefined): Record<string, RegistryAuth> {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8'));
+  } catch {
+    return {};
+  }
+  const out: Record<string, RegistryAuth> = {};
+  if (!parsed || typeof parsed !== 'object') return out;
+  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+    const auth = registryAuth(Buffer.from(JSON.stringify(v ?? {})).toString('base64'));
+    if (auth) out[k] = auth;
+  }
+  return out;
+}
 
 function builds(engine: RequestContext['engine']) {
   if (!engine.builds) throw notImplemented('this daemon has no builder');
@@ -46,29 +53,18 @@ export async function build({ engine, req, res, query, signal }: RequestContext)
       'BuildKit is not supported by berth: build with DOCKER_BUILDKIT=0 (the classic builder)',
     );
   }
-  if (query.get('remote'))
-    throw notImplemented('remote build contexts (git, URL) are not supported yet: send the context as a tar');
-  if (boolValue(query, 'pull'))
-    throw notImplemented('build --pull is not supported yet: berth has no registry client');
-  if (jsonParam<string[]>(query, 'cachefrom', []).length > 0) {
-    throw notImplemented('--cache-from is not supported yet');
-  }
+  const remote = query.get('remote') || undefined;
+  // berth has no experimental mode (moby postBuild).
+  if (boolValue(query, 'squash')) throw invalidParameter('squash is only supported with experimental mode');
+  const cacheFrom = jsonParam<string[] | null>(query, 'cachefrom', []) ?? [];
   for (const p of RESOURCE_PARAMS) {
     const v = query.get(p);
     if (v !== null && v !== '' && v !== '0' && v !== 'false' && v !== 'null' && v !== '[]') {
       throw notImplemented(`build parameter ${p} is not supported yet`);
     }
   }
-  const ulimits = jsonParam<unknown[] | null>(query, 'ulimits', null);
-  if (ulimits && ulimits.length > 0) throw notImplemented('build --ulimit is not supported yet');
-  const platform = query.get('platform');
-  if (
-    platform &&
-    !/^linux(\/(amd64|x86_64))?$/.test(platform) &&
-    !platform.startsWith(`linux/${process.arch}`)
-  ) {
-    throw notImplemented(`building for platform ${platform} is not supported`);
-  }
+  const hostConfig = buildHostConfig(query);
+  const platform = query.get('platform') || undefined;
   const target = query.get('target') || undefined;
   const networkMode = query.get('networkmode') || undefined;
   const messages = builds(engine).build(
@@ -81,7 +77,13 @@ export async function build({ engine, req, res, query, signal }: RequestContext)
       noCache: boolValue(query, 'nocache'),
       labels: jsonParam<Record<string, string>>(query, 'labels', {}),
       ...(networkMode !== undefined && { networkMode }),
+      ...(platform !== undefined && { platform }),
       quiet: boolValue(query, 'q'),
+      ...(remote !== undefined && { remote }),
+      pull: boolValue(query, 'pull'),
+      hostConfig,
+      cacheFrom,
+      authConfigs: registryConfig(req.headers['x-registry-config']),
       rm: boolValueOr(query, 'rm', true),
       forceRm: boolValue(query, 'forcerm'),
       onStart: () => {
