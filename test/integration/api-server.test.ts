@@ -406,7 +406,7 @@ test('create answers 201 with Id and Warnings and passes name and body to the en
   assert.deepEqual(JSON.parse(r.body), { Id: CONTAINER_ID, Warnings: [] });
   const last = rec.created.at(-1);
   assert.deepEqual(last?.body, { Image: 'busybox', Cmd: ['sh'], HostConfig: { Memory: 1048576 } });
-  assert.deepEqual(last?.options, { name: 'web', platform: undefined });
+  assert.deepEqual(last?.options, { name: 'web', platform: undefined, apiVersion: '1.41' });
 });
 
 test('create with malformed JSON is a 400 in Go words', async () => {
