@@ -528,6 +528,7 @@ export class Networks {
     if (configured.includes(n.name) || configured.includes(n.id)) {
       throw forbidden(`endpoint with name ${c.record.name} already exists in network ${n.name}`);
     }
+    if (isModeNetwork(mode, n)) delete c.record.spec.network.modeDetached;
     c.record.spec.network.endpoints[n.name] = {
       aliases: [...(cfg.Aliases ?? [])],
       links: [...(cfg.Links ?? [])],
@@ -586,14 +587,9 @@ export class Networks {
     });
     const spec = c.record.spec.network;
     for (const key of Object.keys(spec.endpoints))
-      if (key === n.name || key === n.id) delete spec.endpoints[key];
-    if (spec.mode === n.name || spec.mode === n.id || (n.name === 'bridge' && spec.mode === 'default')) {
-      // Docker leaves the container without that network; with nothing left it is like `none`.
-      const rest = Object.keys(spec.endpoints);
-      spec.mode = rest[0] ?? 'none';
-      c.record.hostConfig.NetworkMode = spec.mode;
-      if (rest[0]) delete spec.endpoints[rest[0]];
-    }
+      if (netName(key) === n.name || key === n.id) delete spec.endpoints[key];
+    // Docker keeps HostConfig.NetworkMode: the container is just no longer on that network.
+    if (isModeNetwork(spec.mode, n)) spec.modeDetached = true;
     await this.#containers!.saveRecord(c);
     this.#o.events.publish('network', 'disconnect', n.id, {
       container: c.record.id,
@@ -611,6 +607,12 @@ export class Networks {
   attach(c: Container, pid: number, files: SandboxFiles): Promise<void> {
     return this.#serial(async () => {
       const id = c.record.id;
+      const net = c.record.spec.network;
+      if (net.modeDetached && this.#networkNames(c).length === 0) {
+        // Docker: a container starting without any network is given its mode's network again.
+        delete net.modeDetached;
+        await this.#containers!.saveRecord(c);
+      }
       const names = this.#networkNames(c);
       const undo = new CleanupStack();
       try {
@@ -726,7 +728,7 @@ export class Networks {
   /** The environment variables of --link (Docker's legacy links), for the container's process. */
   linkEnv(c: Container): string[] {
     const env: string[] = [];
-    for (const link of c.record.spec.network.links) {
+    for (const link of legacyLinks(c)) {
       const { target, alias } = parseLink(link);
       const other = this.#containers?.find(target);
       if (!other || !isRunning(other.state)) {
@@ -773,7 +775,8 @@ export class Networks {
     if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) return [];
     const first = mode === 'default' ? 'bridge' : mode;
     const rest = Object.keys(net.endpoints).map(netName);
-    return [first, ...rest.filter((n, i) => n !== first && n !== mode && rest.indexOf(n) === i)];
+    const others = rest.filter((n, i) => n !== first && n !== mode && rest.indexOf(n) === i);
+    return net.modeDetached ? others : [first, ...others];
   }
 
   async #plumb(
@@ -931,7 +934,7 @@ export class Networks {
     const entries: Array<{ ip: string; names: string[] }> = [];
     // Docker: the container's own name lines come after the extra hosts and the links.
     entries.push(...this.#extraHostLines(c));
-    for (const link of spec.network.links) {
+    for (const link of legacyLinks(c)) {
       const { target, alias } = parseLink(link);
       const other = this.#containers?.find(target);
       const ip = other && this.#sandboxes.get(other.record.id)?.endpoints[0]?.address;
@@ -981,6 +984,18 @@ export class Networks {
           const sandbox = asker ? this.#sandboxes.get(asker.containerId) : undefined;
           const networkIds = sandbox ? sandbox.endpoints.map((e) => e.networkId) : [n.id];
           const ips: string[] = [];
+          // Endpoint links (`target:alias`) give the asking container a private alias on that
+          // network, as libnetwork does for links on user-defined networks.
+          for (const own of sandbox?.endpoints ?? []) {
+            for (const link of own.links ?? []) {
+              const { target, alias } = parseLink(link);
+              if (alias.toLowerCase() !== name) continue;
+              const t = this.#containers?.find(target);
+              const te =
+                t && this.#sandboxes.get(t.record.id)?.endpoints.find((x) => x.networkId === own.networkId);
+              if (t && te && isRunning(t.state)) ips.push(te.address);
+            }
+          }
           for (const networkId of networkIds) {
             const net = this.#networks.get(networkId);
             if (!net || net.predefined) continue;
@@ -1072,7 +1087,23 @@ function parseLink(link: string): { target: string; alias: string } {
 /** The networks a container is configured for (its mode's network and its endpoints). */
 function configuredNetworks(c: Container): string[] {
   const net = c.record.spec.network;
-  return [netName(net.mode), ...Object.keys(net.endpoints).map(netName)];
+  const eps = Object.keys(net.endpoints).map(netName);
+  return net.modeDetached ? eps : [netName(net.mode), ...eps];
+}
+
+/**
+ * HostConfig.Links: Docker registers legacy links only for containers on the default bridge; with
+ * a user-defined NetworkMode they are ignored by the daemon (the docker CLI copies them into the
+ * endpoint's Links, which name DNS aliases), as docker-compose 1.29's one-off containers rely on.
+ */
+function legacyLinks(c: Container): string[] {
+  const mode = c.record.spec.network.mode;
+  return mode === 'default' || mode === 'bridge' ? c.record.spec.network.links : [];
+}
+
+/** Whether network n is the one a container's NetworkMode names. */
+function isModeNetwork(mode: string, n: { name: string; id: string }): boolean {
+  return mode === n.name || mode === n.id || (n.name === 'bridge' && mode === 'default');
 }
 
 /** API clients before 1.44 name the default bridge `default`. */
