@@ -4,3 +4,5 @@ export * from './load.ts';
 export type * from './model.ts';
 export * from './normalize.ts';
 export * from './runner.ts';
+export * from './images.ts';
+export * from './one-off.ts';

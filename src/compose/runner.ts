@@ -59,12 +59,23 @@ function selected(project: Project, services: string[] | undefined, noDeps: bool
   return order.filter((s) => want.has(s));
 }
 
+/** Networks, volumes and the images of `services`: what creating their containers needs. */
+export async function prepareServices(
+  client: EngineClient,
+  project: Project,
+  services: string[],
+  build: boolean,
+  say: (l: string) => void,
+): Promise<void> {
+  await ensureNetworks(client, project, say);
+  await ensureVolumes(client, project, say);
+  for (const key of services) await ensureImage(client, project, key, build, say);
+}
+
 export async function up(client: EngineClient, project: Project, opts: UpOptions = {}): Promise<void> {
   const say = opts.progress ?? (() => {});
   const order = selected(project, opts.services, opts.noDeps ?? false);
-  await ensureNetworks(client, project, say);
-  await ensureVolumes(client, project, say);
-  for (const key of order) await ensureImage(client, project, key, opts.build ?? false, say);
+  await prepareServices(client, project, order, opts.build ?? false, say);
   const started = new Map<string, Promise<void>>();
   for (const key of order) {
     const svc = project.services[key] as Service;
@@ -292,7 +303,7 @@ async function removeContainer(client: EngineClient, c: ContainerSummary, say: (
   say(` Container ${name}  Removed`);
 }
 
-async function waitCondition(
+export async function waitCondition(
   client: EngineClient,
   project: Project,
   service: string,

@@ -15,10 +15,14 @@ import {
   up,
 } from '../../compose/index.ts';
 import type { Handler } from '../program.ts';
+import { ExitError } from '../errors.ts';
+import { upAttached } from './compose-attach.ts';
+import { registerComposeCommands } from './compose-commands.ts';
 
 export const composeCommand: Handler = async (ctx, _opts, args) => {
   const prog = new Command('compose')
     .exitOverride()
+    .enablePositionalOptions()
     .configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) })
     .option(
       '-f, --file <file>',
@@ -74,9 +78,13 @@ export const composeCommand: Handler = async (ctx, _opts, args) => {
       [] as string[],
     )
     .option('--wait', 'Wait for services to be running|healthy')
+    .option('--abort-on-container-exit', 'Stops all containers if any container was stopped')
+    .option('--exit-code-from <service>', 'Return the exit code of the selected service container')
+    .option('--no-color', 'Produce monochrome output')
+    .option('--no-log-prefix', "Don't print prefix in logs")
     .action(async (services: string[], o) => {
-      if (!o.detach) throw new Error('attached mode is not implemented yet: use `up -d` and `logs -f`');
-      await up(await ctx.client(), load(), {
+      const p = load();
+      const opts = {
         build: o.build,
         forceRecreate: o.forceRecreate,
         noDeps: o.deps === false,
@@ -84,7 +92,23 @@ export const composeCommand: Handler = async (ctx, _opts, args) => {
         services,
         wait: o.wait,
         progress: say,
+      };
+      if (o.detach || o.wait) {
+        if (o.abortOnContainerExit)
+          throw new Error('--abort-on-container-exit and --detach are incompatible');
+        if (o.exitCodeFrom) throw new Error('--exit-code-from and --detach are incompatible');
+        await up(await ctx.client(), p, opts);
+        return;
+      }
+      if (o.exitCodeFrom && !p.services[o.exitCodeFrom])
+        throw new Error(`no such service: ${o.exitCodeFrom}`);
+      const code = await upAttached(ctx, await ctx.client(), p, opts, {
+        abortOnExit: o.abortOnContainerExit,
+        exitCodeFrom: o.exitCodeFrom,
+        color: o.color !== false && !!ctx.io.stdout.isTTY,
+        logPrefix: o.logPrefix !== false,
       });
+      if (code !== 0) throw new ExitError(code);
     });
   prog
     .command('down')
@@ -184,6 +208,7 @@ export const composeCommand: Handler = async (ctx, _opts, args) => {
         }),
       );
     });
+  registerComposeCommands(prog, ctx, load, say);
   for (const verb of ['start', 'stop', 'restart', 'kill', 'pause', 'unpause', 'rm'] as const) {
     prog
       .command(verb)
