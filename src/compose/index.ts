@@ -6,3 +6,4 @@ export * from './normalize.ts';
 export * from './runner.ts';
 export * from './images.ts';
 export * from './one-off.ts';
+export * from './orphans.ts';

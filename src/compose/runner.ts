@@ -17,6 +17,7 @@ import {
 } from './container-config.ts';
 import { serviceOrder } from './load.ts';
 import type { Project, Service } from './model.ts';
+import { handleOrphans, isOrphan } from './orphans.ts';
 
 function isStatus(err: unknown, status: number): boolean {
   return isDaemonError(err) && err.statusCode === status;
@@ -29,7 +30,10 @@ export interface UpOptions {
   scale?: Record<string, number>;
   services?: string[];
   wait?: boolean;
+  removeOrphans?: boolean;
   progress?: (line: string) => void;
+  /** Warnings (orphan containers); progress when not given. */
+  warn?: (line: string) => void;
 }
 
 export function projectFilter(project: string, extra: string[] = []) {
@@ -75,6 +79,7 @@ export async function prepareServices(
 export async function up(client: EngineClient, project: Project, opts: UpOptions = {}): Promise<void> {
   const say = opts.progress ?? (() => {});
   const order = selected(project, opts.services, opts.noDeps ?? false);
+  await handleOrphans(client, project, opts.removeOrphans ?? false, say, opts.warn ?? say);
   await prepareServices(client, project, order, opts.build ?? false, say);
   const started = new Map<string, Promise<void>>();
   for (const key of order) {
@@ -351,17 +356,40 @@ export interface DownOptions {
 
 export async function down(client: EngineClient, project: Project, opts: DownOptions = {}): Promise<void> {
   const say = opts.progress ?? (() => {});
-  const all = await client.containerList({ all: true, filters: projectFilter(project.name) });
-  await Promise.all(all.map((c) => removeContainer(client, c, say)));
+  // Compose v2: the file's services' containers (one-offs only with --remove-orphans), in
+  // reverse dependency order; orphans only with --remove-orphans.
+  const all = (await client.containerList({ all: true, filters: projectFilter(project.name) })).filter(
+    (c) => opts.removeOrphans || c.Labels?.[LABEL.oneoff] !== 'True',
+  );
+  for (const key of serviceOrder(project).reverse()) {
+    const mine = all.filter((c) => c.Labels?.[LABEL.service] === key);
+    await Promise.all(mine.map((c) => removeContainer(client, c, say)));
+  }
+  if (opts.removeOrphans) {
+    const orphans = all.filter(
+      (c) => !((c.Labels?.[LABEL.service] ?? '') in project.services) && isOrphan(project, c),
+    );
+    await Promise.all(orphans.map((c) => removeContainer(client, c, say)));
+  }
   for (const n of await client.networkList({ filters: projectFilter(project.name) })) {
-    await client.networkRemove(n.Id);
-    say(` Network ${n.Name}  Removed`);
+    try {
+      await client.networkRemove(n.Id);
+      say(` Network ${n.Name}  Removed`);
+    } catch (err) {
+      if (!isStatus(err, 403) && !isStatus(err, 409)) throw err;
+      say(` Network ${n.Name}  Resource is still in use`);
+    }
   }
   if (opts.volumes) {
     const vols = (await client.volumeList({ filters: projectFilter(project.name) })).Volumes ?? [];
     for (const v of vols) {
-      await client.volumeRemove(v.Name);
-      say(` Volume ${v.Name}  Removed`);
+      try {
+        await client.volumeRemove(v.Name);
+        say(` Volume ${v.Name}  Removed`);
+      } catch (err) {
+        if (!isStatus(err, 409)) throw err;
+        say(` Volume ${v.Name}  Resource is still in use`);
+      }
     }
   }
   if (opts.rmi) {

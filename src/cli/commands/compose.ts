@@ -82,9 +82,12 @@ export const composeCommand: Handler = async (ctx, _opts, args) => {
     .option('--exit-code-from <service>', 'Return the exit code of the selected service container')
     .option('--no-color', 'Produce monochrome output')
     .option('--no-log-prefix', "Don't print prefix in logs")
+    .option('--remove-orphans', 'Remove containers for services not defined in the Compose file')
     .action(async (services: string[], o) => {
       const p = load();
       const opts = {
+        removeOrphans: o.removeOrphans,
+        warn: say,
         build: o.build,
         forceRecreate: o.forceRecreate,
         noDeps: o.deps === false,
