@@ -71,6 +71,11 @@ test('up follows the logs with prefixes and returns when every container has exi
   assert.ok(lines.includes('quick-1 exited with code 3'), r.stdout);
   assert.match(r.stderr, /^quick-1 {2}\| oops$/m);
   assert.doesNotMatch(r.stdout, /\x1b\[/, 'no colours without a terminal');
+  const logs = await berth(d, ...cmd('logs', 'quick'));
+  assert.match(logs.stdout, /^quick-1 {2}\| hello from quick$/m);
+  assert.match(logs.stderr, /^quick-1 {2}\| oops$/m);
+  const bare = await berth(d, ...cmd('logs', '--no-log-prefix', 'quick'));
+  assert.match(bare.stdout, /^hello from quick$/m);
 });
 
 test('--abort-on-container-exit stops the others and returns the first exit status', { skip }, async () => {

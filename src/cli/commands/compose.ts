@@ -16,7 +16,7 @@ import {
 } from '../../compose/index.ts';
 import type { Handler } from '../program.ts';
 import { ExitError } from '../errors.ts';
-import { upAttached } from './compose-attach.ts';
+import { LogPrinter, shortName, upAttached } from './compose-attach.ts';
 import { registerComposeCommands } from './compose-commands.ts';
 
 export const composeCommand: Handler = async (ctx, _opts, args) => {
@@ -180,34 +180,38 @@ export const composeCommand: Handler = async (ctx, _opts, args) => {
     .argument('[services...]')
     .option('-f, --follow', 'Follow log output')
     .option('--no-log-prefix', "Don't print prefix in logs")
+    .option('--no-color', 'Produce monochrome output')
     .action(async (services: string[], o) => {
       const p = load();
       const client = await ctx.client();
       const list = (await projectContainers(client, p.name)).filter(
         (c) => !services.length || services.includes(c.Labels?.[LABEL.service] ?? ''),
       );
-      const width = Math.max(0, ...list.map((c) => (c.Names[0] ?? '').length - 1));
+      // Compose v2 labels lines with the container name without the project prefix.
+      const printer = new LogPrinter(
+        (s) => ctx.io.stdout.write(s),
+        (s) => ctx.io.stderr.write(s),
+        { color: o.color !== false && !!ctx.io.stdout.isTTY, prefix: o.logPrefix !== false },
+      );
+      printer.register(list.map((c) => shortName(p.name, c)));
       await Promise.all(
         list.map(async (c) => {
-          const name = (c.Names[0] ?? '').replace(/^\//, '');
+          const name = shortName(p.name, c);
           const tty = (await client.containerInspect(c.Id)).Config.Tty ?? false;
-          let partial = '';
+          const partial = ['', '', ''];
           for await (const f of client.containerLogs(c.Id, {
             follow: o.follow,
             stdout: true,
             stderr: true,
             tty,
           })) {
-            const text = partial + f.payload.toString();
-            const lines = text.split('\n');
-            partial = lines.pop() ?? '';
-            for (const l of lines)
-              ctx.io.stdout.write(o.logPrefix === false ? `${l}\n` : `${name.padEnd(width)}  | ${l}\n`);
+            const i = f.stream === 2 ? 2 : 1;
+            const lines = (partial[i] + f.payload.toString()).split('\n');
+            partial[i] = lines.pop() ?? '';
+            for (const l of lines) printer.line(name, l, i === 2);
           }
-          if (partial)
-            ctx.io.stdout.write(
-              o.logPrefix === false ? `${partial}\n` : `${name.padEnd(width)}  | ${partial}\n`,
-            );
+          if (partial[1]) printer.line(name, partial[1]);
+          if (partial[2]) printer.line(name, partial[2], true);
         }),
       );
     });
