@@ -122,6 +122,12 @@ test('docker-compose 1.29 brings the tutorial app up, runs its commands, and dow
   assert.equal(peer.code, 0, peer.stderr);
   assert.match(peer.stdout, /\r\n\r\nPONG\n$/);
 
+  // Recreating reads the old image's ContainerConfig (API < 1.45 keeps it).
+  const recreate = await dc('up', '-d', '--force-recreate');
+  assert.equal(recreate.code, 0, recreate.stderr);
+  assert.match(recreate.stderr, /Recreating dc_web_1 .*done/);
+  assert.equal((await fetch(`http://127.0.0.1:${port}/index.html`)).status, 200);
+
   const logs = await dc('logs', '--no-color', 'redis');
   assert.equal(logs.code, 0, logs.stderr);
   assert.match(logs.stdout, /Attaching to dc_redis_1/);
