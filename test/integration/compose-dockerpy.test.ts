@@ -98,10 +98,18 @@ test('docker-compose 1.29 brings the tutorial app up, runs its commands, and dow
   const res = await fetch(`http://127.0.0.1:${port}/index.html`);
   assert.equal(await res.text(), 'hello from compose\n');
 
-  // web started only once redis was healthy (service_healthy).
-  const [web, redis] = JSON.parse((await berth(d, 'inspect', 'dc_web_1', 'dc_redis_1')).stdout);
-  const firstHealthy = redis.State.Health.Log.find((l: { ExitCode: number }) => l.ExitCode === 0);
-  assert.ok(Date.parse(firstHealthy.End) <= Date.parse(web.State.StartedAt), 'web waited for redis');
+  // web started only once redis was healthy (service_healthy): the events come in order.
+  const ev = await berth(
+    d,
+    'events',
+    ...['--since', '0', '--until', String(Math.ceil(Date.now() / 1000))],
+    ...['--filter', 'event=start', '--filter', 'event=health_status'],
+    ...['--format', '{{.Action}} {{.Actor.Attributes.name}}'],
+  );
+  const order = ev.stdout.split('\n');
+  const healthy = order.indexOf('health_status: healthy dc_redis_1');
+  assert.ok(healthy >= 0 && healthy < order.indexOf('start dc_web_1'), ev.stdout);
+  const [web] = JSON.parse((await berth(d, 'inspect', 'dc_web_1')).stdout);
   // The reconnect after create kept the network mode and the service alias.
   assert.equal(web.HostConfig.NetworkMode, 'dc_default');
   assert.ok(web.NetworkSettings.Networks.dc_default.Aliases.includes('web'));

@@ -5,10 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { berth, canRunRoot, makeBusybox, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { freePort } from '../helpers/registry.ts';
 
 const skip = !canRunRoot() && 'needs root';
 let d: TestDaemon;
@@ -18,7 +20,7 @@ const TUTORIAL = `
 services:
   web:
     build: .
-    ports: ["127.0.0.1:5000:5000"]
+    ports: ["127.0.0.1:\${WEB_PORT:-5000}:5000"]
     volumes: [".:/code"]
     environment:
       REDIS_HOST: redis
@@ -36,8 +38,20 @@ volumes:
   cache: {}
 `;
 
+let port = 5000;
+
 before(async () => {
   if (skip) return;
+  // 5000 as the tutorial says, or a free port when something on this machine holds 5000.
+  const free = await new Promise<boolean>((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(5000, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+  if (!free) {
+    port = await freePort();
+    process.env.WEB_PORT = String(port);
+  }
   d = await startDaemon();
   await makeBusybox(d);
   dir = await mkdtemp(join(tmpdir(), 'bt-compose-'));
@@ -65,7 +79,7 @@ test('the tutorial app comes up, answers on 5000, reaches redis by name, and dow
   const upRes = await compose('up', '-d');
   assert.equal(upRes.code, 0, upRes.stderr);
   assert.match(upRes.stderr, /Container tut-redis-1 {2}Healthy/);
-  const res = await fetch('http://127.0.0.1:5000/index.html');
+  const res = await fetch(`http://127.0.0.1:${port}/index.html`);
   assert.equal(await res.text(), 'hello from compose\n');
   const ps = await compose('ps');
   assert.match(ps.stdout, /tut-web-1 .*web/);
