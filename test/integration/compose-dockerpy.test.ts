@@ -130,7 +130,9 @@ test('docker-compose 1.29 brings the tutorial app up, runs its commands, and dow
   assert.equal(peer.code, 0, peer.stderr);
   assert.match(peer.stdout, /\r\n\r\nPONG\n$/);
 
-  // Recreating reads the old image's ContainerConfig (API < 1.45 keeps it).
+  // Recreating reads the old image's ContainerConfig, which API versions before 1.45 keep.
+  const old = (await d.api('GET', '/v1.41/images/busybox/json')).body as Record<string, unknown>;
+  assert.ok('ContainerConfig' in old && 'Container' in old);
   const recreate = await dc('up', '-d', '--force-recreate');
   assert.equal(recreate.code, 0, recreate.stderr);
   assert.match(recreate.stderr, /Recreating dc_web_1 .*done/);
