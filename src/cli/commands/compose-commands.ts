@@ -67,6 +67,7 @@ export function registerComposeCommands(
     .passThroughOptions()
     .action(async (service: string, command: string[], o) => {
       const p = load();
+      if (!p.services[service]) throw new ExitError(1, `no such service: ${service}`);
       const client = await ctx.client();
       const c = await serviceContainer(client, p.name, service, Number(o.index));
       const tty = o.TTY !== false && !!ctx.io.stdout.isTTY;
@@ -207,6 +208,7 @@ export function registerComposeCommands(
         throw new ExitError(1, `strconv.ParseUint: parsing ${JSON.stringify(privatePort)}: invalid syntax`);
       const protocol = String(o.protocol).toLowerCase();
       const p = load();
+      if (!p.services[service]) throw new ExitError(1, `no such service: ${service}`);
       const c = await serviceContainer(await ctx.client(), p.name, service, Number(o.index));
       const found = (c.Ports ?? []).find((x) => x.PrivatePort === port && x.Type === protocol);
       if (!found) {

@@ -547,7 +547,8 @@ export class Networks {
             n,
             c.state.status === 'running' || c.state.status === 'paused' ? c.state.pid : 0,
             `eth${s.endpoints.length}`,
-            false,
+            // A container left without networks takes its default route from the next one.
+            s.endpoints.length === 0,
           );
           s.endpoints.push(e);
           await this.#store.saveSandbox(s);
