@@ -86,6 +86,10 @@ test('--abort-on-container-exit stops the others and returns the first exit stat
   assert.match(r.stdout, /^quick-1 exited with code 3\nAborting on container exit\.\.\.$/m);
   assert.match(r.stdout, /^steady-1 exited with code 7$/m);
   assert.equal((await state('ca-steady-1')).Running, false);
+  const only = await up('--abort-on-container-exit', '--attach', 'quick', 'quick', 'steady');
+  assert.equal(only.code, 3, only.stderr);
+  assert.match(only.stdout, /^Attaching to quick-1$/m);
+  assert.doesNotMatch(only.stdout, /steady-1/);
 });
 
 test('--exit-code-from returns the chosen service exit status', { skip }, async () => {

@@ -26,6 +26,8 @@ export interface AttachFlags {
   exitCodeFrom?: string;
   color?: boolean;
   logPrefix?: boolean;
+  /** Services whose containers are followed (default: the services brought up). */
+  attachTo?: string[];
 }
 
 /** Container name without the `<project>-` prefix, as Compose labels log lines. */
@@ -142,7 +144,9 @@ export async function upAttached(
   try {
     const since = (Date.now() / 1000).toFixed(3);
     await up(client, project, upOpts);
-    const wanted = new Set(upOpts.services?.length ? upOpts.services : Object.keys(project.services));
+    const wanted = new Set(
+      flags.attachTo ?? (upOpts.services?.length ? upOpts.services : Object.keys(project.services)),
+    );
     containers = (await projectContainers(client, project.name)).filter((c) =>
       wanted.has(c.Labels?.[LABEL.service] ?? ''),
     );

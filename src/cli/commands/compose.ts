@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { stringify } from 'yaml';
 import {
   buildService,
+  dependenciesOf,
   down,
   LABEL,
   loadProject,
@@ -18,6 +19,27 @@ import type { Handler } from '../program.ts';
 import { ExitError } from '../errors.ts';
 import { LogPrinter, shortName, upAttached } from './compose-attach.ts';
 import { registerComposeCommands } from './compose-commands.ts';
+
+/** The services attached `up` follows (Docker Compose v2 cmd/compose/up.go). */
+function attachTargets(
+  p: Project,
+  services: string[],
+  o: { attach?: string[]; attachDependencies?: boolean },
+): string[] {
+  let set: Set<string>;
+  if (o.attach?.length) {
+    const unknown = o.attach.filter((s) => !p.services[s]);
+    if (unknown.length)
+      throw new Error(`cannot attach to services not included in up: ${unknown.join(', ')}`);
+    if (o.attachDependencies) throw new Error('cannot combine --attach and --attach-dependencies');
+    set = new Set(o.attach);
+  } else {
+    const roots = services.length ? services : Object.keys(p.services);
+    const all = o.attachDependencies ? [...roots, ...roots.flatMap((s) => dependenciesOf(p, s))] : roots;
+    set = new Set(all.filter((s) => p.services[s]?.attach !== false));
+  }
+  return [...set];
+}
 
 export const composeCommand: Handler = async (ctx, _opts, args) => {
   const prog = new Command('compose')
@@ -83,6 +105,13 @@ export const composeCommand: Handler = async (ctx, _opts, args) => {
     .option('--no-color', 'Produce monochrome output')
     .option('--no-log-prefix', "Don't print prefix in logs")
     .option('--remove-orphans', 'Remove containers for services not defined in the Compose file')
+    .option(
+      '--attach <service>',
+      'Restrict attaching to the specified services',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option('--attach-dependencies', 'Automatically attach to log output of dependent services')
     .action(async (services: string[], o) => {
       const p = load();
       const opts = {
@@ -106,6 +135,7 @@ export const composeCommand: Handler = async (ctx, _opts, args) => {
       if (o.exitCodeFrom && !p.services[o.exitCodeFrom])
         throw new Error(`no such service: ${o.exitCodeFrom}`);
       const code = await upAttached(ctx, await ctx.client(), p, opts, {
+        attachTo: attachTargets(p, services, o),
         abortOnExit: o.abortOnContainerExit,
         exitCodeFrom: o.exitCodeFrom,
         color: o.color !== false && !!ctx.io.stdout.isTTY,
