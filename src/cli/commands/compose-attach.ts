@@ -9,6 +9,7 @@
 import type { ContainerSummary } from '../../api/types/index.ts';
 import type { EngineClient } from '../../client/index.ts';
 import {
+  dependenciesOf,
   LABEL,
   type Project,
   projectContainers,
@@ -109,7 +110,9 @@ export async function upAttached(
   let interrupted = 0;
   let stopping: Promise<void> | undefined;
   let exitCode: number | undefined;
+  /** Followed containers, and those `up` brought up (stopped or killed on Ctrl-C / abort). */
   let containers: ContainerSummary[] = [];
+  let started: ContainerSummary[] = [];
 
   const order = serviceOrder(project);
   const stopAll = () => {
@@ -117,7 +120,7 @@ export async function upAttached(
       // Dependents first, as `compose stop` does.
       for (const key of [...order].reverse()) {
         await Promise.all(
-          containers
+          started
             .filter((c) => c.Labels?.[LABEL.service] === key)
             .map(async (c) => {
               const name = (c.Names?.[0] ?? '').replace(/^\//, '');
@@ -131,12 +134,12 @@ export async function upAttached(
     return stopping;
   };
   const killAll = () =>
-    Promise.all(containers.map((c) => client.containerKill(c.Id).catch(() => {}))).then(() => {});
+    Promise.all(started.map((c) => client.containerKill(c.Id).catch(() => {}))).then(() => {});
   const onSignal = () => {
     interrupted++;
     if (interrupted === 1) {
       ctx.io.stdout.write('Gracefully stopping... (press Ctrl+C again to force)\n');
-      if (containers.length) void stopAll();
+      if (started.length) void stopAll();
     } else void killAll();
   };
   process.on('SIGINT', onSignal);
@@ -147,9 +150,14 @@ export async function upAttached(
     const wanted = new Set(
       flags.attachTo ?? (upOpts.services?.length ? upOpts.services : Object.keys(project.services)),
     );
-    containers = (await projectContainers(client, project.name)).filter((c) =>
-      wanted.has(c.Labels?.[LABEL.service] ?? ''),
+    const roots = upOpts.services?.length ? upOpts.services : Object.keys(project.services);
+    const brought = new Set(
+      upOpts.noDeps ? roots : [...roots, ...roots.flatMap((r) => dependenciesOf(project, r))],
     );
+    started = (await projectContainers(client, project.name)).filter((c) =>
+      brought.has(c.Labels?.[LABEL.service] ?? ''),
+    );
+    containers = started.filter((c) => wanted.has(c.Labels?.[LABEL.service] ?? ''));
     containers.sort((a, b) => shortName(project.name, a).localeCompare(shortName(project.name, b)));
     if (interrupted) void stopAll();
     const names = containers.map((c) => shortName(project.name, c));
