@@ -90,6 +90,7 @@ test('--abort-on-container-exit stops the others and returns the first exit stat
   assert.equal(only.code, 3, only.stderr);
   assert.match(only.stdout, /^Attaching to quick-1$/m);
   assert.doesNotMatch(only.stdout, /steady-1/);
+  assert.equal((await state('ca-steady-1')).Running, false, 'not followed, still stopped');
 });
 
 test('--exit-code-from returns the chosen service exit status', { skip }, async () => {
