@@ -14,6 +14,7 @@ import { type CliContext, type CliIo, createContext, type GlobalFlags } from './
 import { ExitError, UsageError } from './errors.ts';
 import { collect, parseBytes, parseInteger, parseNanoCpus, parseSwapBytes } from './flag-parsers.ts';
 import { formatHelp } from './help.ts';
+import { defineContainerExtraCommands } from './container-extra-commands.ts';
 import { defineStorageCommands } from './storage-commands.ts';
 import { berthVersionLine } from './version-line.ts';
 
@@ -625,6 +626,7 @@ export function buildProgram(
   defs.events(system);
   defs.info(system);
   defineStorageCommands({ program, container, image, system }, run);
+  defineContainerExtraCommands({ program, container }, run);
 
   // Set last: subcommands copy inherited settings when created, and only the root may see extra words.
   program.allowExcessArguments(true);

@@ -32,6 +32,7 @@ import type {
   SystemVersion,
   ContainerPathStat,
   ContainerPruneResponse,
+  ContainerStatsResponse,
   FilesystemChange,
   NetworkConnectRequest,
   NetworkCreateRequest,
@@ -584,6 +585,21 @@ export class EngineClient {
   /** GET /containers/{id}/export: the tar of the container's filesystem. */
   containerExport(id: string, opts: { signal?: AbortSignal } = {}): Promise<Readable> {
     return this.#request('GET', `/containers/${enc(id)}/export`, { signal: opts.signal });
+  }
+
+  /**
+   * GET /containers/{id}/stats: samples in Docker's StatsJSON shape, one a second while `stream`,
+   * else one (`oneShot`: at once without precpu; otherwise the daemon primes precpu first).
+   */
+  async *containerStats(
+    id: string,
+    opts: { stream: boolean; oneShot?: boolean; signal?: AbortSignal },
+  ): AsyncGenerator<ContainerStatsResponse> {
+    const res = await this.#request('GET', `/containers/${enc(id)}/stats`, {
+      query: { stream: opts.stream ? '1' : '0', 'one-shot': opts.oneShot ? '1' : undefined },
+      signal: opts.signal,
+    });
+    yield* jsonLines<ContainerStatsResponse>(res);
   }
 
   /** HEAD /containers/{id}/archive: the stat of a path in the container. */

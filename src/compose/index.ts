@@ -1,4 +1,7 @@
+export * from './canonical.ts';
+export * from './config-output.ts';
 export * from './container-config.ts';
+export * from './hash.ts';
 export * from './interpolate.ts';
 export * from './load.ts';
 export type * from './model.ts';
@@ -7,3 +10,4 @@ export * from './runner.ts';
 export * from './images.ts';
 export * from './one-off.ts';
 export * from './orphans.ts';
+export * from './values.ts';

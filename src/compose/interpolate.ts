@@ -5,6 +5,7 @@
  * Defaults may themselves contain interpolation, as compose-go allows.
  */
 import { invalidParameter } from '../common/errors.ts';
+import { Override } from './yaml-file.ts';
 
 export type Lookup = (name: string) => string | undefined;
 
@@ -84,9 +85,93 @@ function expandBraced(body: string, lookup: Lookup, where: string, whole: string
   }
 }
 
+type Cast = 'int' | 'float' | 'bool';
+
+/**
+ * compose-go's interpolation type casts (loader/interpolate.go): a string at one of these paths
+ * becomes a number or a boolean, so `scale: ${N}` is the integer N. `*` is any key, `[]` any
+ * list index.
+ */
+const CASTS: [string, Cast][] = [
+  ...(
+    [
+      ['cpu_count', 'int'],
+      ['cpu_percent', 'float'],
+      ['cpu_period', 'int'],
+      ['cpu_quota', 'int'],
+      ['cpu_rt_period', 'int'],
+      ['cpu_rt_runtime', 'int'],
+      ['cpus', 'float'],
+      ['cpu_shares', 'int'],
+      ['init', 'bool'],
+      ['deploy.replicas', 'int'],
+      ['deploy.update_config.parallelism', 'int'],
+      ['deploy.update_config.max_failure_ratio', 'float'],
+      ['deploy.rollback_config.parallelism', 'int'],
+      ['deploy.rollback_config.max_failure_ratio', 'float'],
+      ['deploy.restart_policy.max_attempts', 'int'],
+      ['deploy.placement.max_replicas_per_node', 'int'],
+      ['healthcheck.retries', 'int'],
+      ['healthcheck.disable', 'bool'],
+      ['oom_kill_disable', 'bool'],
+      ['oom_score_adj', 'int'],
+      ['pids_limit', 'int'],
+      ['ports.[].target', 'int'],
+      ['privileged', 'bool'],
+      ['read_only', 'bool'],
+      ['scale', 'int'],
+      ['stdin_open', 'bool'],
+      ['tty', 'bool'],
+      ['ulimits.*', 'int'],
+      ['ulimits.*.hard', 'int'],
+      ['ulimits.*.soft', 'int'],
+      ['volumes.[].read_only', 'bool'],
+      ['volumes.[].volume.nocopy', 'bool'],
+    ] as [string, Cast][]
+  ).map(([p, c]): [string, Cast] => [`services.*.${p}`, c]),
+  ['networks.*.external', 'bool'],
+  ['networks.*.internal', 'bool'],
+  ['networks.*.attachable', 'bool'],
+  ['networks.*.enable_ipv4', 'bool'],
+  ['networks.*.enable_ipv6', 'bool'],
+  ['volumes.*.external', 'bool'],
+  ['secrets.*.external', 'bool'],
+  ['configs.*.external', 'bool'],
+];
+
+function castFor(path: string[]): Cast | undefined {
+  for (const [pattern, cast] of CASTS) {
+    const parts = pattern.split('.');
+    if (parts.length !== path.length) continue;
+    if (parts.every((p, i) => p === '*' || (p === '[]' ? /^\d+$/.test(path[i] as string) : p === path[i])))
+      return cast;
+  }
+  return undefined;
+}
+
+function castValue(value: string, cast: Cast, where: string): unknown {
+  if (cast === 'bool') {
+    const v = value.toLowerCase();
+    if (['true', 'y', 'yes', 'on'].includes(v)) return true;
+    if (['false', 'n', 'no', 'off'].includes(v)) return false;
+    throw invalidParameter(`failed to cast to expected type: invalid boolean: ${value} in ${where}`);
+  }
+  const n = cast === 'int' ? (/^[-+]?\d+$/.test(value) ? Number(value) : Number.NaN) : Number(value);
+  if (value.trim() === '' || Number.isNaN(n))
+    throw invalidParameter(
+      `failed to cast to expected type: invalid syntax: ${JSON.stringify(value)} in ${where}`,
+    );
+  return n;
+}
+
 /** Interpolates every string value (not keys) in a parsed compose document, in place order. */
 export function interpolateTree(node: unknown, lookup: Lookup, path: string[] = []): unknown {
-  if (typeof node === 'string') return interpolateString(node, lookup, path.join('.'));
+  if (typeof node === 'string') {
+    const value = interpolateString(node, lookup, path.join('.'));
+    const cast = castFor(path);
+    return cast ? castValue(value, cast, path.join('.')) : value;
+  }
+  if (node instanceof Override) return new Override(interpolateTree(node.value, lookup, path));
   if (Array.isArray(node)) return node.map((v, i) => interpolateTree(v, lookup, [...path, String(i)]));
   if (node && typeof node === 'object') {
     const out: Record<string, unknown> = {};

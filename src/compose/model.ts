@@ -8,9 +8,15 @@ export interface Project {
   /** Directory relative paths resolve against (the first file's directory). */
   workingDir: string;
   configFiles: string[];
+  /** `--env-file` as given (the com.docker.compose.project.environment_file label). */
+  envFiles?: string[];
   services: Record<string, Service>;
   networks: Record<string, NetworkConfig>;
   volumes: Record<string, VolumeConfig>;
+  secrets: Record<string, FileObjectConfig>;
+  configs: Record<string, FileObjectConfig>;
+  /** Top-level `x-*` extensions, printed back by `config`. */
+  extensions: Record<string, unknown>;
   /** Services left out because none of their profiles is active. */
   disabledServices: Record<string, Service>;
 }
@@ -33,6 +39,7 @@ export interface ServiceVolume {
   bind?: { create_host_path?: boolean; propagation?: string; selinux?: string };
   volume?: { nocopy?: boolean; subpath?: string };
   tmpfs?: { size?: number | string; mode?: number };
+  image?: { subpath?: string };
   consistency?: string;
 }
 
@@ -40,6 +47,28 @@ export interface DependsOn {
   condition: 'service_started' | 'service_healthy' | 'service_completed_successfully';
   required: boolean;
   restart?: boolean;
+}
+
+/** A service's use of a secret or config (compose-go FileReferenceConfig). */
+export interface FileReference {
+  source: string;
+  target?: string;
+  uid?: string;
+  gid?: string;
+  mode?: number;
+}
+
+/** A top-level secret or config (compose-go FileObjectConfig). */
+export interface FileObjectConfig {
+  name?: string;
+  file?: string;
+  environment?: string;
+  content?: string;
+  external?: boolean;
+  labels?: Record<string, string>;
+  driver?: string;
+  driver_opts?: Record<string, string>;
+  template_driver?: string;
 }
 
 export interface ServiceNetwork {
@@ -97,6 +126,7 @@ export interface Service {
   mem_limit?: string | number;
   memswap_limit?: string | number;
   cpus?: string | number;
+  /** A single number sets soft and hard alike (compose-go keeps it as `single`). */
   ulimits?: Record<string, number | { soft: number; hard: number }>;
   profiles?: string[];
   init?: boolean;
@@ -107,7 +137,13 @@ export interface Service {
   read_only?: boolean;
   tty?: boolean;
   stdin_open?: boolean;
-  extra_hosts?: Record<string, string> | string[];
+  /** compose-go HostsList as `host=ip` entries. */
+  extra_hosts?: string[];
+  secrets?: FileReference[];
+  configs?: FileReference[];
+  links?: string[];
+  volumes_from?: string[];
+  logging?: { driver?: string; options?: Record<string, string> };
   dns?: string[] | string;
   sysctls?: Record<string, string | number>;
   pull_policy?: string;

@@ -4,7 +4,7 @@
  * networks lists become maps, build strings become `{context}`, string commands are split like a
  * POSIX shell would. Applied to each file before merging, so merges compare like with like.
  */
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, posix, resolve } from 'node:path';
 import { invalidParameter } from '../common/errors.ts';
 import type { DependsOn, PortConfig, ServiceVolume } from './model.ts';
 
@@ -76,7 +76,7 @@ export function parsePorts(list: unknown[]): PortConfig[] {
         mode: (o.mode as PortConfig['mode']) ?? 'ingress',
         ...(o.host_ip ? { host_ip: String(o.host_ip) } : {}),
         target: Number(o.target),
-        ...(o.published !== undefined ? { published: String(o.published) } : {}),
+        ...(o.published !== undefined && o.published !== '' ? { published: String(o.published) } : {}),
         protocol: (o.protocol as PortConfig['protocol']) ?? 'tcp',
         ...(o.name ? { name: String(o.name) } : {}),
         ...(o.app_protocol ? { app_protocol: String(o.app_protocol) } : {}),
@@ -136,12 +136,13 @@ function range(s: string): [number, number] {
   return [Number(a), Number(b ?? a)];
 }
 
-/** Volumes: "./src:/code:ro", "data:/var/lib", "/tmp" (anonymous), or the long form. */
+/** Volumes: "./src:/code:ro", "data:/var/lib", "/tmp" (anonymous), or the long form (compose-go format.ParseVolume). */
 export function parseVolumes(list: unknown[], baseDir: string): ServiceVolume[] {
   return list.map((v) => {
     if (v && typeof v === 'object') {
       const o = { ...(v as Obj) } as unknown as ServiceVolume;
       if (o.type === 'bind' && o.source) o.source = resolvePath(baseDir, o.source);
+      if (o.target) o.target = posix.normalize(o.target).replace(/(.)\/$/, '$1');
       return o;
     }
     return parseShortVolume(String(v), baseDir);
@@ -150,19 +151,31 @@ export function parseVolumes(list: unknown[], baseDir: string): ServiceVolume[] 
 
 function parseShortVolume(spec: string, baseDir: string): ServiceVolume {
   const parts = spec.split(':');
-  if (parts.length === 1) return { type: 'volume', target: spec };
-  const [source, target, mode] = parts as [string, string, string | undefined];
-  const opts = mode ? mode.split(',') : [];
-  const isPath = source.startsWith('.') || source.startsWith('/') || source.startsWith('~');
-  const vol: ServiceVolume = isPath
-    ? { type: 'bind', source: resolvePath(baseDir, source), target, bind: { create_host_path: true } }
-    : { type: 'volume', source, target, volume: {} };
-  if (opts.includes('ro')) vol.read_only = true;
-  const prop = opts.find((o) => /^r?(shared|slave|private)$/.test(o));
-  if (prop && vol.bind) vol.bind.propagation = prop;
-  if (opts.includes('nocopy') && vol.volume) vol.volume.nocopy = true;
-  const selinux = opts.find((o) => o === 'z' || o === 'Z');
-  if (selinux && vol.bind) vol.bind.selinux = selinux;
+  if (parts.some((p) => p === ''))
+    throw invalidParameter(`invalid spec: ${spec}: empty section between colons`);
+  if (parts.length > 3) throw invalidParameter(`invalid spec: ${spec}: too many colons`);
+  let source = '';
+  let target: string;
+  let mode = '';
+  if (parts.length === 1) target = spec;
+  else [source, target, mode = ''] = parts as [string, string, string?];
+  const vol: ServiceVolume = { type: 'volume', target: posix.normalize(target).replace(/(.)\/$/, '$1') };
+  if (source) vol.source = source;
+  for (const o of mode ? mode.split(',') : []) {
+    if (o === 'ro') vol.read_only = true;
+    else if (o === 'rw') vol.read_only = false;
+    else if (o === 'nocopy') vol.volume = { nocopy: true };
+    else if (/^r?(shared|slave|private)$/.test(o)) vol.bind = { ...vol.bind, propagation: o };
+    else if (o === 'z' || o === 'Z') vol.bind = { ...vol.bind, selinux: o };
+  }
+  if (/^[./~]/.test(source)) {
+    vol.type = 'bind';
+    vol.source = resolvePath(baseDir, source);
+    vol.bind = { ...vol.bind, create_host_path: true };
+  } else {
+    vol.volume ??= {};
+  }
+  if (vol.read_only === false) delete vol.read_only;
   return vol;
 }
 
@@ -175,14 +188,41 @@ function resolvePath(baseDir: string, p: string): string {
 export function normalizeServiceShapes(svc: Obj, baseDir: string): Obj {
   const s: Obj = { ...svc };
   if (s.environment !== undefined) s.environment = toMap(s.environment);
-  if (s.labels !== undefined) s.labels = toMap(s.labels) as Record<string, string>;
+  if (s.labels !== undefined) s.labels = labelMap(s.labels);
+  if (s.annotations !== undefined) s.annotations = labelMap(s.annotations);
+  for (const key of ['sysctls', 'storage_opt'] as const) {
+    if (s[key] !== undefined) s[key] = labelMap(s[key]);
+  }
+  if (Array.isArray(s.devices)) {
+    s.devices = s.devices.map((d) => {
+      if (typeof d !== 'string') return d;
+      const parts = d.split(':');
+      if (parts.length > 3) throw invalidParameter(`confusing device mapping, please use long syntax: ${d}`);
+      const [source, target, permissions = 'rwm'] = parts;
+      return { source, target: target || source, permissions };
+    });
+  }
+  if (s.pull_policy === 'if_not_present') s.pull_policy = 'missing';
+  if (typeof s.extends === 'string') s.extends = { service: s.extends };
+  for (const key of ['secrets', 'configs'] as const) {
+    if (Array.isArray(s[key])) {
+      s[key] = (s[key] as unknown[]).map((e) => {
+        const ref: Obj = typeof e === 'string' ? { source: e } : { ...(e as Obj) };
+        if (key === 'secrets' && ref.target === undefined) ref.target = `/run/secrets/${ref.source}`;
+        if (typeof ref.mode === 'string') ref.mode = Number.parseInt(ref.mode, 8);
+        return ref;
+      });
+    }
+  }
+  for (const key of ['dns', 'dns_search', 'tmpfs', 'label_file'] as const) {
+    if (typeof s[key] === 'string') s[key] = [s[key]];
+  }
+  if (Array.isArray(s.label_file)) s.label_file = s.label_file.map((f) => resolvePath(baseDir, String(f)));
   if (typeof s.command === 'string') s.command = shellSplit(s.command);
   if (typeof s.entrypoint === 'string') s.entrypoint = shellSplit(s.entrypoint);
   if (Array.isArray(s.ports)) s.ports = parsePorts(s.ports);
   if (Array.isArray(s.expose)) s.expose = s.expose.map(String);
   if (Array.isArray(s.volumes)) s.volumes = parseVolumes(s.volumes, baseDir);
-  if (typeof s.tmpfs === 'string') s.tmpfs = [s.tmpfs];
-  if (typeof s.dns === 'string') s.dns = [s.dns];
   if (typeof s.env_file === 'string') s.env_file = [s.env_file];
   if (Array.isArray(s.env_file)) {
     s.env_file = s.env_file.map((f) => {
@@ -208,7 +248,9 @@ export function normalizeServiceShapes(svc: Obj, baseDir: string): Obj {
     const b = { ...(s.build as Obj) };
     b.context = resolvePath(baseDir, String(b.context ?? '.'));
     if (b.args !== undefined) b.args = toMap(b.args);
-    if (b.labels !== undefined) b.labels = toMap(b.labels);
+    if (b.labels !== undefined) b.labels = labelMap(b.labels);
+    if (b.extra_hosts !== undefined) b.extra_hosts = hostsList(b.extra_hosts);
+    if (b.dockerfile === undefined && b.dockerfile_inline === undefined) b.dockerfile = 'Dockerfile';
     s.build = b;
   }
   if (s.healthcheck && typeof s.healthcheck === 'object') {
@@ -216,14 +258,42 @@ export function normalizeServiceShapes(svc: Obj, baseDir: string): Obj {
     if (typeof h.test === 'string') h.test = ['CMD-SHELL', h.test];
     s.healthcheck = h;
   }
-  if (Array.isArray(s.extra_hosts))
-    s.extra_hosts = toMap(s.extra_hosts.map((h) => String(h).replace(/^([^:=]+):/, '$1=')));
+  if (s.extra_hosts !== undefined) s.extra_hosts = hostsList(s.extra_hosts);
   if (s.ulimits && typeof s.ulimits === 'object') {
     s.ulimits = Object.fromEntries(
-      Object.entries(s.ulimits as Obj).map(([k, v]) =>
-        typeof v === 'number' || typeof v === 'string' ? [k, { soft: Number(v), hard: Number(v) }] : [k, v],
-      ),
+      Object.entries(s.ulimits as Obj).map(([k, v]) => [k, typeof v === 'string' ? Number(v) : v]),
     );
   }
   return s;
+}
+
+/** Labels: a list entry without `=` is a label with an empty value (compose-go types.Labels). */
+function labelMap(v: unknown): Record<string, string> {
+  const m = toMap(v);
+  return Object.fromEntries(Object.entries(m).map(([k, x]) => [k, x ?? '']));
+}
+
+/** extra_hosts (list of `host:ip` / `host=ip`, or a map) -> compose-go's HostsList as `host=ip`. */
+export function hostsList(v: unknown): string[] {
+  const out: string[] = [];
+  const add = (host: string, ips: string) => {
+    if (!host || /[:=]/.test(host)) throw invalidParameter(`bad host name '${host}'`);
+    for (let ip of ips.split(',')) {
+      if (ip.length > 2 && ip.startsWith('[') && ip.endsWith(']')) ip = ip.slice(1, -1);
+      out.push(`${host}=${ip}`);
+    }
+  };
+  if (Array.isArray(v)) {
+    for (const e of v) {
+      const s = String(e);
+      const i = s.includes('=') ? s.indexOf('=') : s.indexOf(':');
+      if (i < 0) throw invalidParameter(`invalid additional host, missing IP: ${s}`);
+      add(s.slice(0, i), s.slice(i + 1));
+    }
+  } else if (v && typeof v === 'object') {
+    for (const [h, ips] of Object.entries(v as Obj)) {
+      for (const ip of Array.isArray(ips) ? ips : [ips ?? '']) add(h, String(ip));
+    }
+  }
+  return out;
 }

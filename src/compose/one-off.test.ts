@@ -28,6 +28,9 @@ function project(): Project {
     },
     networks: { default: { name: 'p_default' } },
     volumes: {},
+    secrets: {},
+    configs: {},
+    extensions: {},
     disabledServices: { debug: { image: 'busybox' } },
   };
 }

@@ -8,11 +8,20 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ContainerSummary } from '../api/types/index.ts';
-import type { EngineClient } from '../client/index.ts';
+import { type EngineClient, isDaemonError } from '../client/index.ts';
 import { invalidParameter } from '../common/errors.ts';
-import { configHash, createBody, LABEL, serviceNetworks } from './container-config.ts';
+import {
+  configHash,
+  createBody,
+  endpointSettings,
+  LABEL,
+  serviceImage,
+  serviceNetworks,
+} from './container-config.ts';
+import { injectFiles } from './inject.ts';
 import type { Project, Service } from './model.ts';
 import { parsePorts, parseVolumes } from './normalize.ts';
+import { resolveRefs } from './refs.ts';
 import { prepareServices, projectFilter, up, waitCondition } from './runner.ts';
 
 export const SLUG_LABEL = 'com.docker.compose.slug';
@@ -121,7 +130,14 @@ export async function createOneOff(
   const slug = randomBytes(32).toString('hex');
   const name = opts.name || `${project.name}-${opts.service}-run-${slug.slice(0, 12)}`;
   const view: Project = { ...project, services: { ...project.services, [opts.service]: svc } };
-  const body = createBody(view, opts.service, 1, configHash(svc));
+  let imageId: string | undefined;
+  try {
+    imageId = (await client.imageInspect(serviceImage(view, opts.service))).Id;
+  } catch (err) {
+    if (!(isDaemonError(err) && err.statusCode === 404)) throw err;
+  }
+  const refs = await resolveRefs(client, view, opts.service, 1, imageId);
+  const body = createBody(view, opts.service, 1, configHash(refs.service), refs);
   const labels = body.Labels as Record<string, string>;
   delete labels[LABEL.number];
   labels[LABEL.oneoff] = 'True';
@@ -143,17 +159,20 @@ export async function createOneOff(
   const eps = (body.NetworkingConfig as { EndpointsConfig?: Record<string, { Aliases?: string[] }> })
     ?.EndpointsConfig;
   if (first && eps?.[first[1]]) (eps[first[1]] as { Aliases?: string[] }).Aliases = aliases(first[0]);
-  const created = await client.containerCreate(body, { name });
-  for (const [netKey, netName] of nets.slice(1)) {
-    const cfg = svc.networks?.[netKey];
+  const created = await client.containerCreate(body, {
+    name,
+    ...(typeof svc.platform === 'string' ? { platform: svc.platform } : {}),
+  });
+  for (const [netKey, netName] of svc.network_mode ? [] : nets.slice(1)) {
     await client.networkConnect(netName, {
       Container: created.Id,
       EndpointConfig: {
+        ...endpointSettings(view, opts.service, 1, netKey, refs.links),
         Aliases: aliases(netKey),
-        ...(cfg?.ipv4_address ? { IPAMConfig: { IPv4Address: cfg.ipv4_address } } : {}),
       },
     } as never);
   }
+  await injectFiles(client, view, opts.service, created.Id);
   return { id: created.Id, name };
 }
 

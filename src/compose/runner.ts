@@ -12,10 +12,16 @@ import {
   configHash,
   containerName,
   createBody,
+  endpointSettings,
   LABEL,
+  serviceImage,
   serviceNetworks,
 } from './container-config.ts';
+import { networkHash, volumeHash } from './hash.ts';
+import { injectFiles } from './inject.ts';
 import { serviceOrder } from './load.ts';
+import { resolveRefs } from './refs.ts';
+import { preflight } from './unsupported.ts';
 import type { Project, Service } from './model.ts';
 import { handleOrphans, isOrphan } from './orphans.ts';
 
@@ -79,6 +85,7 @@ export async function prepareServices(
 export async function up(client: EngineClient, project: Project, opts: UpOptions = {}): Promise<void> {
   const say = opts.progress ?? (() => {});
   const order = selected(project, opts.services, opts.noDeps ?? false);
+  preflight(project);
   await handleOrphans(client, project, opts.removeOrphans ?? false, say, opts.warn ?? say);
   await prepareServices(client, project, order, opts.build ?? false, say);
   const started = new Map<string, Promise<void>>();
@@ -136,6 +143,7 @@ async function ensureNetworks(client: EngineClient, project: Project, say: (l: s
         [LABEL.project]: project.name,
         [LABEL.network]: key,
         [LABEL.version]: COMPOSE_VERSION,
+        [LABEL.configHash]: networkHash(net),
       },
       ...(net.ipam
         ? {
@@ -178,9 +186,19 @@ async function ensureVolumes(client: EngineClient, project: Project, say: (l: st
         [LABEL.project]: project.name,
         [LABEL.volume]: key,
         [LABEL.version]: COMPOSE_VERSION,
+        [LABEL.configHash]: volumeHash(vol),
       },
     });
     say(` Volume "${name}"  Created`);
+  }
+}
+
+async function imageIdOf(client: EngineClient, ref: string): Promise<string | undefined> {
+  try {
+    return (await client.imageInspect(ref)).Id;
+  } catch (err) {
+    if (isStatus(err, 404)) return undefined;
+    throw err;
   }
 }
 
@@ -208,7 +226,7 @@ export async function buildService(
   for (const [k, v] of Object.entries(b.args ?? {})) if (v !== null) args[k] = v;
   const tar = await contextTar(b.context, { dockerfile: b.dockerfile });
   for await (const _ of client.build(tar, {
-    tags: [svc.image as string],
+    tags: [serviceImage(project, key)],
     dockerfile: b.dockerfile,
     buildArgs: args,
     labels: { ...(b.labels ?? {}), [LABEL.project]: project.name, [LABEL.service]: key },
@@ -231,9 +249,14 @@ async function ensureImage(
   say: (l: string) => void,
 ) {
   const svc = project.services[key] as Service;
-  const image = svc.image as string;
+  const image = serviceImage(project, key);
   if (svc.build && (build || svc.pull_policy === 'build' || !(await imageExists(client, image)))) {
     await buildService(client, project, key, say);
+    return;
+  }
+  if (svc.pull_policy === 'never') {
+    if (!(await imageExists(client, image)))
+      throw invalidParameter(`image ${image} not found and pull_policy of service ${key} is "never"`);
     return;
   }
   if (svc.pull_policy === 'always' || !(await imageExists(client, image))) {
@@ -245,7 +268,7 @@ async function ensureImage(
 
 function desiredScale(project: Project, key: string, opts: UpOptions): number {
   const svc = project.services[key] as Service;
-  return opts.scale?.[key] ?? svc.scale ?? 1;
+  return opts.scale?.[key] ?? svc.scale ?? svc.deploy?.replicas ?? 1;
 }
 
 async function convergeService(
@@ -256,7 +279,7 @@ async function convergeService(
   say: (l: string) => void,
 ): Promise<void> {
   const svc = project.services[key] as Service;
-  const hash = configHash(svc);
+  const imageId = await imageIdOf(client, serviceImage(project, key));
   const want = desiredScale(project, key, opts);
   const existing = await projectContainers(client, project.name, key);
   const byNumber = new Map<number, ContainerSummary>();
@@ -270,7 +293,12 @@ async function convergeService(
   for (let n = 1; n <= want; n++) {
     const current = byNumber.get(n);
     const name = containerName(project, key, n);
-    if (current && current.Labels?.[LABEL.configHash] === hash && !opts.forceRecreate) {
+    const refs = await resolveRefs(client, project, key, n, imageId);
+    const hash = configHash(refs.service);
+    const upToDate =
+      current?.Labels?.[LABEL.configHash] === hash &&
+      (current?.Labels?.[LABEL.image] ?? '') === (imageId ?? '');
+    if (current && upToDate && !opts.forceRecreate) {
       if (current.State !== 'running') {
         await client.containerStart(current.Id);
         say(` Container ${name}  Started`);
@@ -278,20 +306,21 @@ async function convergeService(
       continue;
     }
     if (current) {
+      refs.replaces = (current.Names?.[0] ?? name).replace(/^\//, '');
       say(` Container ${name}  Recreate`);
       await removeContainer(client, current, () => {});
     }
-    const created = await client.containerCreate(createBody(project, key, n, hash), { name });
-    for (const [netKey, netName] of serviceNetworks(project, svc).slice(1)) {
-      const cfg = svc.networks?.[netKey];
+    const created = await client.containerCreate(createBody(project, key, n, hash, refs), {
+      name,
+      ...(typeof svc.platform === 'string' ? { platform: svc.platform } : {}),
+    });
+    for (const [netKey, netName] of svc.network_mode ? [] : serviceNetworks(project, svc).slice(1)) {
       await client.networkConnect(netName, {
         Container: created.Id,
-        EndpointConfig: {
-          Aliases: [key, ...(cfg?.aliases ?? [])],
-          ...(cfg?.ipv4_address ? { IPAMConfig: { IPv4Address: cfg.ipv4_address } } : {}),
-        },
+        EndpointConfig: endpointSettings(project, key, n, netKey, refs.links),
       } as never);
     }
+    await injectFiles(client, project, key, created.Id);
     say(` Container ${name}  Created`);
     await client.containerStart(created.Id);
     say(` Container ${name}  Started`);
@@ -395,10 +424,10 @@ export async function down(client: EngineClient, project: Project, opts: DownOpt
   if (opts.rmi) {
     for (const [key, svc] of Object.entries(project.services)) {
       if (opts.rmi === 'local' && !svc.build) continue;
-      if (!svc.image) continue;
+      const image = serviceImage(project, key);
       try {
-        await client.imageRemove(svc.image);
-        say(` Image ${svc.image}  Removed`);
+        await client.imageRemove(image);
+        say(` Image ${image}  Removed`);
       } catch (err) {
         if (!isStatus(err, 404) && !isStatus(err, 409)) throw err;
         void key;

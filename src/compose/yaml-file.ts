@@ -39,11 +39,26 @@ const overrideSeq = {
   resolve: (s: YAMLSeq) => new Override(s.toJSON()) as never,
 } as unknown as CollectionTag;
 
+/**
+ * yaml.v3 (which compose-go reads with) takes a plain integer with a leading 0 as octal, as Go's
+ * strconv.ParseInt(s, 0, 64) does: `mode: 0440` is 288, not 440.
+ */
+const goOctalInt: ScalarTag = {
+  tag: 'tag:yaml.org,2002:int',
+  default: true,
+  test: /^[-+]?0[0-7_]+$/,
+  resolve: (s: string) => {
+    const neg = s.startsWith('-');
+    const n = Number.parseInt(s.replace(/^[-+]/, '').replaceAll('_', ''), 8);
+    return neg ? -n : n;
+  },
+};
+
 /** Parses compose YAML text; `name` is the file name used in error messages. */
 export function parseComposeYaml(text: string, name: string): Record<string, unknown> {
   const doc = parseDocument(text, {
     merge: true,
-    customTags: [resetScalar, resetMap, resetSeq, overrideMap, overrideSeq],
+    customTags: (tags) => [goOctalInt, ...tags, resetScalar, resetMap, resetSeq, overrideMap, overrideSeq],
     prettyErrors: true,
   });
   const first = doc.errors[0];

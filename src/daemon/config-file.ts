@@ -33,9 +33,24 @@ export interface DaemonFileConfig {
   bip?: string;
   mtu?: number;
   'default-address-pools'?: Array<{ base: string; size: number }>;
+  'insecure-registries'?: string[];
+  'registry-mirrors'?: string[];
+  init?: boolean;
+  'no-new-privileges'?: boolean;
+  'seccomp-profile'?: string;
+  'default-ulimits'?: Record<string, { Name?: string; Soft: number; Hard: number }>;
+  dns?: string[];
+  'dns-search'?: string[];
+  'dns-opts'?: string[];
+  labels?: string[];
+  'max-concurrent-downloads'?: number;
+  'max-concurrent-uploads'?: number;
+  'default-cgroupns-mode'?: string;
+  'default-ipc-mode'?: string;
+  'default-shm-size'?: string;
 }
 
-type Kind = 'string' | 'boolean' | 'number' | 'string[]' | 'map' | 'pools';
+type Kind = 'string' | 'boolean' | 'number' | 'string[]' | 'map' | 'pools' | 'ulimits';
 
 const KEYS: Record<keyof DaemonFileConfig, Kind> = {
   hosts: 'string[]',
@@ -61,13 +76,25 @@ const KEYS: Record<keyof DaemonFileConfig, Kind> = {
   bip: 'string',
   mtu: 'number',
   'default-address-pools': 'pools',
+  'insecure-registries': 'string[]',
+  'registry-mirrors': 'string[]',
+  init: 'boolean',
+  'no-new-privileges': 'boolean',
+  'seccomp-profile': 'string',
+  'default-ulimits': 'ulimits',
+  dns: 'string[]',
+  'dns-search': 'string[]',
+  'dns-opts': 'string[]',
+  labels: 'string[]',
+  'max-concurrent-downloads': 'number',
+  'max-concurrent-uploads': 'number',
+  'default-cgroupns-mode': 'string',
+  'default-ipc-mode': 'string',
+  'default-shm-size': 'string',
 };
 
 /** dockerd keys berth does not implement yet: refused with a clear message, never ignored. */
 const NOT_YET = new Set([
-  'dns',
-  'dns-opts',
-  'dns-search',
   'fixed-cidr',
   'fixed-cidr-v6',
   'default-gateway',
@@ -76,25 +103,15 @@ const NOT_YET = new Set([
   'ip-forward',
   'ip-masq',
   'icc',
-  'insecure-registries',
-  'registry-mirrors',
   'runtimes',
-  'default-ulimits',
   'userns-remap',
-  'labels',
-  'max-concurrent-downloads',
-  'max-concurrent-uploads',
   'storage-opts',
   'exec-opts',
   'features',
   'builder',
   'experimental',
-  'seccomp-profile',
   'selinux-enabled',
-  'no-new-privileges',
-  'default-cgroupns-mode',
   'cgroup-driver',
-  'init',
   'log-format',
   'metrics-addr',
 ]);
@@ -104,6 +121,11 @@ const FLAG_OF: Partial<Record<keyof DaemonFileConfig, string>> = {
   hosts: 'host',
   'log-opts': 'log-opt',
   'default-address-pools': 'default-address-pool',
+  'insecure-registries': 'insecure-registry',
+  'registry-mirrors': 'registry-mirror',
+  'default-ulimits': 'default-ulimit',
+  'dns-opts': 'dns-opt',
+  labels: 'label',
 };
 
 /** Reads and checks the file. `explicit`: named with --config-file (then it must exist). */
@@ -147,12 +169,19 @@ export function checkDaemonConfig(raw: unknown, path = 'daemon.json'): DaemonFil
         ? Array.isArray(v) && v.every((x) => typeof x === 'string')
         : kind === 'pools'
           ? Array.isArray(v) && v.every((x) => x && typeof x.base === 'string' && typeof x.size === 'number')
-          : kind === 'map'
+          : kind === 'ulimits'
             ? !!v &&
               typeof v === 'object' &&
               !Array.isArray(v) &&
-              Object.values(v).every((x) => typeof x === 'string')
-            : typeof v === kind;
+              Object.values(v).every(
+                (x) => x && typeof x === 'object' && typeof x.Soft === 'number' && typeof x.Hard === 'number',
+              )
+            : kind === 'map'
+              ? !!v &&
+                typeof v === 'object' &&
+                !Array.isArray(v) &&
+                Object.values(v).every((x) => typeof x === 'string')
+              : typeof v === kind;
     if (!ok) throw invalidParameter(`${path}: ${k} must be a ${kind}`);
   }
   const c = obj as DaemonFileConfig;

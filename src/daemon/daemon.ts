@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { type TlsListenOptions, createApiServer } from '../api/server/index.ts';
 import { BERTH_VERSION } from '../api/types/index.ts';
 import { type Logger, conflict, createLogger, errnoCode } from '../common/index.ts';
-import { createEngine } from '../engine/index.ts';
+import { type ContainerDefaults, createEngine, parseSeccompProfile } from '../engine/index.ts';
 import { configFileArg, readDaemonConfig } from './config-file.ts';
 import { DEFAULT_CONFIG_FILE, type DaemonOptions, USAGE, parseDaemonArgs } from './options.ts';
 
@@ -68,6 +68,11 @@ async function run(options: DaemonOptions, log: Logger, argv: string[]): Promise
     execRoot: options.execRoot,
     cgroupParent: options.cgroupParent,
     network: options.network,
+    registry: options.registry,
+    transfers: { downloads: options.maxConcurrentDownloads, uploads: options.maxConcurrentUploads },
+    containerDefaults: await containerDefaults(options),
+    seccompProfileName: options.containers.seccompProfile,
+    labels: options.labels,
     shimPath,
     log,
     logDefaults: { type: options.logDriver, config: options.logOpts },
@@ -197,4 +202,34 @@ async function groupId(name: string, given: boolean): Promise<number | undefined
   if (/^\d+$/.test(name)) return Number(name);
   if (given) throw new Error(`group ${name} not found: create it or pick another with -G`);
   return undefined;
+}
+
+/**
+ * The daemon's container defaults; a --seccomp-profile file is read and checked now, as dockerd
+ * reads it at start ("opening seccomp profile (…) failed").
+ */
+async function containerDefaults(options: DaemonOptions): Promise<ContainerDefaults> {
+  const c = options.containers;
+  let seccompProfile: string | undefined;
+  if (c.seccompProfile === 'unconfined') seccompProfile = 'unconfined';
+  else if (c.seccompProfile !== 'builtin' && c.seccompProfile !== 'default') {
+    try {
+      seccompProfile = await readFile(c.seccompProfile, 'utf8');
+    } catch (err) {
+      throw new Error(`opening seccomp profile (${c.seccompProfile}) failed: ${(err as Error).message}`);
+    }
+    parseSeccompProfile(seccompProfile);
+  }
+  return {
+    init: c.init,
+    noNewPrivileges: c.noNewPrivileges,
+    ...(seccompProfile !== undefined ? { seccompProfile } : {}),
+    ulimits: c.ulimits,
+    dns: c.dns,
+    dnsSearch: c.dnsSearch,
+    dnsOptions: c.dnsOptions,
+    ...(c.cgroupnsMode ? { cgroupnsMode: c.cgroupnsMode } : {}),
+    ...(c.ipcMode ? { ipcMode: c.ipcMode } : {}),
+    ...(c.shmSize ? { shmSize: c.shmSize } : {}),
+  };
 }

@@ -45,7 +45,7 @@ test('a setting both in the file and as a flag is refused, as dockerd does', () 
 test('unknown keys, wrong types and Docker keys berth lacks are refused by name', () => {
   assert.throws(() => checkDaemonConfig({ bogus: 1 }), /don't match any configuration option: bogus/);
   assert.throws(() => checkDaemonConfig({ debug: 'yes' }), /debug must be a boolean/);
-  assert.throws(() => checkDaemonConfig({ dns: ['1.1.1.1'] }), /dns: not supported by berth yet/);
+  assert.throws(() => checkDaemonConfig({ icc: false }), /icc: not supported by berth yet/);
   assert.deepEqual(
     checkDaemonConfig({ bip: '10.9.0.1/24', 'default-address-pools': [{ base: '10.10.0.0/16', size: 24 }] })
       .bip,
@@ -71,4 +71,113 @@ test('--tlsverify implies TLS with the certificate files; --tls=false is an expl
   assert.equal(parse(['--live-restore=false']).liveRestore, false);
   assert.equal(configFileArg(['-D', '--config-file', '/x.json']), '/x.json');
   assert.equal(configFileArg(['--config-file=/y.json']), '/y.json');
+});
+
+test("registry mirrors and insecure registries: from flags or daemon.json, refused with dockerd's words when malformed", () => {
+  assert.deepEqual(
+    parse(['--registry-mirror', 'http://10.0.0.5:5000', '--insecure-registry', '10.0.0.0/8']).registry,
+    {
+      insecure: ['10.0.0.0/8'],
+      mirrors: ['http://10.0.0.5:5000/'],
+    },
+  );
+  assert.deepEqual(
+    parse(
+      [],
+      checkDaemonConfig({ 'registry-mirrors': ['https://m.example'], 'insecure-registries': ['r:5000'] }),
+    ).registry,
+    { insecure: ['r:5000'], mirrors: ['https://m.example/'] },
+  );
+  assert.throws(() => parse(['--registry-mirror', 'ftp://m.example']), {
+    message: 'invalid mirror: unsupported scheme "ftp" in "ftp://m.example"',
+  });
+  assert.throws(() => parse(['--registry-mirror', 'http://m.example/v2/']), {
+    message: 'invalid mirror: path, query, or fragment at end of the URI "http://m.example/v2/"',
+  });
+  assert.throws(() => parse(['--insecure-registry', 'http://r.example']), {
+    message: "insecure registry http://r.example should not contain '://'",
+  });
+  assert.throws(() => flagConflicts(new Set(['registry-mirror']), { 'registry-mirrors': ['http://m/'] }), {
+    message: /registry-mirrors/,
+  });
+});
+
+test('container defaults, labels and transfer limits: from flags or daemon.json', () => {
+  const o = parse([
+    '--init',
+    '--no-new-privileges',
+    '--seccomp-profile',
+    '/etc/p.json',
+    '--default-ulimit',
+    'nofile=1024:2048',
+    '--default-ulimit',
+    'core=0',
+    '--dns',
+    '10.0.0.2',
+    '--dns-search',
+    'corp.test',
+    '--dns-opt',
+    'ndots:2',
+    '--label',
+    'a=b',
+    '--max-concurrent-downloads',
+    '6',
+  ]);
+  assert.deepEqual(o.containers, {
+    init: true,
+    noNewPrivileges: true,
+    seccompProfile: '/etc/p.json',
+    ulimits: [
+      { name: 'nofile', soft: 1024, hard: 2048 },
+      { name: 'core', soft: 0, hard: 0 },
+    ],
+    dns: ['10.0.0.2'],
+    dnsSearch: ['corp.test'],
+    dnsOptions: ['ndots:2'],
+  });
+  assert.deepEqual(o.labels, ['a=b']);
+  assert.equal(o.maxConcurrentDownloads, 6);
+  assert.equal(o.maxConcurrentUploads, 5);
+  const f = parse(
+    [],
+    checkDaemonConfig({
+      'default-ulimits': { nofile: { Name: 'nofile', Soft: 64000, Hard: 64000 } },
+      dns: ['10.0.0.3'],
+      'dns-opts': ['use-vc'],
+      'no-new-privileges': true,
+      'max-concurrent-uploads': 2,
+    }),
+  );
+  assert.deepEqual(f.containers.ulimits, [{ name: 'nofile', soft: 64000, hard: 64000 }]);
+  assert.deepEqual(f.containers.dnsOptions, ['use-vc']);
+  assert.equal(f.containers.noNewPrivileges, true);
+  assert.equal(f.containers.seccompProfile, 'builtin');
+  assert.equal(f.maxConcurrentUploads, 2);
+  assert.throws(() => parse(['--default-ulimit', 'wings=1']), { message: 'invalid ulimit type: wings' });
+  assert.throws(() => parse(['--default-ulimit', 'nofile=10:5']), {
+    message: 'ulimit soft limit must be less than or equal to hard limit: 10 > 5',
+  });
+  assert.throws(() => parse(['--max-concurrent-downloads', '0']), {
+    message: /invalid max-concurrent-downloads/,
+  });
+});
+
+test('default cgroupns and IPC modes and /dev/shm size, refused when invalid', () => {
+  const o = parse([
+    '--default-cgroupns-mode',
+    'private',
+    '--default-ipc-mode',
+    'shareable',
+    '--default-shm-size',
+    '128m',
+  ]);
+  assert.equal(o.containers.cgroupnsMode, 'private');
+  assert.equal(o.containers.ipcMode, 'shareable');
+  assert.equal(o.containers.shmSize, 128 * 1024 * 1024);
+  assert.equal(parse([], checkDaemonConfig({ 'default-shm-size': '1g' })).containers.shmSize, 2 ** 30);
+  assert.throws(() => parse(['--default-cgroupns-mode', 'shared']), {
+    message: 'default cgroup namespace mode (shared) is invalid',
+  });
+  assert.throws(() => parse(['--default-ipc-mode', 'host']), { message: 'invalid default IPC mode: host' });
+  assert.throws(() => parse(['--default-shm-size', 'lots']), { message: 'invalid default-shm-size: lots' });
 });

@@ -43,6 +43,27 @@ export interface DaemonOptions {
   shutdownTimeout: number;
   /** Keep containers running when berthd stops (berth's default; dockerd's is false). */
   liveRestore: boolean;
+  /** --insecure-registry (host[:port] or CIDR) and --registry-mirror (Docker Hub mirror URLs). */
+  registry: { insecure: string[]; mirrors: string[] };
+  /** Defaults for containers: --init, --no-new-privileges, --seccomp-profile, --default-ulimit, --dns*. */
+  containers: {
+    init: boolean;
+    noNewPrivileges: boolean;
+    /** `builtin` (Docker's default profile), `unconfined`, or a profile file's path. */
+    seccompProfile: string;
+    ulimits: Array<{ name: string; soft: number; hard: number }>;
+    dns: string[];
+    dnsSearch: string[];
+    dnsOptions: string[];
+    cgroupnsMode?: 'host' | 'private';
+    ipcMode?: 'private' | 'shareable';
+    shmSize?: number;
+  };
+  /** --label: the daemon's labels (info). */
+  labels: string[];
+  /** Layers pulled and pushed at once (--max-concurrent-downloads/-uploads; dockerd's 3 and 5). */
+  maxConcurrentDownloads: number;
+  maxConcurrentUploads: number;
   network: {
     defaultBridge: string;
     bip?: string;
@@ -81,6 +102,21 @@ const FLAG_OPTIONS = {
   'nft-table': { type: 'string' },
   'iface-prefix': { type: 'string' },
   mtu: { type: 'string' },
+  'insecure-registry': { type: 'string', multiple: true },
+  'registry-mirror': { type: 'string', multiple: true },
+  init: { type: 'boolean' },
+  'no-new-privileges': { type: 'boolean' },
+  'seccomp-profile': { type: 'string' },
+  'default-ulimit': { type: 'string', multiple: true },
+  dns: { type: 'string', multiple: true },
+  'dns-search': { type: 'string', multiple: true },
+  'dns-opt': { type: 'string', multiple: true },
+  label: { type: 'string', multiple: true },
+  'max-concurrent-downloads': { type: 'string' },
+  'max-concurrent-uploads': { type: 'string' },
+  'default-cgroupns-mode': { type: 'string' },
+  'default-ipc-mode': { type: 'string' },
+  'default-shm-size': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -124,6 +160,15 @@ export function parseDaemonArgs(
   const bool = (flag: string, key: keyof DaemonFileConfig): boolean | undefined =>
     falseFlags.has(flag) ? false : ((v[flag] as boolean | undefined) ?? (file[key] as boolean | undefined));
 
+  const list = (flag: string, key: keyof DaemonFileConfig): string[] =>
+    (v[flag] as string[] | undefined) ?? (file[key] as string[] | undefined) ?? [];
+  const positive = (flag: string, fromFile: number | undefined, fallback: number): number => {
+    const text = (v[flag] as string | undefined) ?? (fromFile !== undefined ? String(fromFile) : undefined);
+    const n = text === undefined ? fallback : Number(text);
+    if (!Number.isInteger(n) || n < 1)
+      throw invalidParameter(`invalid ${flag}: ${text}: a positive whole number`);
+    return n;
+  };
   const execRoot = str('exec-root', 'exec-root') ?? '/run/berth';
   const debug = bool('debug', 'debug');
   const level = debug ? 'debug' : (str('log-level', 'log-level') ?? 'info');
@@ -178,6 +223,27 @@ export function parseDaemonArgs(
     tlsDisabled,
     shutdownTimeout,
     liveRestore: bool('live-restore', 'live-restore') ?? true,
+    containers: {
+      init: bool('init', 'init') ?? false,
+      noNewPrivileges: bool('no-new-privileges', 'no-new-privileges') ?? false,
+      seccompProfile: str('seccomp-profile', 'seccomp-profile') || 'builtin',
+      ulimits: defaultUlimits(v['default-ulimit'] as string[] | undefined, file['default-ulimits']),
+      dns: list('dns', 'dns'),
+      dnsSearch: list('dns-search', 'dns-search'),
+      dnsOptions: list('dns-opt', 'dns-opts'),
+      ...namespaceDefaults(
+        str('default-cgroupns-mode', 'default-cgroupns-mode'),
+        str('default-ipc-mode', 'default-ipc-mode'),
+        str('default-shm-size', 'default-shm-size'),
+      ),
+    },
+    labels: list('label', 'labels'),
+    maxConcurrentDownloads: positive('max-concurrent-downloads', file['max-concurrent-downloads'], 3),
+    maxConcurrentUploads: positive('max-concurrent-uploads', file['max-concurrent-uploads'], 5),
+    registry: registryOptions(
+      (v['insecure-registry'] as string[] | undefined) ?? file['insecure-registries'] ?? [],
+      (v['registry-mirror'] as string[] | undefined) ?? file['registry-mirrors'] ?? [],
+    ),
     network: networkOptions({
       bridge: str('bridge', 'bridge'),
       bip: str('bip', 'bip'),
@@ -189,6 +255,103 @@ export function parseDaemonArgs(
       mtu: (v.mtu as string | undefined) ?? (file.mtu !== undefined ? String(file.mtu) : undefined),
     }),
   };
+}
+
+/** --default-cgroupns-mode, --default-ipc-mode and --default-shm-size, checked as dockerd does. */
+function namespaceDefaults(
+  cgroupns: string | undefined,
+  ipc: string | undefined,
+  shm: string | undefined,
+): Pick<DaemonOptions['containers'], 'cgroupnsMode' | 'ipcMode' | 'shmSize'> {
+  if (cgroupns !== undefined && cgroupns !== 'host' && cgroupns !== 'private') {
+    throw invalidParameter(`default cgroup namespace mode (${cgroupns}) is invalid`);
+  }
+  if (ipc !== undefined && ipc !== 'private' && ipc !== 'shareable') {
+    throw invalidParameter(`invalid default IPC mode: ${ipc}`);
+  }
+  let shmSize: number | undefined;
+  if (shm !== undefined) {
+    const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?$/i.exec(shm.trim());
+    const mult = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50 };
+    shmSize = m ? Math.floor(Number(m[1]) * mult[m[2]!.toLowerCase() as keyof typeof mult]) : Number.NaN;
+    if (!(shmSize > 0)) throw invalidParameter(`invalid default-shm-size: ${shm}`);
+  }
+  return {
+    ...(cgroupns ? { cgroupnsMode: cgroupns as 'host' | 'private' } : {}),
+    ...(ipc ? { ipcMode: ipc as 'private' | 'shareable' } : {}),
+    ...(shmSize ? { shmSize } : {}),
+  };
+}
+
+/** The rlimit names Docker knows (go-units ulimit.go). */
+const ULIMIT_NAMES = new Set([
+  'core',
+  'cpu',
+  'data',
+  'fsize',
+  'locks',
+  'memlock',
+  'msgqueue',
+  'nice',
+  'nofile',
+  'nproc',
+  'rss',
+  'rtprio',
+  'rttime',
+  'sigpending',
+  'stack',
+]);
+
+/** --default-ulimit name=soft[:hard] (hard defaults to soft), or daemon.json's default-ulimits map. */
+function defaultUlimits(
+  flags: string[] | undefined,
+  file: DaemonFileConfig['default-ulimits'],
+): DaemonOptions['containers']['ulimits'] {
+  const out = new Map<string, { name: string; soft: number; hard: number }>();
+  const add = (name: string, soft: number, hard: number) => {
+    if (!ULIMIT_NAMES.has(name)) throw invalidParameter(`invalid ulimit type: ${name}`);
+    if (soft > hard) {
+      throw invalidParameter(`ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`);
+    }
+    out.set(name, { name, soft, hard });
+  };
+  if (flags) {
+    for (const f of flags) {
+      const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(f);
+      if (!m) throw invalidParameter(`invalid ulimit argument: ${f}`);
+      add(m[1]!, Number(m[2]), Number(m[3] ?? m[2]));
+    }
+  } else {
+    for (const [name, u] of Object.entries(file ?? {})) add(u.Name ?? name, u.Soft, u.Hard);
+  }
+  return [...out.values()];
+}
+
+/**
+ * dockerd's registry service options: insecure entries are `host[:port]` or a CIDR (a scheme is
+ * refused); mirrors are http(s) URLs without a path (registry.ValidateMirror's words).
+ */
+function registryOptions(insecure: string[], mirrors: string[]): DaemonOptions['registry'] {
+  for (const entry of insecure) {
+    if (/^[a-z]+:\/\//i.test(entry))
+      throw invalidParameter(`insecure registry ${entry} should not contain '://'`);
+  }
+  const normalized = mirrors.map((m) => {
+    let u: URL;
+    try {
+      u = new URL(m);
+    } catch {
+      throw invalidParameter(`invalid mirror: "${m}" is not a valid URI`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+      throw invalidParameter(`invalid mirror: unsupported scheme "${u.protocol.slice(0, -1)}" in "${m}"`);
+    }
+    if ((u.pathname !== '/' && u.pathname !== '') || u.search || u.hash) {
+      throw invalidParameter(`invalid mirror: path, query, or fragment at end of the URI "${m}"`);
+    }
+    return `${u.protocol}//${u.host}/`;
+  });
+  return { insecure: [...new Set(insecure)], mirrors: [...new Set(normalized)] };
 }
 
 function networkOptions(values: {
@@ -270,5 +433,20 @@ Options:
       --mtu int            MTU of the containers' interfaces (default 1500)
       --nft-table string   berth's nftables table, family inet (default "berth")
       --iface-prefix string  Prefix of the bridges and veths berth names (default: Docker's br-/veth)
+      --init               Run an init inside containers to forward signals and reap processes
+      --no-new-privileges  Set no-new-privileges by default for new containers
+      --seccomp-profile string  Path to a seccomp profile, "unconfined" or "builtin" (default "builtin")
+      --default-ulimit ulimit  Default ulimits for containers (name=soft[:hard], repeatable)
+      --default-cgroupns-mode string  Cgroup namespace of new containers: host or private (default: host on v1, private on v2)
+      --default-ipc-mode string  IPC mode of new containers: private or shareable (default "private")
+      --default-shm-size bytes  Size of /dev/shm of new containers (default 64MiB)
+      --dns list           DNS servers for containers that set none
+      --dns-search list    DNS search domains for containers that set none
+      --dns-opt list       DNS options for containers that set none
+      --label list         The daemon's labels (key=value)
+      --max-concurrent-downloads int  Layers pulled at once (default 3)
+      --max-concurrent-uploads int  Layers pushed at once (default 5)
+      --insecure-registry list  Registries (host[:port] or CIDR) reached over HTTP or unverified TLS
+      --registry-mirror list  Preferred Docker Hub mirrors (http(s) URLs)
   -v, --version            Print version information and quit
 `;

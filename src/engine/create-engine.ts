@@ -12,6 +12,7 @@ import { Runtime, createCgroupManager } from '../runtime/index.ts';
 import { API_VERSION_CURRENT } from '../api/types/index.ts';
 import { Builder } from './build/index.ts';
 import { Containers } from './containers/container-service.ts';
+import { ContainerStats } from './containers/container-stats.ts';
 import { probeHostFacts } from './containers/host-facts.ts';
 import { isRunning } from './containers/state.ts';
 import type { Engine } from './engine.ts';
@@ -25,6 +26,7 @@ import { DiskUsage } from './system/disk-usage.ts';
 import { VolumeStore } from '../volume/index.ts';
 import { ContainerVolumes, Volumes } from './volumes/index.ts';
 import { ContainerFs } from './filesystems/index.ts';
+import type { ContainerDefaults } from './containers/container-defaults.ts';
 
 export interface EngineConfig {
   /** Persistent state (default /var/lib/berth). */
@@ -40,6 +42,16 @@ export interface EngineConfig {
   log: Logger;
   /** The daemon's default log driver and options for new containers. */
   logDefaults?: { type: string; config: Record<string, string> };
+  /** berthd --insecure-registry and --registry-mirror. */
+  registry?: { insecure: string[]; mirrors: string[] };
+  /** berthd --max-concurrent-downloads and --max-concurrent-uploads. */
+  transfers?: { downloads: number; uploads: number };
+  /** The daemon's defaults for containers (--init, --no-new-privileges, --seccomp-profile, …). */
+  containerDefaults?: ContainerDefaults;
+  /** How info names the seccomp profile: builtin, unconfined or the file's path. */
+  seccompProfileName?: string;
+  /** berthd --label. */
+  labels?: string[];
   /** Networking settings (berthd --bridge, --bip, --default-address-pool, --nft-table, --iface-prefix, --mtu). */
   network: {
     defaultBridge: string;
@@ -76,6 +88,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     ...config.network,
     events,
     log: log.child({ component: 'networks' }),
+    ...(config.containerDefaults ? { containerDefaults: config.containerDefaults } : {}),
   });
   const volumeStore = new VolumeStore({
     root: join(dataRoot, 'volumes'),
@@ -86,6 +99,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     snapshots,
     log: log.child({ component: 'volumes' }),
   });
+  const hostFacts = probeHostFacts(cgroups.version, config.cgroupRoot);
   const containers = new Containers({
     volumes: containerVolumes,
     networking: networks,
@@ -98,7 +112,8 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     events,
     log: log.child({ component: 'containers' }),
     apiVersion: API_VERSION_CURRENT,
-    hostFacts: probeHostFacts(cgroups.version, config.cgroupRoot),
+    hostFacts,
+    ...(config.containerDefaults ? { defaults: config.containerDefaults } : {}),
     ...(config.logDefaults ? { logDefaults: config.logDefaults } : {}),
   });
   networks.setContainers(containers.store);
@@ -112,6 +127,11 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
   const images = new Images({
     store: imageStore,
     events,
+    insecureRegistries: config.registry?.insecure ?? [],
+    registryMirrors: config.registry?.mirrors ?? [],
+    ...(config.transfers
+      ? { maxConcurrentDownloads: config.transfers.downloads, maxConcurrentUploads: config.transfers.uploads }
+      : {}),
     imageUsers: (id) => containers.imageUsers(id),
     tmpDir: join(dataRoot, 'tmp'),
     commitSource: (ref) => {
@@ -143,6 +163,13 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     id,
     dataRoot,
     cgroupVersion: cgroups.version,
+    host: hostFacts,
+    registry: config.registry ?? { insecure: [], mirrors: [] },
+    labels: config.labels ?? [],
+    security: {
+      seccompProfile: config.seccompProfileName ?? 'builtin',
+      noNewPrivileges: config.containerDefaults?.noNewPrivileges ?? false,
+    },
     counts: () => {
       const all = containers.store.all();
       const running = all.filter((c) => c.state.status === 'running').length;
@@ -187,6 +214,12 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     networks,
     volumes,
     containerFs: new ContainerFs({ containers, snapshots, volumes: containerVolumes }),
+    stats: new ContainerStats({
+      store: containers.store,
+      cgroupVersion: cgroups.version,
+      cgroupStats: (cid) => cgroups.open(`/${config.cgroupParent}/${cid}`).stats(),
+      networkCounters: (pid) => networks.counters(pid),
+    }),
     async init() {
       await snapshots.init();
       await volumeStore.init();

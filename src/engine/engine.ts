@@ -14,6 +14,7 @@ import type {
   ContainerInspectResponse,
   ContainerPathStat,
   ContainerPruneResponse,
+  ContainerStatsResponse,
   ContainerSummary,
   ContainerTopResponse,
   ContainerUpdateRequest,
@@ -61,6 +62,8 @@ export interface Engine {
   readonly containerFs: ContainerFsService;
   /** /system/df and the container, image and build-cache prunes (engine/system/disk-usage.ts). */
   readonly disk?: DiskService;
+  /** GET /containers/{id}/stats (engine/containers/container-stats.ts). */
+  readonly stats?: StatsService;
   init(): Promise<void>;
   shutdown(): Promise<void>;
   /**
@@ -112,7 +115,8 @@ export interface LogsOptions {
 export interface ContainerService {
   create(
     body: ContainerCreateRequest,
-    options: { name?: string; platform?: string },
+    /** apiVersion: the request's negotiated API version (what is kept or discarded depends on it). */
+    options: { name?: string; platform?: string; apiVersion?: string },
   ): Promise<ContainerCreateResponse>;
   inspect(ref: string, options?: { size?: boolean }): Promise<ContainerInspectResponse>;
   list(options: {
@@ -124,7 +128,7 @@ export interface ContainerService {
   /** Throws NotModified when already running (Docker answers 304). */
   start(ref: string): Promise<void>;
   /** POST /containers/{id}/update: Resources + RestartPolicy; applied live when running. */
-  update(ref: string, body: ContainerUpdateRequest): Promise<{ Warnings: string[] }>;
+  update(ref: string, body: ContainerUpdateRequest, apiVersion?: string): Promise<{ Warnings: string[] }>;
   /** Freezer; Conflict when not running / already paused (unpause: when not paused). */
   pause(ref: string): Promise<void>;
   unpause(ref: string): Promise<void>;
@@ -292,4 +296,17 @@ export interface DiskService {
   pruneContainers(filters: Filters): Promise<ContainerPruneResponse>;
   pruneImages(filters: Filters): Promise<ImagePruneResponse>;
   pruneBuildCache(filters: Filters): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>;
+}
+
+/** Resource usage samples of a container, in Docker's StatsJSON shape. */
+export interface StatsService {
+  /**
+   * Resolves `ref` (throws NotFound before anything is sent) and returns its samples: one a
+   * second while `stream`, else one (`oneShot`: at once, without precpu).
+   */
+  open(
+    ref: string,
+    options: { stream: boolean; oneShot: boolean },
+    signal: AbortSignal,
+  ): AsyncIterable<ContainerStatsResponse>;
 }

@@ -1,3 +1,4 @@
+export * from './container-resolver.ts';
 export * from './dns-server.ts';
 export * from './ip-command.ts';
 export * from './ipam.ts';
@@ -5,3 +6,4 @@ export * from './links.ts';
 export * from './network-store.ts';
 export * from './nft-ruleset.ts';
 export * from './port-proxy.ts';
+export * from './net-dev.ts';

@@ -99,27 +99,4 @@ export async function removeVeth(hostIf: string): Promise<void> {
   await ipBatch([`link del dev ${hostIf}`], { force: true }).catch(() => {});
 }
 
-/** RX/TX counters of the interfaces in a namespace (for stats), by interface name. */
-export async function interfaceCounters(netns: string): Promise<Record<string, Record<string, number>>> {
-  const links = await ipJson<
-    Array<{ ifname: string; stats64?: { rx: Record<string, number>; tx: Record<string, number> } }>
-  >(['-s', 'link', 'show'], { netns });
-  const out: Record<string, Record<string, number>> = {};
-  for (const l of links) {
-    if (l.ifname === 'lo' || !l.stats64) continue;
-    const { rx, tx } = l.stats64;
-    out[l.ifname] = {
-      rx_bytes: rx.bytes ?? 0,
-      rx_packets: rx.packets ?? 0,
-      rx_errors: rx.errors ?? 0,
-      rx_dropped: rx.dropped ?? 0,
-      tx_bytes: tx.bytes ?? 0,
-      tx_packets: tx.packets ?? 0,
-      tx_errors: tx.errors ?? 0,
-      tx_dropped: tx.dropped ?? 0,
-    };
-  }
-  return out;
-}
-
 export { formatCidr };

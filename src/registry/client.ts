@@ -7,6 +7,8 @@
  *
  * Lifecycle: construct per operation (pull, push, login); requests share undici's pool.
  */
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { BerthError, invalidParameter, notFound, unauthorized, unavailable } from '../common/index.ts';
@@ -24,8 +26,14 @@ export interface RegistryClientOptions {
   /** `host[:port]` as in the reference (`docker.io` means Docker Hub's API host). */
   domain: string;
   credentials?: Credentials;
-  /** Hosts (host[:port]) that may be reached over plain HTTP. Loopback always may. */
+  /**
+   * Insecure registries (dockerd --insecure-registry): `host[:port]` entries or CIDRs the
+   * registry's address falls in. They may be reached over plain HTTP and their certificates are
+   * not verified. Loopback always is insecure.
+   */
   insecureRegistries?: string[];
+  /** A fixed endpoint (a registry mirror's URL, e.g. http://10.0.0.5:5000) instead of `https://domain`. */
+  endpoint?: string;
   /** Per-request timeout while waiting for headers/body data (ms). */
   timeoutMs?: number;
 }
@@ -44,6 +52,12 @@ export interface RegistryResponse {
 type Challenge = { scheme: 'basic' } | { scheme: 'bearer'; realm: string; service?: string };
 
 const agent = new Agent({ connections: 16, pipelining: 1, connect: { timeout: 10_000 } });
+/** For insecure registries: TLS without certificate verification, as dockerd's InsecureSkipVerify. */
+const insecureAgent = new Agent({
+  connections: 16,
+  pipelining: 1,
+  connect: { timeout: 10_000, rejectUnauthorized: false },
+});
 
 /** Docker's canonical API host for docker.io. */
 export function registryHost(domain: string): string {
@@ -54,6 +68,28 @@ export function registryHost(domain: string): string {
 export function isLoopbackHost(domain: string): boolean {
   const host = domain.startsWith('[') ? domain.slice(1, domain.indexOf(']')) : domain.split(':')[0]!;
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * Whether `domain` is an insecure registry (dockerd's isSecureIndex inverted): loopback, an
+ * exact `host[:port]` entry, or an address (the literal one or the name's, looked up) inside
+ * a CIDR entry.
+ */
+export async function isInsecureRegistry(domain: string, entries: readonly string[]): Promise<boolean> {
+  if (isLoopbackHost(domain) || entries.includes(domain)) return true;
+  const cidrs = entries.filter((e) => e.includes('/'));
+  if (cidrs.length === 0) return false;
+  const host = domain.startsWith('[') ? domain.slice(1, domain.indexOf(']')) : domain.split(':')[0]!;
+  const blocks = new BlockList();
+  for (const cidr of cidrs) {
+    const [addr = '', bits = ''] = cidr.split('/');
+    const family = isIP(addr);
+    if (family) blocks.addSubnet(addr, Number(bits), family === 6 ? 'ipv6' : 'ipv4');
+  }
+  const addresses = isIP(host)
+    ? [{ address: host, family: isIP(host) }]
+    : await lookup(host, { all: true }).catch(() => []);
+  return addresses.some((a) => blocks.check(a.address, a.family === 6 ? 'ipv6' : 'ipv4'));
 }
 
 /** Parses `WWW-Authenticate` (RFC 6750 §3 parameters, quoted or not). */
@@ -87,7 +123,9 @@ export class RegistryClient {
   readonly domain: string;
   readonly #host: string;
   readonly #credentials: Credentials | undefined;
-  readonly #insecure: boolean;
+  readonly #insecureEntries: readonly string[];
+  readonly #endpoint: string | undefined;
+  #insecure = false;
   readonly #timeoutMs: number;
   #base: string | undefined;
   #challenge: Challenge | undefined;
@@ -97,17 +135,21 @@ export class RegistryClient {
     this.domain = options.domain;
     this.#host = registryHost(options.domain);
     this.#credentials = options.credentials;
-    this.#insecure =
-      isLoopbackHost(options.domain) || (options.insecureRegistries ?? []).includes(options.domain);
+    this.#insecureEntries = options.insecureRegistries ?? [];
+    this.#endpoint = options.endpoint?.replace(/\/+$/, '');
     this.#timeoutMs = options.timeoutMs ?? 60_000;
   }
 
   /** `GET /v2/`: finds the scheme (https, else http for insecure hosts) and the auth challenge. */
   async ping(signal?: AbortSignal): Promise<void> {
     if (this.#base) return;
-    const candidates = this.#insecure
-      ? [`https://${this.#host}`, `http://${this.#host}`]
-      : [`https://${this.#host}`];
+    const endpointHost = this.#endpoint ? new URL(this.#endpoint).host : undefined;
+    this.#insecure = await isInsecureRegistry(endpointHost ?? this.domain, this.#insecureEntries);
+    const candidates = this.#endpoint
+      ? [this.#endpoint]
+      : this.#insecure
+        ? [`https://${this.#host}`, `http://${this.#host}`]
+        : [`https://${this.#host}`];
     let lastErr: unknown;
     for (const base of candidates) {
       try {
@@ -211,7 +253,7 @@ export class RegistryClient {
       method: method as 'GET',
       headers: { 'user-agent': 'berth/0.1 (docker compatible)', ...headers },
       ...(body !== undefined ? { body } : {}),
-      dispatcher: agent,
+      dispatcher: this.#insecure ? insecureAgent : agent,
       headersTimeout: this.#timeoutMs,
       bodyTimeout: this.#timeoutMs,
       maxRedirections: 0,

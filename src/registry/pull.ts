@@ -41,6 +41,8 @@ export const MANIFEST_ACCEPT = [
 export interface PullOptions {
   credentials?: Credentials;
   insecureRegistries?: string[];
+  /** Docker Hub mirrors (dockerd --registry-mirror URLs), tried in order before Docker Hub. */
+  mirrors?: string[];
   /** `os/arch[/variant]`; default: the host's. */
   platform?: string;
   /** Layers downloaded at once (Docker's default 3). */
@@ -166,11 +168,31 @@ export async function* pullImage(
   ref: NamedReference,
   options: PullOptions = {},
 ): AsyncGenerator<ProgressMessage> {
-  const client = new RegistryClient({
-    domain: ref.domain,
-    ...(options.credentials ? { credentials: options.credentials } : {}),
-    ...(options.insecureRegistries ? { insecureRegistries: options.insecureRegistries } : {}),
-  });
+  // dockerd's pull endpoints: Docker Hub's mirrors first, then Docker Hub; any failure at a
+  // mirror falls through to the next endpoint.
+  const mirrors = ref.domain === 'docker.io' ? (options.mirrors ?? []) : [];
+  for (const endpoint of [...mirrors, undefined]) {
+    const client = new RegistryClient({
+      domain: ref.domain,
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+      ...(options.insecureRegistries ? { insecureRegistries: options.insecureRegistries } : {}),
+      ...(endpoint ? { endpoint } : {}),
+    });
+    try {
+      yield* pullFrom(store, client, ref, options);
+      return;
+    } catch (err) {
+      if (endpoint === undefined || options.signal?.aborted) throw err;
+    }
+  }
+}
+
+async function* pullFrom(
+  store: ImageStore,
+  client: RegistryClient,
+  ref: NamedReference,
+  options: PullOptions,
+): AsyncGenerator<ProgressMessage> {
   if (ref.tag === undefined && ref.digest === undefined) {
     const tags = await listTags(client, ref.path, options.signal);
     yield { status: `Pulling from ${ref.path}`, id: '' };

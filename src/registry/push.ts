@@ -29,6 +29,8 @@ import { repoScope } from './pull.ts';
 export interface PushOptions {
   credentials?: Credentials;
   insecureRegistries?: string[];
+  /** Layers uploaded at once (dockerd's --max-concurrent-uploads, default 5). */
+  concurrency?: number;
   signal?: AbortSignal;
   /** The local tags of the repository, for a push without a tag (`push -a`). */
   allTags?: string[];
@@ -83,7 +85,7 @@ async function* pushOne(
         progressDetail: {},
         id: progressId(store.layer(chainId)?.diffId ?? chainId),
       });
-    for (let i = 0; i < image.chainIds.length; i++) {
+    const pushLayer = async (i: number) => {
       const chainId = image.chainIds[i]!;
       const layer = store.layer(chainId)!;
       const id = progressId(layer.diffId);
@@ -96,10 +98,10 @@ async function* pushOne(
         desc = await compressLayer(store, chainId, signal);
         temps.push(desc.digest as Digest);
       }
-      layers.push(desc);
+      layers[i] = desc;
       if (await blobExists(client, path, desc.digest, scopes, signal)) {
         queue.push({ status: 'Layer already exists', progressDetail: {}, id });
-        continue;
+        return;
       }
       const report = throttle((n) =>
         queue.push({
@@ -119,7 +121,19 @@ async function* pushOne(
         signal,
       );
       queue.push({ status: 'Pushed', progressDetail: {}, id });
-    }
+    };
+    // dockerd's --max-concurrent-uploads: that many layers at once, the manifest keeps their order.
+    let next = 0;
+    const worker = async () => {
+      try {
+        while (next < image.chainIds.length) await pushLayer(next++);
+      } catch (err) {
+        next = image.chainIds.length; // the others finish their layer and stop
+        throw err;
+      }
+    };
+    const workers = Math.max(1, Math.min(options.concurrency ?? 5, image.chainIds.length));
+    await Promise.all(Array.from({ length: workers }, worker));
   })();
   work.then(
     () => queue.close(),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isLoopbackHost, parseChallenge, registryHost } from './client.ts';
+import { isInsecureRegistry, isLoopbackHost, parseChallenge, registryHost } from './client.ts';
 import { progressText, humanSize, MessageQueue } from './progress.ts';
 import { parsePlatform, pullReference } from './pull.ts';
 import { parseHtpasswd, parseScope } from './server/auth.ts';
@@ -89,4 +89,13 @@ test('htpasswd accepts bcrypt entries only', () => {
   const users = parseHtpasswd('# c\nbob:$2y$05$abcdefghijklmnopqrstuuJ4XH3dbz5iYq8cKqOSHHN1SGVxqGk3O\n');
   assert.ok(users.has('bob'));
   assert.throws(() => parseHtpasswd('bob:{SHA}abc'), /only bcrypt/);
+});
+
+test('insecure registries: loopback, exact host:port entries and CIDRs holding the address', async () => {
+  assert.equal(await isInsecureRegistry('localhost:5000', []), true);
+  assert.equal(await isInsecureRegistry('reg.example:5000', ['reg.example:5000']), true);
+  assert.equal(await isInsecureRegistry('reg.example:5000', ['reg.example']), false);
+  assert.equal(await isInsecureRegistry('10.1.2.3:5000', ['10.0.0.0/8']), true);
+  assert.equal(await isInsecureRegistry('192.168.1.1', ['10.0.0.0/8']), false);
+  assert.equal(await isInsecureRegistry('[fd00::1]:5000', ['fd00::/8']), true);
 });

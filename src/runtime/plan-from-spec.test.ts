@@ -218,7 +218,7 @@ test('user, sysctls, masked and read-only paths, capabilities and stdio options 
         capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] },
       },
       linux: {
-        ...base.linux,
+        namespaces: [...(base.linux?.namespaces ?? []), { type: 'network' }],
         sysctl: { 'net.ipv4.ip_unprivileged_port_start': '0' },
         maskedPaths: ['/proc/kcore'],
         readonlyPaths: ['/proc/sys'],

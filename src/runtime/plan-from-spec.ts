@@ -1,5 +1,6 @@
 import { isAbsolute, join } from 'node:path';
 import { invalidParameter } from '../common/index.ts';
+import { validateSysctls } from './sysctl.ts';
 import { LINUX_CAPABILITIES } from '../oci/index.ts';
 import type { LinuxSeccomp, OciMount, OciNamespaceType, OciProcess, RuntimeSpec } from '../oci/index.ts';
 import {
@@ -250,6 +251,7 @@ export function planFromSpec(spec: RuntimeSpec, opts: PlanOptions): HelperPlan {
   });
   const hasNewNs = (t: HelperNamespaceType) => namespaces.some((n) => n.type === t && !n.path);
   if (!hasNewNs('mnt')) throw invalidParameter('the container needs its own mount namespace');
+  validateSysctls(linux.sysctl, linux.namespaces ?? []);
 
   const mounts = (spec.mounts ?? []).flatMap((m) => mountToHelper(m, opts.cgroupVersion) ?? []);
   const hasDevTmpfs = mounts.some((m) => m.destination === '/dev' && m.fstype === 'tmpfs');

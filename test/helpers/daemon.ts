@@ -118,6 +118,22 @@ export function cgroupParent(dir: string): string {
   return `berth-test-${dir.split('-').pop()}`;
 }
 
+/** A v1 cgroup file of one of a test daemon's containers, trimmed. */
+export async function cgroupFile(
+  d: TestDaemon,
+  controller: string,
+  id: string,
+  file: string,
+): Promise<string> {
+  return (await readFile(join('/sys/fs/cgroup', controller, cgroupParent(d.dir), id, file), 'utf8')).trim();
+}
+
+/** `docker inspect` of one container, parsed. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read inspect output loosely.
+export async function inspectContainer(d: TestDaemon, name: string): Promise<any> {
+  return JSON.parse((await docker(d, 'inspect', name)).stdout)[0];
+}
+
 /** Interface/table prefix of a test daemon (`btn` + its temp dir's suffix) and its address pool. */
 export async function networkNames(dir: string): Promise<{ prefix: string; pool: string }> {
   const suffix = (dir.split('-').pop() ?? '').replace(/[^a-zA-Z0-9]/g, '').slice(0, 5);

@@ -76,13 +76,21 @@ export async function startRegistry(
   };
 }
 
-/** berth's own registry server (bin/berth-registry) on 127.0.0.1, port chosen by the kernel. */
+/** berth's own registry server (bin/berth-registry) on 127.0.0.1 (or `host`), port chosen by the kernel. */
 export async function startBerthRegistry(
-  options: { htpasswd?: string; delete?: boolean; tokenAuth?: boolean } = {},
+  options: { htpasswd?: string; delete?: boolean; tokenAuth?: boolean; host?: string } = {},
 ): Promise<TestRegistry> {
   const dir = await mkdtemp(join(tmpdir(), 'br-'));
   const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'berth-registry');
-  const args = ['serve', '--addr', '127.0.0.1:0', '--root', join(dir, 'data'), '--log-level', 'error'];
+  const args = [
+    'serve',
+    '--addr',
+    `${options.host ?? '127.0.0.1'}:0`,
+    '--root',
+    join(dir, 'data'),
+    '--log-level',
+    'error',
+  ];
   if (options.htpasswd) args.push('--htpasswd', options.htpasswd);
   if (options.delete) args.push('--delete');
   if (options.tokenAuth) args.push('--token-auth');

@@ -147,6 +147,47 @@ describe('health checks', { skip: !canRunRoot() && 'needs root' }, () => {
     assert.equal((await docker(d, 'rm', '-f', 'slow')).code, 0);
   });
 
+  test('a healthy container is still healthy, and probed on, after berthd is killed and restarted', async () => {
+    const r = await docker(
+      d,
+      'run',
+      '-d',
+      '--name',
+      'hc-restart',
+      '--health-cmd',
+      'true',
+      '--health-interval',
+      '300ms',
+      '--health-start-period',
+      '10s',
+      'busybox',
+      'sleep',
+      '60',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    try {
+      await waitFor(
+        'healthy',
+        async () => (await inspect(d, 'hc-restart', '{{.State.Health.Status}}')) === 'healthy',
+      );
+      const before = Number(await inspect(d, 'hc-restart', '{{len .State.Health.Log}}'));
+      await d.kill();
+      await d.restart();
+      // The status survives (a fresh start would begin at "starting" for the 10 s start period).
+      assert.equal(await inspect(d, 'hc-restart', '{{.State.Health.Status}}'), 'healthy');
+      assert.ok(before >= 1);
+      const health = async () =>
+        JSON.parse((await docker(d, 'inspect', 'hc-restart')).stdout)[0].State.Health;
+      const lastEnd = (await health()).Log.at(-1).End as string;
+      await waitFor(
+        'a new probe after the restart',
+        async () => Date.parse((await health()).Log.at(-1).End) > Date.parse(lastEnd),
+      );
+    } finally {
+      await docker(d, 'rm', '-f', 'hc-restart');
+    }
+  });
+
   test('--no-healthcheck and no healthcheck mean no State.Health; health=none filters them', async () => {
     const r = await docker(d, 'run', '-d', '--name', 'nohc', '--no-healthcheck', 'busybox', 'sleep', '1000');
     assert.equal(r.code, 0, r.stderr);

@@ -149,6 +149,23 @@ describe('networking', { skip: !canRunRoot() && 'needs root' }, () => {
     assert.notEqual(other.code, 0, 'a container on another network must not reach it');
     const unknown = await docker(d, 'run', '--rm', '--network', 'back', 'busybox', 'nslookup', 'api');
     assert.notEqual(unknown.code, 0, 'names of another network do not resolve');
+    // As with Docker, the resolver is at 127.0.0.11 inside the container, with ndots:0.
+    const conf = await docker(
+      d,
+      'run',
+      '--rm',
+      '--network',
+      'front',
+      'busybox',
+      'sh',
+      '-c',
+      'grep -v "^#" /etc/resolv.conf; nslookup svc 127.0.0.11',
+    );
+    assert.equal(conf.code, 0, conf.stderr);
+    assert.match(conf.stdout, /^nameserver 127\.0\.0\.11$/m);
+    assert.doesNotMatch(conf.stdout, /^nameserver (?!127\.0\.0\.11$)/m);
+    assert.match(conf.stdout, /^options .*ndots:0/m);
+    assert.match(conf.stdout, new RegExp(`Address: ${ip.replace(/\./g, '\\.')}`));
   });
 
   test('connect and disconnect attach a running container to another network', async () => {

@@ -124,6 +124,23 @@ describe('container security', { skip: !canRunRoot() && 'needs root' }, () => {
     assert.match(r.stdout, /sysfs \/sys sysfs rw,/);
   });
 
+  test('exec --privileged gets every capability berthd holds in a default container, plain exec the container set', async () => {
+    const own = await readFile(`/proc/${d.process.pid}/status`, 'utf8');
+    assert.equal((await docker(d, 'run', '-d', '--name', 'privexec', 'busybox', 'sleep', '30')).code, 0);
+    try {
+      const priv = await docker(d, 'exec', '--privileged', 'privexec', 'cat', '/proc/self/status');
+      assert.equal(priv.code, 0, priv.stderr);
+      assert.equal(field(priv.stdout, 'CapEff'), field(own, 'CapBnd'));
+      assert.equal(field(priv.stdout, 'CapBnd'), field(own, 'CapBnd'));
+      // The container's seccomp filter still applies, as with dockerd.
+      assert.equal(field(priv.stdout, 'Seccomp'), '2');
+      const plain = await docker(d, 'exec', 'privexec', 'grep', '^CapEff:', '/proc/self/status');
+      assert.equal(plain.stdout, 'CapEff:\t00000000a80425fb\n');
+    } finally {
+      await docker(d, 'rm', '-f', 'privexec');
+    }
+  });
+
   test('--device maps a host node into the container; a missing one is refused at create', async () => {
     const r = await sh(
       '--device',

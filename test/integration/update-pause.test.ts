@@ -3,23 +3,21 @@
  * container's cgroup and in inspect; the freezer stops and resumes the processes.
  */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   type TestDaemon,
   canRunRoot,
-  cgroupParent,
+  cgroupFile,
   docker,
+  inspectContainer,
   makeBusybox,
   startDaemon,
 } from '../helpers/daemon.ts';
 
 describe('update, pause and unpause', { skip: !canRunRoot() && 'needs root' }, () => {
   let d: TestDaemon;
-  const cg = async (controller: string, id: string, file: string) =>
-    (await readFile(join('/sys/fs/cgroup', controller, cgroupParent(d.dir), id, file), 'utf8')).trim();
-  const inspect = async (name: string) => JSON.parse((await docker(d, 'inspect', name)).stdout)[0];
+  const cg = (controller: string, id: string, file: string) => cgroupFile(d, controller, id, file);
+  const inspect = (name: string) => inspectContainer(d, name);
 
   before(async () => {
     d = await startDaemon();

@@ -16,6 +16,7 @@ import * as system from './handlers/system.ts';
 import * as volumes from './handlers/volumes.ts';
 import * as archive from './handlers/archive.ts';
 import * as disk from './handlers/disk.ts';
+import * as stats from './handlers/stats.ts';
 import { Router } from './router.ts';
 
 export function buildRouter(): Router<Route> {
@@ -48,6 +49,7 @@ export function buildRouter(): Router<Route> {
   add('POST', '/containers/{id}/update', containerUpdate.update);
   add('POST', '/containers/{id}/pause', containerUpdate.pause);
   add('POST', '/containers/{id}/unpause', containerUpdate.unpause);
+  add('GET', '/containers/{id}/stats', stats.stats);
 
   add('POST', '/containers/{id}/exec', exec.create);
   add('POST', '/exec/{id}/start', exec.start, exec.startHijacked);

@@ -4,3 +4,4 @@ export type * from './network.ts';
 export type * from './system.ts';
 export type * from './volume.ts';
 export * from './version.ts';
+export type * from './stats.ts';

@@ -2,17 +2,21 @@
  * `berth compose …`: Docker Compose's command line over src/compose (client-side: it drives
  * the daemon through the Engine API only). Its own commander program parses the subcommands.
  */
+import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { stringify } from 'yaml';
+import { invalidParameter } from '../../common/errors.ts';
 import {
   buildService,
+  configNames,
   dependenciesOf,
   down,
+  formatConfig,
+  formatConfigJson,
+  hashLines,
   LABEL,
   loadProject,
   type Project,
   projectContainers,
-  projectToConfig,
   up,
 } from '../../compose/index.ts';
 import type { Handler } from '../program.ts';
@@ -66,7 +70,8 @@ export const composeCommand: Handler = async (ctx, _opts, args) => {
     return loadProject({
       files: g.file as string[],
       projectName: g.projectName as string | undefined,
-      cwd: (g.projectDirectory as string | undefined) ?? process.cwd(),
+      cwd: process.cwd(),
+      projectDirectory: g.projectDirectory as string | undefined,
       env: ctx.env,
       ...((g.profile as string[]).length ? { profiles: g.profile as string[] } : {}),
       envFile: g.envFile as string | undefined,
@@ -79,12 +84,32 @@ export const composeCommand: Handler = async (ctx, _opts, args) => {
   prog
     .command('config')
     .option('-q, --quiet', 'Only validate the configuration')
-    .option('--services', 'Print the service names')
+    .option('--services', 'Print the service names, one per line')
+    .option('--volumes', 'Print the volume names, one per line')
+    .option('--networks', 'Print the network names, one per line')
+    .option('--images', 'Print the image names, one per line')
+    .option('--profiles', 'Print the profile names, one per line')
+    .option('--hash <services>', 'Print the service config hash, one per line ("*" for all)')
+    .option('--format <format>', 'Format the output. Values: [yaml | json]', 'yaml')
+    .option('-o, --output <file>', 'Save to file (default to stdout)')
     .action((o) => {
       const p = load();
       if (o.quiet) return;
-      if (o.services) for (const s of Object.keys(p.services)) ctx.out(s);
-      else ctx.io.stdout.write(stringify(projectToConfig(p)));
+      for (const what of ['services', 'volumes', 'networks', 'images', 'profiles'] as const) {
+        if (o[what]) {
+          for (const n of configNames(p, what)) ctx.out(n);
+          return;
+        }
+      }
+      if (o.hash) {
+        for (const l of hashLines(p, o.hash)) ctx.out(l);
+        return;
+      }
+      if (o.format !== 'yaml' && o.format !== 'json')
+        throw invalidParameter(`unsupported format "${o.format}"`);
+      const text = o.format === 'json' ? formatConfigJson(p) : formatConfig(p);
+      if (o.output) writeFileSync(o.output, text);
+      else ctx.io.stdout.write(text);
     });
   prog
     .command('up')

@@ -47,8 +47,10 @@ import {
   findInitBinary,
   hostDevices,
   readHostSecurity,
+  resolveBlockDevices,
   resolveDevice,
 } from './host-security.ts';
+import { type ContainerDefaults, defaultsContext, dnsSettings } from './container-defaults.ts';
 import { prepareShm, releaseShm } from './ipc-shm.ts';
 import { isRunning } from './state.ts';
 import type { Networks } from '../networks/index.ts';
@@ -66,6 +68,8 @@ export interface LifecycleDeps {
   networking: Networks;
   log: Logger;
   volumes: ContainerVolumes;
+  /** The daemon's defaults for what a container leaves unset (--init, --dns, …). */
+  defaults?: ContainerDefaults;
 }
 
 type PendingAttach = {
@@ -75,7 +79,7 @@ type PendingAttach = {
 };
 
 /**
- * Notifications: 'running' (id) after a start or re-adoption, 'exit' (id, code) after a container
+ * Notifications: 'running' (id, adopted) after a start or (adopted true) a re-adoption, 'exit' (id, code) after a container
  * stops, 'removed' (id) after removal.
  */
 export class ContainerLifecycle extends EventEmitter {
@@ -147,11 +151,14 @@ export class ContainerLifecycle extends EventEmitter {
       await writeHostFiles(paths, {
         hostname: spec.hostname,
         hosts: hostsFile([]),
-        resolvConf: resolvConf(await readHostResolvConf(), {
-          dns: hostConfig.Dns ?? [],
-          search: hostConfig.DnsSearch ?? [],
-          options: hostConfig.DnsOptions ?? [],
-        }),
+        resolvConf: resolvConf(
+          await readHostResolvConf(),
+          dnsSettings(this.#d.defaults ?? {}, {
+            dns: hostConfig.Dns,
+            search: hostConfig.DnsSearch,
+            options: hostConfig.DnsOptions,
+          }),
+        ),
       });
 
       const user = resolveUser(
@@ -163,6 +170,7 @@ export class ContainerLifecycle extends EventEmitter {
       const linkEnv = this.#d.networking.linkEnv(c);
       const oci = toOciSpec(linkEnv.length ? { ...spec, env: [...linkEnv, ...spec.env] } : spec, {
         ...(await this.#securityContext(c, undo)),
+        ...defaultsContext(this.#d.defaults ?? {}, record.hostConfig),
         rootfsPath: rootfs,
         cgroupsPath: `/${this.#d.cgroupParent}/${id}`,
         hostnamePath: paths.hostname,
@@ -437,8 +445,18 @@ export class ContainerLifecycle extends EventEmitter {
     this.#hostSecurity ??= readHostSecurity();
     const host = await this.#hostSecurity;
     const devices = (await Promise.all(spec.resources.devices.map((d) => resolveDevice(d)))).flat();
+    const r = spec.resources;
+    const blockDevices = await resolveBlockDevices(
+      [
+        ...r.blkioWeightDevices,
+        ...r.blkioDeviceReadBps,
+        ...r.blkioDeviceWriteBps,
+        ...r.blkioDeviceReadIOps,
+        ...r.blkioDeviceWriteIOps,
+      ].map((d) => d.path),
+    );
     let initPath: string | undefined;
-    if (spec.init) {
+    if (spec.init ?? this.#d.defaults?.init) {
       initPath = await findInitBinary();
       // Docker's error when its docker-init is missing.
       if (!initPath) throw invalidParameter('exec: "docker-init": executable file not found in $PATH');
@@ -460,6 +478,7 @@ export class ContainerLifecycle extends EventEmitter {
     return {
       ...host,
       devices,
+      blockDevices,
       ...(spec.security.privileged ? { hostDevices: await hostDevices() } : {}),
       ...(initPath ? { initPath } : {}),
       ...(shmPath ? { shmPath } : {}),
@@ -512,7 +531,7 @@ export class ContainerLifecycle extends EventEmitter {
           .setup(c.record.id, c.record.mountPoints ?? [])
           .catch((err) => this.#d.log.warn('re-acquiring volumes failed', { id: c.record.id, err }));
         this.#watch(c);
-        this.emit('running', c.record.id);
+        this.emit('running', c.record.id, true);
         return;
       case 'stopped':
         await this.#finish(c, st.exit);

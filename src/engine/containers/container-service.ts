@@ -50,6 +50,7 @@ import {
 import { type Container, ContainerStore } from './container-store.ts';
 import { inspectView, makeListFilter, summaryView } from './container-view.ts';
 import { ContainerLifecycle, eventAttributes } from './container-lifecycle.ts';
+import type { ContainerDefaults } from './container-defaults.ts';
 import { readJsonLog } from './json-log.ts';
 import { recoverContainers } from './recovery.ts';
 import { restartsOnDaemonStart } from './restart-policy.ts';
@@ -76,6 +77,8 @@ export interface ContainerServiceDeps {
   volumes: ContainerVolumes;
   /** CPUs and cgroup features (probeHostFacts): bounds --cpus, discards what the host lacks. */
   hostFacts?: HostFacts;
+  /** The daemon's defaults for what a container leaves unset (--init, --dns, …). */
+  defaults?: ContainerDefaults;
 }
 
 export class Containers implements ContainerService {
@@ -98,6 +101,7 @@ export class Containers implements ContainerService {
       networking: deps.networking,
       log: deps.log,
       volumes: deps.volumes,
+      ...(deps.defaults ? { defaults: deps.defaults } : {}),
     });
     this.lifecycle.on('exit', (id: string) => {
       void this.autoRemove(id).catch((err) => deps.log.warn('auto-remove failed', { id, err }));
@@ -167,12 +171,13 @@ export class Containers implements ContainerService {
 
   async create(
     body: ContainerCreateRequest,
-    options: { name?: string; platform?: string },
+    options: { name?: string; platform?: string; apiVersion?: string },
   ): Promise<ContainerCreateResponse> {
     const host = this.#d.hostFacts ?? {};
-    const supported = discardUnsupported(body, host, this.#d.apiVersion);
+    const apiVersion = options.apiVersion ?? this.#d.apiVersion;
+    const supported = discardUnsupported(body, host, apiVersion);
     body = supported.body;
-    const warnings = [...supported.warnings, ...validateCreate(body, this.#d.apiVersion, host)];
+    const warnings = [...supported.warnings, ...validateCreate(body, apiVersion, host)];
     const logConfig = mergeLogConfig(
       body.HostConfig?.LogConfig,
       this.#d.logDefaults ?? { type: 'json-file', config: {} },
@@ -186,7 +191,18 @@ export class Containers implements ContainerService {
     const name = options.name
       ? options.name.replace(/^\//, '')
       : generateName((n) => this.store.isNameTaken(n));
-    const created = toContainerSpec(body, image.config, { id, name, apiVersion: this.#d.apiVersion });
+    const defaults = this.#d.defaults ?? {};
+    const created = toContainerSpec(body, image.config, {
+      id,
+      name,
+      apiVersion,
+      host: { cgroupV2: host.cgroupV2 === true },
+      daemon: {
+        ...(defaults.cgroupnsMode ? { cgroupnsMode: defaults.cgroupnsMode } : {}),
+        ...(defaults.ipcMode ? { ipcMode: defaults.ipcMode } : {}),
+        ...(defaults.shmSize ? { shmSize: defaults.shmSize } : {}),
+      },
+    });
     this.#d.networking.validateContainer(created.spec);
     // A --device that does not exist is refused before anything is created.
     for (const d of created.spec.resources.devices) await resolveDevice(d);
@@ -278,10 +294,10 @@ export class Containers implements ContainerService {
   }
 
   /** docker update (container-update.ts): new limits stored, and applied when running. */
-  async update(ref: string, body: UpdateRequest): Promise<{ Warnings: string[] }> {
+  async update(ref: string, body: UpdateRequest, apiVersion?: string): Promise<{ Warnings: string[] }> {
     const c = this.store.get(ref);
     return await this.lifecycle.serialize(c.record.id, () =>
-      updateContainer(this.#updateDeps(), c, body, this.#d.apiVersion),
+      updateContainer(this.#updateDeps(), c, body, apiVersion ?? this.#d.apiVersion),
     );
   }
 

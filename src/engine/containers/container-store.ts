@@ -5,7 +5,8 @@
  * the container's configuration, rewritten on create and rename), state.json — the lifecycle
  * state (rewritten on each transition); also the log, hostname, hosts and resolv.conf files and
  * the OCI bundle (bundle/config.json), all owned by the engine. Both JSON files are written
- * atomically, so a crash leaves the old or the new version.
+ * atomically, so a crash leaves the old or the new version. health.json holds State.Health of a
+ * container with a healthcheck, so a running container keeps its status across berthd restarts.
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -72,7 +73,13 @@ export class ContainerStore {
         } catch (err) {
           if (errnoCode(err) !== 'ENOENT') throw err;
         }
-        this.#index({ record, state });
+        let health: Health | undefined;
+        try {
+          health = JSON.parse(await readFile(join(this.#root, id, 'health.json'), 'utf8')) as Health;
+        } catch (err) {
+          if (errnoCode(err) !== 'ENOENT') this.#log.warn('ignoring unreadable health state', { id, err });
+        }
+        this.#index(health ? { record, state, health } : { record, state });
       } catch (err) {
         this.#log.warn('skipping unreadable container record', { id, err });
       }
@@ -153,6 +160,11 @@ export class ContainerStore {
   async setState(c: Container, state: LifecycleState): Promise<void> {
     c.state = state;
     await this.#writeState(c.record.id, state);
+  }
+
+  /** Writes State.Health (the health monitor calls this after each probe, as dockerd checkpoints). */
+  async saveHealth(c: Container): Promise<void> {
+    if (c.health) await writeJsonAtomic(join(this.#root, c.record.id, 'health.json'), c.health);
   }
 
   async saveRecord(c: Container): Promise<void> {

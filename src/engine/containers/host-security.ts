@@ -98,6 +98,25 @@ export async function hostDevices(root = '/dev'): Promise<LinuxDevice[]> {
 }
 
 /**
+ * The major:minor of every device path a blkio weight or throttle rule names, as dockerd's
+ * getBlkioWeightDevices/getBlkioThrottleDevices stat them when the container starts. A path
+ * that is missing is left out; the spec builder then refuses it with dockerd's stat error.
+ */
+export async function resolveBlockDevices(
+  paths: string[],
+): Promise<Record<string, { major: number; minor: number }>> {
+  const out: Record<string, { major: number; minor: number }> = {};
+  for (const path of new Set(paths)) {
+    try {
+      out[path] = devMajorMinor((await stat(path, { bigint: true })).rdev);
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    }
+  }
+  return out;
+}
+
+/**
  * `--device host[:container[:perms]]` → device nodes (oci.DevicesFromPath): a symlink is
  * followed, a device node maps to one entry, a directory maps every device below it (rebased
  * under the container path). Throws InvalidParameter with dockerd's text when the host path

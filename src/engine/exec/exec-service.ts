@@ -20,6 +20,7 @@ import type { OciProcess, RuntimeSpec } from '../../oci/index.ts';
 import type { ExecProcess, Runtime } from '../../runtime/index.ts';
 import type { Containers } from '../containers/container-service.ts';
 import { eventAttributes } from '../containers/container-lifecycle.ts';
+import { readHostSecurity } from '../containers/host-security.ts';
 import { isRunning } from '../containers/state.ts';
 import type { ExecService, IoSession } from '../engine.ts';
 import type { EventBus } from '../events.ts';
@@ -177,7 +178,9 @@ export class Execs implements ExecService {
       user = { uid: u.uid, gid: u.gid, additionalGids: u.additionalGids };
     }
     const env = mergeEnv(base.env ?? [], config.Env ?? []);
-    const capabilities = config.Privileged ? privilegedCaps(base) : base.capabilities;
+    const capabilities = config.Privileged
+      ? privilegedCaps((await readHostSecurity()).engineCapabilities)
+      : base.capabilities;
     return {
       ...base,
       terminal: tty,
@@ -245,7 +248,10 @@ export function mergeEnv(base: string[], extra: string[]): string[] {
   return [...base.filter((kv) => !extraKeys.has(key(kv))), ...extra];
 }
 
-function privilegedCaps(base: OciProcess): OciProcess['capabilities'] {
-  const all = base.capabilities?.bounding ?? [];
+/**
+ * dockerd gives a privileged exec every capability (caps.GetAllCapabilities), whatever the
+ * container has; as for `run --privileged`, that is every capability berthd itself holds.
+ */
+function privilegedCaps(all: string[]): OciProcess['capabilities'] {
   return { bounding: all, effective: all, permitted: all, inheritable: [], ambient: [] };
 }

@@ -7,7 +7,7 @@
  * stopped; the container's binds and volumes are mounted inside the worker's private mount
  * namespace at their destinations, so a copy reaches through them as in Docker.
  */
-import { lstatSync, readdirSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ContainerPathStat, FilesystemChange } from '../../api/types/index.ts';
@@ -209,10 +209,12 @@ export class ContainerFs implements ContainerFsService {
     const run = async (rootfs: string) => {
       const resolved = await volumes.setup(user, points);
       try {
-        return await fn(
-          rootfs,
-          resolved.map((m) => ({ source: m.source, destination: m.destination, readOnly: !m.writable })),
-        );
+        const binds = resolved.map((m) => ({
+          source: m.source,
+          destination: m.destination,
+          readOnly: !m.writable,
+        }));
+        return await fn(rootfs, [...networkFileBinds(c, containers.store.dir(id), binds), ...binds]);
       } finally {
         await volumes.release(user, points);
       }
@@ -228,6 +230,30 @@ export class ContainerFs implements ContainerFsService {
       }
     });
   }
+}
+
+/**
+ * /etc/hostname, /etc/hosts and /etc/resolv.conf as the container sees them: the files the engine
+ * wrote at its last start, bind-mounted over the image's (dockerd's setupMounts includes the
+ * network mounts, so `cp` reads and writes these, not the rootfs copies). None before a first
+ * start; a user mount at the same path wins.
+ */
+function networkFileBinds(
+  c: Container,
+  dir: string,
+  userBinds: { destination: string }[],
+): { source: string; destination: string; readOnly: boolean }[] {
+  const taken = new Set(userBinds.map((b) => posix.normalize(b.destination)));
+  const readOnly = c.record.hostConfig.ReadonlyRootfs === true;
+  return [
+    ['hostname', '/etc/hostname'],
+    ['hosts', '/etc/hosts'],
+    ['resolv.conf', '/etc/resolv.conf'],
+  ].flatMap(([file, destination]) => {
+    const source = join(dir, file as string);
+    if (taken.has(destination as string) || !existsSync(source)) return [];
+    return [{ source, destination: destination as string, readOnly }];
+  });
 }
 
 function checkPath(path: string): string {

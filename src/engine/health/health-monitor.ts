@@ -39,7 +39,7 @@ export class HealthMonitor {
     this.#events = deps.events;
     this.#log = deps.log;
     const lifecycle = deps.containers.lifecycle;
-    lifecycle.on('running', (id: string) => this.#start(id));
+    lifecycle.on('running', (id: string, adopted?: boolean) => this.#start(id, adopted === true));
     lifecycle.on('exit', (id: string) => this.#stop(id));
     lifecycle.on('removed', (id: string) => this.#stop(id));
   }
@@ -49,16 +49,22 @@ export class HealthMonitor {
     for (const id of [...this.#loops.keys()]) this.#stop(id);
   }
 
-  #start(id: string): void {
+  /**
+   * A started container's health begins at `starting`; one re-adopted after a berthd restart
+   * keeps the status it had (read back from its health.json) and is probed on.
+   */
+  #start(id: string, adopted: boolean): void {
     this.#stop(id);
     const c = this.#containers.store.find(id);
     const hc = c?.record.spec.healthcheck;
     if (!c || !hc) return;
     const cmd = probeCommand(hc.test, c.record.config.Shell ?? undefined);
     if (!cmd) return;
-    c.health = c.health
-      ? { ...c.health, Status: 'starting', FailingStreak: 0 }
-      : { Status: 'starting', FailingStreak: 0, Log: [] };
+    if (!(adopted && c.health)) {
+      c.health = c.health
+        ? { ...c.health, Status: 'starting', FailingStreak: 0 }
+        : { Status: 'starting', FailingStreak: 0, Log: [] };
+    }
     const ac = new AbortController();
     this.#loops.set(id, ac);
     void this.#loop(c, cmd, probeTiming(hc), ac.signal).catch((err) => {
@@ -80,6 +86,9 @@ export class HealthMonitor {
       const result = await this.#probe(c, cmd, t.timeoutMs, signal);
       if (signal.aborted || !c.health) return;
       const changed = applyProbeResult(c.health, result, t, startedAt);
+      await this.#containers.store
+        .saveHealth(c)
+        .catch((err) => this.#log.warn('saving health state failed', { id, err }));
       if (changed) {
         this.#events.publish('container', `health_status: ${changed}`, id, eventAttributes(c));
       }

@@ -45,6 +45,11 @@ export interface ImageServiceDeps {
   commitSource: (ref: string) => CommitSource;
   /** Registries reachable over plain HTTP besides loopback (--insecure-registry). */
   insecureRegistries?: string[];
+  /** Docker Hub mirrors (berthd --registry-mirror), tried before Docker Hub on pulls. */
+  registryMirrors?: string[];
+  /** Layers pulled and pushed at once (berthd --max-concurrent-downloads/-uploads). */
+  maxConcurrentDownloads?: number;
+  maxConcurrentUploads?: number;
 }
 
 export class Images implements ImageService {
@@ -174,6 +179,8 @@ export class Images implements ImageService {
     yield* pullImage(this.#d.store, ref, {
       ...(auth ? { credentials: auth } : {}),
       insecureRegistries: this.#d.insecureRegistries ?? [],
+      mirrors: this.#d.registryMirrors ?? [],
+      ...(this.#d.maxConcurrentDownloads ? { concurrency: this.#d.maxConcurrentDownloads } : {}),
       ...(options.platform ? { platform: options.platform } : {}),
       signal,
     });
@@ -205,6 +212,7 @@ export class Images implements ImageService {
       ...(auth ? { credentials: auth } : {}),
       insecureRegistries: this.#d.insecureRegistries ?? [],
       allTags: [...new Set(allTags)].sort(),
+      ...(this.#d.maxConcurrentUploads ? { concurrency: this.#d.maxConcurrentUploads } : {}),
       signal,
     });
     this.#d.events.publish('image', 'push', familiarString(ref), { name: familiarString(ref) });

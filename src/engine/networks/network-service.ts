@@ -47,13 +47,14 @@ import {
   type PublishedPort,
   type SandboxRecord,
   addVeth,
+  CONTAINER_RESOLVER,
   allocateAddress,
   contains,
   deleteLink,
   ensureBridge,
   formatCidr,
   hostRoutes,
-  interfaceCounters,
+  processInterfaceCounters,
   ipToInt,
   isIpv4,
   isMac,
@@ -64,10 +65,12 @@ import {
   overlaps,
   parseCidr,
   pickSubnet,
+  redirectResolver,
   removeVeth,
   renderRuleset,
 } from '../../network/index.ts';
 import type { Container, ContainerStore } from '../containers/container-store.ts';
+import { dnsSettings, type ContainerDefaults } from '../containers/container-defaults.ts';
 import { hostsFile, readHostResolvConf, resolvConf } from '../containers/host-files.ts';
 import { isRunning } from '../containers/state.ts';
 import type { Filters } from '../engine.ts';
@@ -90,6 +93,8 @@ export interface NetworkOptions {
   mtu: number;
   events: EventBus;
   log: Logger;
+  /** The daemon's --dns, --dns-search and --dns-opt, for containers that set none. */
+  containerDefaults?: ContainerDefaults;
 }
 
 const DEFAULT_BRIDGE_OPTIONS = (bridge: string, mtu: number) => ({
@@ -628,6 +633,11 @@ export class Networks {
         }
         const primary = sandbox.endpoints[0];
         const primaryNet = primary ? this.#networks.get(primary.networkId) : undefined;
+        const gateway = primaryNet?.ipam.config[0]?.gateway;
+        if (primary && primaryNet && !primaryNet.predefined && gateway) {
+          // 127.0.0.11 inside the container reaches the network's embedded DNS server.
+          await redirectResolver(`/proc/${pid}/ns/net`, gateway, primary.address);
+        }
         const proxies: PortProxy[] = [];
         undo.defer(async () => {
           for (const p of proxies) await p.close();
@@ -723,13 +733,16 @@ export class Networks {
 
   /** Interface counters for stats (`networks` of GET /containers/{id}/stats). */
   async counters(pid: number): Promise<Record<string, Record<string, number>>> {
-    return interfaceCounters(`/proc/${pid}/ns/net`);
+    return processInterfaceCounters(pid);
   }
 
   /** The environment variables of --link (Docker's legacy links), for the container's process. */
   linkEnv(c: Container): string[] {
     const env: string[] = [];
-    for (const link of legacyLinks(c)) {
+    // Docker (setupLinkedContainers): legacy links only act on the default bridge; on a
+    // user-defined network they are endpoint aliases, answered by the embedded DNS.
+    if (!this.#onDefaultBridge(c)) return env;
+    for (const link of c.record.spec.network.links) {
       const { target, alias } = parseLink(link);
       const other = this.#containers?.find(target);
       if (!other || !isRunning(other.state)) {
@@ -767,6 +780,11 @@ export class Networks {
       }
     }
     return env;
+  }
+
+  #onDefaultBridge(c: Container): boolean {
+    const mode = c.record.spec.network.mode;
+    return mode === 'default' || mode === 'bridge';
   }
 
   #networkNames(c: Container): string[] {
@@ -935,7 +953,7 @@ export class Networks {
     const entries: Array<{ ip: string; names: string[] }> = [];
     // Docker: the container's own name lines come after the extra hosts and the links.
     entries.push(...this.#extraHostLines(c));
-    for (const link of legacyLinks(c)) {
+    for (const link of this.#onDefaultBridge(c) ? spec.network.links : []) {
       const { target, alias } = parseLink(link);
       const other = this.#containers?.find(target);
       const ip = other && this.#sandboxes.get(other.record.id)?.endpoints[0]?.address;
@@ -954,15 +972,19 @@ export class Networks {
     await writeFile(files.hosts, hostsFile(entries));
     const primaryNet = primary ? this.#networks.get(primary.networkId) : undefined;
     if (primary && primaryNet && !primaryNet.predefined) {
-      // User-defined networks: the embedded DNS server on the gateway answers, and forwards
-      // the rest to the servers the container asked for (or the host's).
+      // User-defined networks: the embedded DNS server answers at 127.0.0.11, as Docker's does,
+      // and forwards the rest to the servers the container asked for (or the host's). Docker
+      // adds ndots:0 unless the container set ndots itself.
+      const wanted = dnsSettings(this.#o.containerDefaults ?? {}, {
+        search: spec.network.dnsSearch,
+        options: spec.network.dnsOptions,
+      });
+      const options = wanted.options.some((o) => o.startsWith('ndots:'))
+        ? wanted.options
+        : [...wanted.options, 'ndots:0'];
       await writeFile(
         files.resolvConf,
-        resolvConf(this.#hostResolv, {
-          dns: [primaryNet.ipam.config[0]?.gateway ?? ''],
-          search: spec.network.dnsSearch,
-          options: spec.network.dnsOptions,
-        }),
+        resolvConf(this.#hostResolv, { dns: [CONTAINER_RESOLVER], search: wanted.search, options }),
       );
     }
   }
@@ -985,18 +1007,16 @@ export class Networks {
           const sandbox = asker ? this.#sandboxes.get(asker.containerId) : undefined;
           const networkIds = sandbox ? sandbox.endpoints.map((e) => e.networkId) : [n.id];
           const ips: string[] = [];
-          // Endpoint links (`target:alias`) give the asking container a private alias on that
-          // network, as libnetwork does for links on user-defined networks.
-          for (const own of sandbox?.endpoints ?? []) {
-            for (const link of own.links ?? []) {
-              const { target, alias } = parseLink(link);
-              if (alias.toLowerCase() !== name) continue;
-              const t = this.#containers?.find(target);
-              const te =
-                t && this.#sandboxes.get(t.record.id)?.endpoints.find((x) => x.networkId === own.networkId);
-              if (t && te && isRunning(t.state)) ips.push(te.address);
-            }
+          // Links of the asking endpoint are aliases it alone sees (libnetwork CreateOptionAlias).
+          for (const link of asker?.endpoint.links ?? []) {
+            const { target, alias } = parseLink(link);
+            if (alias.toLowerCase() !== name) continue;
+            const other = this.#containers?.find(target);
+            if (!other || !isRunning(other.state)) continue;
+            const e = this.#sandboxes.get(other.record.id)?.endpoints.find((x) => x.networkId === n.id);
+            if (e) ips.push(e.address);
           }
+          if (ips.length) return ips;
           for (const networkId of networkIds) {
             const net = this.#networks.get(networkId);
             if (!net || net.predefined) continue;
@@ -1015,7 +1035,7 @@ export class Networks {
           if (n.internal) return [];
           const owner = this.#endpointsOf(n.id).find((e) => e.endpoint.address === clientIp);
           const c = owner ? this.#containers?.find(owner.containerId) : undefined;
-          const own = c?.record.spec.network.dns ?? [];
+          const own = dnsSettings(this.#o.containerDefaults ?? {}, { dns: c?.record.spec.network.dns }).dns;
           const list = own.length ? own : nameservers(this.#hostResolv);
           const gateways = new Set([...this.#networks.values()].map((x) => x.ipam.config[0]?.gateway));
           return list.filter((ip) => !gateways.has(ip));
@@ -1090,16 +1110,6 @@ function configuredNetworks(c: Container): string[] {
   const net = c.record.spec.network;
   const eps = Object.keys(net.endpoints).map(netName);
   return net.modeDetached ? eps : [netName(net.mode), ...eps];
-}
-
-/**
- * HostConfig.Links: Docker registers legacy links only for containers on the default bridge; with
- * a user-defined NetworkMode they are ignored by the daemon (the docker CLI copies them into the
- * endpoint's Links, which name DNS aliases), as docker-compose 1.29's one-off containers rely on.
- */
-function legacyLinks(c: Container): string[] {
-  const mode = c.record.spec.network.mode;
-  return mode === 'default' || mode === 'bridge' ? c.record.spec.network.links : [];
 }
 
 /** Whether network n is the one a container's NetworkMode names. */

@@ -238,6 +238,10 @@ export interface ToContainerSpecOptions {
     /** Default runtime name (`runc`, as Docker shows). */
     runtime?: string;
     shmSize?: number;
+    /** --default-cgroupns-mode (else private on cgroup v2, host on v1). */
+    cgroupnsMode?: 'host' | 'private';
+    /** --default-ipc-mode (else private). */
+    ipcMode?: 'private' | 'shareable';
   };
 }
 

@@ -107,10 +107,11 @@ export function normalizeHostConfig(
   if (memory > 0 && (hc.MemorySwap ?? 0) === 0) hc.MemorySwap = memory * 2;
   if (hc.MemorySwappiness === -1) hc.MemorySwappiness = null;
   if (!hc.ShmSize) hc.ShmSize = options.daemon?.shmSize ?? DEFAULT_SHM_SIZE;
-  if (!hc.IpcMode) hc.IpcMode = 'private';
+  if (!hc.IpcMode) hc.IpcMode = options.daemon?.ipcMode ?? 'private';
   if (!hc.CgroupnsMode) {
-    // Private on cgroup v2 hosts (privileged too), host on v1 (adaptContainerSettings).
-    hc.CgroupnsMode = options.host?.cgroupV2 ? 'private' : 'host';
+    // The daemon's default, else private on cgroup v2 hosts (privileged too), host on v1
+    // (adaptContainerSettings).
+    hc.CgroupnsMode = options.daemon?.cgroupnsMode ?? (options.host?.cgroupV2 ? 'private' : 'host');
   }
   if (hc.OomKillDisable === null || hc.OomKillDisable === undefined) hc.OomKillDisable = false;
   if (hc.PidsLimit !== null && hc.PidsLimit !== undefined && hc.PidsLimit <= 0) hc.PidsLimit = null;

@@ -109,6 +109,10 @@ export interface OciContext {
   initByDefault?: boolean;
   /** Env from legacy links (`DB_PORT=…`), placed before the container's env. */
   linkedEnv?: string[];
+  /** The daemon's --no-new-privileges (the container did not turn it off). */
+  noNewPrivilegesByDefault?: boolean;
+  /** The daemon's --seccomp-profile for containers that name none: `unconfined` or a profile's JSON text. */
+  defaultSeccompProfile?: string;
   /** Daemon default ulimits; the container's --ulimit wins per name. */
   defaultUlimits?: { name: string; soft: number; hard: number }[];
   /** Set Docker's network sysctls for a new netns (default true; false when the host lacks them). */
@@ -140,7 +144,7 @@ export function toOciSpec(spec: ContainerSpec, ctx: OciContext): RuntimeSpec {
     : tweakCapabilities(spec.security.capAdd, spec.security.capDrop, false);
   const seccomp = seccompForContainer({
     privileged,
-    profile: spec.security.seccompProfile,
+    profile: spec.security.seccompProfile ?? ctx.defaultSeccompProfile,
     boundingCaps: capabilities,
     platform: ctx.seccompPlatform ?? { arch: 'amd64', kernel: '6.0' },
     ...(ctx.seccompEnabled !== undefined ? { seccompEnabled: ctx.seccompEnabled } : {}),
@@ -172,7 +176,7 @@ export function toOciSpec(spec: ContainerSpec, ctx: OciContext): RuntimeSpec {
         ambient: [],
       },
       ...(rlimits.length > 0 ? { rlimits } : {}),
-      ...(spec.security.noNewPrivileges ? { noNewPrivileges: true } : {}),
+      ...(spec.security.noNewPrivileges || ctx.noNewPrivilegesByDefault ? { noNewPrivileges: true } : {}),
       oomScoreAdj: spec.security.oomScoreAdj,
     },
     root: { path: ctx.rootfsPath, readonly: spec.security.readonlyRootfs },

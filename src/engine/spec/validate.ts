@@ -31,6 +31,24 @@ export interface HostFacts {
   oomKillDisable?: boolean;
   /** memory.swappiness exists (cgroup v1): MemorySwappiness is kept. */
   memorySwappiness?: boolean;
+  /** Swap can be limited: memory.memsw.limit_in_bytes (v1) or memory.swap.max (v2) exists. */
+  swapLimit?: boolean;
+  /** The host runs cgroup v2 (containers get a private cgroup namespace by default). */
+  cgroupV2?: boolean;
+  /** The kernel has seccomp (/proc/self/status shows a Seccomp field). */
+  seccomp?: boolean;
+  /** Which blkio settings the io controller has files for (undefined: all of them). */
+  blkio?: BlkioSupport;
+}
+
+/** pkg/sysinfo's blkio facts: each false one is discarded at create with Docker's warning. */
+export interface BlkioSupport {
+  weight: boolean;
+  weightDevice: boolean;
+  readBps: boolean;
+  writeBps: boolean;
+  readIOps: boolean;
+  writeIOps: boolean;
 }
 
 /** Docker's minimum for Memory, MemoryReservation and KernelMemory (6 MiB). */

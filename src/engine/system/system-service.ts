@@ -4,11 +4,20 @@ import { arch, cpus, hostname, release, totalmem } from 'node:os';
 import type { SystemInfo, SystemVersion } from '../../api/types/index.ts';
 import { API_VERSION_CURRENT, API_VERSION_MIN, BERTH_VERSION } from '../../api/types/index.ts';
 import type { SystemService } from '../engine.ts';
+import type { HostFacts } from '../spec/index.ts';
 
 export interface SystemFacts {
   id: string;
   dataRoot: string;
   cgroupVersion: 1 | 2;
+  /** berthd --insecure-registry and --registry-mirror. */
+  registry: { insecure: string[]; mirrors: string[] };
+  /** berthd --label. */
+  labels: string[];
+  /** What info's SecurityOptions name: the daemon's seccomp profile and no-new-privileges default. */
+  security: { seccompProfile: string; noNewPrivileges: boolean };
+  /** What the cgroup controllers can limit here, probed once at start. */
+  host: HostFacts;
   counts: () => { containers: number; running: number; paused: number; stopped: number; images: number };
   eventListeners: () => number;
 }
@@ -72,13 +81,14 @@ export class System implements SystemService {
         Log: ['json-file', 'none'],
       },
       MemoryLimit: true,
-      SwapLimit: this.#f.cgroupVersion === 2,
+      SwapLimit: this.#f.host.swapLimit === true,
+      KernelMemory: this.#f.host.kernelMemory === true,
       CpuCfsPeriod: true,
       CpuCfsQuota: true,
       CPUShares: true,
       CPUSet: true,
       PidsLimit: true,
-      OomKillDisable: this.#f.cgroupVersion === 1,
+      OomKillDisable: this.#f.host.oomKillDisable === true,
       IPv4Forwarding: true,
       BridgeNfIptables: false,
       BridgeNfIp6tables: false,
@@ -98,17 +108,13 @@ export class System implements SystemService {
       NCPU: cpus().length,
       MemTotal: totalmem(),
       IndexServerAddress: 'https://index.docker.io/v1/',
-      RegistryConfig: {
-        InsecureRegistryCIDRs: ['127.0.0.0/8'],
-        IndexConfigs: { 'docker.io': { Name: 'docker.io', Mirrors: [], Secure: true, Official: true } },
-        Mirrors: [],
-      },
+      RegistryConfig: registryConfig(this.#f.registry),
       GenericResources: null,
       HttpProxy: process.env.HTTP_PROXY ?? '',
       HttpsProxy: process.env.HTTPS_PROXY ?? '',
       NoProxy: process.env.NO_PROXY ?? '',
       Name: hostname(),
-      Labels: [],
+      Labels: this.#f.labels,
       ExperimentalBuild: false,
       ServerVersion: BERTH_VERSION,
       Runtimes: { berth: { path: 'berth-shim' } },
@@ -127,7 +133,7 @@ export class System implements SystemService {
       ContainerdCommit: { ID: '' },
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },
-      SecurityOptions: ['name=cgroupns'],
+      SecurityOptions: securityOptions(this.#f),
       Warnings: null,
     };
   }
@@ -140,4 +146,31 @@ async function osName(): Promise<string> {
   } catch {
     return 'Linux';
   }
+}
+
+/**
+ * dockerd's registry.ServiceConfig as info shows it: CIDR entries (and loopback) in
+ * InsecureRegistryCIDRs, host entries as insecure index configs, mirrors on docker.io.
+ */
+function registryConfig(r: { insecure: string[]; mirrors: string[] }): SystemInfo['RegistryConfig'] {
+  const cidrs = ['127.0.0.0/8', ...r.insecure.filter((e) => e.includes('/'))];
+  const indexConfigs: SystemInfo['RegistryConfig']['IndexConfigs'] = {};
+  for (const host of r.insecure.filter((e) => !e.includes('/'))) {
+    indexConfigs[host] = { Name: host, Mirrors: [], Secure: false, Official: false };
+  }
+  indexConfigs['docker.io'] = { Name: 'docker.io', Mirrors: r.mirrors, Secure: true, Official: true };
+  return { InsecureRegistryCIDRs: [...new Set(cidrs)], IndexConfigs: indexConfigs, Mirrors: r.mirrors };
+}
+
+/**
+ * dockerd's info SecurityOptions: seccomp with its profile (when the kernel has seccomp),
+ * no-new-privileges when it is the default, cgroupns where containers get a private cgroup
+ * namespace by default (cgroup v2).
+ */
+function securityOptions(f: SystemFacts): string[] {
+  const out: string[] = [];
+  if (f.host.seccomp !== false) out.push(`name=seccomp,profile=${f.security.seccompProfile}`);
+  if (f.security.noNewPrivileges) out.push('name=no-new-privileges');
+  if (f.cgroupVersion === 2) out.push('name=cgroupns');
+  return out;
 }

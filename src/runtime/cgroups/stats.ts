@@ -15,6 +15,8 @@ export interface CgroupStats {
     limit: number | null;
     /** v1 memory.failcnt; v2 memory.events "max" (times the limit was hit). */
     failcnt: number;
+    /** v2 memory.events "oom" (Docker's failcnt on cgroup v2); absent on v1. */
+    oomEvents?: number;
     /** Memory + swap usage as v1 memsw reports it (v2: memory.current + memory.swap.current); null without swap accounting. */
     swapUsage: number | null;
     swapLimit: number | null;

@@ -233,6 +233,7 @@ export class V2CgroupHandle implements CgroupHandle {
         maxUsage: peak === undefined ? null : Number(peak),
         limit,
         failcnt: events.max ?? 0,
+        oomEvents: events.oom ?? 0,
         // v1 reported memory+swap; keep that meaning (runc does the same).
         swapUsage: swapCurrent === undefined ? null : Number(swapCurrent) + usage,
         swapLimit: swapCurrent === undefined || swapMax === null || limit === null ? null : swapMax + limit,

@@ -10,7 +10,7 @@ import { sendEmpty, sendJson, startStream, whenAborted, writeChunk } from '../re
 import { containerCreateShape } from '../shapes.ts';
 import { versionAtLeast } from '../version.ts';
 
-export async function create({ engine, req, res, query }: RequestContext): Promise<void> {
+export async function create({ engine, req, res, query, version }: RequestContext): Promise<void> {
   checkJsonContentType(req);
   const parsed = parseJson((await readBody(req)).toString('utf8'));
   if (parsed === undefined) {
@@ -21,7 +21,11 @@ export async function create({ engine, req, res, query }: RequestContext): Promi
   if (body === null) throw invalidParameter('config cannot be empty in order to create a container');
   const name = query.get('name') ?? undefined;
   const platform = query.get('platform') || undefined;
-  const created = await engine.containers.create(body, { name: name || undefined, platform });
+  const created = await engine.containers.create(body, {
+    name: name || undefined,
+    platform,
+    apiVersion: version,
+  });
   sendJson(res, STATUS_CREATED, { Id: created.Id, Warnings: created.Warnings ?? [] });
 }
 
