@@ -19,6 +19,7 @@ import {
   serviceNetworks,
 } from './container-config.ts';
 import { injectFiles } from './inject.ts';
+import { handleOrphans } from './orphans.ts';
 import type { Project, Service } from './model.ts';
 import { parsePorts, parseVolumes } from './normalize.ts';
 import { resolveRefs } from './refs.ts';
@@ -49,6 +50,8 @@ export interface OneOffOptions {
   interactive: boolean;
   detach: boolean;
   build?: boolean;
+  /** Remove orphan containers instead of warning about them (as `up`). */
+  removeOrphans?: boolean;
   progress?: (line: string) => void;
 }
 
@@ -121,9 +124,17 @@ export async function createOneOff(
   const svc = oneOffService(project, opts, env);
   const deps = opts.noDeps ? [] : dependenciesOf(project, opts.service);
   if (deps.length) {
-    await up(client, project, { services: deps, build: opts.build ?? false, progress: say });
+    await up(client, project, {
+      services: deps,
+      build: opts.build ?? false,
+      removeOrphans: opts.removeOrphans ?? false,
+      progress: say,
+    });
     for (const [dep, cond] of Object.entries(svc.depends_on ?? {}))
       if (project.services[dep]) await waitCondition(client, project, dep, cond.condition, say);
+  } else {
+    // Compose's run creates the (possibly empty) rest of the project first: orphans are checked.
+    await handleOrphans(client, project, opts.removeOrphans ?? false, say, say);
   }
   await prepareServices(client, project, [opts.service], opts.build ?? false, say);
 

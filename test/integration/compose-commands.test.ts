@@ -220,6 +220,9 @@ describe('orphans', { skip }, () => {
       /Found orphan containers \(\[orph-old-1\]\) for this project\. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up\./,
     );
     assert.deepEqual(await names('label=com.docker.compose.project=orph'), ['orph-a-1', 'orph-old-1']);
+    const oneOff = await c(one, 'run', '--rm', 'a', 'true');
+    assert.equal(oneOff.code, 0, oneOff.stderr);
+    assert.match(oneOff.stderr, /Found orphan containers \(\[orph-old-1\]\)/);
     const down = await c(one, 'down');
     assert.equal(down.code, 0, down.stderr);
     assert.deepEqual(await names('label=com.docker.compose.project=orph'), ['orph-old-1']);

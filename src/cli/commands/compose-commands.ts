@@ -109,6 +109,7 @@ export function registerComposeCommands(
     .option('--use-aliases', "Use the service's network aliases in the network(s) the container connects to")
     .option('-P, --service-ports', "Run command with all service's ports enabled and mapped to the host")
     .option('--build', 'Build image before starting container')
+    .option('--remove-orphans', 'Remove containers for services not defined in the Compose file')
     .passThroughOptions()
     .action(async (service: string, command: string[], o) => {
       const p = load();
@@ -146,6 +147,7 @@ export function registerComposeCommands(
           interactive: true,
           detach,
           build: o.build,
+          removeOrphans: o.removeOrphans,
           progress: say,
         },
         ctx.env,
