@@ -110,6 +110,20 @@ describe('compose commands on a running project', { skip }, () => {
     assert.equal(only.stdout.trimEnd().split('\n').length, 2);
   });
 
+  test('ps prints Compose v2 columns, --services and filters by service', async () => {
+    const ps = await cc('ps');
+    assert.equal(ps.code, 0, ps.stderr);
+    const lines = ps.stdout.split('\n');
+    assert.match(lines[0] ?? '', /^NAME +IMAGE +COMMAND +SERVICE +CREATED +STATUS +PORTS$/);
+    assert.match(ps.stdout, /^cc-db-1 +busybox +"sleep 300" +db +.* ago +Up .*$/m);
+    assert.match(
+      ps.stdout,
+      /^cc-web-2 +busybox +"sh -c mkdir -p \/w &…" +web +.* ago +Up .* 127\.0\.0\.1:\d+->80\/tcp$/m,
+    );
+    assert.equal((await cc('ps', '--services')).stdout, 'db\nweb\n');
+    assert.equal((await cc('ps', '-q', 'db')).stdout.trim().split('\n').length, 1);
+  });
+
   test('port prints ip:port for a replica and protocol, and fails for an unpublished one', async () => {
     const first = await cc('port', 'web', '80');
     assert.equal(first.code, 0, first.stderr);
@@ -190,6 +204,8 @@ describe('compose commands on a running project', { skip }, () => {
     // ps lists services' containers only; one-offs are not orphans while they run.
     const ps = await cc('ps', '-q');
     assert.equal(ps.stdout.trim().split('\n').length, 3);
+    const all = await cc('ps', '-a', '-q');
+    assert.equal(all.stdout.trim().split('\n').length, 7, 'with -a the one-offs too');
   });
 
   test('run starts the dependencies unless --no-deps', async () => {

@@ -22,7 +22,8 @@ import {
 import type { Handler } from '../program.ts';
 import { ExitError } from '../errors.ts';
 import { LogPrinter, shortName, upAttached } from './compose-attach.ts';
-import { registerComposeCommands } from './compose-commands.ts';
+import { registerComposeCommands, tabwrite } from './compose-commands.ts';
+import { containerRow } from '../formatters.ts';
 
 /** The services attached `up` follows (Docker Compose v2 cmd/compose/up.go). */
 function attachTargets(
@@ -192,43 +193,54 @@ export const composeCommand: Handler = async (ctx, _opts, args) => {
     });
   prog
     .command('ps')
+    .argument('[services...]')
     .option('-q, --quiet', 'Only display IDs')
-    .option('-a, --all', 'Show all stopped containers')
-    .action(async (o) => {
+    .option('-a, --all', 'Show all stopped containers (including those created by the run command)')
+    .option('--services', 'Display services')
+    .option(
+      '--status <status>',
+      'Filter services by status',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option('--no-trunc', "Don't truncate output")
+    .action(async (services: string[], o) => {
       const p = load();
-      const list = (await projectContainers(await ctx.client(), p.name)).filter(
-        (c) => o.all || c.State === 'running',
+      const client = await ctx.client();
+      // Compose v2: running containers of the project, one-offs and stopped ones with -a.
+      const list = (
+        await client.containerList({ all: true, filters: { label: [`${LABEL.project}=${p.name}`] } })
+      ).filter(
+        (c) =>
+          (o.all || c.State === 'running') &&
+          (o.all || c.Labels?.[LABEL.oneoff] !== 'True') &&
+          (!services.length || services.includes(c.Labels?.[LABEL.service] ?? '')) &&
+          (!(o.status as string[]).length || (o.status as string[]).includes(c.State)),
       );
       list.sort((a, b) => (a.Names[0] ?? '').localeCompare(b.Names[0] ?? ''));
       if (o.quiet) {
         for (const c of list) ctx.out(c.Id);
         return;
       }
-      const rows = [['NAME', 'IMAGE', 'SERVICE', 'STATUS', 'PORTS']];
+      if (o.services) {
+        for (const s of new Set(list.map((c) => c.Labels?.[LABEL.service] ?? ''))) ctx.out(s);
+        return;
+      }
+      const now = Date.now();
+      const rows = [['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS']];
       for (const c of list) {
-        const ports = (c.Ports ?? [])
-          .map((x) =>
-            x.PublicPort
-              ? `${x.IP ?? ''}:${x.PublicPort}->${x.PrivatePort}/${x.Type}`
-              : `${x.PrivatePort}/${x.Type}`,
-          )
-          .join(', ');
+        const r = containerRow(c, { trunc: o.trunc !== false, now });
         rows.push([
           (c.Names[0] ?? '').replace(/^\//, ''),
           c.Image,
+          r.Command,
           c.Labels?.[LABEL.service] ?? '',
+          r.RunningFor,
           c.Status,
-          ports,
+          r.Ports,
         ]);
       }
-      const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-      for (const r of rows)
-        ctx.out(
-          r
-            .map((v, i) => v.padEnd((widths[i] ?? 0) + 3))
-            .join('')
-            .trimEnd(),
-        );
+      ctx.io.stdout.write(tabwrite(rows, 10, 3));
     });
   prog
     .command('logs')
