@@ -7,4 +7,7 @@ export * from './load.ts';
 export type * from './model.ts';
 export * from './normalize.ts';
 export * from './runner.ts';
+export * from './images.ts';
+export * from './one-off.ts';
+export * from './orphans.ts';
 export * from './values.ts';

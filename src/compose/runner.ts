@@ -23,6 +23,7 @@ import { serviceOrder } from './load.ts';
 import { resolveRefs } from './refs.ts';
 import { preflight } from './unsupported.ts';
 import type { Project, Service } from './model.ts';
+import { handleOrphans, isOrphan } from './orphans.ts';
 
 function isStatus(err: unknown, status: number): boolean {
   return isDaemonError(err) && err.statusCode === status;
@@ -35,7 +36,10 @@ export interface UpOptions {
   scale?: Record<string, number>;
   services?: string[];
   wait?: boolean;
+  removeOrphans?: boolean;
   progress?: (line: string) => void;
+  /** Warnings (orphan containers); progress when not given. */
+  warn?: (line: string) => void;
 }
 
 export function projectFilter(project: string, extra: string[] = []) {
@@ -65,13 +69,25 @@ function selected(project: Project, services: string[] | undefined, noDeps: bool
   return order.filter((s) => want.has(s));
 }
 
+/** Networks, volumes and the images of `services`: what creating their containers needs. */
+export async function prepareServices(
+  client: EngineClient,
+  project: Project,
+  services: string[],
+  build: boolean,
+  say: (l: string) => void,
+): Promise<void> {
+  await ensureNetworks(client, project, say);
+  await ensureVolumes(client, project, say);
+  for (const key of services) await ensureImage(client, project, key, build, say);
+}
+
 export async function up(client: EngineClient, project: Project, opts: UpOptions = {}): Promise<void> {
   const say = opts.progress ?? (() => {});
   const order = selected(project, opts.services, opts.noDeps ?? false);
   preflight(project);
-  await ensureNetworks(client, project, say);
-  await ensureVolumes(client, project, say);
-  for (const key of order) await ensureImage(client, project, key, opts.build ?? false, say);
+  await handleOrphans(client, project, opts.removeOrphans ?? false, say, opts.warn ?? say);
+  await prepareServices(client, project, order, opts.build ?? false, say);
   const started = new Map<string, Promise<void>>();
   for (const key of order) {
     const svc = project.services[key] as Service;
@@ -321,7 +337,7 @@ async function removeContainer(client: EngineClient, c: ContainerSummary, say: (
   say(` Container ${name}  Removed`);
 }
 
-async function waitCondition(
+export async function waitCondition(
   client: EngineClient,
   project: Project,
   service: string,
@@ -369,17 +385,40 @@ export interface DownOptions {
 
 export async function down(client: EngineClient, project: Project, opts: DownOptions = {}): Promise<void> {
   const say = opts.progress ?? (() => {});
-  const all = await client.containerList({ all: true, filters: projectFilter(project.name) });
-  await Promise.all(all.map((c) => removeContainer(client, c, say)));
+  // Compose v2: the file's services' containers (one-offs only with --remove-orphans), in
+  // reverse dependency order; orphans only with --remove-orphans.
+  const all = (await client.containerList({ all: true, filters: projectFilter(project.name) })).filter(
+    (c) => opts.removeOrphans || c.Labels?.[LABEL.oneoff] !== 'True',
+  );
+  for (const key of serviceOrder(project).reverse()) {
+    const mine = all.filter((c) => c.Labels?.[LABEL.service] === key);
+    await Promise.all(mine.map((c) => removeContainer(client, c, say)));
+  }
+  if (opts.removeOrphans) {
+    const orphans = all.filter(
+      (c) => !((c.Labels?.[LABEL.service] ?? '') in project.services) && isOrphan(project, c),
+    );
+    await Promise.all(orphans.map((c) => removeContainer(client, c, say)));
+  }
   for (const n of await client.networkList({ filters: projectFilter(project.name) })) {
-    await client.networkRemove(n.Id);
-    say(` Network ${n.Name}  Removed`);
+    try {
+      await client.networkRemove(n.Id);
+      say(` Network ${n.Name}  Removed`);
+    } catch (err) {
+      if (!isStatus(err, 403) && !isStatus(err, 409)) throw err;
+      say(` Network ${n.Name}  Resource is still in use`);
+    }
   }
   if (opts.volumes) {
     const vols = (await client.volumeList({ filters: projectFilter(project.name) })).Volumes ?? [];
     for (const v of vols) {
-      await client.volumeRemove(v.Name);
-      say(` Volume ${v.Name}  Removed`);
+      try {
+        await client.volumeRemove(v.Name);
+        say(` Volume ${v.Name}  Removed`);
+      } catch (err) {
+        if (!isStatus(err, 409)) throw err;
+        say(` Volume ${v.Name}  Resource is still in use`);
+      }
     }
   }
   if (opts.rmi) {

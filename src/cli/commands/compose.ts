@@ -8,6 +8,7 @@ import { invalidParameter } from '../../common/errors.ts';
 import {
   buildService,
   configNames,
+  dependenciesOf,
   down,
   formatConfig,
   formatConfigJson,
@@ -19,10 +20,36 @@ import {
   up,
 } from '../../compose/index.ts';
 import type { Handler } from '../program.ts';
+import { ExitError } from '../errors.ts';
+import { LogPrinter, shortName, upAttached } from './compose-attach.ts';
+import { registerComposeCommands, tabwrite } from './compose-commands.ts';
+import { containerRow } from '../formatters.ts';
+
+/** The services attached `up` follows (Docker Compose v2 cmd/compose/up.go). */
+function attachTargets(
+  p: Project,
+  services: string[],
+  o: { attach?: string[]; attachDependencies?: boolean },
+): string[] {
+  let set: Set<string>;
+  if (o.attach?.length) {
+    const unknown = o.attach.filter((s) => !p.services[s]);
+    if (unknown.length)
+      throw new Error(`cannot attach to services not included in up: ${unknown.join(', ')}`);
+    if (o.attachDependencies) throw new Error('cannot combine --attach and --attach-dependencies');
+    set = new Set(o.attach);
+  } else {
+    const roots = services.length ? services : Object.keys(p.services);
+    const all = o.attachDependencies ? [...roots, ...roots.flatMap((s) => dependenciesOf(p, s))] : roots;
+    set = new Set(all.filter((s) => p.services[s]?.attach !== false));
+  }
+  return [...set];
+}
 
 export const composeCommand: Handler = async (ctx, _opts, args) => {
   const prog = new Command('compose')
     .exitOverride()
+    .enablePositionalOptions()
     .configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) })
     .option(
       '-f, --file <file>',
@@ -99,9 +126,23 @@ export const composeCommand: Handler = async (ctx, _opts, args) => {
       [] as string[],
     )
     .option('--wait', 'Wait for services to be running|healthy')
+    .option('--abort-on-container-exit', 'Stops all containers if any container was stopped')
+    .option('--exit-code-from <service>', 'Return the exit code of the selected service container')
+    .option('--no-color', 'Produce monochrome output')
+    .option('--no-log-prefix', "Don't print prefix in logs")
+    .option('--remove-orphans', 'Remove containers for services not defined in the Compose file')
+    .option(
+      '--attach <service>',
+      'Restrict attaching to the specified services',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option('--attach-dependencies', 'Automatically attach to log output of dependent services')
     .action(async (services: string[], o) => {
-      if (!o.detach) throw new Error('attached mode is not implemented yet: use `up -d` and `logs -f`');
-      await up(await ctx.client(), load(), {
+      const p = load();
+      const opts = {
+        removeOrphans: o.removeOrphans,
+        warn: say,
         build: o.build,
         forceRecreate: o.forceRecreate,
         noDeps: o.deps === false,
@@ -109,7 +150,24 @@ export const composeCommand: Handler = async (ctx, _opts, args) => {
         services,
         wait: o.wait,
         progress: say,
+      };
+      if (o.detach || o.wait) {
+        if (o.abortOnContainerExit)
+          throw new Error('--abort-on-container-exit and --detach are incompatible');
+        if (o.exitCodeFrom) throw new Error('--exit-code-from and --detach are incompatible');
+        await up(await ctx.client(), p, opts);
+        return;
+      }
+      if (o.exitCodeFrom && !p.services[o.exitCodeFrom])
+        throw new Error(`no such service: ${o.exitCodeFrom}`);
+      const code = await upAttached(ctx, await ctx.client(), p, opts, {
+        attachTo: attachTargets(p, services, o),
+        abortOnExit: o.abortOnContainerExit,
+        exitCodeFrom: o.exitCodeFrom,
+        color: o.color !== false && !!ctx.io.stdout.isTTY,
+        logPrefix: o.logPrefix !== false,
       });
+      if (code !== 0) throw new ExitError(code);
     });
   prog
     .command('down')
@@ -135,80 +193,96 @@ export const composeCommand: Handler = async (ctx, _opts, args) => {
     });
   prog
     .command('ps')
+    .argument('[services...]')
     .option('-q, --quiet', 'Only display IDs')
-    .option('-a, --all', 'Show all stopped containers')
-    .action(async (o) => {
+    .option('-a, --all', 'Show all stopped containers (including those created by the run command)')
+    .option('--services', 'Display services')
+    .option(
+      '--status <status>',
+      'Filter services by status',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option('--no-trunc', "Don't truncate output")
+    .action(async (services: string[], o) => {
       const p = load();
-      const list = (await projectContainers(await ctx.client(), p.name)).filter(
-        (c) => o.all || c.State === 'running',
+      const client = await ctx.client();
+      // Compose v2: running containers of the project, one-offs and stopped ones with -a.
+      const list = (
+        await client.containerList({ all: true, filters: { label: [`${LABEL.project}=${p.name}`] } })
+      ).filter(
+        (c) =>
+          (o.all || c.State === 'running') &&
+          (o.all || c.Labels?.[LABEL.oneoff] !== 'True') &&
+          (!services.length || services.includes(c.Labels?.[LABEL.service] ?? '')) &&
+          (!(o.status as string[]).length || (o.status as string[]).includes(c.State)),
       );
       list.sort((a, b) => (a.Names[0] ?? '').localeCompare(b.Names[0] ?? ''));
       if (o.quiet) {
         for (const c of list) ctx.out(c.Id);
         return;
       }
-      const rows = [['NAME', 'IMAGE', 'SERVICE', 'STATUS', 'PORTS']];
+      if (o.services) {
+        for (const s of new Set(list.map((c) => c.Labels?.[LABEL.service] ?? ''))) ctx.out(s);
+        return;
+      }
+      const now = Date.now();
+      const rows = [['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS']];
       for (const c of list) {
-        const ports = (c.Ports ?? [])
-          .map((x) =>
-            x.PublicPort
-              ? `${x.IP ?? ''}:${x.PublicPort}->${x.PrivatePort}/${x.Type}`
-              : `${x.PrivatePort}/${x.Type}`,
-          )
-          .join(', ');
+        const r = containerRow(c, { trunc: o.trunc !== false, now });
         rows.push([
           (c.Names[0] ?? '').replace(/^\//, ''),
           c.Image,
+          r.Command,
           c.Labels?.[LABEL.service] ?? '',
+          r.RunningFor,
           c.Status,
-          ports,
+          r.Ports,
         ]);
       }
-      const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-      for (const r of rows)
-        ctx.out(
-          r
-            .map((v, i) => v.padEnd((widths[i] ?? 0) + 3))
-            .join('')
-            .trimEnd(),
-        );
+      ctx.io.stdout.write(tabwrite(rows, 10, 3));
     });
   prog
     .command('logs')
     .argument('[services...]')
     .option('-f, --follow', 'Follow log output')
     .option('--no-log-prefix', "Don't print prefix in logs")
+    .option('--no-color', 'Produce monochrome output')
     .action(async (services: string[], o) => {
       const p = load();
       const client = await ctx.client();
       const list = (await projectContainers(client, p.name)).filter(
         (c) => !services.length || services.includes(c.Labels?.[LABEL.service] ?? ''),
       );
-      const width = Math.max(0, ...list.map((c) => (c.Names[0] ?? '').length - 1));
+      // Compose v2 labels lines with the container name without the project prefix.
+      const printer = new LogPrinter(
+        (s) => ctx.io.stdout.write(s),
+        (s) => ctx.io.stderr.write(s),
+        { color: o.color !== false && !!ctx.io.stdout.isTTY, prefix: o.logPrefix !== false },
+      );
+      printer.register(list.map((c) => shortName(p.name, c)));
       await Promise.all(
         list.map(async (c) => {
-          const name = (c.Names[0] ?? '').replace(/^\//, '');
+          const name = shortName(p.name, c);
           const tty = (await client.containerInspect(c.Id)).Config.Tty ?? false;
-          let partial = '';
+          const partial = ['', '', ''];
           for await (const f of client.containerLogs(c.Id, {
             follow: o.follow,
             stdout: true,
             stderr: true,
             tty,
           })) {
-            const text = partial + f.payload.toString();
-            const lines = text.split('\n');
-            partial = lines.pop() ?? '';
-            for (const l of lines)
-              ctx.io.stdout.write(o.logPrefix === false ? `${l}\n` : `${name.padEnd(width)}  | ${l}\n`);
+            const i = f.stream === 2 ? 2 : 1;
+            const lines = (partial[i] + f.payload.toString()).split('\n');
+            partial[i] = lines.pop() ?? '';
+            for (const l of lines) printer.line(name, l, i === 2);
           }
-          if (partial)
-            ctx.io.stdout.write(
-              o.logPrefix === false ? `${partial}\n` : `${name.padEnd(width)}  | ${partial}\n`,
-            );
+          if (partial[1]) printer.line(name, partial[1]);
+          if (partial[2]) printer.line(name, partial[2], true);
         }),
       );
     });
+  registerComposeCommands(prog, ctx, load, say);
   for (const verb of ['start', 'stop', 'restart', 'kill', 'pause', 'unpause', 'rm'] as const) {
     prog
       .command(verb)

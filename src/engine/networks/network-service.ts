@@ -533,6 +533,7 @@ export class Networks {
     if (configured.includes(n.name) || configured.includes(n.id)) {
       throw forbidden(`endpoint with name ${c.record.name} already exists in network ${n.name}`);
     }
+    if (isModeNetwork(mode, n)) delete c.record.spec.network.modeDetached;
     c.record.spec.network.endpoints[n.name] = {
       aliases: [...(cfg.Aliases ?? [])],
       links: [...(cfg.Links ?? [])],
@@ -551,7 +552,8 @@ export class Networks {
             n,
             c.state.status === 'running' || c.state.status === 'paused' ? c.state.pid : 0,
             `eth${s.endpoints.length}`,
-            false,
+            // A container left without networks takes its default route from the next one.
+            s.endpoints.length === 0,
           );
           s.endpoints.push(e);
           await this.#store.saveSandbox(s);
@@ -591,14 +593,9 @@ export class Networks {
     });
     const spec = c.record.spec.network;
     for (const key of Object.keys(spec.endpoints))
-      if (key === n.name || key === n.id) delete spec.endpoints[key];
-    if (spec.mode === n.name || spec.mode === n.id || (n.name === 'bridge' && spec.mode === 'default')) {
-      // Docker leaves the container without that network; with nothing left it is like `none`.
-      const rest = Object.keys(spec.endpoints);
-      spec.mode = rest[0] ?? 'none';
-      c.record.hostConfig.NetworkMode = spec.mode;
-      if (rest[0]) delete spec.endpoints[rest[0]];
-    }
+      if (netName(key) === n.name || key === n.id) delete spec.endpoints[key];
+    // Docker keeps HostConfig.NetworkMode: the container is just no longer on that network.
+    if (isModeNetwork(spec.mode, n)) spec.modeDetached = true;
     await this.#containers!.saveRecord(c);
     this.#o.events.publish('network', 'disconnect', n.id, {
       container: c.record.id,
@@ -616,6 +613,12 @@ export class Networks {
   attach(c: Container, pid: number, files: SandboxFiles): Promise<void> {
     return this.#serial(async () => {
       const id = c.record.id;
+      const net = c.record.spec.network;
+      if (net.modeDetached && this.#networkNames(c).length === 0) {
+        // Docker: a container starting without any network is given its mode's network again.
+        delete net.modeDetached;
+        await this.#containers!.saveRecord(c);
+      }
       const names = this.#networkNames(c);
       const undo = new CleanupStack();
       try {
@@ -791,7 +794,8 @@ export class Networks {
     if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) return [];
     const first = mode === 'default' ? 'bridge' : mode;
     const rest = Object.keys(net.endpoints).map(netName);
-    return [first, ...rest.filter((n, i) => n !== first && n !== mode && rest.indexOf(n) === i)];
+    const others = rest.filter((n, i) => n !== first && n !== mode && rest.indexOf(n) === i);
+    return net.modeDetached ? others : [first, ...others];
   }
 
   async #plumb(
@@ -1104,7 +1108,13 @@ function parseLink(link: string): { target: string; alias: string } {
 /** The networks a container is configured for (its mode's network and its endpoints). */
 function configuredNetworks(c: Container): string[] {
   const net = c.record.spec.network;
-  return [netName(net.mode), ...Object.keys(net.endpoints).map(netName)];
+  const eps = Object.keys(net.endpoints).map(netName);
+  return net.modeDetached ? eps : [netName(net.mode), ...eps];
+}
+
+/** Whether network n is the one a container's NetworkMode names. */
+function isModeNetwork(mode: string, n: { name: string; id: string }): boolean {
+  return mode === n.name || mode === n.id || (n.name === 'bridge' && mode === 'default');
 }
 
 /** API clients before 1.44 name the default bridge `default`. */

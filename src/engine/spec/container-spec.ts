@@ -160,6 +160,11 @@ export interface ContainerSpec {
     links: string[];
     /** NetworkingConfig.EndpointsConfig by network name. */
     endpoints: Record<string, EndpointRequest>;
+    /**
+     * The mode's network was disconnected (Docker keeps NetworkMode as it was). A container
+     * left with no network at all gets its mode's network back when it starts, as in Docker.
+     */
+    modeDetached?: boolean;
   };
   namespaces: {
     /** `private`, `shareable`, `none`, `host`, `container:<x>`. */

@@ -5,6 +5,7 @@ import type { RequestContext } from '../context.ts';
 import { isAbortError, STATUS_CREATED, STATUS_OK } from '../errors.ts';
 import { boolValue, filtersValue } from '../query.ts';
 import { sendEmpty, sendJson, startStream, writeChunk } from '../respond.ts';
+import { versionAtLeast } from '../version.ts';
 import { pull } from './image-transfer.ts';
 
 export async function list({ engine, res, query }: RequestContext): Promise<void> {
@@ -19,8 +20,14 @@ export async function list({ engine, res, query }: RequestContext): Promise<void
   );
 }
 
-export async function inspect({ engine, res, params }: RequestContext): Promise<void> {
-  sendJson(res, STATUS_OK, await engine.images.inspect(params.name!));
+export async function inspect({ engine, res, params, version }: RequestContext): Promise<void> {
+  const view = await engine.images.inspect(params.name!);
+  // moby: Container and ContainerConfig are returned before API v1.45 only.
+  if (versionAtLeast(version, '1.45')) {
+    delete view.Container;
+    delete view.ContainerConfig;
+  }
+  sendJson(res, STATUS_OK, view);
 }
 
 export async function history({ engine, res, params }: RequestContext): Promise<void> {
