@@ -180,10 +180,14 @@ int nsexec_run(const struct plan *p)
         done = 1;
     }
   }
-  if (master >= 0) {
-    fcntl(master, F_SETFL, O_NONBLOCK);
-    while (copy(master, 1) && errno != EAGAIN) {
-    }
+  /* What the process wrote just before exiting may still be on its way to the master (the
+   * kernel pushes tty input from a worker). Read until the slave side is closed everywhere (EIO,
+   * after the kernel flushes that work) or nothing comes for a moment (a background process may
+   * still hold the slave). */
+  while (master >= 0) {
+    struct pollfd pm = {master, POLLIN, 0};
+    if (poll(&pm, 1, 200) <= 0 || !copy(master, 1))
+      break;
   }
   if (!done)
     waitpid(pid, &status, 0);
