@@ -13,10 +13,9 @@
  * Temporary containers, snapshots and the context dir are removed whatever happens; on failure
  * nothing is tagged.
  */
-import { mkdir, readFile, realpath, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, realpath, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { type Readable, PassThrough } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
 import type { JsonMessage } from '../../api/types/index.ts';
 import {
   type Digest,
@@ -44,10 +43,11 @@ import {
 } from '../../dockerfile/index.ts';
 import type { ImageRecord, ImageStore, SnapshotStore } from '../../image/index.ts';
 import type { ContainerConfig, HealthConfig, ImageConfig } from '../../oci/index.ts';
-import { extractTar } from '../../platform/index.ts';
 import type { Containers } from '../containers/container-service.ts';
 import { BuildCache } from './build-cache.ts';
-import { applyCopy, planCopy, resolveChown } from './copy.ts';
+import { type FileDigests, copyKeyExtra, sourceSummary } from './cache-key.ts';
+import { receiveContext } from './context.ts';
+import { applyCopy, matchSources, planCopy, resolveChown } from './copy.ts';
 
 export interface BuildOptions {
   /** Path of the Dockerfile inside the context (default `Dockerfile`). */
@@ -108,6 +108,7 @@ interface StageState {
 export class Builder {
   readonly #d: BuilderDeps;
   readonly cache: BuildCache;
+  #swept: Promise<void> | undefined;
 
   constructor(deps: BuilderDeps) {
     this.#d = deps;
@@ -156,20 +157,22 @@ export class Builder {
     const out = (text: string) => {
       if (!options.quiet) push({ stream: text });
     };
-    const work = join(this.#d.dataRoot, 'build-tmp', newId());
+    const tmpRoot = join(this.#d.dataRoot, 'build-tmp');
+    // What a previous daemon left there (it stopped while removing a context) goes first.
+    this.#swept ??= sweepDir(tmpRoot);
+    await this.#swept;
+    const work = join(tmpRoot, newId());
     const ctxDir = join(work, 'ctx');
     await mkdir(ctxDir, { recursive: true });
     const run = new BuildRun(this.#d, this.cache, options, signal, out);
     try {
-      await extractTar(await maybeGunzip(context), ctxDir, { whiteouts: 'none', sameOwner: true, signal });
-      run.contextDir = await realpath(ctxDir);
-      const dfPath = posix.normalize(`/${options.dockerfile || 'Dockerfile'}`).slice(1);
-      let text: string;
-      try {
-        text = await readFile(join(run.contextDir, dfPath), 'utf8');
-      } catch {
-        throw invalidParameter(`Cannot locate specified Dockerfile: ${options.dockerfile || 'Dockerfile'}`);
-      }
+      const ctx = await receiveContext(context, ctxDir, {
+        dockerfile: options.dockerfile || 'Dockerfile',
+        signal,
+      });
+      run.contextDir = ctx.dir;
+      run.contextDigests = ctx.digests;
+      const text = ctx.dockerfile;
       let df: Dockerfile;
       try {
         const parsed = parseDockerfile(text);
@@ -190,44 +193,24 @@ export class Builder {
       }
     } finally {
       await run.cleanup();
-      await rm(work, { recursive: true, force: true }).catch(() => {});
+      // The unpacked context is removed after the reply ends: the client does not wait for it.
+      setImmediate(() => void rm(work, { recursive: true, force: true }).catch(() => {}));
     }
   }
 }
 
-const familiar = (tag: string) => (tag.includes(':') && !tag.endsWith(']') ? tag : `${tag}:latest`);
-
-async function maybeGunzip(stream: Readable): Promise<Readable> {
-  const pass = new PassThrough();
-  const first = await new Promise<Buffer | null>((resolve, reject) => {
-    const onReadable = () => {
-      const chunk = stream.read() as Buffer | null;
-      cleanup();
-      resolve(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(null);
-    };
-    const cleanup = () => {
-      stream.off('readable', onReadable);
-      stream.off('end', onEnd);
-      stream.off('error', reject);
-    };
-    stream.on('readable', onReadable);
-    stream.on('end', onEnd);
-    stream.on('error', reject);
-  });
-  if (first) pass.write(first);
-  stream.on('error', (e) => pass.destroy(e));
-  stream.pipe(pass);
-  if (first && first[0] === 0x1f && first[1] === 0x8b) return pass.pipe(createGunzip());
-  return pass;
+/** Removes everything in `dir` (a missing dir is fine). */
+async function sweepDir(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.map((n) => rm(join(dir, n), { recursive: true, force: true }).catch(() => {})));
 }
+
+const familiar = (tag: string) => (tag.includes(':') && !tag.endsWith(']') ? tag : `${tag}:latest`);
 
 /** One build: the state of every stage, the temporary objects to remove at the end. */
 class BuildRun {
   contextDir = '';
+  contextDigests: FileDigests | undefined;
   readonly #d: BuilderDeps;
   readonly #cache: BuildCache;
   readonly #o: BuildOptions;
@@ -696,38 +679,57 @@ class BuildRun {
       root = dir;
       fromStage = true;
     }
-    await this.#commitFsPlanned(
-      state,
-      cfg,
-      verb,
-      async (rootfs) => {
-        const plan = await planCopy({ root, sources, dest, rootfs, isAdd: verb === 'ADD', verb, fromStage });
-        return {
-          summary: plan.summary,
-          apply: async () => {
-            let owner = { uid: 0, gid: 0 };
-            if (ins.chown !== undefined) {
-              const spec = ex(ins.chown);
-              const read = (p: string) => readFile(join(rootfs, p), 'utf8').catch(() => '');
-              owner = resolveChown(spec, await read('etc/passwd'), await read('etc/group'));
-            }
-            let chmod: number | undefined;
-            if (ins.chmod !== undefined) {
-              const m = ex(ins.chmod);
-              if (!/^[0-7]{3,4}$/.test(m)) throw invalidParameter(`invalid chmod parameter: ${m}`);
-              chmod = Number.parseInt(m, 8);
-            }
-            await applyCopy(plan, rootfs, {
-              owner,
-              ...(chmod !== undefined && { chmod }),
-              signal: this.#signal,
-            });
-          },
-        };
-      },
-      (summary) => `${verb} ${fromId ? `from ${fromId} ` : ''}${summary} in ${dest} `,
-      ins,
-    );
+    // The cache is looked up from the sources alone: a hit prepares no snapshot.
+    const matched = matchSources({ root, sources, verb, fromStage });
+    const summary = await sourceSummary(matched, root === this.contextDir ? this.contextDigests : undefined);
+    const chownSpec = ins.chown !== undefined ? ex(ins.chown) : undefined;
+    let chmod: number | undefined;
+    if (ins.chmod !== undefined) {
+      const m = ex(ins.chmod);
+      if (!/^[0-7]{3,4}$/.test(m)) throw invalidParameter(`invalid chmod parameter: ${m}`);
+      chmod = Number.parseInt(m, 8);
+    }
+    const comment = `${verb} ${fromId ? `from ${fromId} ` : ''}${summary} in ${dest} `;
+    const shell = cfg.Shell ?? DEFAULT_SHELL;
+    const probe = { ...cfg, Cmd: [...shell, `#(nop) ${comment}`] };
+    const extra = copyKeyExtra({
+      ...(chownSpec !== undefined && { chown: chownSpec }),
+      ...(chmod !== undefined && { chmod: chmod.toString(8) }),
+    });
+    if (await this.#probe(state, probe, extra)) return;
+    await this.#withSnapshot(state, async (snapId, rootfs) => {
+      const plan = await planCopy({
+        root,
+        sources,
+        dest,
+        rootfs,
+        isAdd: verb === 'ADD',
+        verb,
+        fromStage,
+        matched,
+      });
+      let owner = { uid: 0, gid: 0 };
+      if (chownSpec !== undefined) {
+        const read = (p: string) => readFile(join(rootfs, p), 'utf8').catch(() => '');
+        owner = resolveChown(chownSpec, await read('etc/passwd'), await read('etc/group'));
+      }
+      await applyCopy(plan, rootfs, {
+        owner,
+        ...(chmod !== undefined && { chmod }),
+        signal: this.#signal,
+      });
+      const createdBy = `${shell.join(' ')} #(nop)  ${comment}`;
+      await this.#commitLayer(
+        state,
+        cfg,
+        probe,
+        createdBy,
+        snapId,
+        () => this.#d.snapshots.diff(snapId, { signal: this.#signal }),
+        extra,
+      );
+      this.#printId(state);
+    });
   }
 
   #resolveImage(ref: string): Digest {
@@ -750,9 +752,9 @@ class BuildRun {
   }
 
   /** Looks up the cache for a step; on a hit moves the stage to the cached image. */
-  async #probe(state: StageState, probe: ContainerConfig): Promise<boolean> {
+  async #probe(state: StageState, probe: ContainerConfig, extra?: string): Promise<boolean> {
     if (this.#o.noCache) return false;
-    const key = BuildCache.key(state.imageId ?? 'scratch', probe);
+    const key = BuildCache.key(state.imageId ?? 'scratch', probe, extra);
     const hit = await this.#cache.get(key);
     if (!hit) return false;
     const img = this.#d.images.get(hit);
@@ -792,30 +794,6 @@ class BuildRun {
     });
   }
 
-  async #commitFsPlanned(
-    state: StageState,
-    cfg: ContainerConfig,
-    verb: string,
-    plan: (rootfs: string) => Promise<{ summary: string; apply: () => Promise<void> }>,
-    describe: (summary: string) => string,
-    ins: Instruction,
-  ): Promise<void> {
-    void verb;
-    void ins;
-    const shell = cfg.Shell ?? DEFAULT_SHELL;
-    await this.#withSnapshot(state, async (snapId, rootfs) => {
-      const p = await plan(rootfs);
-      const comment = describe(p.summary);
-      const probe = { ...cfg, Cmd: [...shell, `#(nop) ${comment}`] };
-      if (await this.#probe(state, probe)) return;
-      await p.apply();
-      await this.#commitLayer(state, cfg, probe, `${shell.join(' ')} #(nop)  ${comment}`, snapId, () =>
-        this.#d.snapshots.diff(snapId, { signal: this.#signal }),
-      );
-      this.#printId(state);
-    });
-  }
-
   async #withSnapshot(
     state: StageState,
     fn: (snapId: string, rootfs: string) => Promise<void>,
@@ -842,6 +820,7 @@ class BuildRun {
     createdBy: string,
     containerId: string,
     diff: () => Readable,
+    extra?: string,
   ): Promise<void> {
     const chain = state.imageId ? this.#d.images.resolve(state.imageId).chainIds : [];
     const parent = chain[chain.length - 1];
@@ -850,7 +829,7 @@ class BuildRun {
       signal: this.#signal,
     });
     try {
-      await this.#createImage(state, cfg, probe, createdBy, layer.diffId, containerId);
+      await this.#createImage(state, cfg, probe, createdBy, layer.diffId, containerId, extra);
     } finally {
       this.#d.images.releaseLayers([layer.chainId]);
     }
@@ -863,6 +842,7 @@ class BuildRun {
     createdBy: string,
     diffId: Digest | undefined,
     containerId: string,
+    extra?: string,
   ): Promise<void> {
     const created = new Date().toISOString();
     const prev = state.image;
@@ -890,7 +870,7 @@ class BuildRun {
       // moby cannot commit a layerless image on scratch either: it makes an empty layer.
     }
     const rec = await this.#d.images.createImage(config, state.imageId ? { parent: state.imageId } : {});
-    const key = BuildCache.key(state.imageId ?? 'scratch', probe);
+    const key = BuildCache.key(state.imageId ?? 'scratch', probe, extra);
     await this.#cache.put(key, rec.id);
     state.imageId = rec.id;
     state.image = config;

@@ -14,7 +14,6 @@
  * - ADD unpacks a local tar (plain or gzip, bzip2, xz) into the destination.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { createReadStream, lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { posix } from 'node:path';
@@ -37,8 +36,6 @@ export interface CopyPlan {
   archives: Array<{ host: string; destDir: string }>;
   /** Missing parent directories of destinations, shallowest first (rootfs-relative). */
   parents: string[];
-  /** `file:<hex>`, `dir:<hex>` or `multi:<hex>`, as Docker's history shows. */
-  summary: string;
 }
 
 const hasGlob = (p: string) => /[*?[]/.test(p);
@@ -132,13 +129,26 @@ export interface PlanInput {
   verb: 'COPY' | 'ADD';
   /** Sources come from a stage or image (no .dockerignore wording in errors). */
   fromStage: boolean;
+  /** The sources already matched (matchSources), to avoid matching twice. */
+  matched?: MatchedSource[];
 }
 
-/** Lists what a COPY/ADD copies; throws Docker's errors for missing or escaping sources. */
-export async function planCopy(input: PlanInput): Promise<CopyPlan> {
-  const { root, rootfs, verb } = input;
-  const rootfsResolver = new RootResolver(rootfs);
-  const matched: Array<{ rel: string; host: string }> = [];
+/** One matched source: its name as written (glob-expanded) and its path on the host. */
+export interface MatchedSource {
+  rel: string;
+  host: string;
+}
+
+/**
+ * The sources a COPY/ADD names, globs expanded and symlinks resolved inside the root; throws
+ * Docker's errors for URLs, missing sources and sources outside the context. Needs no rootfs, so
+ * the step's cache key can be computed before any snapshot is prepared.
+ */
+export function matchSources(
+  input: Pick<PlanInput, 'root' | 'sources' | 'verb' | 'fromStage'>,
+): MatchedSource[] {
+  const { root, verb } = input;
+  const matched: MatchedSource[] = [];
   for (const raw of input.sources) {
     if (isUrl(raw)) throw invalidParameter(`${verb} failed: source can't be a URL for COPY`);
     const clean = posix.normalize(`/${raw}`).slice(1) || '.';
@@ -160,6 +170,14 @@ export async function planCopy(input: PlanInput): Promise<CopyPlan> {
     }
     matched.push({ rel: clean, host });
   }
+  return matched;
+}
+
+/** Lists what a COPY/ADD copies; throws Docker's errors for missing or escaping sources. */
+export async function planCopy(input: PlanInput): Promise<CopyPlan> {
+  const { rootfs, verb } = input;
+  const rootfsResolver = new RootResolver(rootfs);
+  const matched = input.matched ?? matchSources(input);
 
   const dest = input.dest;
   let destIsDir = dest.endsWith('/') || dest.endsWith('/.');
@@ -173,12 +191,9 @@ export async function planCopy(input: PlanInput): Promise<CopyPlan> {
 
   const items: CopyItem[] = [];
   const archives: CopyPlan['archives'] = [];
-  const summaryHash = createHash('sha256');
-  let kind = matched.length > 1 ? 'multi' : 'file';
   for (const m of matched) {
     const st = lstatSync(m.host);
     if (st.isDirectory()) {
-      if (matched.length === 1) kind = 'dir';
       // The directory's contents go into the destination (the directory itself becomes it).
       items.push({ host: m.host, dest: destRel, stat: st });
       walkInto(m.host, destRel, items);
@@ -189,12 +204,6 @@ export async function planCopy(input: PlanInput): Promise<CopyPlan> {
       items.push({ host: m.host, dest: target, stat: st, ...linkOf(m.host, st) });
     }
   }
-  for (const item of items) {
-    summaryHash.update(`${item.dest}\0${item.stat.mode}\0${item.stat.size}\0${item.linkname ?? ''}\0`);
-    if (item.stat.isFile()) summaryHash.update(await fileHash(item.host));
-  }
-  for (const a of archives) summaryHash.update(`archive\0${a.destDir}\0${await fileHash(a.host)}`);
-
   // Missing parents of every destination, created before the entries.
   const parents = new Set<string>();
   const firstLevel = [
@@ -215,11 +224,10 @@ export async function planCopy(input: PlanInput): Promise<CopyPlan> {
     items,
     archives,
     parents: [...parents].sort((a, b) => a.split('/').length - b.split('/').length),
-    summary: `${kind}:${summaryHash.digest('hex')}`,
   };
 }
 
-function notFoundError(verb: string, raw: string, fromStage: boolean) {
+export function notFoundError(verb: string, raw: string, fromStage: boolean) {
   return invalidParameter(
     fromStage
       ? `${verb} failed: stat ${raw}: file does not exist`
@@ -250,12 +258,6 @@ function walkInto(dir: string, destRel: string, items: CopyItem[]): void {
     items.push({ host, dest, stat: st, ...linkOf(host, st) });
     if (st.isDirectory()) walkInto(host, dest, items);
   }
-}
-
-async function fileHash(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
 }
 
 type ArchiveKind = 'tar' | 'gzip' | 'bzip2' | 'xz';

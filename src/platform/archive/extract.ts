@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
@@ -52,6 +53,8 @@ export interface ExtractOptions {
   idMap?: IdMap;
   signal?: AbortSignal;
   log?: Logger;
+  /** When given, receives the hex sha256 of every regular file written, by host path. */
+  digests?: Map<string, string>;
 }
 
 export interface ExtractSummary {
@@ -128,6 +131,7 @@ export async function extractTar(
       }
       if (!(isDir && h.type === 'directory')) {
         rmSync(path, { recursive: true, force: true });
+        options.digests?.delete(path);
         if (isDir || existing.isSymbolicLink()) resolver.invalidate();
       }
     }
@@ -137,7 +141,7 @@ export async function extractTar(
         if (!existing?.isDirectory()) mkdirSync(path, { mode: 0o700 });
         break;
       case 'file':
-        await writeFile(path, entry.body, h.size, signal);
+        await writeFile(path, entry.body, h.size, signal, options.digests);
         summary.size += h.size;
         break;
       case 'symlink':
@@ -153,6 +157,8 @@ export async function extractTar(
         const targetRel = cleanLinkTarget(h);
         const target = resolver.resolveEntry(targetRel, { createParents: false });
         linkSync(target, path);
+        const digest = options.digests?.get(target);
+        if (digest !== undefined) options.digests!.set(path, digest);
         continue; // the inode's metadata is the target entry's
       }
       case 'char':
@@ -202,13 +208,33 @@ async function writeFile(
   body: Readable,
   size: number,
   signal: AbortSignal | undefined,
+  digests: Map<string, string> | undefined,
 ): Promise<void> {
+  const hash = digests ? createHash('sha256') : undefined;
   if (size > SMALL_FILE) {
-    await pipeline(body, createWriteStream(path, { flags: 'wx', mode: 0o600 }), signal ? { signal } : {});
+    const out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+    if (hash) {
+      await pipeline(
+        body,
+        async function* (source: AsyncIterable<Buffer>) {
+          for await (const c of source) {
+            hash.update(c);
+            yield c;
+          }
+        },
+        out,
+        signal ? { signal } : {},
+      );
+      digests!.set(path, hash.digest('hex'));
+    } else await pipeline(body, out, signal ? { signal } : {});
     return;
   }
   const chunks: Buffer[] = [];
   for await (const c of body) chunks.push(c as Buffer);
+  if (hash) {
+    for (const c of chunks) hash.update(c);
+    digests!.set(path, hash.digest('hex'));
+  }
   const fd = openSync(path, 'wx', 0o600);
   try {
     for (const c of chunks) {
