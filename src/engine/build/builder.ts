@@ -47,6 +47,7 @@ import type { Containers } from '../containers/container-service.ts';
 import { BuildCache } from './build-cache.ts';
 import { type FileDigests, copyKeyExtra, sourceSummary } from './cache-key.ts';
 import { receiveContext } from './context.ts';
+import { exposeWords, fsCmd, healthcheckComment, metaCmd, withCliLabels } from './history.ts';
 import { applyCopy, matchSources, planCopy, resolveChown } from './copy.ts';
 
 export interface BuildOptions {
@@ -249,7 +250,7 @@ class BuildRun {
       if (i < 0) throw invalidParameter(`failed to reach build target ${this.#o.target} in Dockerfile`);
       last = i;
     }
-    const stages = df.stages.slice(0, last + 1);
+    const stages = withCliLabels(df.stages.slice(0, last + 1), this.#o.labels);
     this.#total = stages.reduce((n, s) => n + 1 + s.instructions.length, 0);
     // Meta args (before the first FROM): defaults overridden by --build-arg.
     const meta = new Map<string, string | undefined>();
@@ -410,7 +411,7 @@ class BuildRun {
           const k = ex(key);
           const v = ex(value);
           labels[k] = v;
-          parts.push(`${JSON.stringify(k)}=${JSON.stringify(v)}`);
+          parts.push(`${k}=${v}`);
         }
         cfg.Labels = labels;
         return this.#commitMeta(state, cfg, `LABEL ${parts.join(' ')}`);
@@ -457,15 +458,14 @@ class BuildRun {
         return this.#commitMeta(state, cfg, `USER ${cfg.User}`);
       case 'expose': {
         const ports = { ...(cfg.ExposedPorts ?? {}) };
-        const added: string[] = [];
-        for (const raw of ins.ports) {
-          for (const p of expandPorts(ex(raw))) {
-            ports[p] = {};
-            added.push(p);
-          }
+        const words: string[] = [];
+        for (const raw of exposeWords(ins.ports)) {
+          const word = ex(raw);
+          words.push(word);
+          for (const p of expandPorts(word)) ports[p] = {};
         }
         cfg.ExposedPorts = ports;
-        return this.#commitMeta(state, cfg, `EXPOSE ${added.join(' ')}`);
+        return this.#commitMeta(state, cfg, `EXPOSE ${words.join(' ')}`);
       }
       case 'volume': {
         const vols = { ...(cfg.Volumes ?? {}) };
@@ -518,7 +518,7 @@ class BuildRun {
           }
           cfg.Healthcheck = hc;
         }
-        return this.#commitMeta(state, cfg, `HEALTHCHECK ${JSON.stringify(cfg.Healthcheck)}`);
+        return this.#commitMeta(state, cfg, healthcheckComment(cfg.Healthcheck));
       }
       case 'run':
         return this.#run(state, ins, cfg);
@@ -638,7 +638,9 @@ class BuildRun {
     const verb = ins.kind === 'copy' ? 'COPY' : 'ADD';
     const sources: string[] = [];
     for (const s of ins.sources) sources.push(...this.#expandWords(s, env, escapeToken, ins));
-    let dest = ex(ins.dest);
+    // History shows the destination as written (moby's copyInstruction.dest), not under WORKDIR.
+    const destWritten = ex(ins.dest);
+    let dest = destWritten;
     if (!dest.startsWith('/')) {
       const trailing = dest.endsWith('/') || dest === '.';
       dest = posix.join(cfg.WorkingDir || '/', dest) + (trailing && !dest.endsWith('/') ? '/' : '');
@@ -652,12 +654,10 @@ class BuildRun {
     }
     let root = this.contextDir;
     let fromStage = false;
-    let fromId: string | undefined;
     if (ins.from !== undefined) {
       const name = ex(ins.from).toLowerCase();
       const id = this.#stageImages.get(name) ?? this.#resolveImage(name);
       fromStage = true;
-      fromId = id;
       root = await this.#mountImage(id);
     }
     // Heredoc sources become files in a temp dir beside the context.
@@ -689,9 +689,12 @@ class BuildRun {
       if (!/^[0-7]{3,4}$/.test(m)) throw invalidParameter(`invalid chmod parameter: ${m}`);
       chmod = Number.parseInt(m, 8);
     }
-    const comment = `${verb} ${fromId ? `from ${fromId} ` : ''}${summary} in ${dest} `;
+    // moby performCopy: `COPY --chown=<spec><hash> in <dest> ` (no space after the chown spec);
+    // the --from source is in the key through its content hash only.
+    const chownWord = chownSpec !== undefined ? `--chown=${chownSpec}` : '';
+    const comment = `${verb} ${chownWord}${summary} in ${destWritten} `;
     const shell = cfg.Shell ?? DEFAULT_SHELL;
-    const probe = { ...cfg, Cmd: [...shell, `#(nop) ${comment}`] };
+    const probe = { ...cfg, Cmd: fsCmd(shell, comment) };
     const extra = copyKeyExtra({
       ...(chownSpec !== undefined && { chown: chownSpec }),
       ...(chmod !== undefined && { chmod: chmod.toString(8) }),
@@ -718,7 +721,7 @@ class BuildRun {
         ...(chmod !== undefined && { chmod }),
         signal: this.#signal,
       });
-      const createdBy = `${shell.join(' ')} #(nop)  ${comment}`;
+      const createdBy = probe.Cmd.join(' ');
       await this.#commitLayer(
         state,
         cfg,
@@ -769,9 +772,9 @@ class BuildRun {
   /** A step without a layer: a new image with the config and a `#(nop)` history entry. */
   async #commitMeta(state: StageState, cfg: ContainerConfig, comment: string): Promise<void> {
     const shell = cfg.Shell ?? DEFAULT_SHELL;
-    const probe = { ...cfg, Cmd: [...shell, `#(nop) ${comment}`] };
+    const probe = { ...cfg, Cmd: metaCmd(shell, comment) };
     if (await this.#probe(state, probe)) return;
-    const createdBy = `${shell.join(' ')} #(nop)  ${comment}`;
+    const createdBy = probe.Cmd.join(' ');
     await this.#createImage(state, cfg, probe, createdBy, undefined, '');
     this.#printId(state);
   }
@@ -783,11 +786,11 @@ class BuildRun {
     fn: (rootfs: string) => Promise<void>,
   ): Promise<void> {
     const shell = cfg.Shell ?? DEFAULT_SHELL;
-    const probe = { ...cfg, Cmd: [...shell, `#(nop) ${comment}`] };
+    const probe = { ...cfg, Cmd: fsCmd(shell, comment) };
     if (await this.#probe(state, probe)) return;
     await this.#withSnapshot(state, async (snapId, rootfs) => {
       await fn(rootfs);
-      await this.#commitLayer(state, cfg, probe, `${shell.join(' ')} #(nop)  ${comment}`, snapId, () =>
+      await this.#commitLayer(state, cfg, probe, probe.Cmd.join(' '), snapId, () =>
         this.#d.snapshots.diff(snapId, { signal: this.#signal }),
       );
       this.#printId(state);
@@ -847,8 +850,6 @@ class BuildRun {
     const created = new Date().toISOString();
     const prev = state.image;
     const runConfig: ContainerConfig = { ...cfg, Image: state.imageId ?? '' };
-    for (const [k, v] of Object.entries(this.#o.labels))
-      runConfig.Labels = { ...(runConfig.Labels ?? {}), [k]: v };
     const config: ImageConfig = {
       architecture: prev.architecture,
       ...(prev.variant ? { variant: prev.variant } : {}),

@@ -58,7 +58,11 @@ export interface ExtractOptions {
 }
 
 export interface ExtractSummary {
-  /** Sum of the sizes of regular files written. */
+  /**
+   * Sum of the sizes of the regular files and symlinks written (a symlink's size is its
+   * target's length), as moby's directory.Size counts a layer: hard links and directories add
+   * nothing.
+   */
   size: number;
   /** Entries read from the archive (whiteouts included). */
   entries: number;
@@ -152,6 +156,7 @@ export async function extractTar(
         }
         symlinkSync(h.linkname, path);
         resolver.invalidate();
+        summary.size += Buffer.byteLength(h.linkname);
         break;
       case 'hardlink': {
         const targetRel = cleanLinkTarget(h);
