@@ -45,8 +45,8 @@ import type { ImageRecord, ImageStore, SnapshotStore } from '../../image/index.t
 import type { ContainerConfig, HealthConfig, ImageConfig } from '../../oci/index.ts';
 import type { Containers } from '../containers/container-service.ts';
 import { BuildCache } from './build-cache.ts';
-import { type FileDigests, copyKeyExtra, sourceSummary } from './cache-key.ts';
-import { receiveContext } from './context.ts';
+import { copyKeyExtra, sourceSummary } from './cache-key.ts';
+import { BuildContext } from './context.ts';
 import { exposeWords, fsCmd, healthcheckComment, metaCmd, withCliLabels } from './history.ts';
 import { applyCopy, matchSources, planCopy, resolveChown } from './copy.ts';
 
@@ -163,16 +163,14 @@ export class Builder {
     this.#swept ??= sweepDir(tmpRoot);
     await this.#swept;
     const work = join(tmpRoot, newId());
-    const ctxDir = join(work, 'ctx');
-    await mkdir(ctxDir, { recursive: true });
     const run = new BuildRun(this.#d, this.cache, options, signal, out);
     try {
-      const ctx = await receiveContext(context, ctxDir, {
+      const ctx = await BuildContext.receive(context, work, {
         dockerfile: options.dockerfile || 'Dockerfile',
         signal,
       });
+      run.context = ctx;
       run.contextDir = ctx.dir;
-      run.contextDigests = ctx.digests;
       const text = ctx.dockerfile;
       let df: Dockerfile;
       try {
@@ -211,7 +209,8 @@ const familiar = (tag: string) => (tag.includes(':') && !tag.endsWith(']') ? tag
 /** One build: the state of every stage, the temporary objects to remove at the end. */
 class BuildRun {
   contextDir = '';
-  contextDigests: FileDigests | undefined;
+  /** The received context: COPY/ADD match and hash their sources in its index. */
+  context: BuildContext | undefined;
   readonly #d: BuilderDeps;
   readonly #cache: BuildCache;
   readonly #o: BuildOptions;
@@ -680,8 +679,11 @@ class BuildRun {
       fromStage = true;
     }
     // The cache is looked up from the sources alone: a hit prepares no snapshot.
-    const matched = matchSources({ root, sources, verb, fromStage });
-    const summary = await sourceSummary(matched, root === this.contextDir ? this.contextDigests : undefined);
+    const ctx = root === this.contextDir ? this.context : undefined;
+    if (ctx && !ctx.exact) await ctx.materialize();
+    const indexed = ctx?.exact ? ctx : undefined;
+    const matched = matchSources({ root, sources, verb, fromStage }, indexed);
+    const summary = await sourceSummary(matched, indexed?.digests, indexed);
     const chownSpec = ins.chown !== undefined ? ex(ins.chown) : undefined;
     let chmod: number | undefined;
     if (ins.chmod !== undefined) {
@@ -700,6 +702,7 @@ class BuildRun {
       ...(chmod !== undefined && { chmod: chmod.toString(8) }),
     });
     if (await this.#probe(state, probe, extra)) return;
+    await ctx?.materialize();
     await this.#withSnapshot(state, async (snapId, rootfs) => {
       const plan = await planCopy({
         root,

@@ -1,7 +1,7 @@
 /**
  * The cache identity of a COPY/ADD step, computed from its sources alone — no snapshot of the
  * step's image is prepared or mounted for it, so a cached COPY costs a few lstat calls and, for
- * context files, no reads at all (their digests were taken while the context was unpacked).
+ * context files, no reads at all (their digests were taken while the context was received, see context.ts).
  *
  * The summary (`file:<hex>`, `dir:<hex>`, `multi:<hex>`, Docker's wording in history) hashes, for
  * every matched source in order, its name and, for each object it copies (a directory's contents
@@ -14,30 +14,39 @@
  * added to the cache key by `copyKeyExtra`; the parent image fixes what is at the destination.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { posix } from 'node:path';
 import type { MatchedSource } from './copy.ts';
+import { type SourceFs, type SourceStat, diskFs } from './source-fs.ts';
 
-/** Content digests (hex sha256) of regular files, by host path, taken while unpacking. */
-export type FileDigests = Map<string, string>;
+/** Content digests (hex sha256) of regular files, by host path, taken while receiving the context. */
+export interface FileDigests {
+  get(path: string): string | undefined;
+}
 
-export async function sourceSummary(matched: MatchedSource[], digests?: FileDigests): Promise<string> {
+export async function sourceSummary(
+  matched: MatchedSource[],
+  digests?: FileDigests,
+  fs: SourceFs = diskFs,
+): Promise<string> {
   const h = createHash('sha256');
   let kind = matched.length > 1 ? 'multi' : 'file';
   for (const m of matched) {
-    const st = lstatSync(m.host);
+    const st = fs.lstat(m.host);
+    if (!st) throw new Error(`${m.host} vanished`);
     if (st.isDirectory() && matched.length === 1) kind = 'dir';
     h.update(`source\0${m.rel}\0`);
-    await hashObject(h, m.host, '.', st, digests);
+    await hashObject(h, fs, m.host, '.', st, digests);
   }
   return `${kind}:${h.digest('hex')}`;
 }
 
 async function hashObject(
   h: ReturnType<typeof createHash>,
+  fs: SourceFs,
   host: string,
   rel: string,
-  st: Stats,
+  st: SourceStat,
   digests: FileDigests | undefined,
 ): Promise<void> {
   const type = st.isDirectory()
@@ -49,15 +58,15 @@ async function hashObject(
         : st.isFIFO()
           ? 'fifo'
           : 'other';
-  const link = st.isSymbolicLink() ? readlinkSync(host) : '';
+  const link = st.isSymbolicLink() ? fs.readlink(host) : '';
   h.update(`${rel}\0${type}\0${(st.mode & 0o7777).toString(8)}\0${st.isFile() ? st.size : 0}\0${link}\0`);
   if (st.isFile()) h.update(digests?.get(host) ?? (await fileDigest(host)));
   else if (st.isDirectory()) {
-    for (const name of readdirSync(host).sort()) {
+    for (const name of fs.readdir(host).sort()) {
       const child = posix.join(host, name);
-      const cst = lstatSync(child);
-      if (cst.isSocket()) continue;
-      await hashObject(h, child, rel === '.' ? name : `${rel}/${name}`, cst, digests);
+      const cst = fs.lstat(child);
+      if (!cst || cst.isSocket()) continue;
+      await hashObject(h, fs, child, rel === '.' ? name : `${rel}/${name}`, cst, digests);
     }
   }
 }

@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, test } from 'node:test';
 import { type TarWriteEntry, packTar } from '../../common/index.ts';
 import { fileDigest } from './cache-key.ts';
-import { receiveContext } from './context.ts';
+import { BuildContext } from './context.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -27,16 +27,47 @@ const tarOf = async (entries: TarWriteEntry[]) => {
   return Buffer.concat(chunks);
 };
 const receive = (body: Buffer, dockerfile = 'Dockerfile') =>
-  receiveContext(Readable.from([body]), join(dir, 'ctx'), {
+  BuildContext.receive(Readable.from([body]), join(dir, 'work'), {
     dockerfile,
     signal: new AbortController().signal,
   });
 
-test('the context is unpacked with the digest of every file, and the Dockerfile read', async () => {
+test('the context is indexed with the digest of every file and unpacked only on demand', async () => {
   const ctx = await receive(await tarOf([file('Dockerfile', 'FROM x\n'), file('a/b.txt', 'b')]));
   assert.equal(ctx.dockerfile, 'FROM x\n');
   const host = join(ctx.dir, 'a/b.txt');
+  assert.ok(!existsSync(host), 'nothing unpacked yet');
+  assert.ok(ctx.lstat(join(ctx.dir, 'a'))?.isDirectory(), 'a parent the archive does not list');
+  assert.deepEqual(ctx.readdir(ctx.dir).sort(), ['Dockerfile', 'a']);
+  assert.equal(ctx.lstat(host)?.size, 1);
+  await ctx.materialize();
   assert.equal(ctx.digests.get(host), await fileDigest(host));
+  assert.ok(ctx.exact);
+});
+
+test('later entries replace earlier ones; hard links share their target; links climbing out are refused', async () => {
+  const ctx = await receive(
+    await tarOf([
+      file('Dockerfile', 'FROM x\n'),
+      file('d/old', 'o'),
+      { header: { name: 'd', type: 'file', size: 1, mode: 0o600, uid, gid }, body: 'f' },
+      { header: { name: 'h', type: 'hardlink', linkname: 'd', uid, gid } },
+      { header: { name: 'l', type: 'symlink', linkname: 'd', uid, gid } },
+    ]),
+  );
+  assert.ok(ctx.lstat(join(ctx.dir, 'd'))?.isFile());
+  assert.equal(ctx.lstat(join(ctx.dir, 'd/old')), undefined);
+  assert.equal(ctx.digests.get(join(ctx.dir, 'h')), ctx.digests.get(join(ctx.dir, 'd')));
+  assert.equal(ctx.readlink(join(ctx.dir, 'l')), 'd');
+  await assert.rejects(
+    receive(
+      await tarOf([
+        file('Dockerfile', 'FROM x\n'),
+        { header: { name: 'evil', type: 'symlink', linkname: '../../x', uid, gid } },
+      ]),
+    ),
+    /invalid symlink/,
+  );
 });
 
 test('a gzip context is unpacked too', async () => {
@@ -53,6 +84,8 @@ test('.dockerignore removes only itself and the Dockerfile from the context (mob
     ]),
   );
   assert.equal(ctx.dockerfile, 'FROM x\n', 'read before it is removed');
+  assert.equal(ctx.lstat(join(ctx.dir, 'Dockerfile')), undefined);
+  await ctx.materialize();
   assert.ok(!existsSync(join(ctx.dir, 'Dockerfile')));
   assert.ok(!existsSync(join(ctx.dir, '.dockerignore')));
   assert.ok(existsSync(join(ctx.dir, 'secret')), 'other excluded files stay, as with dockerd');

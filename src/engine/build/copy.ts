@@ -21,6 +21,7 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { invalidParameter, type TarWriteEntry, packTar } from '../../common/index.ts';
 import { RootResolver, extractTar } from '../../platform/index.ts';
+import { type SourceFs, diskFs } from './source-fs.ts';
 
 /** One filesystem object to copy: where it is and where it goes (relative to the rootfs). */
 export interface CopyItem {
@@ -41,7 +42,7 @@ export interface CopyPlan {
 const hasGlob = (p: string) => /[*?[]/.test(p);
 
 /** Resolves `rel` under `root` following symlinks inside the root (FollowSymlinkInScope). */
-export function resolveInScope(root: string, rel: string): string {
+export function resolveInScope(root: string, rel: string, fs: SourceFs = diskFs): string {
   const done: string[] = [];
   const todo = rel.split('/').reverse();
   let hops = 0;
@@ -53,16 +54,14 @@ export function resolveInScope(root: string, rel: string): string {
       continue;
     }
     const host = posix.join(root, ...done, comp);
-    let st: Stats;
-    try {
-      st = lstatSync(host);
-    } catch {
+    const st = fs.lstat(host);
+    if (!st) {
       done.push(comp);
       continue;
     }
     if (st.isSymbolicLink()) {
       if (++hops > 255) throw invalidParameter(`too many links resolving ${rel}`);
-      const target = readlinkSync(host);
+      const target = fs.readlink(host);
       if (target.startsWith('/')) done.length = 0;
       todo.push(...target.split('/').reverse());
     } else done.push(comp);
@@ -98,14 +97,14 @@ function segmentRegExp(p: string): string {
 }
 
 /** Relative names of everything under `root` (depth first, sorted), for glob matching. */
-function listAll(root: string): string[] {
+function listAll(root: string, fs: SourceFs): string[] {
   const out: string[] = [];
   const walk = (rel: string) => {
     const dir = rel ? posix.join(root, rel) : root;
-    for (const name of readdirSync(dir).sort()) {
+    for (const name of fs.readdir(dir).sort()) {
       const r = rel ? `${rel}/${name}` : name;
       out.push(r);
-      if (lstatSync(posix.join(root, r)).isDirectory()) walk(r);
+      if (fs.lstat(posix.join(root, r))?.isDirectory()) walk(r);
     }
   };
   walk('');
@@ -146,6 +145,7 @@ export interface MatchedSource {
  */
 export function matchSources(
   input: Pick<PlanInput, 'root' | 'sources' | 'verb' | 'fromStage'>,
+  fs: SourceFs = diskFs,
 ): MatchedSource[] {
   const { root, verb } = input;
   const matched: MatchedSource[] = [];
@@ -157,17 +157,13 @@ export function matchSources(
         throw invalidParameter(`${verb} failed: forbidden path outside the build context: ${raw} ()`);
     }
     if (hasGlob(clean)) {
-      const names = listAll(root).filter((n) => globMatch(clean, n));
-      for (const n of names) matched.push({ rel: n, host: resolveInScope(root, n) });
+      const names = listAll(root, fs).filter((n) => globMatch(clean, n));
+      for (const n of names) matched.push({ rel: n, host: resolveInScope(root, n, fs) });
       if (names.length === 0) throw notFoundError(verb, raw, input.fromStage);
       continue;
     }
-    const host = resolveInScope(root, clean);
-    try {
-      lstatSync(host);
-    } catch {
-      throw notFoundError(verb, raw, input.fromStage);
-    }
+    const host = resolveInScope(root, clean, fs);
+    if (!fs.lstat(host)) throw notFoundError(verb, raw, input.fromStage);
     matched.push({ rel: clean, host });
   }
   return matched;

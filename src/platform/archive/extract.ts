@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
@@ -53,8 +52,6 @@ export interface ExtractOptions {
   idMap?: IdMap;
   signal?: AbortSignal;
   log?: Logger;
-  /** When given, receives the hex sha256 of every regular file written, by host path. */
-  digests?: Map<string, string>;
 }
 
 export interface ExtractSummary {
@@ -135,7 +132,6 @@ export async function extractTar(
       }
       if (!(isDir && h.type === 'directory')) {
         rmSync(path, { recursive: true, force: true });
-        options.digests?.delete(path);
         if (isDir || existing.isSymbolicLink()) resolver.invalidate();
       }
     }
@@ -145,7 +141,7 @@ export async function extractTar(
         if (!existing?.isDirectory()) mkdirSync(path, { mode: 0o700 });
         break;
       case 'file':
-        await writeFile(path, entry.body, h.size, signal, options.digests);
+        await writeFile(path, entry.body, h.size, signal);
         summary.size += h.size;
         break;
       case 'symlink':
@@ -162,8 +158,6 @@ export async function extractTar(
         const targetRel = cleanLinkTarget(h);
         const target = resolver.resolveEntry(targetRel, { createParents: false });
         linkSync(target, path);
-        const digest = options.digests?.get(target);
-        if (digest !== undefined) options.digests!.set(path, digest);
         continue; // the inode's metadata is the target entry's
       }
       case 'char':
@@ -213,33 +207,13 @@ async function writeFile(
   body: Readable,
   size: number,
   signal: AbortSignal | undefined,
-  digests: Map<string, string> | undefined,
 ): Promise<void> {
-  const hash = digests ? createHash('sha256') : undefined;
   if (size > SMALL_FILE) {
-    const out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
-    if (hash) {
-      await pipeline(
-        body,
-        async function* (source: AsyncIterable<Buffer>) {
-          for await (const c of source) {
-            hash.update(c);
-            yield c;
-          }
-        },
-        out,
-        signal ? { signal } : {},
-      );
-      digests!.set(path, hash.digest('hex'));
-    } else await pipeline(body, out, signal ? { signal } : {});
+    await pipeline(body, createWriteStream(path, { flags: 'wx', mode: 0o600 }), signal ? { signal } : {});
     return;
   }
   const chunks: Buffer[] = [];
   for await (const c of body) chunks.push(c as Buffer);
-  if (hash) {
-    for (const c of chunks) hash.update(c);
-    digests!.set(path, hash.digest('hex'));
-  }
   const fd = openSync(path, 'wx', 0o600);
   try {
     for (const c of chunks) {
