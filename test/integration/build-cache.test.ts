@@ -111,6 +111,17 @@ describe('the build cache (classic builder) against berthd', { skip: !canRunRoot
     const ctx = await context(tenFiles());
     const cold = await build('-t', 'ten:1', ctx);
     assert.match(cold, /Running in/);
+    // docker history sizes are the layers' sizes, counted as moby's directory.Size does (file
+    // and symlink sizes; directories count nothing): 10 × 2002 + 10 × 2003 bytes, 3, 6.
+    const history = (await d.api('GET', '/images/ten:1/history')).body as Array<{
+      CreatedBy: string;
+      Size: number;
+    }>;
+    const sizeOf = (re: RegExp) => history.find((h) => re.test(h.CreatedBy))?.Size;
+    assert.equal(sizeOf(/COPY dir:/), 40050);
+    assert.equal(sizeOf(/COPY file:/), 3);
+    assert.equal(sizeOf(/echo built/), 6);
+    assert.equal(sizeOf(/LABEL x=y/), 0);
     const before = await storeStamps();
     const since = Date.now();
     const again = await build('-t', 'ten:1', ctx);
