@@ -1,15 +1,17 @@
 /**
  * The classic builder (moby builder/dockerfile), over our image store, snapshots and containers.
  *
- * build(): the context tar is unpacked into a temp dir under `<dataRoot>/build-tmp/`, the
- * Dockerfile parsed, and the stages up to the target run in order. Each instruction is a step
+ * build(): the context tar is received into a temp dir under `<dataRoot>/build-tmp/` and indexed
+ * (context.ts; it is unpacked only when a COPY/ADD misses the cache), the Dockerfile parsed, and
+ * the stages up to the target run in order. Each instruction is a step
  * that makes an image whose parent is the previous one:
  * - metadata steps (ENV, LABEL, CMD, …) commit the new config with an empty layer;
  * - RUN creates a container from the current image with the shell command, streams its output,
  *   waits, and commits the container's diff (SnapshotStore.diff → ImageStore.addLayer);
  * - COPY/ADD/WORKDIR prepare a snapshot of the current image, mount it, write the files, and
  *   commit its diff the same way.
- * Before running, a step looks up the cache (BuildCache); a hit reuses the image.
+ * Before running, a step looks up the cache (BuildCache); a hit reuses the image. A COPY/ADD's
+ * key comes from a hash of its sources (cache-key.ts), so a hit prepares no snapshot.
  * Temporary containers, snapshots and the context dir are removed whatever happens; on failure
  * nothing is tagged.
  */
