@@ -704,7 +704,7 @@ class BuildRun {
       ...(chmod !== undefined && { chmod: chmod.toString(8) }),
     });
     if (await this.#probe(state, probe, extra)) return;
-    await ctx?.materialize();
+    await ctx?.materialize(matched.map((m) => m.host));
     await this.#withSnapshot(state, async (snapId, rootfs) => {
       const plan = await planCopy({
         root,

@@ -45,6 +45,26 @@ test('the context is indexed with the digest of every file and unpacked only on 
   assert.ok(ctx.exact);
 });
 
+test('a COPY that misses unpacks only the entries under its sources', async () => {
+  const ctx = await receive(
+    await tarOf([
+      file('Dockerfile', 'FROM x\n'),
+      file('a/b.txt', 'b'),
+      file('a/c/d', 'd'),
+      file('big/e', 'e'),
+    ]),
+  );
+  await ctx.materialize([join(ctx.dir, 'a/c')]);
+  assert.ok(existsSync(join(ctx.dir, 'a/c/d')));
+  assert.ok(!existsSync(join(ctx.dir, 'a/b.txt')));
+  assert.ok(!existsSync(join(ctx.dir, 'big')));
+  await ctx.materialize([join(ctx.dir, 'a')]);
+  assert.ok(existsSync(join(ctx.dir, 'a/b.txt')));
+  assert.ok(!existsSync(join(ctx.dir, 'big')));
+  await ctx.materialize();
+  assert.ok(existsSync(join(ctx.dir, 'big/e')));
+});
+
 test('later entries replace earlier ones; hard links share their target; links climbing out are refused', async () => {
   const ctx = await receive(
     await tarOf([

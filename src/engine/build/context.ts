@@ -5,9 +5,10 @@
  * context directory) and read back once to index it: for every entry its type, permission
  * bits, size, link target and — for regular files — the sha256 of its bytes. COPY/ADD match
  * their sources and compute their cache key from that index (a SourceFs), so a build whose
- * COPY steps all hit the cache never creates a context file. The first COPY/ADD that misses
- * calls `materialize()`, which unpacks the tar into the directory with the safe extractor (the
- * index paths are the unpacked paths).
+ * COPY steps all hit the cache never creates a context file. A COPY/ADD that misses calls
+ * `materialize(sources)`, which unpacks just the entries under its sources into the directory
+ * with the safe extractor (the index paths are the unpacked paths); an archive with hard links
+ * is unpacked whole, since a link may point outside the sources.
  *
  * The index follows what the extractor would leave: later entries replace earlier ones (a
  * replaced directory loses its contents), hard links share their target's content and mode,
@@ -23,7 +24,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, realpath, rm } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -63,7 +64,10 @@ export class BuildContext implements SourceFs {
   readonly #children = new Map<string, Set<string>>();
   readonly #removed: string[] = [];
   readonly #signal: AbortSignal;
-  #unpacked: Promise<void> | undefined;
+  /** Subtrees (relative paths, '' = all) already unpacked; later calls queue behind earlier. */
+  readonly #unpacked = new Set<string>();
+  #queue: Promise<void> = Promise.resolve();
+  #hasHardlinks = false;
 
   private constructor(dir: string, tar: string, signal: AbortSignal) {
     this.dir = dir;
@@ -109,17 +113,31 @@ export class BuildContext implements SourceFs {
     },
   };
 
-  /** Unpacks the context into `dir` (once; later calls wait for the first). */
-  materialize(): Promise<void> {
-    this.#unpacked ??= (async () => {
+  /**
+   * Unpacks the entries under `paths` (host paths under `dir`; all of the context when omitted)
+   * into `dir`, skipping what an earlier call unpacked and what .dockerignore removed.
+   */
+  materialize(paths?: string[]): Promise<void> {
+    const run = async () => {
+      const covered = (rel: string) =>
+        [...this.#unpacked].some((u) => u === '' || rel === u || rel.startsWith(`${u}/`));
+      let wanted = paths === undefined || this.#hasHardlinks ? [''] : paths.map((p) => this.#rel(p) ?? '');
+      wanted = wanted.filter((w) => !covered(w));
+      if (wanted.length === 0) return;
+      const removed = new Set(this.#removed);
       await extractTar(createReadStream(this.#tar), this.dir, {
         whiteouts: 'none',
         sameOwner: true,
         signal: this.#signal,
+        include: (rel) =>
+          !removed.has(rel) &&
+          !covered(rel) &&
+          wanted.some((w) => w === '' || rel === w || rel.startsWith(`${w}/`)),
       });
-      for (const rel of this.#removed) await rm(this.#host(rel), { recursive: true, force: true });
-    })();
-    return this.#unpacked;
+      for (const w of wanted) this.#unpacked.add(w);
+    };
+    this.#queue = this.#queue.then(run);
+    return this.#queue;
   }
 
   // ---- SourceFs over the index (paths are host paths under `dir`)
@@ -155,10 +173,6 @@ export class BuildContext implements SourceFs {
     if (path === this.dir) return '';
     if (!path.startsWith(`${this.dir}/`)) return undefined;
     return posix.normalize(path.slice(this.dir.length + 1)).replace(/\/+$/, '');
-  }
-
-  #host(rel: string): string {
-    return rel === '' ? this.dir : join(this.dir, rel);
   }
 
   #lookup(rel: string): IndexEntry | undefined {
@@ -200,6 +214,7 @@ export class BuildContext implements SourceFs {
           e = { type: 'symlink', mode: 0o777, size: h.linkname.length, linkname: h.linkname };
           break;
         case 'hardlink': {
+          this.#hasHardlinks = true;
           let target: IndexEntry | undefined;
           try {
             target = this.#entries.get(cleanEntryPath(h.linkname));

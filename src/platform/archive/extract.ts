@@ -52,6 +52,11 @@ export interface ExtractOptions {
   idMap?: IdMap;
   signal?: AbortSignal;
   log?: Logger;
+  /**
+   * When given, only entries whose cleaned name (`a/b`, no leading `./`) it accepts are
+   * extracted; the others are skipped (missing parents of accepted ones are still created).
+   */
+  include?: (name: string) => boolean;
 }
 
 export interface ExtractSummary {
@@ -106,6 +111,7 @@ export async function extractTar(
     summary.entries++;
     const rel = cleanEntryPath(h.name);
     if (rel === '') continue; // Docker skips "." entries: the root's own metadata is the caller's.
+    if (options.include && !options.include(rel)) continue;
     const base = posix.basename(rel);
 
     // AUFS metadata at the root (.wh..wh.plnk, .wh..wh.aufs) is never extracted.
