@@ -582,13 +582,18 @@ export class ImageStore {
   }
 
   async #setRefs(refs: NamedReference[], id: Digest): Promise<void> {
+    // Re-tagging with a tag that already names the image (a cached rebuild) leaves
+    // repositories.json as it is; the image's LastTagTime is still updated, as moby does.
+    const changed = refs.some((r) => this.#refs.get(r) !== id);
     for (const r of refs) this.#refs.set(r, id);
     const entry = this.#images.get(id);
+    const writes: Array<Promise<void>> = [];
     if (entry && refs.some((r) => r.digest === undefined)) {
       entry.meta = { ...entry.meta, lastTagTime: new Date().toISOString() };
-      await writeJsonAtomic(this.#imagePath(id), entry.meta);
+      writes.push(writeJsonAtomic(this.#imagePath(id), entry.meta));
     }
-    await this.#refs.save();
+    if (changed) writes.push(this.#refs.save());
+    await Promise.all(writes);
   }
 
   // ---- removal ----

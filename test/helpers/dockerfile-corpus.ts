@@ -140,10 +140,13 @@ const empty = (v: unknown) =>
 
 /** A history line with what differs between builders by design masked: content hashes, ids. */
 export function maskHistory(createdBy: string): string {
-  return createdBy
-    .replace(/\b(file|dir|multi):[0-9a-f]{64}\b/g, '$1:<hash>')
-    .replace(/\bfrom [0-9a-f]{12,64}\b/g, 'from <id>')
-    .replace(/sha256:[0-9a-f]{64}/g, '<id>');
+  return (
+    createdBy
+      // No word boundary before: moby writes `--chown=1:1file:<hash>` without a space.
+      .replace(/(file|dir|multi):[0-9a-f]{64}\b/g, '$1:<hash>')
+      .replace(/\bfrom [0-9a-f]{12,64}\b/g, 'from <id>')
+      .replace(/sha256:[0-9a-f]{64}/g, '<id>')
+  );
 }
 
 /** The facts of a built image (see the file comment). */

@@ -209,6 +209,38 @@ describe('builder stages, remote sources, pull and cache-from', {
     assert.match(c.stdout, /two\n/);
   });
 
+  test('ADD of a context file and a URL in one step: both copied, cached together; a changed download or --chmod misses', async () => {
+    served.set('/mix.txt', { body: 'remote\n' });
+    const mixed = async (chmod: string) =>
+      dockerb(
+        'build',
+        await context({
+          'local.txt': 'local\n',
+          Dockerfile: `${[
+            'FROM busybox',
+            `ADD --chmod=${chmod} local.txt ${base}/mix.txt /m/`,
+            'RUN cat /m/local.txt /m/mix.txt && stat -c "%a %n" /m/local.txt /m/mix.txt',
+          ].join('\n')}\n`,
+        }),
+      );
+    const a = await mixed('u+x');
+    assert.equal(a.code, 0, a.stderr + a.stdout);
+    assert.match(a.stdout, /local\nremote\n744 \/m\/local\.txt\n700 \/m\/mix\.txt\n/);
+    const b = await mixed('u+x');
+    assert.equal(b.code, 0, b.stderr);
+    assert.match(b.stdout, /Step 2\/3 : ADD .*\n\n? ---> Using cache/);
+    assert.doesNotMatch(b.stdout, /Running in/);
+    const c = await mixed('go+r');
+    assert.equal(c.code, 0, c.stderr);
+    assert.doesNotMatch(c.stdout, /Using cache/);
+    assert.match(c.stdout, /644 \/m\/local\.txt\n644 \/m\/mix\.txt\n/);
+    served.set('/mix.txt', { body: 'changed\n' });
+    const e = await mixed('u+x');
+    assert.equal(e.code, 0, e.stderr);
+    assert.doesNotMatch(e.stdout, /Using cache/);
+    assert.match(e.stdout, /local\nchanged\n/);
+  });
+
   test('ADD <url> failures: an HTTP error status, a filename that cannot be found, COPY of a URL', async () => {
     const e404 = await build(['FROM busybox', `ADD ${base}/missing /x`]);
     assert.notEqual(e404.code, 0);

@@ -3,7 +3,8 @@
  * `<dataRoot>/build-cache/<sha256 of key>.json` → `{ "imageId": … }`. The key is the parent
  * image, the step's run config (whose Cmd carries the instruction, the build args it uses and,
  * for COPY/ADD, the content hash of the files), as moby's imageCache compares them.
- * A record whose image is gone is a miss.
+ * A record whose image is gone is a miss. Records read or written are remembered in memory
+ * (this daemon is the directory's only writer), so a cached step reads no file.
  */
 import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,18 +13,24 @@ import { writeFileAtomic } from '../../platform/index.ts';
 
 export class BuildCache {
   readonly #root: string;
+  readonly #memo = new Map<string, Digest>();
 
   constructor(root: string) {
     this.#root = root;
   }
 
-  static key(parent: string, runConfig: unknown): string {
-    return digestHex(sha256(`${parent}\n${JSON.stringify(runConfig)}`));
+  /** `extra`: what else the step's result depends on that the run config does not show. */
+  static key(parent: string, runConfig: unknown, extra?: string): string {
+    const more = extra === undefined ? '' : `\n${extra}`;
+    return digestHex(sha256(`${parent}\n${JSON.stringify(runConfig)}${more}`));
   }
 
   async get(key: string): Promise<Digest | undefined> {
+    const known = this.#memo.get(key);
+    if (known !== undefined) return known;
     try {
       const rec = JSON.parse(await readFile(join(this.#root, `${key}.json`), 'utf8')) as { imageId: Digest };
+      this.#memo.set(key, rec.imageId);
       return rec.imageId;
     } catch (err) {
       if (errnoCode(err) === 'ENOENT' || err instanceof SyntaxError) return undefined;
@@ -34,6 +41,7 @@ export class BuildCache {
   async put(key: string, imageId: Digest): Promise<void> {
     await mkdir(this.#root, { recursive: true });
     await writeFileAtomic(join(this.#root, `${key}.json`), JSON.stringify({ imageId }));
+    this.#memo.set(key, imageId);
   }
 
   /** Every record: its key, the image it names and when it was written / last read. */
@@ -69,6 +77,7 @@ export class BuildCache {
       const key = n.endsWith('.json') ? n.slice(0, -'.json'.length) : n;
       const st = await stat(join(this.#root, n)).catch(() => undefined);
       if (st && keep({ key, created: st.mtime })) continue;
+      this.#memo.delete(key);
       await rm(join(this.#root, n), { force: true });
       dropped.push(key);
     }

@@ -1,24 +1,25 @@
 /**
  * The classic builder (moby builder/dockerfile), over our image store, snapshots and containers.
  *
- * build(): the context tar is unpacked into a temp dir under `<dataRoot>/build-tmp/`, the
- * Dockerfile parsed, and the stages up to the target run in order. Each instruction is a step
+ * build(): the context tar is received into a temp dir under `<dataRoot>/build-tmp/` and indexed
+ * (context.ts; it is unpacked only when a COPY/ADD misses the cache), the Dockerfile parsed, and
+ * the stages up to the target run in order. Each instruction is a step
  * that makes an image whose parent is the previous one:
  * - metadata steps (ENV, LABEL, CMD, …) commit the new config with an empty layer;
  * - RUN creates a container from the current image with the shell command, streams its output,
  *   waits, and commits the container's diff (SnapshotStore.diff → ImageStore.addLayer);
  * - COPY/ADD/WORKDIR prepare a snapshot of the current image, mount it, write the files, and
  *   commit its diff the same way.
- * Before running, a step looks up the cache (BuildCache); a hit reuses the image.
+ * Before running, a step looks up the cache (BuildCache); a hit reuses the image. A COPY/ADD's
+ * key comes from a hash of its sources (cache-key.ts), so a hit prepares no snapshot.
  * Temporary containers, snapshots and the context dir are removed whatever happens; on failure
  * nothing is tagged.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { mkdir, readFile, realpath, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, realpath, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, posix } from 'node:path';
-import { type Readable, PassThrough } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
 import type { JsonMessage } from '../../api/types/index.ts';
 import {
   type Digest,
@@ -46,22 +47,25 @@ import {
 } from '../../dockerfile/index.ts';
 import type { ImageRecord, ImageStore, SnapshotStore } from '../../image/index.ts';
 import type { ContainerConfig, HealthConfig, ImageConfig } from '../../oci/index.ts';
-import { extractTar } from '../../platform/index.ts';
 import type { Containers } from '../containers/container-service.ts';
 import type { RegistryAuth } from '../engine.ts';
 import { BuildCache } from './build-cache.ts';
-import { applyCopy, planCopy, resolveChown } from './copy.ts';
+import { CacheFrom, type PullFn, getBaseImage } from './base-image.ts';
+import { copyKeyExtra, sourceSummary } from './cache-key.ts';
+import { parseChmod } from './chmod.ts';
+import { BuildContext } from './context.ts';
+import { type MatchedSource, applyCopy, matchSources, planCopy, resolveChown } from './copy.ts';
+import { exposeWords, fsCmd, healthcheckComment, metaCmd, withCliLabels } from './history.ts';
+import { checkPlatform } from './platform.ts';
+import { fetchRemoteContext } from './remote-context.ts';
 import {
   type Download,
   checkChecksumFlag,
   downloadSource,
   isRemoteUrl,
   mergePlans,
+  mergeSummaries,
 } from './remote-source.ts';
-import { CacheFrom, type PullFn, getBaseImage } from './base-image.ts';
-import { parseChmod } from './chmod.ts';
-import { checkPlatform } from './platform.ts';
-import { fetchRemoteContext } from './remote-context.ts';
 import { OrderedOutput, planStages, runStageGraph } from './stages.ts';
 
 export interface BuildOptions {
@@ -142,6 +146,7 @@ interface StageState {
 export class Builder {
   readonly #d: BuilderDeps;
   readonly cache: BuildCache;
+  #swept: Promise<void> | undefined;
 
   constructor(deps: BuilderDeps) {
     this.#d = deps;
@@ -192,6 +197,10 @@ export class Builder {
     fn: (source: Readable) => Promise<void>,
   ): Promise<void> {
     if (options.platform) checkPlatform(options.platform);
+    // What a previous daemon left in build-tmp (it stopped while removing a context) goes first,
+    // before this build puts anything there (the remote context's clone or download included).
+    this.#swept ??= sweepDir(join(this.#d.dataRoot, 'build-tmp'));
+    await this.#swept;
     if (!options.remote) return fn(context);
     const work = join(this.#d.dataRoot, 'build-tmp', `remote-${newId()}`);
     try {
@@ -212,19 +221,15 @@ export class Builder {
       if (!options.quiet) push({ stream: text });
     };
     const work = join(this.#d.dataRoot, 'build-tmp', newId());
-    const ctxDir = join(work, 'ctx');
-    await mkdir(ctxDir, { recursive: true });
     const run = new BuildRun(this.#d, this.cache, options, signal, out);
     try {
-      await extractTar(await maybeGunzip(context), ctxDir, { whiteouts: 'none', sameOwner: true, signal });
-      run.contextDir = await realpath(ctxDir);
-      const dfPath = posix.normalize(`/${options.dockerfile || 'Dockerfile'}`).slice(1);
-      let text: string;
-      try {
-        text = await readFile(join(run.contextDir, dfPath), 'utf8');
-      } catch {
-        throw invalidParameter(`Cannot locate specified Dockerfile: ${options.dockerfile || 'Dockerfile'}`);
-      }
+      const ctx = await BuildContext.receive(context, work, {
+        dockerfile: options.dockerfile || 'Dockerfile',
+        signal,
+      });
+      run.context = ctx;
+      run.contextDir = ctx.dir;
+      const text = ctx.dockerfile;
       let df: Dockerfile;
       try {
         const parsed = parseDockerfile(text);
@@ -245,47 +250,25 @@ export class Builder {
       }
     } finally {
       await run.cleanup();
-      await rm(work, { recursive: true, force: true }).catch(() => {});
+      // The unpacked context is removed after the reply ends: the client does not wait for it.
+      setImmediate(() => void rm(work, { recursive: true, force: true }).catch(() => {}));
     }
   }
 }
 
-const familiar = (tag: string) => (tag.includes(':') && !tag.endsWith(']') ? tag : `${tag}:latest`);
-
-async function maybeGunzip(stream: Readable): Promise<Readable> {
-  const pass = new PassThrough();
-  const first = await new Promise<Buffer | null>((resolve, reject) => {
-    const onReadable = () => {
-      const chunk = stream.read() as Buffer | null;
-      cleanup();
-      // Piped in the same tick: a stream that read() drained to its end emits 'end' on the next
-      // tick, before an awaiting caller could attach the pipe.
-      if (chunk) pass.write(chunk);
-      stream.pipe(pass);
-      resolve(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      pass.end();
-      resolve(null);
-    };
-    const cleanup = () => {
-      stream.off('readable', onReadable);
-      stream.off('end', onEnd);
-      stream.off('error', reject);
-    };
-    stream.on('readable', onReadable);
-    stream.on('end', onEnd);
-    stream.on('error', reject);
-  });
-  stream.on('error', (e) => pass.destroy(e));
-  if (first && first[0] === 0x1f && first[1] === 0x8b) return pass.pipe(createGunzip());
-  return pass;
+/** Removes everything in `dir` (a missing dir is fine). */
+async function sweepDir(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.map((n) => rm(join(dir, n), { recursive: true, force: true }).catch(() => {})));
 }
+
+const familiar = (tag: string) => (tag.includes(':') && !tag.endsWith(']') ? tag : `${tag}:latest`);
 
 /** One build: the state of every stage, the temporary objects to remove at the end. */
 class BuildRun {
   contextDir = '';
+  /** The received context: COPY/ADD match and hash their sources in its index. */
+  context: BuildContext | undefined;
   readonly #d: BuilderDeps;
   readonly #cache: BuildCache;
   readonly #o: BuildOptions;
@@ -329,8 +312,7 @@ class BuildRun {
       if (i < 0) throw invalidParameter(`failed to reach build target ${this.#o.target} in Dockerfile`);
       last = i;
     }
-    const stages = df.stages.slice(0, last + 1);
-    this.#total = stages.reduce((n, s) => n + 1 + s.instructions.length, 0);
+    const stages = withCliLabels(df.stages.slice(0, last + 1), this.#o.labels);
     // Meta args (before the first FROM): defaults overridden by --build-arg.
     const meta = new Map<string, string | undefined>();
     for (const a of df.metaArgs) {
@@ -545,7 +527,7 @@ class BuildRun {
           const k = ex(key);
           const v = ex(value);
           labels[k] = v;
-          parts.push(`${JSON.stringify(k)}=${JSON.stringify(v)}`);
+          parts.push(`${k}=${v}`);
         }
         cfg.Labels = labels;
         return this.#commitMeta(state, cfg, `LABEL ${parts.join(' ')}`);
@@ -592,15 +574,14 @@ class BuildRun {
         return this.#commitMeta(state, cfg, `USER ${cfg.User}`);
       case 'expose': {
         const ports = { ...(cfg.ExposedPorts ?? {}) };
-        const added: string[] = [];
-        for (const raw of ins.ports) {
-          for (const p of expandPorts(ex(raw))) {
-            ports[p] = {};
-            added.push(p);
-          }
+        const words: string[] = [];
+        for (const raw of exposeWords(ins.ports)) {
+          const word = ex(raw);
+          words.push(word);
+          for (const p of expandPorts(word)) ports[p] = {};
         }
         cfg.ExposedPorts = ports;
-        return this.#commitMeta(state, cfg, `EXPOSE ${added.join(' ')}`);
+        return this.#commitMeta(state, cfg, `EXPOSE ${words.join(' ')}`);
       }
       case 'volume': {
         const vols = { ...(cfg.Volumes ?? {}) };
@@ -653,7 +634,7 @@ class BuildRun {
           }
           cfg.Healthcheck = hc;
         }
-        return this.#commitMeta(state, cfg, `HEALTHCHECK ${JSON.stringify(cfg.Healthcheck)}`);
+        return this.#commitMeta(state, cfg, healthcheckComment(cfg.Healthcheck));
       }
       case 'run':
         return this.#run(state, ins, cfg);
@@ -781,7 +762,9 @@ class BuildRun {
     const verb = ins.kind === 'copy' ? 'COPY' : 'ADD';
     const sources: string[] = [];
     for (const s of ins.sources) sources.push(...this.#expandWords(s, env, escapeToken, ins));
-    let dest = ex(ins.dest);
+    // History shows the destination as written (moby's copyInstruction.dest), not under WORKDIR.
+    const destWritten = ex(ins.dest);
+    let dest = destWritten;
     if (!dest.startsWith('/')) {
       const trailing = dest.endsWith('/') || dest === '.';
       dest = posix.join(cfg.WorkingDir || '/', dest) + (trailing && !dest.endsWith('/') ? '/' : '');
@@ -798,13 +781,11 @@ class BuildRun {
       );
     let root = this.contextDir;
     let fromStage = false;
-    let fromId: string | undefined;
     if (ins.from !== undefined) {
       const name = ex(ins.from).toLowerCase();
       const built = this.#stageImages.get(name);
       const id = built && built.index < state.stage ? built.id : await this.#resolveImage(name);
       fromStage = true;
-      fromId = id;
       root = await this.#mountImage(id);
     }
     // Heredoc sources become files in a temp dir beside the context.
@@ -826,53 +807,81 @@ class BuildRun {
       root = dir;
       fromStage = true;
     }
-    await this.#commitFsPlanned(
-      state,
-      cfg,
-      verb,
-      async (rootfs) => {
-        const local = sources.filter((s) => !isRemoteUrl(s));
-        const plans = [];
-        if (local.length > 0 || downloads.length === 0)
-          plans.push(
-            await planCopy({ root, sources: local, dest, rootfs, isAdd: verb === 'ADD', verb, fromStage }),
-          );
-        for (const dl of downloads) {
-          // Downloads are never unpacked (moby: noDecompress).
-          plans.push(
-            await planCopy({
-              root: dl.dir,
-              sources: [dl.file],
-              dest,
-              rootfs,
-              isAdd: false,
-              verb,
-              fromStage: true,
-            }),
-          );
-        }
-        const plan = mergePlans(plans);
-        return {
-          summary: plan.summary,
-          apply: async () => {
-            let owner = { uid: 0, gid: 0 };
-            if (ins.chown !== undefined) {
-              const spec = ex(ins.chown);
-              const read = (p: string) => readFile(join(rootfs, p), 'utf8').catch(() => '');
-              owner = resolveChown(spec, await read('etc/passwd'), await read('etc/group'));
-            }
-            const chmod = ins.chmod !== undefined ? parseChmod(ex(ins.chmod)) : undefined;
-            await applyCopy(plan, rootfs, {
-              owner,
-              ...(chmod !== undefined && { chmod }),
-              signal: this.#signal,
-            });
-          },
-        };
-      },
-      (summary) => `${verb} ${fromId ? `from ${fromId} ` : ''}${summary} in ${dest} `,
-      ins,
-    );
+    // The cache is looked up from the sources alone: a hit prepares no snapshot. Local sources
+    // are matched in the context's index; each download separately, in its own directory.
+    const local = sources.filter((s) => !isRemoteUrl(s));
+    const ctx = root === this.contextDir ? this.context : undefined;
+    const parts: Array<{ root: string; matched: MatchedSource[]; isAdd: boolean; fromStage: boolean }> = [];
+    const summaries: string[] = [];
+    let localMatched: MatchedSource[] = [];
+    if (local.length > 0 || downloads.length === 0) {
+      if (ctx && !ctx.exact) await ctx.materialize();
+      const indexed = ctx?.exact ? ctx : undefined;
+      localMatched = matchSources({ root, sources: local, verb, fromStage }, indexed);
+      parts.push({ root, matched: localMatched, isAdd: verb === 'ADD', fromStage });
+      summaries.push(await sourceSummary(localMatched, indexed?.digests, indexed));
+    }
+    for (const dl of downloads) {
+      // Downloads are never unpacked (moby: noDecompress); their content hash is in the key.
+      const matched = matchSources({ root: dl.dir, sources: [dl.file], verb, fromStage: true });
+      parts.push({ root: dl.dir, matched, isAdd: false, fromStage: true });
+      summaries.push(await sourceSummary(matched));
+    }
+    const summary = mergeSummaries(summaries);
+    const chownSpec = ins.chown !== undefined ? ex(ins.chown) : undefined;
+    const chmodSpec = ins.chmod !== undefined ? ex(ins.chmod) : undefined;
+    const chmod = chmodSpec !== undefined ? parseChmod(chmodSpec) : undefined;
+    // moby performCopy: `COPY --chown=<spec><hash> in <dest> ` (no space after the chown spec);
+    // the --from source is in the key through its content hash only.
+    const chownWord = chownSpec !== undefined ? `--chown=${chownSpec}` : '';
+    const comment = `${verb} ${chownWord}${summary} in ${destWritten} `;
+    const shell = cfg.Shell ?? DEFAULT_SHELL;
+    const probe = { ...cfg, Cmd: fsCmd(shell, comment) };
+    const extra = copyKeyExtra({
+      ...(chownSpec !== undefined && { chown: chownSpec }),
+      ...(chmodSpec !== undefined && { chmod: chmodSpec }),
+    });
+    if (await this.#probe(state, probe, extra)) return;
+    await ctx?.materialize(localMatched.map((m) => m.host));
+    await this.#withSnapshot(state, async (snapId, rootfs) => {
+      const plans = [];
+      for (const part of parts) {
+        plans.push(
+          await planCopy({
+            root: part.root,
+            sources: part.matched.map((m) => m.rel),
+            dest,
+            rootfs,
+            isAdd: part.isAdd,
+            verb,
+            fromStage: part.fromStage,
+            matched: part.matched,
+          }),
+        );
+      }
+      const plan = mergePlans(plans);
+      let owner = { uid: 0, gid: 0 };
+      if (chownSpec !== undefined) {
+        const read = (p: string) => readFile(join(rootfs, p), 'utf8').catch(() => '');
+        owner = resolveChown(chownSpec, await read('etc/passwd'), await read('etc/group'));
+      }
+      await applyCopy(plan, rootfs, {
+        owner,
+        ...(chmod !== undefined && { chmod }),
+        signal: this.#signal,
+      });
+      const createdBy = probe.Cmd.join(' ');
+      await this.#commitLayer(
+        state,
+        cfg,
+        probe,
+        createdBy,
+        snapId,
+        () => this.#d.snapshots.diff(snapId, { signal: this.#signal }),
+        extra,
+      );
+      this.#printId(state);
+    });
   }
 
   /** ADD's URL sources, each downloaded into its own directory beside the context. */
@@ -929,9 +938,9 @@ class BuildRun {
   }
 
   /** Looks up the cache for a step; on a hit moves the stage to the cached image. */
-  async #probe(state: StageState, probe: ContainerConfig): Promise<boolean> {
+  async #probe(state: StageState, probe: ContainerConfig, extra?: string): Promise<boolean> {
     if (this.#o.noCache) return false;
-    const key = BuildCache.key(state.imageId ?? 'scratch', probe);
+    const key = BuildCache.key(state.imageId ?? 'scratch', probe, extra);
     const hit = await this.#cache.get(key);
     const found = await this.#cacheFromHit(state, probe, hit);
     if (!found) return false;
@@ -965,9 +974,9 @@ class BuildRun {
   /** A step without a layer: a new image with the config and a `#(nop)` history entry. */
   async #commitMeta(state: StageState, cfg: ContainerConfig, comment: string): Promise<void> {
     const shell = cfg.Shell ?? DEFAULT_SHELL;
-    const probe = { ...cfg, Cmd: [...shell, `#(nop) ${comment}`] };
+    const probe = { ...cfg, Cmd: metaCmd(shell, comment) };
     if (await this.#probe(state, probe)) return;
-    const createdBy = `${shell.join(' ')} #(nop)  ${comment}`;
+    const createdBy = probe.Cmd.join(' ');
     await this.#createImage(state, cfg, probe, createdBy, undefined, '');
     this.#printId(state);
   }
@@ -979,35 +988,11 @@ class BuildRun {
     fn: (rootfs: string) => Promise<void>,
   ): Promise<void> {
     const shell = cfg.Shell ?? DEFAULT_SHELL;
-    const probe = { ...cfg, Cmd: [...shell, `#(nop) ${comment}`] };
+    const probe = { ...cfg, Cmd: fsCmd(shell, comment) };
     if (await this.#probe(state, probe)) return;
     await this.#withSnapshot(state, async (snapId, rootfs) => {
       await fn(rootfs);
-      await this.#commitLayer(state, cfg, probe, `${shell.join(' ')} #(nop)  ${comment}`, snapId, () =>
-        this.#d.snapshots.diff(snapId, { signal: this.#signal }),
-      );
-      this.#printId(state);
-    });
-  }
-
-  async #commitFsPlanned(
-    state: StageState,
-    cfg: ContainerConfig,
-    verb: string,
-    plan: (rootfs: string) => Promise<{ summary: string; apply: () => Promise<void> }>,
-    describe: (summary: string) => string,
-    ins: Instruction,
-  ): Promise<void> {
-    void verb;
-    void ins;
-    const shell = cfg.Shell ?? DEFAULT_SHELL;
-    await this.#withSnapshot(state, async (snapId, rootfs) => {
-      const p = await plan(rootfs);
-      const comment = describe(p.summary);
-      const probe = { ...cfg, Cmd: [...shell, `#(nop) ${comment}`] };
-      if (await this.#probe(state, probe)) return;
-      await p.apply();
-      await this.#commitLayer(state, cfg, probe, `${shell.join(' ')} #(nop)  ${comment}`, snapId, () =>
+      await this.#commitLayer(state, cfg, probe, probe.Cmd.join(' '), snapId, () =>
         this.#d.snapshots.diff(snapId, { signal: this.#signal }),
       );
       this.#printId(state);
@@ -1040,6 +1025,7 @@ class BuildRun {
     createdBy: string,
     containerId: string,
     diff: () => Readable,
+    extra?: string,
   ): Promise<void> {
     const chain = state.imageId ? this.#d.images.resolve(state.imageId).chainIds : [];
     const parent = chain[chain.length - 1];
@@ -1048,7 +1034,7 @@ class BuildRun {
       signal: this.#signal,
     });
     try {
-      await this.#createImage(state, cfg, probe, createdBy, layer.diffId, containerId);
+      await this.#createImage(state, cfg, probe, createdBy, layer.diffId, containerId, extra);
     } finally {
       this.#d.images.releaseLayers([layer.chainId]);
     }
@@ -1061,12 +1047,11 @@ class BuildRun {
     createdBy: string,
     diffId: Digest | undefined,
     containerId: string,
+    extra?: string,
   ): Promise<void> {
     const created = new Date().toISOString();
     const prev = state.image;
     const runConfig: ContainerConfig = { ...cfg, Image: state.imageId ?? '' };
-    for (const [k, v] of Object.entries(this.#o.labels))
-      runConfig.Labels = { ...(runConfig.Labels ?? {}), [k]: v };
     const config: ImageConfig = {
       architecture: prev.architecture,
       ...(prev.variant ? { variant: prev.variant } : {}),
@@ -1088,18 +1073,15 @@ class BuildRun {
       // moby cannot commit a layerless image on scratch either: it makes an empty layer.
     }
     const rec = await this.#d.images.createImage(config, state.imageId ? { parent: state.imageId } : {});
-    const key = BuildCache.key(state.imageId ?? 'scratch', probe);
+    const key = BuildCache.key(state.imageId ?? 'scratch', probe, extra);
     await this.#cache.put(key, rec.id);
     state.imageId = rec.id;
     state.image = config;
   }
 
-  /** The `config` of the image a step makes: its run config on the parent, with `--label`s. */
+  /** The `config` of the image a step makes: its run config on the parent (`--label`s are LABEL steps). */
   #imageRunConfig(state: StageState, cfg: ContainerConfig): ContainerConfig {
-    const runConfig: ContainerConfig = { ...cfg, Image: state.imageId ?? '' };
-    for (const [k, v] of Object.entries(this.#o.labels))
-      runConfig.Labels = { ...(runConfig.Labels ?? {}), [k]: v };
-    return runConfig;
+    return { ...cfg, Image: state.imageId ?? '' };
   }
 
   #printId(state: StageState): void {

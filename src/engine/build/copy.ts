@@ -14,7 +14,6 @@
  * - ADD unpacks a local tar (plain or gzip, bzip2, xz) into the destination.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { createReadStream, lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { posix } from 'node:path';
@@ -22,6 +21,7 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { invalidParameter, type TarWriteEntry, packTar } from '../../common/index.ts';
 import { RootResolver, extractTar } from '../../platform/index.ts';
+import { type SourceFs, diskFs } from './source-fs.ts';
 
 /** One filesystem object to copy: where it is and where it goes (relative to the rootfs). */
 export interface CopyItem {
@@ -37,14 +37,12 @@ export interface CopyPlan {
   archives: Array<{ host: string; destDir: string }>;
   /** Missing parent directories of destinations, shallowest first (rootfs-relative). */
   parents: string[];
-  /** `file:<hex>`, `dir:<hex>` or `multi:<hex>`, as Docker's history shows. */
-  summary: string;
 }
 
 const hasGlob = (p: string) => /[*?[]/.test(p);
 
 /** Resolves `rel` under `root` following symlinks inside the root (FollowSymlinkInScope). */
-export function resolveInScope(root: string, rel: string): string {
+export function resolveInScope(root: string, rel: string, fs: SourceFs = diskFs): string {
   const done: string[] = [];
   const todo = rel.split('/').reverse();
   let hops = 0;
@@ -56,16 +54,14 @@ export function resolveInScope(root: string, rel: string): string {
       continue;
     }
     const host = posix.join(root, ...done, comp);
-    let st: Stats;
-    try {
-      st = lstatSync(host);
-    } catch {
+    const st = fs.lstat(host);
+    if (!st) {
       done.push(comp);
       continue;
     }
     if (st.isSymbolicLink()) {
       if (++hops > 255) throw invalidParameter(`too many links resolving ${rel}`);
-      const target = readlinkSync(host);
+      const target = fs.readlink(host);
       if (target.startsWith('/')) done.length = 0;
       todo.push(...target.split('/').reverse());
     } else done.push(comp);
@@ -101,14 +97,14 @@ function segmentRegExp(p: string): string {
 }
 
 /** Relative names of everything under `root` (depth first, sorted), for glob matching. */
-function listAll(root: string): string[] {
+function listAll(root: string, fs: SourceFs): string[] {
   const out: string[] = [];
   const walk = (rel: string) => {
     const dir = rel ? posix.join(root, rel) : root;
-    for (const name of readdirSync(dir).sort()) {
+    for (const name of fs.readdir(dir).sort()) {
       const r = rel ? `${rel}/${name}` : name;
       out.push(r);
-      if (lstatSync(posix.join(root, r)).isDirectory()) walk(r);
+      if (fs.lstat(posix.join(root, r))?.isDirectory()) walk(r);
     }
   };
   walk('');
@@ -132,13 +128,27 @@ export interface PlanInput {
   verb: 'COPY' | 'ADD';
   /** Sources come from a stage or image (no .dockerignore wording in errors). */
   fromStage: boolean;
+  /** The sources already matched (matchSources), to avoid matching twice. */
+  matched?: MatchedSource[];
 }
 
-/** Lists what a COPY/ADD copies; throws Docker's errors for missing or escaping sources. */
-export async function planCopy(input: PlanInput): Promise<CopyPlan> {
-  const { root, rootfs, verb } = input;
-  const rootfsResolver = new RootResolver(rootfs);
-  const matched: Array<{ rel: string; host: string }> = [];
+/** One matched source: its name as written (glob-expanded) and its path on the host. */
+export interface MatchedSource {
+  rel: string;
+  host: string;
+}
+
+/**
+ * The sources a COPY/ADD names, globs expanded and symlinks resolved inside the root; throws
+ * Docker's errors for URLs, missing sources and sources outside the context. Needs no rootfs, so
+ * the step's cache key can be computed before any snapshot is prepared.
+ */
+export function matchSources(
+  input: Pick<PlanInput, 'root' | 'sources' | 'verb' | 'fromStage'>,
+  fs: SourceFs = diskFs,
+): MatchedSource[] {
+  const { root, verb } = input;
+  const matched: MatchedSource[] = [];
   for (const raw of input.sources) {
     if (isUrl(raw)) throw invalidParameter(`${verb} failed: source can't be a URL for COPY`);
     const clean = posix.normalize(`/${raw}`).slice(1) || '.';
@@ -147,19 +157,23 @@ export async function planCopy(input: PlanInput): Promise<CopyPlan> {
         throw invalidParameter(`${verb} failed: forbidden path outside the build context: ${raw} ()`);
     }
     if (hasGlob(clean)) {
-      const names = listAll(root).filter((n) => globMatch(clean, n));
-      for (const n of names) matched.push({ rel: n, host: resolveInScope(root, n) });
+      const names = listAll(root, fs).filter((n) => globMatch(clean, n));
+      for (const n of names) matched.push({ rel: n, host: resolveInScope(root, n, fs) });
       if (names.length === 0) throw notFoundError(verb, raw, input.fromStage);
       continue;
     }
-    const host = resolveInScope(root, clean);
-    try {
-      lstatSync(host);
-    } catch {
-      throw notFoundError(verb, raw, input.fromStage);
-    }
+    const host = resolveInScope(root, clean, fs);
+    if (!fs.lstat(host)) throw notFoundError(verb, raw, input.fromStage);
     matched.push({ rel: clean, host });
   }
+  return matched;
+}
+
+/** Lists what a COPY/ADD copies; throws Docker's errors for missing or escaping sources. */
+export async function planCopy(input: PlanInput): Promise<CopyPlan> {
+  const { rootfs, verb } = input;
+  const rootfsResolver = new RootResolver(rootfs);
+  const matched = input.matched ?? matchSources(input);
 
   const dest = input.dest;
   let destIsDir = dest.endsWith('/') || dest.endsWith('/.');
@@ -173,12 +187,9 @@ export async function planCopy(input: PlanInput): Promise<CopyPlan> {
 
   const items: CopyItem[] = [];
   const archives: CopyPlan['archives'] = [];
-  const summaryHash = createHash('sha256');
-  let kind = matched.length > 1 ? 'multi' : 'file';
   for (const m of matched) {
     const st = lstatSync(m.host);
     if (st.isDirectory()) {
-      if (matched.length === 1) kind = 'dir';
       // The directory's contents go into the destination (the directory itself becomes it).
       items.push({ host: m.host, dest: destRel, stat: st });
       walkInto(m.host, destRel, items);
@@ -189,12 +200,6 @@ export async function planCopy(input: PlanInput): Promise<CopyPlan> {
       items.push({ host: m.host, dest: target, stat: st, ...linkOf(m.host, st) });
     }
   }
-  for (const item of items) {
-    summaryHash.update(`${item.dest}\0${item.stat.mode}\0${item.stat.size}\0${item.linkname ?? ''}\0`);
-    if (item.stat.isFile()) summaryHash.update(await fileHash(item.host));
-  }
-  for (const a of archives) summaryHash.update(`archive\0${a.destDir}\0${await fileHash(a.host)}`);
-
   // Missing parents of every destination, created before the entries.
   const parents = new Set<string>();
   const firstLevel = [
@@ -215,11 +220,10 @@ export async function planCopy(input: PlanInput): Promise<CopyPlan> {
     items,
     archives,
     parents: [...parents].sort((a, b) => a.split('/').length - b.split('/').length),
-    summary: `${kind}:${summaryHash.digest('hex')}`,
   };
 }
 
-function notFoundError(verb: string, raw: string, fromStage: boolean) {
+export function notFoundError(verb: string, raw: string, fromStage: boolean) {
   return invalidParameter(
     fromStage
       ? `${verb} failed: stat ${raw}: file does not exist`
@@ -250,12 +254,6 @@ function walkInto(dir: string, destRel: string, items: CopyItem[]): void {
     items.push({ host, dest, stat: st, ...linkOf(host, st) });
     if (st.isDirectory()) walkInto(host, dest, items);
   }
-}
-
-async function fileHash(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
 }
 
 type ArchiveKind = 'tar' | 'gzip' | 'bzip2' | 'xz';

@@ -13,7 +13,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { lstat, mkdir, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { invalidParameter, packTar } from '../../common/index.ts';
 import { resolveInScope } from './copy.ts';
@@ -53,13 +53,17 @@ function tarDir(dir: string): Readable {
   child.stderr.on('data', (c: Buffer) => {
     stderr += c.toString();
   });
-  const out = child.stdout;
+  // Piped at once: a child's stdout that nothing listens to when the child exits is resumed by
+  // Node (child_process flushStdio), dropping its data, and the caller awaits before reading. The
+  // stream ends when tar has exited, with its error when it failed.
+  const out = new PassThrough();
+  child.stdout.pipe(out, { end: false });
+  child.on('error', (err) => out.destroy(err));
   child.on('close', (code) => {
-    if (code !== 0) out.destroy(invalidParameter(`error archiving the git context: ${stderr.trim()}`));
+    if (code === 0) out.end();
+    else out.destroy(invalidParameter(`error archiving the git context: ${stderr.trim()}`));
   });
-  // Re-wrapped so that the end comes after the last chunk is read, never with the first read of
-  // a tar that was complete before anyone read it.
-  return Readable.from(out);
+  return out;
 }
 
 /** moby gitutils parseRemoteURL + clone + checkout: the directory of the context. */

@@ -135,8 +135,6 @@ export async function downloadSource(
 /** Several copy plans (local sources, each download) as one step's plan. */
 export function mergePlans(plans: CopyPlan[]): CopyPlan {
   if (plans.length === 1) return plans[0]!;
-  const hash = createHash('sha256');
-  for (const p of plans) hash.update(`${p.summary}\0`);
   const parents = [...new Set(plans.flatMap((p) => p.parents))].sort(
     (a, b) => a.split('/').length - b.split('/').length,
   );
@@ -144,6 +142,16 @@ export function mergePlans(plans: CopyPlan[]): CopyPlan {
     items: plans.flatMap((p) => p.items),
     archives: plans.flatMap((p) => p.archives),
     parents,
-    summary: `multi:${hash.digest('hex')}`,
   };
+}
+
+/**
+ * The source summaries of one step's parts (local sources, each download) as one: a single part
+ * keeps its own, several make `multi:<sha256 of theirs>` (moby getSourceHashFromInfos).
+ */
+export function mergeSummaries(summaries: string[]): string {
+  if (summaries.length === 1) return summaries[0]!;
+  const hash = createHash('sha256');
+  for (const s of summaries) hash.update(`${s}\0`);
+  return `multi:${hash.digest('hex')}`;
 }

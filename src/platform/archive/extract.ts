@@ -52,10 +52,19 @@ export interface ExtractOptions {
   idMap?: IdMap;
   signal?: AbortSignal;
   log?: Logger;
+  /**
+   * When given, only entries whose cleaned name (`a/b`, no leading `./`) it accepts are
+   * extracted; the others are skipped (missing parents of accepted ones are still created).
+   */
+  include?: (name: string) => boolean;
 }
 
 export interface ExtractSummary {
-  /** Sum of the sizes of regular files written. */
+  /**
+   * Sum of the sizes of the regular files and symlinks written (a symlink's size is its
+   * target's length), as moby's directory.Size counts a layer: hard links and directories add
+   * nothing.
+   */
   size: number;
   /** Entries read from the archive (whiteouts included). */
   entries: number;
@@ -102,6 +111,7 @@ export async function extractTar(
     summary.entries++;
     const rel = cleanEntryPath(h.name);
     if (rel === '') continue; // Docker skips "." entries: the root's own metadata is the caller's.
+    if (options.include && !options.include(rel)) continue;
     const base = posix.basename(rel);
 
     // AUFS metadata at the root (.wh..wh.plnk, .wh..wh.aufs) is never extracted.
@@ -148,6 +158,7 @@ export async function extractTar(
         }
         symlinkSync(h.linkname, path);
         resolver.invalidate();
+        summary.size += Buffer.byteLength(h.linkname);
         break;
       case 'hardlink': {
         const targetRel = cleanLinkTarget(h);
