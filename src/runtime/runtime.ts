@@ -132,6 +132,7 @@ export class Runtime {
         bundleDir: opts.bundleDir,
         cgroupProcs: cgroup.procsFiles(),
         cgroupVersion: this.#cgroups.version,
+        ...(this.#cgroups.version === 1 ? { cgroupMountOrder: await cgroupV1MountOrder() } : {}),
         logPath: opts.logPath,
         ...(opts.logRotate ? { logRotate: opts.logRotate } : {}),
         openStdin: opts.openStdin,
@@ -422,6 +423,16 @@ export class Runtime {
     }
     return exit;
   }
+}
+
+/** Mount points of the host's cgroup v1 hierarchies, in /proc/self/mountinfo order. */
+export async function cgroupV1MountOrder(): Promise<string[]> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  return text.split('\n').flatMap((line) => {
+    const f = line.split(' ');
+    const sep = f.indexOf('-');
+    return sep > 0 && f[sep + 1] === 'cgroup' && f[4] ? [f[4]] : [];
+  });
 }
 
 async function readSpec(bundleDir: string): Promise<RuntimeSpec> {

@@ -306,9 +306,6 @@ describe('differential: berth runtime vs runc on the same bundle', { skip }, () 
       ],
       ...c.ctx,
     });
-    // /sys/fs/cgroup on cgroup v1: runc builds the per-controller tree, our shim leaves the
-    // directory empty (plan-from-spec.ts); the probe reads limits through /hostcg instead.
-    spec.mounts = spec.mounts?.filter((m) => m.type !== 'cgroup');
     if (spec.process) spec.process.args = ['sh', '-c', 'sh /probe.sh > /out/result'];
     c.edit?.(spec);
     const dir = join(tmp, `bundle-${id}`);
