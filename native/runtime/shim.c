@@ -1031,6 +1031,17 @@ static void create_external(const struct plan *p)
   S.init_pid = (pid_t)atoi(buf);
   if (S.init_pid <= 0)
     die_msg("%s create wrote no pid file", S.o->runtime);
+  /* Like runc, the runtime must leave the init orphaned (re-parented to us, a subreaper): only
+   * then can we reap its exit status. */
+  siginfo_t si;
+  if (waitid(P_PID, (id_t)S.init_pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD) {
+    const char *argv[] = {"delete", "--force", S.o->id, NULL};
+    runtime_cmd(S.o, argv, -1, -1, -1, msg, sizeof msg);
+    S.init_pid = 0;
+    die_msg("%s keeps the container's process as its own child; berth needs runc's model, where the "
+            "process is re-parented to the caller",
+            S.o->runtime);
+  }
   if (lfd >= 0) {
     int master = console_recv(lfd, 10000);
     close(lfd);

@@ -29,13 +29,14 @@ export interface DaemonFileConfig {
   'live-restore'?: boolean;
   'storage-driver'?: string;
   'default-runtime'?: string;
+  runtimes?: Record<string, { path: string; runtimeArgs?: string[] }>;
   bridge?: string;
   bip?: string;
   mtu?: number;
   'default-address-pools'?: Array<{ base: string; size: number }>;
 }
 
-type Kind = 'string' | 'boolean' | 'number' | 'string[]' | 'map' | 'pools';
+type Kind = 'string' | 'boolean' | 'number' | 'string[]' | 'map' | 'pools' | 'runtimes';
 
 const KEYS: Record<keyof DaemonFileConfig, Kind> = {
   hosts: 'string[]',
@@ -57,6 +58,7 @@ const KEYS: Record<keyof DaemonFileConfig, Kind> = {
   'live-restore': 'boolean',
   'storage-driver': 'string',
   'default-runtime': 'string',
+  runtimes: 'runtimes',
   bridge: 'string',
   bip: 'string',
   mtu: 'number',
@@ -78,7 +80,6 @@ const NOT_YET = new Set([
   'icc',
   'insecure-registries',
   'registry-mirrors',
-  'runtimes',
   'default-ulimits',
   'userns-remap',
   'labels',
@@ -147,22 +148,19 @@ export function checkDaemonConfig(raw: unknown, path = 'daemon.json'): DaemonFil
         ? Array.isArray(v) && v.every((x) => typeof x === 'string')
         : kind === 'pools'
           ? Array.isArray(v) && v.every((x) => x && typeof x.base === 'string' && typeof x.size === 'number')
-          : kind === 'map'
-            ? !!v &&
-              typeof v === 'object' &&
-              !Array.isArray(v) &&
-              Object.values(v).every((x) => typeof x === 'string')
-            : typeof v === kind;
+          : kind === 'runtimes'
+            ? isRuntimes(v)
+            : kind === 'map'
+              ? !!v &&
+                typeof v === 'object' &&
+                !Array.isArray(v) &&
+                Object.values(v).every((x) => typeof x === 'string')
+              : typeof v === kind;
     if (!ok) throw invalidParameter(`${path}: ${k} must be a ${kind}`);
   }
   const c = obj as DaemonFileConfig;
   if (c['storage-driver'] !== undefined && c['storage-driver'] !== 'overlay2') {
     throw invalidParameter(`${path}: storage-driver ${c['storage-driver']}: berth supports overlay2 only`);
-  }
-  if (c['default-runtime'] !== undefined && c['default-runtime'] !== 'runc') {
-    throw invalidParameter(
-      `${path}: default-runtime ${c['default-runtime']}: berth's only runtime is runc (its own)`,
-    );
   }
   return c;
 }
@@ -199,4 +197,22 @@ export function reloadable(
     'shutdown-timeout': c['shutdown-timeout'],
     'live-restore': c['live-restore'],
   };
+}
+
+/** daemon.json "runtimes": {"name": {"path": "/usr/bin/x", "runtimeArgs": ["--flag"]}}. */
+function isRuntimes(v: unknown): boolean {
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    !Array.isArray(v) &&
+    Object.values(v).every(
+      (r) =>
+        !!r &&
+        typeof r === 'object' &&
+        typeof (r as { path?: unknown }).path === 'string' &&
+        ((r as { runtimeArgs?: unknown }).runtimeArgs === undefined ||
+          (Array.isArray((r as { runtimeArgs?: unknown }).runtimeArgs) &&
+            (r as { runtimeArgs: unknown[] }).runtimeArgs.every((a) => typeof a === 'string'))),
+    )
+  );
 }

@@ -71,6 +71,10 @@ async function run(options: DaemonOptions, log: Logger, argv: string[]): Promise
     shimPath,
     log,
     logDefaults: { type: options.logDriver, config: options.logOpts },
+    runtimes: {
+      added: options.runtimes,
+      ...(options.defaultRuntime ? { defaultRuntime: options.defaultRuntime } : {}),
+    },
   });
   await engine.init();
   const server = createApiServer({ engine, log: log.child({ component: 'api' }) });

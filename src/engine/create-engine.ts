@@ -25,6 +25,7 @@ import { DiskUsage } from './system/disk-usage.ts';
 import { VolumeStore } from '../volume/index.ts';
 import { ContainerVolumes, Volumes } from './volumes/index.ts';
 import { ContainerFs } from './filesystems/index.ts';
+import { type RuntimeEntry, runtimeTable } from './containers/runtimes.ts';
 
 export interface EngineConfig {
   /** Persistent state (default /var/lib/berth). */
@@ -40,6 +41,8 @@ export interface EngineConfig {
   log: Logger;
   /** The daemon's default log driver and options for new containers. */
   logDefaults?: { type: string; config: Record<string, string> };
+  /** --add-runtime / daemon.json runtimes and --default-runtime (engine/containers/runtimes.ts). */
+  runtimes?: { added?: Record<string, RuntimeEntry>; defaultRuntime?: string };
   /** Networking settings (berthd --bridge, --bip, --default-address-pool, --nft-table, --iface-prefix, --mtu). */
   network: {
     defaultBridge: string;
@@ -65,6 +68,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     log: log.child({ component: 'images' }),
     unpack: (tar, dir, options) => extractTar(tar, dir, { ...options, sameOwner: true }),
   });
+  const runtimes = runtimeTable({ shimPath: config.shimPath, ...config.runtimes });
   const cgroups = createCgroupManager({ root: config.cgroupRoot, log: log.child({ component: 'cgroups' }) });
   const runtime = new Runtime({
     shimPath: config.shimPath,
@@ -99,6 +103,8 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     log: log.child({ component: 'containers' }),
     apiVersion: API_VERSION_CURRENT,
     hostFacts: probeHostFacts(cgroups.version, config.cgroupRoot),
+    runtimes,
+    runtimesRoot: config.execRoot,
     ...(config.logDefaults ? { logDefaults: config.logDefaults } : {}),
   });
   networks.setContainers(containers.store);
@@ -143,6 +149,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     id,
     dataRoot,
     cgroupVersion: cgroups.version,
+    runtimes,
     counts: () => {
       const all = containers.store.all();
       const running = all.filter((c) => c.state.status === 'running').length;

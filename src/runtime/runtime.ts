@@ -140,7 +140,7 @@ export class Runtime {
     await rm(join(opts.stateDir, 'exit.json'), { force: true });
     const undo = new CleanupStack();
     try {
-      const cgroup = await this.#cgroups.create(cgroupsPath, spec.linux?.resources);
+      const cgroup = await this.#cgroups.create(cgroupsPath, withRuncDevices(spec.linux?.resources));
       undo.add(cgroup, (c) => c.remove());
       const plan = planFromSpec(spec, {
         bundleDir: opts.bundleDir,
@@ -525,6 +525,39 @@ function runExternal(rt: ExternalRuntime, command: string[]): Promise<void> {
         : reject(internal(`${rt.path} ${command[0]}: ${stderr.trim() || `exit ${code}`}`)),
     );
   });
+}
+
+/**
+ * The device rules runc appends to every spec's own (libcontainer/specconv AllowedDevices, as
+ * runc 1.1 has them): mknod of anything, the standard nodes, ptys and /dev/net/tun.
+ */
+const RUNC_ALLOWED_DEVICES: NonNullable<LinuxResources['devices']> = [
+  { allow: true, type: 'c', access: 'm' },
+  { allow: true, type: 'b', access: 'm' },
+  ...(
+    [
+      [1, 3],
+      [1, 8],
+      [1, 7],
+      [5, 0],
+      [1, 5],
+      [1, 9],
+      [136, -1],
+      [5, 2],
+      [10, 200],
+    ] as const
+  ).map(([major, minor]) => ({
+    allow: true,
+    type: 'c',
+    major,
+    ...(minor >= 0 ? { minor } : {}),
+    access: 'rwm',
+  })),
+];
+
+function withRuncDevices(resources: LinuxResources | undefined): LinuxResources | undefined {
+  if (!resources?.devices?.length) return resources;
+  return { ...resources, devices: [...resources.devices, ...RUNC_ALLOWED_DEVICES] };
 }
 
 async function readSpec(bundleDir: string): Promise<RuntimeSpec> {

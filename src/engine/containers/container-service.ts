@@ -55,6 +55,7 @@ import { recoverContainers } from './recovery.ts';
 import { restartsOnDaemonStart } from './restart-policy.ts';
 import type { Networks } from '../networks/index.ts';
 import { assertCanRemove, assertCanStart, isRunning } from './state.ts';
+import type { RuntimeTable } from './runtimes.ts';
 import { type ContainerVolumes, planMountPoints } from '../volumes/index.ts';
 
 const execFileAsync = promisify(execFile);
@@ -76,6 +77,10 @@ export interface ContainerServiceDeps {
   volumes: ContainerVolumes;
   /** CPUs and cgroup features (probeHostFacts): bounds --cpus, discards what the host lacks. */
   hostFacts?: HostFacts;
+  /** The OCI runtimes by name and the default (HostConfig.Runtime); absent: berth's own only. */
+  runtimes?: RuntimeTable;
+  /** Where other runtimes keep their state (<exec-root>/runtime-<name>). */
+  runtimesRoot?: string;
 }
 
 export class Containers implements ContainerService {
@@ -98,6 +103,7 @@ export class Containers implements ContainerService {
       networking: deps.networking,
       log: deps.log,
       volumes: deps.volumes,
+      ...(deps.runtimes ? { runtimes: deps.runtimes, runtimesRoot: deps.runtimesRoot ?? deps.execRoot } : {}),
     });
     this.lifecycle.on('exit', (id: string) => {
       void this.autoRemove(id).catch((err) => deps.log.warn('auto-remove failed', { id, err }));
@@ -169,7 +175,8 @@ export class Containers implements ContainerService {
     body: ContainerCreateRequest,
     options: { name?: string; platform?: string },
   ): Promise<ContainerCreateResponse> {
-    const host = this.#d.hostFacts ?? {};
+    const table = this.#d.runtimes;
+    const host = { ...this.#d.hostFacts, ...(table ? { runtimes: Object.keys(table.runtimes) } : {}) };
     const supported = discardUnsupported(body, host, this.#d.apiVersion);
     body = supported.body;
     const warnings = [...supported.warnings, ...validateCreate(body, this.#d.apiVersion, host)];
@@ -178,7 +185,14 @@ export class Containers implements ContainerService {
       this.#d.logDefaults ?? { type: 'json-file', config: {} },
     );
     resolveLogSettings(logConfig.Type, logConfig.Config);
-    body = { ...body, HostConfig: { ...body.HostConfig, LogConfig: logConfig } };
+    body = {
+      ...body,
+      HostConfig: {
+        ...body.HostConfig,
+        LogConfig: logConfig,
+        ...(table && !body.HostConfig?.Runtime ? { Runtime: table.defaultRuntime } : {}),
+      },
+    };
     if (!body.Image) throw invalidParameter('No image was specified');
     if (options.name) validateContainerName(options.name);
     const image = this.#d.images.resolve(body.Image);

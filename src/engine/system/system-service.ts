@@ -4,11 +4,14 @@ import { arch, cpus, hostname, release, totalmem } from 'node:os';
 import type { SystemInfo, SystemVersion } from '../../api/types/index.ts';
 import { API_VERSION_CURRENT, API_VERSION_MIN, BERTH_VERSION } from '../../api/types/index.ts';
 import type { SystemService } from '../engine.ts';
+import type { RuntimeTable } from '../containers/runtimes.ts';
 
 export interface SystemFacts {
   id: string;
   dataRoot: string;
   cgroupVersion: 1 | 2;
+  /** The OCI runtimes (docker info's Runtimes, DefaultRuntime). */
+  runtimes?: RuntimeTable;
   counts: () => { containers: number; running: number; paused: number; stopped: number; images: number };
   eventListeners: () => number;
 }
@@ -111,8 +114,8 @@ export class System implements SystemService {
       Labels: [],
       ExperimentalBuild: false,
       ServerVersion: BERTH_VERSION,
-      Runtimes: { berth: { path: 'berth-shim' } },
-      DefaultRuntime: 'berth',
+      Runtimes: this.#f.runtimes?.runtimes ?? { berth: { path: 'berth-shim' } },
+      DefaultRuntime: this.#f.runtimes?.defaultRuntime ?? 'berth',
       Swarm: {
         NodeID: '',
         NodeAddr: '',
