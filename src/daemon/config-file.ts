@@ -156,6 +156,8 @@ export function checkDaemonConfig(raw: unknown, path = 'daemon.json'): DaemonFil
                 !Array.isArray(v) &&
                 Object.values(v).every((x) => typeof x === 'string')
               : typeof v === kind;
+    if (!ok && kind === 'runtimes')
+      throw invalidParameter(`${path}: runtimes must map names to {"path": …, "runtimeArgs": […]}`);
     if (!ok) throw invalidParameter(`${path}: ${k} must be a ${kind}`);
   }
   const c = obj as DaemonFileConfig;

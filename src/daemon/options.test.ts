@@ -72,3 +72,18 @@ test('--tlsverify implies TLS with the certificate files; --tls=false is an expl
   assert.equal(configFileArg(['-D', '--config-file', '/x.json']), '/x.json');
   assert.equal(configFileArg(['--config-file=/y.json']), '/y.json');
 });
+
+test('--add-runtime and daemon.json runtimes are merged; --default-runtime names one', () => {
+  const file = checkDaemonConfig({
+    runtimes: { crun: { path: '/usr/bin/crun', runtimeArgs: ['--debug'] } },
+    'default-runtime': 'crun',
+  });
+  const o = parseDaemonArgs(['--add-runtime', 'youki=/usr/bin/youki'], file) as DaemonOptions;
+  assert.deepEqual(o.runtimes, {
+    crun: { path: '/usr/bin/crun', runtimeArgs: ['--debug'] },
+    youki: { path: '/usr/bin/youki' },
+  });
+  assert.equal(o.defaultRuntime, 'crun');
+  assert.throws(() => parseDaemonArgs(['--add-runtime', 'nopath']), /invalid runtime: nopath/);
+  assert.throws(() => checkDaemonConfig({ runtimes: { x: { args: [] } } }), /runtimes must map names to/);
+});
