@@ -446,6 +446,29 @@ describe('berthd with other runc-compatible runtimes', { skip }, () => {
     assert.equal(gone.stdout, '');
   });
 
+  test('--runtime runc with a tty (the pty master comes to the shim over a console socket)', async () => {
+    const r = await docker(
+      d,
+      'run',
+      '--rm',
+      '-t',
+      '--runtime',
+      'runc',
+      'busybox',
+      'sh',
+      '-c',
+      'tty; echo $((6*7))',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '/dev/pts/0\r\n42\r\n');
+  });
+
+  test('--runtime runc: a missing executable is docker’s 127', async () => {
+    const r = await docker(d, 'run', '--rm', '--runtime', 'runc', 'busybox', 'no-such-cmd');
+    assert.equal(r.code, 127, r.stderr);
+    assert.match(r.stderr, /executable file not found/);
+  });
+
   test('a runc container keeps running across a berthd restart and is still driven afterwards', async () => {
     const up = await docker(d, 'run', '-d', '--runtime', 'runc', '--name', 'rc3', 'busybox', 'sleep', '300');
     assert.equal(up.code, 0, up.stderr);
