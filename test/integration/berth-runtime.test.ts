@@ -24,7 +24,14 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { RuntimeSpec } from '../../src/oci/index.ts';
-import { docker, makeBusybox, run, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import {
+  cgroupParent as daemonCgroupParent,
+  docker,
+  makeBusybox,
+  run,
+  startDaemon,
+  type TestDaemon,
+} from '../helpers/daemon.ts';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const busybox = '/bin/busybox';
@@ -467,6 +474,40 @@ describe('berthd with other runc-compatible runtimes', { skip }, () => {
     const r = await docker(d, 'run', '--rm', '--runtime', 'runc', 'busybox', 'no-such-cmd');
     assert.equal(r.code, 127, r.stderr);
     assert.match(r.stderr, /executable file not found/);
+  });
+
+  test('--runtime runc: pause/unpause and update act on the cgroup runc made', async () => {
+    const up = await docker(
+      d,
+      'run',
+      '-d',
+      '--runtime',
+      'runc',
+      '-m',
+      '64m',
+      '--name',
+      'rc4',
+      'busybox',
+      'sleep',
+      '300',
+    );
+    assert.equal(up.code, 0, up.stderr);
+    const runcState = async () =>
+      JSON.parse(
+        (await run('runc', ['--root', join(d.execRoot, 'runtime-runc'), 'state', up.stdout.trim()])).stdout,
+      ).status;
+    assert.equal((await docker(d, 'pause', 'rc4')).code, 0);
+    assert.equal(await runcState(), 'paused');
+    assert.equal((await docker(d, 'unpause', 'rc4')).code, 0);
+    assert.equal(await runcState(), 'running');
+    const u = await docker(d, 'update', '-m', '96m', '--memory-swap', '192m', 'rc4');
+    assert.equal(u.code, 0, u.stderr);
+    const limit = readFileSync(
+      join('/sys/fs/cgroup/memory', daemonCgroupParent(d.dir), up.stdout.trim(), 'memory.limit_in_bytes'),
+      'utf8',
+    );
+    assert.equal(limit.trim(), String(96 * 1024 * 1024));
+    assert.equal((await docker(d, 'rm', '-f', 'rc4')).code, 0);
   });
 
   test('a runc container keeps running across a berthd restart and is still driven afterwards', async () => {
