@@ -342,9 +342,23 @@ function forwardSignals(dir: string): () => void {
   };
 }
 
-/** Relays our stdin/stdout to a container's pty through its shim (run and exec with a tty). */
+/**
+ * Our terminal in raw mode while a container's pty is relayed (run and exec with a tty), as runc
+ * does: no echo, no line editing, and no output processing (libuv's raw mode keeps ONLCR, which
+ * would turn the pty's "\r\n" into "\r\r\n"), so `stty raw -echo`; the saved mode is restored.
+ */
+let savedTty: string | undefined;
 function setRaw(on: boolean): void {
-  if (process.stdin.isTTY) process.stdin.setRawMode(on);
+  if (!process.stdin.isTTY) return;
+  const stty = (args: string[]) =>
+    spawnSync('stty', args, { stdio: ['inherit', 'pipe', 'ignore'], encoding: 'utf8' });
+  if (on) {
+    savedTty = stty(['-g']).stdout?.trim() || undefined;
+    stty(['raw', '-echo']);
+  } else if (savedTty) {
+    stty([savedTty]);
+    savedTty = undefined;
+  }
 }
 
 async function runForeground(g: Globals, id: string, f: CreateFlags, keep: boolean): Promise<number> {
@@ -357,6 +371,7 @@ async function runForeground(g: Globals, id: string, f: CreateFlags, keep: boole
     let done: Promise<void> = Promise.resolve();
     if (terminal) {
       const sock = await runtime.attach(dir, { stdin: true, stdout: true, stderr: true });
+      sock.on('error', () => {});
       setRaw(true);
       process.stdin.pipe(sock);
       sock.pipe(process.stdout, { end: false });
@@ -529,6 +544,8 @@ const COMMANDS: Record<string, Command> = {
       const child = await runtime.exec(dir, spec, proc, { tty, stdin: true });
       await writePidFile(p.strings.get('pid-file'), child.pid);
       if (tty) setRaw(true);
+      // Input that arrives after the process has gone is dropped, not an error.
+      child.stdin?.on('error', () => {});
       if (child.stdin) process.stdin.pipe(child.stdin);
       child.stdout.pipe(process.stdout, { end: false });
       child.stderr?.pipe(process.stderr, { end: false });

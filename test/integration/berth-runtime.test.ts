@@ -302,6 +302,42 @@ describe('berth-runtime next to runc', { skip }, () => {
     );
   });
 
+  test('run and exec with a terminal in the foreground relay the pty to our own, as runc does', async (t) => {
+    const hasScript = (() => {
+      try {
+        execFileSync('script', ['--version']);
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    if (!hasScript) return t.skip('needs util-linux script (a terminal for the runtime)');
+    const dir = writeSpec(['sh', '-c', 'tty; exit 3'], (s) => {
+      if (s.process) s.process.terminal = true;
+    });
+    const sleeper = writeSpec(['sleep', '60']);
+    const results: string[][] = [];
+    for (const { cmd, root } of each) {
+      const line = (args: string[]) => [...cmd, '--root', root, ...args].map((a) => `'${a}'`).join(' ');
+      // script(1) gives the runtime a terminal on stdin/stdout and exits with the command's code.
+      const inTty = (args: string[]) =>
+        run('script', ['-qec', line(args), '/dev/null'], { timeoutMs: 30_000 });
+      const r = await inTty(['run', '--bundle', dir, `tty${n}`]);
+      const id = `ttyx${n}`;
+      assert.equal(
+        (await cli(cmd, root, ['run', '-d', '--bundle', sleeper, id], { detached: true })).code,
+        0,
+      );
+      const e = await inTty(['exec', '-t', id, 'sh', '-c', 'tty; exit 4']);
+      await cli(cmd, root, ['delete', '-f', id]);
+      // script(1) types its own end of input into the terminal: an echoed ^@ or ^D, whenever it comes.
+      const clean = (x: string) => x.replace(/\^@|\^D|\0/g, '');
+      results.push([`${r.code}`, clean(r.stdout), `${e.code}`, clean(e.stdout)]);
+    }
+    assert.deepEqual(results[0], ['3', '/dev/pts/0\r\n', '4', '/dev/pts/0\r\n']);
+    assert.deepEqual(results[0], results[1]);
+  });
+
   test('--log with --log-format json records errors as runc does; --systemd-cgroup is refused', async () => {
     const logs = each.map(({ name }) => join(tmp, `${name}.log`));
     for (const [i, { cmd, root }] of each.entries()) {
