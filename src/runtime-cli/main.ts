@@ -292,6 +292,9 @@ async function createContainer(
       openStdin: attachTty,
       stdinOnce: false,
       inheritStdio: !attachTty,
+      // runc's cgroup for a spec without linux.cgroupsPath: <its own cgroup>/<id>, i.e. /<id> for
+      // a runtime started from the root cgroup.
+      defaultCgroupsPath: `/${id}`,
       ...(f.consoleSocket ? { consoleSocket: resolve(f.consoleSocket) } : {}),
     });
     await writePidFile(f.pidFile, pid);

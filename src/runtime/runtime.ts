@@ -49,6 +49,8 @@ export interface CreateOptions {
   consoleSocket?: string;
   /** Another runc-compatible runtime creates and starts the container, under our shim. */
   external?: ExternalRuntime;
+  /** The cgroup when the spec names none (default /berth/<id>). */
+  defaultCgroupsPath?: string;
 }
 
 /** A runc-compatible runtime binary (berthd --add-runtime, daemon.json "runtimes"). */
@@ -135,7 +137,7 @@ export class Runtime {
   async create(opts: CreateOptions, options?: { signal?: AbortSignal }): Promise<{ pid: number }> {
     options?.signal?.throwIfAborted();
     const spec = await readSpec(opts.bundleDir);
-    const cgroupsPath = spec.linux?.cgroupsPath || `/berth/${opts.id}`;
+    const cgroupsPath = spec.linux?.cgroupsPath || opts.defaultCgroupsPath || `/berth/${opts.id}`;
     await mkdir(opts.stateDir, { recursive: true, mode: 0o700 });
     await rm(join(opts.stateDir, 'exit.json'), { force: true });
     const undo = new CleanupStack();
