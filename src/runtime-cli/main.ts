@@ -544,9 +544,13 @@ const COMMANDS: Record<string, Command> = {
         await writePidFile(p.strings.get('pid-file'), pid);
         return 0;
       }
-      const child = await runtime.exec(dir, spec, proc, { tty, stdin: true });
-      await writePidFile(p.strings.get('pid-file'), child.pid);
+      // Raw before the process runs, so its first output is not cooked by our terminal.
       if (tty) setRaw(true);
+      const child = await runtime.exec(dir, spec, proc, { tty, stdin: true }).catch((err) => {
+        setRaw(false);
+        throw err;
+      });
+      await writePidFile(p.strings.get('pid-file'), child.pid);
       // Input that arrives after the process has gone is dropped, not an error.
       child.stdin?.on('error', () => {});
       if (child.stdin) process.stdin.pipe(child.stdin);
