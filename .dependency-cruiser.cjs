@@ -10,7 +10,8 @@ module.exports = {
   allowed: [
     { from: {}, to: { dependencyTypes: ['core'] } },
     { from: {}, to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg'] } },
-    { from: from('bin'), to: to('bin', 'cli', 'daemon', 'common') },
+    { from: from('bin'), to: to('bin', 'cli', 'daemon', 'runtime-cli', 'common') },
+    { from: from('runtime-cli'), to: to('runtime-cli', 'runtime', 'oci', 'platform', 'common') },
     { from: from('cli'), to: to('cli', 'compose', 'client', 'api/types', 'common') },
     { from: from('compose'), to: to('compose', 'client', 'api/types', 'common') },
     { from: from('client'), to: to('client', 'api/types', 'common') },

@@ -7,6 +7,8 @@
  *   seccomp.c the seccomp filter, encoded by libseccomp from the plan's resolved rules
  *   shim.c   `run`: the per-container shim (stdio, json-file log, attach/control socket)
  *   nsexec.c `exec`: a process inside a running container (docker exec)
+ *   extrt.c  the shim's helpers for other runtimes and callers: runc-compatible runtimes run as
+ *            children, console sockets (pty masters passed with SCM_RIGHTS)
  */
 #ifndef BERTH_H
 #define BERTH_H
@@ -69,7 +71,35 @@ int write_file(const char *path, const char *data);
 const char *go_strerror(int err, char *buf, size_t len);
 
 /* shim.c, nsexec.c */
-int shim_run(const struct plan *p, const char *state_dir);
+struct shim_opts {
+  const char *state_dir;
+  /* The container's stdio is the shim's own fds 0-2 as given (runc create/run); no log, no
+   * attach. The one-line report then goes to fd 3. */
+  int inherit_stdio;
+  /* With a terminal: the pty master is sent here (runc's --console-socket) instead of being kept. */
+  const char *console_socket;
+  /* Run the container with this runc-compatible runtime (create/start as children of the shim)
+   * instead of setting it up ourselves. */
+  const char *runtime;
+  const char *runtime_args[16]; /* global options before the command, e.g. --root DIR */
+  int n_runtime_args;
+  const char *bundle;
+  const char *id;
+};
+int shim_run(const struct plan *p, const struct shim_opts *o);
 int nsexec_run(const struct plan *p);
+
+/* extrt.c */
+/* Sends fd over the Unix socket at path with SCM_RIGHTS, name as the data (runc's utils.SendFd). */
+int console_send(const char *path, const char *name, int fd);
+/* A listening socket for a runtime's --console-socket, at a short path written to path_out. */
+int console_listen(char *path_out, size_t len);
+/* Accepts one connection on lfd (waiting at most timeout_ms) and receives a passed fd; -1 when none. */
+int console_recv(int lfd, int timeout_ms);
+/* Runs `<runtime> <runtime args> --log runtime.log --log-format json <argv...>` with stdio as
+ * given (-1: /dev/null; stderr -1: captured) and waits. Returns its exit code; on failure err
+ * holds the runtime's message (its log's last error, else its stderr). */
+int runtime_cmd(const struct shim_opts *o, const char *const *argv, int in, int out, int errout, char *err,
+                size_t errlen);
 
 #endif

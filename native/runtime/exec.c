@@ -86,7 +86,7 @@ void apply_identity(const struct plan *p)
     capset_all(p);
     for (int c = 0; c < 64; c++)
       if ((p->caps[CAP_SET_AMBIENT] & (1ULL << c)) &&
-          prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0 && errno != EINVAL)
+          prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0 && errno != EINVAL && errno != EPERM)
         die("raise ambient capability %d", c);
   }
   if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

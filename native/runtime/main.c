@@ -4,6 +4,10 @@
  *       Creates a container (stopped before execve, like `runc create`) under a detached shim
  *       that serves <dir>/shim.sock. Prints "ok <init-pid> <shim-pid>" or "error <message>" on
  *       stdout once the container is created, then exits (0 / 1); the shim lives on.
+ *       --stdio inherit: the container gets our stdio (runc create), the report goes to fd 3.
+ *       --console-socket P: the pty master is sent to P (runc's protocol), not kept.
+ *       --runtime R --bundle B --id ID: R (runc-compatible) creates and starts the container;
+ *       the shim holds its stdio, log and exit status as for our own containers.
  *   berth-shim exec --plan <file>
  *       Runs a process inside a running container (docker exec), relaying its stdio; exits with
  *       its exit code (128+signal when killed; 127/126 when it could not be executed).
@@ -88,21 +92,36 @@ const char *go_strerror(int err, char *buf, size_t len)
 
 static int usage(void)
 {
-  fprintf(stderr, "usage: berth-shim run --plan <file> --state <dir>\n"
+  fprintf(stderr, "usage: berth-shim run --plan <file> --state <dir> [--stdio inherit] [--console-socket <path>]\n"
+                  "                      [--runtime <path> --bundle <dir> --id <id> [--runtime-arg <arg>]...]\n"
                   "       berth-shim exec --plan <file>\n");
   return 2;
 }
 
 int main(int argc, char **argv)
 {
-  const char *plan_path = NULL, *state = NULL;
+  const char *plan_path = NULL;
+  struct shim_opts o = {0};
   if (argc < 2)
     return usage();
   for (int i = 2; i + 1 < argc; i += 2) {
+    const char *v = argv[i + 1];
     if (!strcmp(argv[i], "--plan"))
-      plan_path = argv[i + 1];
+      plan_path = v;
     else if (!strcmp(argv[i], "--state"))
-      state = argv[i + 1];
+      o.state_dir = v;
+    else if (!strcmp(argv[i], "--stdio") && !strcmp(v, "inherit"))
+      o.inherit_stdio = 1;
+    else if (!strcmp(argv[i], "--console-socket"))
+      o.console_socket = v;
+    else if (!strcmp(argv[i], "--runtime"))
+      o.runtime = v;
+    else if (!strcmp(argv[i], "--runtime-arg") && o.n_runtime_args < 16)
+      o.runtime_args[o.n_runtime_args++] = v;
+    else if (!strcmp(argv[i], "--bundle"))
+      o.bundle = v;
+    else if (!strcmp(argv[i], "--id"))
+      o.id = v;
     else
       return usage();
   }
@@ -115,18 +134,18 @@ int main(int argc, char **argv)
     return usage();
   if (plan_load(plan_path, &p, err, sizeof err) < 0) {
     if (is_run)
-      printf("error %s\n", err);
+      dprintf(o.inherit_stdio ? 3 : 1, "error %s\n", err);
     else
       fprintf(stderr, "%s\n", err);
     return 1;
   }
   /* Nothing berthd (or its caller) left open may reach the container; exec keeps fd 3, its
    * control channel. */
-  close_range(is_run ? 3 : 4, ~0U, 0);
+  close_range(is_run && !o.inherit_stdio ? 3 : 4, ~0U, 0);
   if (is_run) {
-    if (!state || !p.rootfs)
+    if (!o.state_dir || !p.rootfs || (o.runtime && (!o.bundle || !o.id)))
       return usage();
-    return shim_run(&p, state);
+    return shim_run(&p, &o);
   }
   return nsexec_run(&p);
 }

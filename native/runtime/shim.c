@@ -72,6 +72,8 @@ struct linebuf {
 
 static struct {
   const struct plan *p;
+  const struct shim_opts *o;
+  int inh[3]; /* inherit_stdio: the caller's stdio, handed to the container */
   pid_t init_pid;
   int report_fd, sync_fd, listen_fd, sig_fd, log_fd;
   uint64_t log_size;
@@ -527,6 +529,12 @@ static void do_start(struct conn *c)
   if (S.started)
     return reply_close(c, "error container already started\n");
   S.started = 1;
+  if (S.o->runtime) {
+    const char *argv[] = {"start", S.o->id, NULL};
+    if (runtime_cmd(S.o, argv, -1, -1, -1, buf, sizeof buf) != 0)
+      return reply_close(c, "error %s\n", buf);
+    return reply_close(c, "ok %d\n", (int)S.init_pid);
+  }
   if (send(S.sync_fd, "go", 2, MSG_NOSIGNAL) < 0 && !S.execerr[0])
     return reply_close(c, "error start: container init is gone\n");
   int n = S.execerr[0] ? 0 : sync_recv(S.sync_fd, buf, sizeof buf);
@@ -832,6 +840,17 @@ static void listen_sock(void)
     die("listen %s", SOCK_NAME);
 }
 
+/* The shim must not keep the caller's stdio open once the container has it: the caller waits
+ * for EOF on it. */
+static void close_inherited(void)
+{
+  for (int i = 0; i < 3; i++)
+    if (S.inh[i] >= 0) {
+      close(S.inh[i]);
+      S.inh[i] = -1;
+    }
+}
+
 /* pid and time namespaces are entered by the cloning process itself: they apply to its
  * children. A new time namespace cannot be made by clone() (CLONE_NEWTIME overlaps CSIGNAL), only
  * unshare(). */
@@ -926,11 +945,13 @@ static pid_t spawn_init(const struct plan *p, int *sync_out, int *master_out)
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull < 0)
     die("open /dev/null");
-  if (!p->terminal) {
+  if (!p->terminal && !S.o->inherit_stdio) {
     if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || (p->open_stdin && pipe2(in, O_CLOEXEC) < 0))
       die("pipe");
   }
   int stdio[3] = {p->open_stdin ? in[0] : devnull, out[1], err[1]};
+  if (S.o->inherit_stdio)
+    memcpy(stdio, S.inh, sizeof stdio);
 
   /* With a joined user namespace, clone_init's intermediate process enters these instead. */
   const struct plan_ns *user = plan_find_ns(p, CLONE_NEWUSER);
@@ -943,10 +964,11 @@ static pid_t spawn_init(const struct plan *p, int *sync_out, int *master_out)
   S.init_pid = pid;
   close(sp[1]);
   close(devnull);
+  close_inherited();
   for (size_t i = 0; i < p->n_ns; i++)
     if (nsfds[i] >= 0)
       close(nsfds[i]);
-  if (!p->terminal) {
+  if (!p->terminal && !S.o->inherit_stdio) {
     close(out[1]);
     close(err[1]);
     S.out_fd = out[0];
@@ -1017,7 +1039,87 @@ static void create(const struct plan *p)
   if (p->terminal) {
     if (master < 0 && !S.execerr[0])
       die_msg("container init sent no pty");
+    if (master >= 0 && S.o->console_socket) {
+      char name[64] = "";
+      ptsname_r(master, name, sizeof name);
+      if (console_send(S.o->console_socket, name, master) < 0)
+        die("send the pty master to console socket %s", S.o->console_socket);
+      close(master);
+      master = -1;
+    }
     S.out_fd = S.in_fd = master;
+  }
+}
+
+/* With another runtime: `<runtime> create` with the container's stdio (or a console socket for
+ * its pty), then its init is ours to reap (we are a child subreaper and the runtime exits). */
+static void create_external(const struct plan *p)
+{
+  int out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1}, lfd = -1;
+  char cpath[108] = "", msg[4096], buf[64];
+  if (p->terminal) {
+    lfd = console_listen(cpath, sizeof cpath);
+    if (lfd < 0)
+      die("console socket %s", cpath);
+  } else if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+             (p->open_stdin && pipe2(in, O_CLOEXEC) < 0)) {
+    die("pipe");
+  }
+  const char *argv[12] = {"create", "--bundle", S.o->bundle, "--pid-file", "init.pid"};
+  int n = 5;
+  if (lfd >= 0) {
+    argv[n++] = "--console-socket";
+    argv[n++] = cpath;
+  }
+  argv[n++] = S.o->id;
+  argv[n] = NULL;
+  unlink("init.pid");
+  int code = runtime_cmd(S.o, argv, in[0], out[1], lfd >= 0 ? -1 : err[1], msg, sizeof msg);
+  for (int i = 0; i < 2; i++) {
+    if (i == 0 && in[0] >= 0)
+      close(in[0]);
+    if (i == 1) {
+      if (out[1] >= 0)
+        close(out[1]);
+      if (err[1] >= 0)
+        close(err[1]);
+    }
+  }
+  if (code != 0) {
+    if (lfd >= 0)
+      unlink(cpath);
+    die_msg("%s", msg);
+  }
+  int fd = open("init.pid", O_RDONLY | O_CLOEXEC);
+  ssize_t r = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+  if (fd >= 0)
+    close(fd);
+  buf[r > 0 ? r : 0] = '\0';
+  S.init_pid = (pid_t)atoi(buf);
+  if (S.init_pid <= 0)
+    die_msg("%s create wrote no pid file", S.o->runtime);
+  /* Like runc, the runtime must leave the init orphaned (re-parented to us, a subreaper): only
+   * then can we reap its exit status. */
+  siginfo_t si;
+  if (waitid(P_PID, (id_t)S.init_pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD) {
+    const char *argv[] = {"delete", "--force", S.o->id, NULL};
+    runtime_cmd(S.o, argv, -1, -1, -1, msg, sizeof msg);
+    S.init_pid = 0;
+    die_msg("%s keeps the container's process as its own child; berth needs runc's model, where the "
+            "process is re-parented to the caller",
+            S.o->runtime);
+  }
+  if (lfd >= 0) {
+    int master = console_recv(lfd, 10000);
+    close(lfd);
+    unlink(cpath);
+    if (master < 0)
+      die_msg("%s sent no pty master to the console socket", S.o->runtime);
+    S.out_fd = S.in_fd = master;
+  } else {
+    S.out_fd = out[0];
+    S.err_fd = err[0];
+    S.in_fd = in[1];
   }
 }
 
@@ -1027,16 +1129,17 @@ static void set_nonblock(int fd)
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
-int shim_run(const struct plan *p, const char *state_dir)
+int shim_run(const struct plan *p, const struct shim_opts *o)
 {
   int rep[2];
+  int report_out = o->inherit_stdio ? 3 : 1;
   if (pipe2(rep, O_CLOEXEC) < 0) {
-    printf("error pipe: %s\n", strerror(errno));
+    dprintf(report_out, "error pipe: %s\n", strerror(errno));
     return 1;
   }
   pid_t pid = fork();
   if (pid < 0) {
-    printf("error fork: %s\n", strerror(errno));
+    dprintf(report_out, "error fork: %s\n", strerror(errno));
     return 1;
   }
   if (pid > 0) {
@@ -1055,19 +1158,26 @@ int shim_run(const struct plan *p, const char *state_dir)
         break;
     }
     if (n == 0) {
-      printf("error shim exited during create\n");
+      dprintf(report_out, "error shim exited during create\n");
       return 1;
     }
-    write_all(1, buf, n);
+    write_all(report_out, buf, n);
     return strncmp(buf, "ok ", 3) ? 1 : 0;
   }
 
   close(rep[0]);
   memset(&S, 0, sizeof S);
   S.p = p;
+  S.o = o;
   S.report_fd = rep[1];
   S.sync_fd = S.listen_fd = S.log_fd = S.out_fd = S.err_fd = S.in_fd = -1;
+  S.inh[0] = S.inh[1] = S.inh[2] = -1;
   die_hook = die_to_report;
+  if (o->inherit_stdio) {
+    for (int i = 0; i < 3; i++)
+      S.inh[i] = fcntl(i, F_DUPFD_CLOEXEC, 10);
+    close(3); /* the caller's report pipe: ours is rep[1] */
+  }
   /* Detach from berthd: own session, no stdio of its own, so it outlives berthd and berthd's
    * pipes see EOF when the spawned process exits. */
   setsid();
@@ -1078,8 +1188,8 @@ int shim_run(const struct plan *p, const char *state_dir)
     dup2(devnull, i);
   if (devnull > 2)
     close(devnull);
-  if (chdir(state_dir) < 0)
-    die("chdir %s", state_dir);
+  if (chdir(o->state_dir) < 0)
+    die("chdir %s", o->state_dir);
   if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
     die("prctl PR_SET_CHILD_SUBREAPER");
   signal(SIGPIPE, SIG_IGN);
@@ -1105,7 +1215,11 @@ int shim_run(const struct plan *p, const char *state_dir)
       S.log_size = (uint64_t)st.st_size;
   }
 
-  create(p);
+  if (o->runtime)
+    create_external(p);
+  else
+    create(p);
+  close_inherited();
   set_nonblock(S.out_fd);
   set_nonblock(S.err_fd);
   set_nonblock(S.in_fd);

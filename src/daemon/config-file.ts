@@ -29,6 +29,7 @@ export interface DaemonFileConfig {
   'live-restore'?: boolean;
   'storage-driver'?: string;
   'default-runtime'?: string;
+  runtimes?: Record<string, { path: string; runtimeArgs?: string[] }>;
   bridge?: string;
   bip?: string;
   mtu?: number;
@@ -51,7 +52,7 @@ export interface DaemonFileConfig {
   'default-shm-size'?: string;
 }
 
-type Kind = 'string' | 'boolean' | 'number' | 'string[]' | 'map' | 'pools' | 'ulimits';
+type Kind = 'string' | 'boolean' | 'number' | 'string[]' | 'map' | 'pools' | 'ulimits' | 'runtimes';
 
 const KEYS: Record<keyof DaemonFileConfig, Kind> = {
   hosts: 'string[]',
@@ -73,6 +74,7 @@ const KEYS: Record<keyof DaemonFileConfig, Kind> = {
   'live-restore': 'boolean',
   'storage-driver': 'string',
   'default-runtime': 'string',
+  runtimes: 'runtimes',
   bridge: 'string',
   bip: 'string',
   mtu: 'number',
@@ -105,7 +107,6 @@ const NOT_YET = new Set([
   'ip-forward',
   'ip-masq',
   'icc',
-  'runtimes',
   'storage-opts',
   'exec-opts',
   'features',
@@ -177,22 +178,21 @@ export function checkDaemonConfig(raw: unknown, path = 'daemon.json'): DaemonFil
               Object.values(v).every(
                 (x) => x && typeof x === 'object' && typeof x.Soft === 'number' && typeof x.Hard === 'number',
               )
-            : kind === 'map'
-              ? !!v &&
-                typeof v === 'object' &&
-                !Array.isArray(v) &&
-                Object.values(v).every((x) => typeof x === 'string')
-              : typeof v === kind;
+            : kind === 'runtimes'
+              ? isRuntimes(v)
+              : kind === 'map'
+                ? !!v &&
+                  typeof v === 'object' &&
+                  !Array.isArray(v) &&
+                  Object.values(v).every((x) => typeof x === 'string')
+                : typeof v === kind;
+    if (!ok && kind === 'runtimes')
+      throw invalidParameter(`${path}: runtimes must map names to {"path": …, "runtimeArgs": […]}`);
     if (!ok) throw invalidParameter(`${path}: ${k} must be a ${kind}`);
   }
   const c = obj as DaemonFileConfig;
   if (c['storage-driver'] !== undefined && c['storage-driver'] !== 'overlay2') {
     throw invalidParameter(`${path}: storage-driver ${c['storage-driver']}: berth supports overlay2 only`);
-  }
-  if (c['default-runtime'] !== undefined && c['default-runtime'] !== 'runc') {
-    throw invalidParameter(
-      `${path}: default-runtime ${c['default-runtime']}: berth's only runtime is runc (its own)`,
-    );
   }
   return c;
 }
@@ -229,4 +229,22 @@ export function reloadable(
     'shutdown-timeout': c['shutdown-timeout'],
     'live-restore': c['live-restore'],
   };
+}
+
+/** daemon.json "runtimes": {"name": {"path": "/usr/bin/x", "runtimeArgs": ["--flag"]}}. */
+function isRuntimes(v: unknown): boolean {
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    !Array.isArray(v) &&
+    Object.values(v).every(
+      (r) =>
+        !!r &&
+        typeof r === 'object' &&
+        typeof (r as { path?: unknown }).path === 'string' &&
+        ((r as { runtimeArgs?: unknown }).runtimeArgs === undefined ||
+          (Array.isArray((r as { runtimeArgs?: unknown }).runtimeArgs) &&
+            (r as { runtimeArgs: unknown[] }).runtimeArgs.every((a) => typeof a === 'string'))),
+    )
+  );
 }

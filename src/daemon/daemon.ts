@@ -88,6 +88,10 @@ async function run(options: DaemonOptions, log: Logger, argv: string[]): Promise
     log,
     logDefaults: { type: options.logDriver, config: options.logOpts },
     ...(usernsRemap ? { usernsRemap } : {}),
+    runtimes: {
+      added: options.runtimes,
+      ...(options.defaultRuntime ? { defaultRuntime: options.defaultRuntime } : {}),
+    },
   });
   await engine.init();
   const server = createApiServer({ engine, log: log.child({ component: 'api' }) });

@@ -193,3 +193,18 @@ test('default cgroupns and IPC modes and /dev/shm size, refused when invalid', (
   assert.throws(() => parse(['--default-ipc-mode', 'host']), { message: 'invalid default IPC mode: host' });
   assert.throws(() => parse(['--default-shm-size', 'lots']), { message: 'invalid default-shm-size: lots' });
 });
+
+test('--add-runtime and daemon.json runtimes are merged; --default-runtime names one', () => {
+  const file = checkDaemonConfig({
+    runtimes: { crun: { path: '/usr/bin/crun', runtimeArgs: ['--debug'] } },
+    'default-runtime': 'crun',
+  });
+  const o = parseDaemonArgs(['--add-runtime', 'youki=/usr/bin/youki'], file) as DaemonOptions;
+  assert.deepEqual(o.runtimes, {
+    crun: { path: '/usr/bin/crun', runtimeArgs: ['--debug'] },
+    youki: { path: '/usr/bin/youki' },
+  });
+  assert.equal(o.defaultRuntime, 'crun');
+  assert.throws(() => parseDaemonArgs(['--add-runtime', 'nopath']), /invalid runtime: nopath/);
+  assert.throws(() => checkDaemonConfig({ runtimes: { x: { args: [] } } }), /runtimes must map names to/);
+});

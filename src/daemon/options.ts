@@ -64,6 +64,10 @@ export interface DaemonOptions {
   /** Layers pulled and pushed at once (--max-concurrent-downloads/-uploads; dockerd's 3 and 5). */
   maxConcurrentDownloads: number;
   maxConcurrentUploads: number;
+  /** --add-runtime name=path and daemon.json "runtimes" (engine/containers/runtimes.ts). */
+  runtimes: Record<string, { path: string; runtimeArgs?: string[] }>;
+  /** --default-runtime / "default-runtime"; undefined: berth's own. */
+  defaultRuntime?: string;
   network: {
     defaultBridge: string;
     bip?: string;
@@ -88,6 +92,8 @@ const FLAG_OPTIONS = {
   pidfile: { type: 'string', short: 'p' },
   group: { type: 'string', short: 'G' },
   'cgroup-parent': { type: 'string' },
+  'add-runtime': { type: 'string', multiple: true },
+  'default-runtime': { type: 'string' },
   'config-file': { type: 'string' },
   'log-driver': { type: 'string' },
   'log-opt': { type: 'string', multiple: true },
@@ -248,6 +254,10 @@ export function parseDaemonArgs(
       (v['insecure-registry'] as string[] | undefined) ?? file['insecure-registries'] ?? [],
       (v['registry-mirror'] as string[] | undefined) ?? file['registry-mirrors'] ?? [],
     ),
+    runtimes: runtimeOptions(v['add-runtime'] as string[] | undefined, file.runtimes),
+    ...(str('default-runtime', 'default-runtime')
+      ? { defaultRuntime: str('default-runtime', 'default-runtime') }
+      : {}),
     network: networkOptions({
       bridge: str('bridge', 'bridge'),
       bip: str('bip', 'bip'),
@@ -427,6 +437,8 @@ Options:
   -p, --pidfile string     Path to use for daemon PID file (default "/run/berth/berthd.pid")
   -G, --group string       Group for the unix socket (default "berth")
       --cgroup-parent string  Parent cgroup for all containers (default "berth")
+      --add-runtime name=path  Register a runc-compatible OCI runtime (repeatable; "runc" is predefined)
+      --default-runtime string  Default OCI runtime for containers (default "berth", berth's own)
       --log-driver string  Default driver for container logs (default "json-file")
       --log-opt map        Default log driver options for containers
       --tls                Use TLS; implied by --tlsverify (--tls=false: serve tcp hosts without TLS)
@@ -460,3 +472,22 @@ Options:
       --registry-mirror list  Preferred Docker Hub mirrors (http(s) URLs)
   -v, --version            Print version information and quit
 `;
+
+/** dockerd's --add-runtime name=path (repeatable) and daemon.json's runtimes; both may be given. */
+function runtimeOptions(
+  flags: string[] | undefined,
+  file: DaemonFileConfig['runtimes'],
+): Record<string, { path: string; runtimeArgs?: string[] }> {
+  const out: Record<string, { path: string; runtimeArgs?: string[] }> = {};
+  for (const [name, r] of Object.entries(file ?? {}))
+    out[name] = { path: r.path, ...(r.runtimeArgs ? { runtimeArgs: r.runtimeArgs } : {}) };
+  for (const kv of flags ?? []) {
+    const i = kv.indexOf('=');
+    if (i <= 0 || i === kv.length - 1) throw invalidParameter(`invalid runtime: ${kv}: use name=path`);
+    const name = kv.slice(0, i);
+    if (out[name])
+      throw invalidParameter(`runtime ${name} is defined both as a flag and in the configuration file`);
+    out[name] = { path: kv.slice(i + 1) };
+  }
+  return out;
+}

@@ -28,6 +28,7 @@ import { ContainerVolumes, Volumes } from './volumes/index.ts';
 import { ContainerFs } from './filesystems/index.ts';
 import { prepareRemappedRoot } from './containers/userns.ts';
 import type { ContainerDefaults } from './containers/container-defaults.ts';
+import { type RuntimeEntry, runtimeTable } from './containers/runtimes.ts';
 
 export interface EngineConfig {
   /** Persistent state (default /var/lib/berth). */
@@ -53,6 +54,8 @@ export interface EngineConfig {
   seccompProfileName?: string;
   /** berthd --label. */
   labels?: string[];
+  /** --add-runtime / daemon.json runtimes and --default-runtime (engine/containers/runtimes.ts). */
+  runtimes?: { added?: Record<string, RuntimeEntry>; defaultRuntime?: string };
   /** Networking settings (berthd --bridge, --bip, --default-address-pool, --nft-table, --iface-prefix, --mtu). */
   network: {
     defaultBridge: string;
@@ -84,6 +87,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     log: log.child({ component: 'images' }),
     unpack: (tar, dir, options) => extractTar(tar, dir, { ...options, sameOwner: true }),
   });
+  const runtimes = runtimeTable({ shimPath: config.shimPath, ...config.runtimes });
   const cgroups = createCgroupManager({ root: config.cgroupRoot, log: log.child({ component: 'cgroups' }) });
   const runtime = new Runtime({
     shimPath: config.shimPath,
@@ -122,6 +126,8 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     apiVersion: API_VERSION_CURRENT,
     hostFacts,
     ...(config.containerDefaults ? { defaults: config.containerDefaults } : {}),
+    runtimes,
+    runtimesRoot: config.execRoot,
     ...(config.logDefaults ? { logDefaults: config.logDefaults } : {}),
     ...(config.usernsRemap ? { usernsRemap: config.usernsRemap } : {}),
   });
@@ -186,6 +192,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
         (config.containerDefaults?.cgroupnsMode ?? (cgroups.version === 2 ? 'private' : 'host')) ===
         'private',
     },
+    runtimes,
     counts: () => {
       const all = containers.store.all();
       const running = all.filter((c) => c.state.status === 'running').length;

@@ -4,6 +4,7 @@ import type { RuntimeSpec } from '../oci/index.ts';
 import { MountFlag as F } from '../platform/index.ts';
 import {
   capabilityMask,
+  cgroupV1Tree,
   mountToHelper,
   parseMountOptions,
   planForExec,
@@ -270,4 +271,50 @@ test('an exec plan joins the init namespaces the spec lists and has no rootfs or
   ]);
   assert.equal(plan.rootfs, undefined);
   assert.deepEqual([plan.mounts, plan.devices, plan.terminal], [[], [], true]);
+});
+
+test('cgroup v1: a tmpfs with one bind per hierarchy in mountinfo order, links for co-mounted controllers', () => {
+  const m = {
+    destination: '/sys/fs/cgroup',
+    type: 'cgroup',
+    source: 'cgroup',
+    options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'],
+  };
+  const procs = ['memory', 'cpu,cpuacct', 'unified', 'systemd'].map((h) => `/cg/${h}/berth/x/cgroup.procs`);
+  const tree = cgroupV1Tree(m, procs, {
+    root: '/cg',
+    cgroupns: false,
+    order: ['/cg/cpu,cpuacct', '/cg/memory'],
+  });
+  assert.deepEqual(
+    tree.mounts.map((x) => [x.destination, x.source, x.fstype]),
+    [
+      ['/sys/fs/cgroup', 'tmpfs', 'tmpfs'],
+      ['/sys/fs/cgroup/cpu,cpuacct', '/cg/cpu,cpuacct/berth/x', ''],
+      ['/sys/fs/cgroup/memory', '/cg/memory/berth/x', ''],
+      ['/sys/fs/cgroup/systemd', '/cg/systemd/berth/x', ''],
+    ],
+  );
+  assert.equal(tree.mounts[0]?.data, 'mode=755');
+  assert.ok((tree.mounts[1]?.flags ?? 0) & F.RDONLY);
+  assert.ok((tree.mounts[1]?.flags ?? 0) & F.BIND);
+  assert.deepEqual(tree.links, [
+    { target: 'cpu,cpuacct', path: '/sys/fs/cgroup/cpu' },
+    { target: 'cpu,cpuacct', path: '/sys/fs/cgroup/cpuacct' },
+  ]);
+});
+
+test('cgroup v1 with a cgroup namespace: fresh cgroup mounts of each hierarchy', () => {
+  const m = { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro'] };
+  const tree = cgroupV1Tree(m, ['/cg/pids/a/cgroup.procs', '/cg/systemd/a/cgroup.procs'], {
+    root: '/cg',
+    cgroupns: true,
+  });
+  assert.deepEqual(
+    tree.mounts.slice(1).map((x) => [x.source, x.fstype, x.data]),
+    [
+      ['cgroup', 'cgroup', 'pids'],
+      ['systemd', 'cgroup', 'name=systemd'],
+    ],
+  );
 });

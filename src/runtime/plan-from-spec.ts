@@ -1,4 +1,4 @@
-import { isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { invalidParameter } from '../common/index.ts';
 import { validateSysctls } from './sysctl.ts';
 import { LINUX_CAPABILITIES } from '../oci/index.ts';
@@ -27,6 +27,10 @@ export interface PlanOptions {
   /** cgroup.procs files of the container's cgroup (CgroupHandle.procsFiles()). */
   cgroupProcs: string[];
   cgroupVersion: 1 | 2;
+  /** Where the host's cgroup hierarchies are mounted (default /sys/fs/cgroup). */
+  cgroupRoot?: string;
+  /** cgroup v1: the hierarchies' mount points in the host's mountinfo order (cgroupV1Tree). */
+  cgroupMountOrder?: readonly string[];
   logPath?: string;
   logRotate?: LogRotation;
   openStdin: boolean;
@@ -147,8 +151,7 @@ export function mountToHelper(m: OciMount, cgroupVersion: 1 | 2): HelperMount | 
   }
   if (fstype === 'cgroup' || fstype === 'cgroup2') {
     // cgroup v2: mount the container's view (needs a cgroup namespace to hide the host path).
-    // cgroup v1: runc builds a tree of per-controller binds; we leave /sys/fs/cgroup as the
-    // empty sysfs directory it is, which is what a container without cgroup access sees.
+    // cgroup v1 is a tree of mounts (cgroupV1Tree), planned by planFromSpec.
     if (cgroupVersion === 1) return undefined;
     return {
       source: 'cgroup2',
@@ -160,6 +163,76 @@ export function mountToHelper(m: OciMount, cgroupVersion: 1 | 2): HelperMount | 
     };
   }
   return { source: m.source ?? fstype, destination: m.destination, fstype, flags: f, propagation, data };
+}
+
+/**
+ * A `cgroup` mount on cgroup v1, as runc makes it (libcontainer/rootfs_linux.go mountCgroupV1): a
+ * tmpfs (nosuid,nodev,noexec,mode=755) at the destination; per hierarchy, the container's own
+ * cgroup directory bound at <destination>/<hierarchy> with the mount's flags (a fresh cgroup
+ * mount of that hierarchy instead when the container has a cgroup namespace, so the container's
+ * cgroup is its root); a symlink per controller of a co-mounted hierarchy ("cpu" ->
+ * "cpu,cpuacct"). The tmpfs itself stays writable (runc 1.1 does not remount it).
+ * `procsFiles` are the container cgroup's cgroup.procs files (one per hierarchy, under `root`);
+ * the binds follow `order` (the hierarchies' mount points in the host's mountinfo order, which
+ * is runc's order), others last.
+ * The controller-less cgroup2 of a hybrid host ("unified") is not part of it, as with runc.
+ */
+export function cgroupV1Tree(
+  m: OciMount,
+  procsFiles: readonly string[],
+  opts: { root: string; cgroupns: boolean; order?: readonly string[] },
+): { mounts: HelperMount[]; links: { target: string; path: string }[] } {
+  const { flags, propagation } = parseMountOptions(m.options ?? []);
+  const dflt = MountFlag.NOEXEC | MountFlag.NOSUID | MountFlag.NODEV;
+  const mounts: HelperMount[] = [
+    {
+      source: 'tmpfs',
+      destination: m.destination,
+      fstype: 'tmpfs',
+      flags: dflt,
+      propagation,
+      data: 'mode=755',
+    },
+  ];
+  const links: { target: string; path: string }[] = [];
+  const rank = (name: string) => {
+    const i = opts.order?.indexOf(join(opts.root, name)) ?? -1;
+    return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+  };
+  const hierarchies = procsFiles
+    .map((file) => {
+      const dir = dirname(file);
+      return { dir, name: relative(opts.root, dir).split('/')[0] ?? '' };
+    })
+    .sort((a, b) => rank(a.name) - rank(b.name));
+  for (const { dir, name } of hierarchies) {
+    if (!name || name.startsWith('..') || name === 'unified') continue;
+    const destination = join(m.destination, basename(name));
+    if (opts.cgroupns) {
+      const systemd = name === 'systemd';
+      mounts.push({
+        source: systemd ? 'systemd' : 'cgroup',
+        destination,
+        fstype: 'cgroup',
+        flags: dflt | (flags & MountFlag.RDONLY),
+        propagation: 0,
+        data: systemd ? 'name=systemd' : name,
+      });
+    } else {
+      mounts.push({
+        source: dir,
+        destination,
+        fstype: '',
+        flags: MountFlag.BIND | MountFlag.REC | flags,
+        propagation,
+        data: '',
+      });
+    }
+    if (name.includes(',')) {
+      for (const ss of name.split(',')) links.push({ target: name, path: join(m.destination, ss) });
+    }
+  }
+  return { mounts, links };
 }
 
 /** Capability names -> mask. Unknown names are an InvalidParameter (as `docker run --cap-add` says). */
@@ -253,7 +326,19 @@ export function planFromSpec(spec: RuntimeSpec, opts: PlanOptions): HelperPlan {
   if (!hasNewNs('mnt')) throw invalidParameter('the container needs its own mount namespace');
   validateSysctls(linux.sysctl, linux.namespaces ?? []);
 
-  const mounts = (spec.mounts ?? []).flatMap((m) => mountToHelper(m, opts.cgroupVersion) ?? []);
+  const cgroupLinks: { target: string; path: string }[] = [];
+  const mounts = (spec.mounts ?? []).flatMap((m) => {
+    if (opts.cgroupVersion === 1 && m.type === 'cgroup') {
+      const tree = cgroupV1Tree(m, opts.cgroupProcs, {
+        root: opts.cgroupRoot ?? '/sys/fs/cgroup',
+        cgroupns: namespaces.some((n) => n.type === 'cgroup'),
+        order: opts.cgroupMountOrder,
+      });
+      cgroupLinks.push(...tree.links);
+      return tree.mounts;
+    }
+    return mountToHelper(m, opts.cgroupVersion) ?? [];
+  });
   const hasDevTmpfs = mounts.some((m) => m.destination === '/dev' && m.fstype === 'tmpfs');
   const specDevices: HelperDevice[] = (linux.devices ?? []).map((d) => ({
     path: d.path,
@@ -289,7 +374,7 @@ export function planFromSpec(spec: RuntimeSpec, opts: PlanOptions): HelperPlan {
     })),
     mounts,
     devices,
-    symlinks: hasDevTmpfs ? DEFAULT_LINKS : [],
+    symlinks: [...(hasDevTmpfs ? DEFAULT_LINKS : []), ...cgroupLinks],
     // sethostname in the host's UTS namespace would rename the host: only with a private one.
     hostname: spec.hostname && hasNewNs('uts') ? spec.hostname : undefined,
     sysctls: Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({

@@ -43,6 +43,21 @@ export interface CreateOptions {
   openStdin: boolean;
   /** Close the container's stdin when the first attacher's input ends. */
   stdinOnce: boolean;
+  /** The container's stdio is this process's fds 0-2, as `runc create` does: no log, no attach. */
+  inheritStdio?: boolean;
+  /** With process.terminal: the pty master is sent to this Unix socket (runc's --console-socket). */
+  consoleSocket?: string;
+  /** Another runc-compatible runtime creates and starts the container, under our shim. */
+  external?: ExternalRuntime;
+  /** The cgroup when the spec names none (default /berth/<id>). */
+  defaultCgroupsPath?: string;
+}
+
+/** A runc-compatible runtime binary (berthd --add-runtime, daemon.json "runtimes"). */
+export interface ExternalRuntime {
+  path: string;
+  /** Global options before the command (runtimeArgs, and its --root). */
+  args: string[];
 }
 
 export interface ExitStatus {
@@ -95,6 +110,7 @@ export class ExecError extends BerthError {
 interface RuntimeRecord {
   id: string;
   cgroupsPath: string;
+  external?: ExternalRuntime;
 }
 
 /**
@@ -121,36 +137,44 @@ export class Runtime {
   async create(opts: CreateOptions, options?: { signal?: AbortSignal }): Promise<{ pid: number }> {
     options?.signal?.throwIfAborted();
     const spec = await readSpec(opts.bundleDir);
-    const cgroupsPath = spec.linux?.cgroupsPath || `/berth/${opts.id}`;
+    const cgroupsPath = spec.linux?.cgroupsPath || opts.defaultCgroupsPath || `/berth/${opts.id}`;
     await mkdir(opts.stateDir, { recursive: true, mode: 0o700 });
     await rm(join(opts.stateDir, 'exit.json'), { force: true });
     const undo = new CleanupStack();
     try {
-      const cgroup = await this.#cgroups.create(cgroupsPath, spec.linux?.resources);
+      const cgroup = await this.#cgroups.create(cgroupsPath, withRuncDevices(spec.linux?.resources));
       undo.add(cgroup, (c) => c.remove());
       const plan = planFromSpec(spec, {
         bundleDir: opts.bundleDir,
         cgroupProcs: cgroup.procsFiles(),
         cgroupVersion: this.#cgroups.version,
+        ...(this.#cgroups.version === 1 ? { cgroupMountOrder: await cgroupV1MountOrder() } : {}),
         logPath: opts.logPath,
         ...(opts.logRotate ? { logRotate: opts.logRotate } : {}),
         openStdin: opts.openStdin,
         stdinOnce: opts.stdinOnce,
       });
-      const record: RuntimeRecord = { id: opts.id, cgroupsPath };
+      const record: RuntimeRecord = {
+        id: opts.id,
+        cgroupsPath,
+        ...(opts.external ? { external: opts.external } : {}),
+      };
       await writeFile(join(opts.stateDir, 'runtime.json'), JSON.stringify(record));
       const planPath = join(opts.stateDir, 'plan');
       await writeFile(planPath, encodeHelperPlan(plan), { mode: 0o600 });
-      const { code, stdout, stderr } = await runShim(this.#shimPath, [
-        'run',
-        '--plan',
-        planPath,
-        '--state',
-        opts.stateDir,
-      ]);
+      const args = ['run', '--plan', planPath, '--state', opts.stateDir];
+      if (opts.inheritStdio) args.push('--stdio', 'inherit');
+      if (opts.consoleSocket) args.push('--console-socket', opts.consoleSocket);
+      if (opts.external) {
+        args.push('--runtime', opts.external.path, '--bundle', opts.bundleDir, '--id', opts.id);
+        for (const a of opts.external.args) args.push('--runtime-arg', a);
+      }
+      const { code, stdout, stderr } = await runShim(this.#shimPath, args, opts.inheritStdio ?? false);
       const m = /^ok (\d+) (\d+)/.exec(stdout);
       if (code !== 0 || !m) {
         const msg = stdout.startsWith('error ') ? stdout.slice(6).trim() : (stdout + stderr).trim();
+        if (opts.external && /exec: |executable file not found|no such file or directory/.test(msg))
+          throw new ExecError(msg, execExitCode(msg));
         throw internal(`create container: ${msg || `berth-shim exited with code ${code}`}`);
       }
       const pid = Number(m[1]);
@@ -333,9 +357,61 @@ export class Runtime {
     };
   }
 
+  /**
+   * Starts `process` in the running container with this process's stdio and leaves it running
+   * (`runc exec -d`): resolves with its host pid once it runs.
+   */
+  async execDetached(stateDir: string, spec: RuntimeSpec, process: OciProcess): Promise<number> {
+    const state = await this.state(stateDir);
+    if (state.status !== 'running') throw conflict('container is not running');
+    const record = await readRecord(stateDir);
+    const plan = planForExec(
+      spec,
+      { ...process, terminal: false },
+      { initPid: state.pid, cgroupProcs: this.#cgroups.open(record.cgroupsPath).procsFiles() },
+    );
+    const planPath = join(stateDir, `exec-${randomBytes(6).toString('hex')}.plan`);
+    await writeFile(planPath, encodeHelperPlan(plan), { mode: 0o600 });
+    const child = spawn(this.#shimPath, ['exec', '--plan', planPath], {
+      // The shim's own errors, if any, reach our caller's stderr directly.
+      stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+      detached: true,
+    });
+    const control = child.stdio[3] as Readable;
+    let code = 1;
+    child.on('exit', (c) => {
+      code = c ?? 1;
+    });
+    const pid = await new Promise<number | undefined>((resolve) => {
+      let buf = '';
+      control.setEncoding('utf8').on('data', (chunk: string) => {
+        buf += chunk;
+        const m = /^pid (\d+)\n/.exec(buf);
+        if (m) resolve(Number(m[1]));
+      });
+      child.on('close', () => resolve(undefined));
+      child.on('error', () => resolve(undefined));
+    });
+    await unlink(planPath).catch(() => {});
+    if (pid === undefined) throw new ExecError('exec failed', code === 127 || code === 126 ? code : 126);
+    control.destroy();
+    child.unref();
+    return pid;
+  }
+
+  /** Sends `signal` to every process of the container (`runc kill --all`). */
+  async killAll(stateDir: string, signal: number): Promise<void> {
+    await this.#cgroups.open((await readRecord(stateDir)).cgroupsPath).killAll(signal);
+  }
+
   /** Freezes every process of the container through its cgroup (docker pause). */
   async pause(stateDir: string): Promise<void> {
     await this.#cgroups.open((await readRecord(stateDir)).cgroupsPath).freeze();
+  }
+
+  /** Whether the container's cgroup is frozen (paused). */
+  async paused(stateDir: string): Promise<boolean> {
+    return await this.#cgroups.open((await readRecord(stateDir)).cgroupsPath).frozen();
   }
 
   /** Thaws a paused container (docker unpause). */
@@ -373,6 +449,8 @@ export class Runtime {
         .catch(() => {});
     const state = await this.state(stateDir).catch(() => ({ status: 'gone' }) as const);
     if (state.status === 'created' || state.status === 'running') await this.#destroy(stateDir, state.pid);
+    if (record?.external)
+      await runExternal(record.external, ['delete', '--force', record.id]).catch(() => {});
     if (path) {
       const cg = this.#cgroups.open(path);
       await cg.killAll(9).catch(() => {});
@@ -424,6 +502,66 @@ export class Runtime {
   }
 }
 
+/** Mount points of the host's cgroup v1 hierarchies, in /proc/self/mountinfo order. */
+export async function cgroupV1MountOrder(): Promise<string[]> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  return text.split('\n').flatMap((line) => {
+    const f = line.split(' ');
+    const sep = f.indexOf('-');
+    return sep > 0 && f[sep + 1] === 'cgroup' && f[4] ? [f[4]] : [];
+  });
+}
+
+/** `<runtime> <args> <command…>`, rejecting with its stderr when it fails. */
+function runExternal(rt: ExternalRuntime, command: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(rt.path, [...rt.args, ...command], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(internal(`${rt.path} ${command[0]}: ${stderr.trim() || `exit ${code}`}`)),
+    );
+  });
+}
+
+/**
+ * The device rules runc appends to every spec's own (libcontainer/specconv AllowedDevices, as
+ * runc 1.1 has them): mknod of anything, the standard nodes, ptys and /dev/net/tun.
+ */
+const RUNC_ALLOWED_DEVICES: NonNullable<LinuxResources['devices']> = [
+  { allow: true, type: 'c', access: 'm' },
+  { allow: true, type: 'b', access: 'm' },
+  ...(
+    [
+      [1, 3],
+      [1, 8],
+      [1, 7],
+      [5, 0],
+      [1, 5],
+      [1, 9],
+      [136, -1],
+      [5, 2],
+      [10, 200],
+    ] as const
+  ).map(([major, minor]) => ({
+    allow: true,
+    type: 'c',
+    major,
+    ...(minor >= 0 ? { minor } : {}),
+    access: 'rwm',
+  })),
+];
+
+function withRuncDevices(resources: LinuxResources | undefined): LinuxResources | undefined {
+  if (!resources?.devices?.length) return resources;
+  return { ...resources, devices: [...resources.devices, ...RUNC_ALLOWED_DEVICES] };
+}
+
 async function readSpec(bundleDir: string): Promise<RuntimeSpec> {
   try {
     return JSON.parse(await readFile(join(bundleDir, 'config.json'), 'utf8')) as RuntimeSpec;
@@ -445,15 +583,23 @@ export function execExitCode(message: string): number {
   return 126;
 }
 
-function runShim(path: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs `berth-shim run`; its report is on stdout, or on fd 3 when the container inherits our stdio. */
+function runShim(
+  path: string,
+  args: string[],
+  inheritStdio: boolean,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(path, args, {
+      stdio: inheritStdio ? ['inherit', 'inherit', 'inherit', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    const report = (inheritStdio ? child.stdio[3] : child.stdout) as Readable;
+    report.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
     });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
     });
     child.on('error', (err) => reject(internal(`spawn ${path}: ${err.message}`, { cause: err })));

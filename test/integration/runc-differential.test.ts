@@ -1,7 +1,7 @@
 /**
  * The differential suite: the same OCI bundle (config.json made by engine/spec's toOciSpec, as
- * berthd makes it for a `docker run` with the given flags) is run by our runtime and by Debian's
- * runc, and a probe script (busybox sh) prints what the container observes: capabilities,
+ * berthd makes it for a `docker run` with the given flags) is run through the command line of
+ * berth-runtime (our runtime behind runc's CLI) and of Debian's runc, and a probe script (busybox sh) prints what the container observes: capabilities,
  * seccomp mode, no_new_privs, ids and groups, hostname, uid/gid maps, rlimits, mountinfo,
  * /dev, masked and read-only paths, namespaces (host or new), cgroup limits, sysctls, env, and
  * the errno of syscalls the profile blocks. The two outputs must be identical.
@@ -27,13 +27,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { ContainerCreateRequest, HostConfig } from '../../src/api/types/index.ts';
-import { silentLogger } from '../../src/common/index.ts';
 import { type OciContext, toContainerSpec, toOciSpec } from '../../src/engine/spec/index.ts';
 import type { RuntimeSpec } from '../../src/oci/index.ts';
-import { createCgroupManager, Runtime } from '../../src/runtime/index.ts';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
-const shimPath = join(repo, 'native/build/berth-shim');
+const berthRuntime = [process.execPath, join(repo, 'bin/berth-runtime')];
 const busybox = '/bin/busybox';
 const hasRunc = (() => {
   try {
@@ -274,11 +272,7 @@ describe('differential: berth runtime vs runc on the same bundle', { skip }, () 
   const rootfs = join(tmp, 'rootfs');
   const out = join(tmp, 'out');
   const runcRoot = join(tmp, 'runc');
-  const runtime = new Runtime({
-    shimPath,
-    cgroups: createCgroupManager({ log: silentLogger() }),
-    log: silentLogger(),
-  });
+  const oursRoot = join(tmp, 'berth-runtime');
   const hostNs = new Map<string, string>();
   let n = 0;
 
@@ -369,9 +363,6 @@ describe('differential: berth runtime vs runc on the same bundle', { skip }, () 
       ],
       ...c.ctx,
     });
-    // /sys/fs/cgroup on cgroup v1: runc builds the per-controller tree, our shim leaves the
-    // directory empty (plan-from-spec.ts); the probe reads limits through /hostcg instead.
-    spec.mounts = spec.mounts?.filter((m) => m.type !== 'cgroup');
     if (spec.process) spec.process.args = ['sh', '-c', 'sh /probe.sh > /out/result'];
     c.edit?.(spec);
     const dir = join(tmp, `bundle-${id}`);
@@ -380,36 +371,58 @@ describe('differential: berth runtime vs runc on the same bundle', { skip }, () 
     return { dir, spec };
   }
 
-  async function runOurs(bundle: { dir: string; spec: RuntimeSpec }, id: string): Promise<string> {
-    const stateDir = join(tmp, `state-${id}`);
+  /**
+   * `<runtime> --root R run --bundle B <name>` in the foreground (the container's stdio is the
+   * runtime's), then the probe's output from /out/result. For every fifth configuration our side uses
+   * create/start/state/delete instead, so both paths of berth-runtime are covered.
+   */
+  async function runCli(
+    cli: string[],
+    root: string,
+    bundle: { dir: string; spec: RuntimeSpec },
+    name: string,
+    split: boolean,
+  ): Promise<string> {
     rmSync(join(out, 'result'), { force: true });
     const spec: RuntimeSpec = JSON.parse(readFileSync(join(bundle.dir, 'config.json'), 'utf8'));
-    spec.linux = { ...spec.linux, cgroupsPath: `/${cgroupParent}/ours-${id}` };
+    spec.linux = { ...spec.linux, cgroupsPath: `/${cgroupParent}/${name}` };
     writeFileSync(join(bundle.dir, 'config.json'), JSON.stringify(spec, null, 1));
-    try {
-      await runtime.create({ id, bundleDir: bundle.dir, stateDir, openStdin: false, stdinOnce: false });
-      await runtime.start(stateDir);
-      await runtime.wait(stateDir, { signal: AbortSignal.timeout(20_000) });
-    } finally {
-      await runtime.delete(stateDir, spec).catch(() => {});
+    const call = async (args: string[]) => {
+      const child = spawn(cli[0]!, [...cli.slice(1), '--root', root, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 20_000,
+      });
+      let err = '';
+      child.stderr.on('data', (c) => (err += c));
+      child.stdout.on('data', (c) => (err += c));
+      // `create` hands its stdio to the container, which keeps the pipes open until it exits:
+      // wait for the runtime's exit, not for the pipes to close.
+      const event = args[0] === 'create' ? 'exit' : 'close';
+      const code = await new Promise<number>((resolve) =>
+        child.on(event, (c: number | null) => resolve(c ?? -1)),
+      );
+      return { code, err };
+    };
+    let res: { code: number; err: string };
+    if (split) {
+      res = await call(['create', '--bundle', bundle.dir, name]);
+      if (res.code === 0) res = await call(['start', name]);
+      // The probe's last line first (cheap), then the runtime must report the container stopped.
+      const result = join(out, 'result');
+      for (
+        let i = 0;
+        i < 400 && !(existsSync(result) && readFileSync(result, 'utf8').endsWith('== end\n'));
+        i++
+      )
+        await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 50 && !/"status": "stopped"/.test((await call(['state', name])).err); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      const del = await call(['delete', name]);
+      assert.equal(del.code, 0, del.err);
+    } else {
+      res = await call(['run', '--bundle', bundle.dir, name]);
     }
-    return readFileSync(join(out, 'result'), 'utf8');
-  }
-
-  async function runRunc(bundle: { dir: string; spec: RuntimeSpec }, id: string): Promise<string> {
-    rmSync(join(out, 'result'), { force: true });
-    const spec: RuntimeSpec = JSON.parse(readFileSync(join(bundle.dir, 'config.json'), 'utf8'));
-    spec.linux = { ...spec.linux, cgroupsPath: `/${cgroupParent}/runc-${id}` };
-    writeFileSync(join(bundle.dir, 'config.json'), JSON.stringify(spec, null, 1));
-    const child = spawn('runc', ['--root', runcRoot, 'run', '--bundle', bundle.dir, `runc-${id}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 20_000,
-    });
-    let err = '';
-    child.stderr.on('data', (c) => (err += c));
-    child.stdout.on('data', (c) => (err += c));
-    const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
-    if (!existsSync(join(out, 'result'))) throw new Error(`runc failed (${code}): ${err}`);
+    if (!existsSync(join(out, 'result'))) throw new Error(`${cli.at(-1)} failed (${res.code}): ${res.err}`);
     return readFileSync(join(out, 'result'), 'utf8');
   }
 
@@ -431,8 +444,8 @@ describe('differential: berth runtime vs runc on the same bundle', { skip }, () 
     test(`same observations: ${c.name}`, async () => {
       const bundle = bundleFor(c);
       const id = `d${n}`;
-      const ours = normalize(await runOurs(bundle, id), id);
-      const theirs = normalize(await runRunc(bundle, id), id);
+      const ours = normalize(await runCli(berthRuntime, oursRoot, bundle, `ours-${id}`, n % 5 === 0), id);
+      const theirs = normalize(await runCli(['runc'], runcRoot, bundle, `runc-${id}`, false), id);
       assert.match(ours, /== end\n$/);
       assert.equal(ours, theirs);
     });

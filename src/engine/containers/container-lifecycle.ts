@@ -27,7 +27,8 @@ import {
   invalidParameter,
 } from '../../common/index.ts';
 import type { SnapshotStore } from '../../image/index.ts';
-import type { ExitStatus, Runtime } from '../../runtime/index.ts';
+import type { ExitStatus, ExternalRuntime, Runtime } from '../../runtime/index.ts';
+import { externalRuntime, type RuntimeTable } from './runtimes.ts';
 import type { EventBus } from '../events.ts';
 import type { IoSession } from '../engine.ts';
 import {
@@ -74,6 +75,9 @@ export interface LifecycleDeps {
   usernsRemap?: UsernsRemap;
   /** The daemon's defaults for what a container leaves unset (--init, --dns, …). */
   defaults?: ContainerDefaults;
+  /** The OCI runtimes by name (HostConfig.Runtime); absent: berth's own for every container. */
+  runtimes?: RuntimeTable;
+  runtimesRoot?: string;
 }
 
 type PendingAttach = {
@@ -103,6 +107,14 @@ export class ContainerLifecycle extends EventEmitter {
     super();
     this.setMaxListeners(0);
     this.#d = deps;
+  }
+
+  /** The runc-compatible runtime that runs this container, when it is not berth's own. */
+  #externalRuntime(name: string | undefined): { external?: ExternalRuntime } {
+    const table = this.#d.runtimes;
+    if (!table || !name) return {};
+    const external = externalRuntime(table, name, this.#d.runtimesRoot ?? this.#d.execRoot);
+    return external ? { external } : {};
   }
 
   stateDir(id: string): string {
@@ -205,6 +217,7 @@ export class ContainerLifecycle extends EventEmitter {
         ...(logging.rotate ? { logRotate: logging.rotate } : {}),
         openStdin: record.config.OpenStdin ?? false,
         stdinOnce: record.config.StdinOnce ?? false,
+        ...this.#externalRuntime(hostConfig.Runtime),
       });
       undo.defer(() => this.#d.runtime.delete(stateDir, oci));
       undo.defer(() => this.#d.runtime.kill(stateDir, 9).catch(() => {}));

@@ -56,6 +56,7 @@ import { recoverContainers } from './recovery.ts';
 import { restartsOnDaemonStart } from './restart-policy.ts';
 import type { Networks } from '../networks/index.ts';
 import { assertCanRemove, assertCanStart, isRunning } from './state.ts';
+import type { RuntimeTable } from './runtimes.ts';
 import { type ContainerVolumes, planMountPoints } from '../volumes/index.ts';
 import { checkUsernsConflicts, containerRemap, shareContainerDir } from './userns.ts';
 import type { UsernsRemap } from '../../platform/index.ts';
@@ -83,6 +84,10 @@ export interface ContainerServiceDeps {
   usernsRemap?: UsernsRemap;
   /** The daemon's defaults for what a container leaves unset (--init, --dns, …). */
   defaults?: ContainerDefaults;
+  /** The OCI runtimes by name and the default (HostConfig.Runtime); absent: berth's own only. */
+  runtimes?: RuntimeTable;
+  /** Where other runtimes keep their state (<exec-root>/runtime-<name>). */
+  runtimesRoot?: string;
 }
 
 export class Containers implements ContainerService {
@@ -107,6 +112,7 @@ export class Containers implements ContainerService {
       volumes: deps.volumes,
       ...(deps.usernsRemap ? { usernsRemap: deps.usernsRemap } : {}),
       ...(deps.defaults ? { defaults: deps.defaults } : {}),
+      ...(deps.runtimes ? { runtimes: deps.runtimes, runtimesRoot: deps.runtimesRoot ?? deps.execRoot } : {}),
     });
     this.lifecycle.on('exit', (id: string) => {
       void this.autoRemove(id).catch((err) => deps.log.warn('auto-remove failed', { id, err }));
@@ -178,7 +184,8 @@ export class Containers implements ContainerService {
     body: ContainerCreateRequest,
     options: { name?: string; platform?: string; apiVersion?: string },
   ): Promise<ContainerCreateResponse> {
-    const host = this.#d.hostFacts ?? {};
+    const table = this.#d.runtimes;
+    const host = { ...this.#d.hostFacts, ...(table ? { runtimes: Object.keys(table.runtimes) } : {}) };
     const apiVersion = options.apiVersion ?? this.#d.apiVersion;
     const supported = discardUnsupported(body, host, apiVersion);
     body = supported.body;
@@ -189,7 +196,14 @@ export class Containers implements ContainerService {
       this.#d.logDefaults ?? { type: 'json-file', config: {} },
     );
     resolveLogSettings(logConfig.Type, logConfig.Config);
-    body = { ...body, HostConfig: { ...body.HostConfig, LogConfig: logConfig } };
+    body = {
+      ...body,
+      HostConfig: {
+        ...body.HostConfig,
+        LogConfig: logConfig,
+        ...(table && !body.HostConfig?.Runtime ? { Runtime: table.defaultRuntime } : {}),
+      },
+    };
     if (!body.Image) throw invalidParameter('No image was specified');
     if (options.name) validateContainerName(options.name);
     const image = this.#d.images.resolve(body.Image);

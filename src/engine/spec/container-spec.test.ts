@@ -150,7 +150,7 @@ test("a docker run busybox body gets Docker 20.10's inspect defaults and spec de
   assert.equal(hostConfig.IpcMode, 'private');
   assert.equal(hostConfig.CgroupnsMode, 'host');
   assert.equal(hostConfig.OomKillDisable, false);
-  assert.equal(hostConfig.Runtime, 'runc');
+  assert.equal(hostConfig.Runtime, 'berth');
   assert.deepEqual(hostConfig.PortBindings, {});
   assert.deepEqual(hostConfig.ConsoleSize, [0, 0]);
   assert.deepEqual(hostConfig.MaskedPaths, DEFAULT_MASKED_PATHS);

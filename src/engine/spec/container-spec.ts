@@ -372,7 +372,7 @@ export function containerSpecFromInspect(input: {
     },
     autoRemove: hc.AutoRemove ?? false,
     logConfig: { type: hc.LogConfig?.Type || 'json-file', config: { ...(hc.LogConfig?.Config ?? {}) } },
-    runtime: hc.Runtime || 'runc',
+    runtime: hc.Runtime || 'berth',
     network: {
       mode,
       disabled: c.NetworkDisabled ?? false,

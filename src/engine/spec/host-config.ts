@@ -115,7 +115,7 @@ export function normalizeHostConfig(
   }
   if (hc.OomKillDisable === null || hc.OomKillDisable === undefined) hc.OomKillDisable = false;
   if (hc.PidsLimit !== null && hc.PidsLimit !== undefined && hc.PidsLimit <= 0) hc.PidsLimit = null;
-  if (!hc.Runtime) hc.Runtime = options.daemon?.runtime ?? 'runc';
+  if (!hc.Runtime) hc.Runtime = options.daemon?.runtime ?? 'berth';
   if (!hc.Privileged) {
     if (hc.MaskedPaths === null || hc.MaskedPaths === undefined) hc.MaskedPaths = [...DEFAULT_MASKED_PATHS];
     if (hc.ReadonlyPaths === null || hc.ReadonlyPaths === undefined)

@@ -5,6 +5,7 @@ import type { SystemInfo, SystemVersion } from '../../api/types/index.ts';
 import { API_VERSION_CURRENT, API_VERSION_MIN, BERTH_VERSION } from '../../api/types/index.ts';
 import type { SystemService } from '../engine.ts';
 import type { HostFacts } from '../spec/index.ts';
+import type { RuntimeTable } from '../containers/runtimes.ts';
 
 export interface SystemFacts {
   id: string;
@@ -18,6 +19,8 @@ export interface SystemFacts {
   security: { seccompProfile: string; noNewPrivileges: boolean; cgroupnsPrivate: boolean };
   /** What the cgroup controllers can limit here, probed once at start. */
   host: HostFacts;
+  /** The OCI runtimes (docker info's Runtimes, DefaultRuntime). */
+  runtimes?: RuntimeTable;
   counts: () => { containers: number; running: number; paused: number; stopped: number; images: number };
   eventListeners: () => number;
   /** The daemon runs containers in user namespaces (--userns-remap): `name=userns` in SecurityOptions. */
@@ -119,8 +122,8 @@ export class System implements SystemService {
       Labels: this.#f.labels,
       ExperimentalBuild: false,
       ServerVersion: BERTH_VERSION,
-      Runtimes: { berth: { path: 'berth-shim' } },
-      DefaultRuntime: 'berth',
+      Runtimes: this.#f.runtimes?.runtimes ?? { berth: { path: 'berth-shim' } },
+      DefaultRuntime: this.#f.runtimes?.defaultRuntime ?? 'berth',
       Swarm: {
         NodeID: '',
         NodeAddr: '',

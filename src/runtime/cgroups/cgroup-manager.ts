@@ -43,6 +43,8 @@ export interface CgroupHandle {
   /** Freezes every process; resolves once the kernel reports the cgroup frozen. */
   freeze(): Promise<void>;
   thaw(): Promise<void>;
+  /** Whether the cgroup is frozen (paused); false without a freezer. */
+  frozen(): Promise<boolean>;
   /** Sends `signal` to every process (v2 with SIGKILL: cgroup.kill). Does not wait for exits. */
   killAll(signal: number): Promise<void>;
   /** Removes the cgroup's directories everywhere (not the parents). Idempotent; retries EBUSY briefly. */

@@ -499,6 +499,11 @@ export class V1CgroupHandle implements CgroupHandle {
     throw unavailable(`freeze ${this.path}: timed out waiting for freezer.state FROZEN`);
   }
 
+  async frozen(): Promise<boolean> {
+    const c = this.#controller('freezer');
+    return c ? (await readOptional(c.dir, 'freezer.state')) === 'FROZEN' : false;
+  }
+
   async thaw(): Promise<void> {
     const { dir } = this.#require('freezer', 'thaw');
     await writeCgroupFile(dir, 'freezer.state', 'THAWED');

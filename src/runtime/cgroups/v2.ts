@@ -281,6 +281,10 @@ export class V2CgroupHandle implements CgroupHandle {
     return this.#setFrozen(1);
   }
 
+  async frozen(): Promise<boolean> {
+    return (await readOptional(this.#dir, 'cgroup.freeze')) === '1';
+  }
+
   thaw(): Promise<void> {
     return this.#setFrozen(0);
   }

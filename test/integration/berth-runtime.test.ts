@@ -1,0 +1,584 @@
+/**
+ * berth-runtime, our runtime behind runc's command line, next to runc on the same bundles
+ * (state JSON, create/start/kill/delete, run's exit code, exec, ps, list, pause/resume, spec,
+ * --log-format json, --console-socket); and berthd running containers with any runc-compatible
+ * runtime (`docker run --runtime runc`, --add-runtime, --default-runtime, docker info).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { RuntimeSpec } from '../../src/oci/index.ts';
+import {
+  cgroupParent as daemonCgroupParent,
+  docker,
+  makeBusybox,
+  run,
+  startDaemon,
+  type TestDaemon,
+} from '../helpers/daemon.ts';
+
+const repo = fileURLToPath(new URL('../../..', import.meta.url));
+const busybox = '/bin/busybox';
+const hasRunc = (() => {
+  try {
+    execFileSync('runc', ['--version']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const skip =
+  process.getuid?.() !== 0
+    ? 'needs root'
+    : !existsSync(busybox)
+      ? 'needs busybox-static'
+      : !hasRunc && 'needs runc';
+
+/** `<cli> --root <root> args…` with stdin/stdout/stderr as pipes (or files for create/run -d). */
+function cli(
+  cmd: string[],
+  root: string,
+  args: string[],
+  opts: { detached?: boolean; global?: string[] } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd[0]!, [...cmd.slice(1), ...(opts.global ?? []), '--root', root, ...args], {
+      // A created container keeps the stdio it was given: /dev/null, so we can wait for the CLI.
+      stdio: opts.detached ? ['ignore', 'ignore', 'pipe'] : ['pipe', 'pipe', 'pipe'],
+      timeout: 30_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (c) => (stdout += c));
+    child.stderr?.on('data', (c) => (stderr += c));
+    child.on('error', reject);
+    child.on(opts.detached ? 'exit' : 'close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin?.end();
+  });
+}
+
+describe('berth-runtime next to runc', { skip }, () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'berth-rtcli-'));
+  const rootfs = join(tmp, 'bundle', 'rootfs');
+  const cgroupParent = `berth-test-rtcli${process.pid}`;
+  const ours = [process.execPath, join(repo, 'bin/berth-runtime')];
+  const theirs = ['runc'];
+  const roots = { ours: join(tmp, 'ours'), theirs: join(tmp, 'runc') };
+  const each = [
+    { name: 'berth-runtime', cmd: ours, root: roots.ours },
+    { name: 'runc', cmd: theirs, root: roots.theirs },
+  ];
+  let n = 0;
+
+  /** A bundle from `<cli> spec` (ours), made runnable: no tty, the given args, a cgroup of ours. */
+  function writeSpec(args: string[], edit?: (s: RuntimeSpec) => void): string {
+    const dir = join(tmp, `b${++n}`);
+    mkdirSync(dir);
+    symlinkSync(rootfs, join(dir, 'rootfs'));
+    execFileSync(ours[0]!, [...ours.slice(1), 'spec', '--bundle', dir]);
+    const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as RuntimeSpec;
+    if (spec.process) {
+      spec.process.terminal = false;
+      spec.process.args = args;
+    }
+    spec.root = { path: rootfs, readonly: true };
+    spec.linux = { ...spec.linux, cgroupsPath: `/${cgroupParent}/c${n}` };
+    edit?.(spec);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(spec, null, '\t'));
+    return dir;
+  }
+
+  before(() => {
+    chmodSync(tmp, 0o755);
+    for (const d of ['bin', 'proc', 'sys', 'dev', 'tmp']) mkdirSync(join(rootfs, d), { recursive: true });
+    copyFileSync(busybox, join(rootfs, 'bin/busybox'));
+    chmodSync(join(rootfs, 'bin/busybox'), 0o755);
+    for (const applet of execFileSync(busybox, ['--list']).toString().split('\n').filter(Boolean)) {
+      if (applet !== 'busybox') symlinkSync('busybox', join(rootfs, 'bin', applet));
+    }
+  });
+
+  after(async () => {
+    for (const { cmd, root } of each) {
+      const list = await cli(cmd, root, ['list', '-q']).catch(() => ({ stdout: '' }));
+      for (const id of list.stdout.split('\n').filter(Boolean)) await cli(cmd, root, ['delete', '-f', id]);
+    }
+    rmSync(tmp, { recursive: true, force: true });
+    for (const h of readdirSync('/sys/fs/cgroup')) {
+      const dir = join('/sys/fs/cgroup', h, cgroupParent);
+      if (!existsSync(dir)) continue;
+      for (const sub of readdirSync(dir, { withFileTypes: true })) {
+        if (sub.isDirectory()) rmdirSync(join(dir, sub.name));
+      }
+      rmdirSync(dir);
+    }
+  });
+
+  test('spec writes runc’s default config.json (and --rootless), and refuses to overwrite it', async () => {
+    for (const rootless of [false, true]) {
+      const dirs = each.map(({ name }) => {
+        const d = join(tmp, `spec-${name}-${rootless}`);
+        mkdirSync(d);
+        return d;
+      });
+      for (const [i, { cmd, root }] of each.entries()) {
+        const r = await cli(cmd, root, ['spec', ...(rootless ? ['--rootless'] : []), '--bundle', dirs[i]!]);
+        assert.equal(r.code, 0, r.stderr);
+      }
+      assert.equal(
+        readFileSync(join(dirs[0]!, 'config.json'), 'utf8'),
+        readFileSync(join(dirs[1]!, 'config.json'), 'utf8'),
+      );
+      const again = await cli(ours, roots.ours, ['spec', '--bundle', dirs[0]!]);
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /File config\.json exists\. Remove it first/);
+    }
+  });
+
+  test('create, state, start, kill, state stopped, delete: the same state JSON as runc', async () => {
+    const dir = writeSpec(['sleep', '60']);
+    const states: Record<string, unknown>[][] = [];
+    for (const { cmd, root } of each) {
+      const id = `life${n}`;
+      const c = await cli(cmd, root, ['create', '--bundle', dir, '--pid-file', join(tmp, `${id}.pid`), id], {
+        detached: true,
+      });
+      assert.equal(c.code, 0, c.stderr);
+      const seen: Record<string, unknown>[] = [];
+      const state = async () => {
+        const s = await cli(cmd, root, ['state', id]);
+        assert.equal(s.code, 0, s.stderr);
+        return JSON.parse(s.stdout) as Record<string, unknown>;
+      };
+      const created = await state();
+      assert.equal(created.pid, Number(readFileSync(join(tmp, `${id}.pid`), 'utf8')));
+      seen.push(created);
+      assert.equal((await cli(cmd, root, ['start', id])).code, 0);
+      seen.push(await state());
+      const again = await cli(cmd, root, ['start', id]);
+      assert.notEqual(again.code, 0);
+      const busy = await cli(cmd, root, ['delete', id]);
+      assert.notEqual(busy.code, 0);
+      assert.match(busy.stderr, /cannot delete container \S+ that is not stopped: running/);
+      assert.equal((await cli(cmd, root, ['kill', id, 'KILL'])).code, 0);
+      let stopped = await state();
+      for (let i = 0; i < 50 && stopped.status !== 'stopped'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        stopped = await state();
+      }
+      seen.push(stopped);
+      const k = await cli(cmd, root, ['kill', id]);
+      assert.notEqual(k.code, 0);
+      assert.match(k.stderr, /container not running/);
+      assert.equal((await cli(cmd, root, ['delete', id])).code, 0);
+      const gone = await cli(cmd, root, ['state', id]);
+      assert.equal(gone.code, 1);
+      assert.match(gone.stderr, /container does not exist/);
+      states.push(seen);
+    }
+    const shape = (s: Record<string, unknown>) => ({
+      keys: Object.keys(s),
+      status: s.status,
+      hasPid: (s.pid as number) > 0,
+      bundle: s.bundle,
+      rootfs: s.rootfs,
+      owner: s.owner,
+      created: typeof s.created === 'string' && !Number.isNaN(Date.parse(s.created as string)),
+    });
+    assert.deepEqual(states[0]!.map(shape), states[1]!.map(shape));
+    assert.deepEqual(
+      states[0]!.map((s) => s.status),
+      ['created', 'running', 'stopped'],
+    );
+  });
+
+  test('run in the foreground: the container’s output and exit code, and nothing left behind', async () => {
+    const dir = writeSpec(['sh', '-c', 'echo out; echo err >&2; exit 3']);
+    for (const { cmd, root } of each) {
+      const r = await cli(cmd, root, ['run', '--bundle', dir, `fg${n}`]);
+      assert.deepEqual([r.code, r.stdout, r.stderr.includes('err\n')], [3, 'out\n', true]);
+      const list = await cli(cmd, root, ['list', '-q']);
+      assert.equal(list.stdout, '');
+    }
+  });
+
+  test('exec (args and --process), ps --format json, list, pause/resume, kill --all', async () => {
+    const dir = writeSpec(['sleep', '60']);
+    const outputs: string[][] = [];
+    for (const { cmd, root } of each) {
+      const id = `ex${n}`;
+      const r = await cli(cmd, root, ['run', '-d', '--bundle', dir, id], { detached: true });
+      assert.equal(r.code, 0, r.stderr);
+      const out: string[] = [];
+      const e = await cli(cmd, root, [
+        'exec',
+        '-e',
+        'X=1',
+        '--cwd',
+        '/tmp',
+        id,
+        'sh',
+        '-c',
+        'echo $X $(pwd); exit 4',
+      ]);
+      out.push(`${e.code} ${e.stdout}`);
+      const u = await cli(cmd, root, ['exec', '--user', '65534:65534', id, 'id']);
+      out.push(`${u.code} ${u.stdout}`);
+      const proc = join(tmp, `proc-${id}.json`);
+      writeFileSync(
+        proc,
+        JSON.stringify({
+          user: { uid: 0, gid: 0 },
+          args: ['sh', '-c', 'echo from-process'],
+          cwd: '/',
+          env: ['PATH=/bin'],
+        }),
+      );
+      const p = await cli(cmd, root, ['exec', '--process', proc, id]);
+      out.push(`${p.code} ${p.stdout}`);
+      const missing = await cli(cmd, root, ['exec', id, 'nope']);
+      out.push(`missing ${missing.code !== 0}`);
+      const ps = await cli(cmd, root, ['ps', '--format', 'json', id]);
+      const pids = JSON.parse(ps.stdout) as number[];
+      const state = JSON.parse((await cli(cmd, root, ['state', id])).stdout);
+      out.push(`ps ${pids.length} ${pids.includes(state.pid)}`);
+      const table = await cli(cmd, root, ['ps', id]);
+      out.push(`ps-table ${/PID/.test(table.stdout)} ${table.stdout.includes(String(state.pid))}`);
+      const list = JSON.parse((await cli(cmd, root, ['list', '--format', 'json'])).stdout) as Array<{
+        id: string;
+        owner: string;
+      }>;
+      out.push(`list ${list.map((c) => `${c.id === id} ${c.owner}`).join()}`);
+      assert.equal((await cli(cmd, root, ['pause', id])).code, 0);
+      out.push(`paused ${JSON.parse((await cli(cmd, root, ['state', id])).stdout).status}`);
+      const notPaused = await cli(cmd, root, ['pause', id]);
+      out.push(`pause-again ${notPaused.code}`);
+      assert.equal((await cli(cmd, root, ['resume', id])).code, 0);
+      out.push(`resumed ${JSON.parse((await cli(cmd, root, ['state', id])).stdout).status}`);
+      assert.equal((await cli(cmd, root, ['kill', '--all', id, 'KILL'])).code, 0);
+      for (let i = 0; i < 50; i++) {
+        if (JSON.parse((await cli(cmd, root, ['state', id])).stdout).status === 'stopped') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      out.push(`killed ${JSON.parse((await cli(cmd, root, ['state', id])).stdout).status}`);
+      assert.equal((await cli(cmd, root, ['delete', id])).code, 0);
+      outputs.push(out);
+    }
+    assert.deepEqual(
+      outputs[0]!.filter((_, i) => i !== 1 && i !== 8),
+      [
+        '4 1 /tmp\n',
+        '0 from-process\n',
+        'missing true',
+        'ps 1 true',
+        'ps-table true true',
+        'list true root',
+        'paused paused',
+        'resumed running',
+        'killed stopped',
+      ],
+    );
+    assert.match(outputs[0]![1]!, /^0 uid=65534 gid=65534/);
+    // Everything but the error code of pausing twice is the same with runc.
+    assert.deepEqual(
+      outputs[0]!.filter((_, i) => i !== 8),
+      outputs[1]!.filter((_, i) => i !== 8),
+    );
+  });
+
+  test('run and exec with a terminal in the foreground relay the pty to our own, as runc does', async (t) => {
+    const hasScript = (() => {
+      try {
+        execFileSync('script', ['--version']);
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    if (!hasScript) return t.skip('needs util-linux script (a terminal for the runtime)');
+    const dir = writeSpec(['sh', '-c', 'tty; exit 3'], (s) => {
+      if (s.process) s.process.terminal = true;
+    });
+    const sleeper = writeSpec(['sleep', '60']);
+    const results: string[][] = [];
+    for (const { cmd, root } of each) {
+      const line = (args: string[]) => [...cmd, '--root', root, ...args].map((a) => `'${a}'`).join(' ');
+      // script(1) gives the runtime a terminal on stdin/stdout and exits with the command's code.
+      const inTty = (args: string[]) =>
+        run('script', ['-qec', line(args), '/dev/null'], { timeoutMs: 30_000 });
+      const r = await inTty(['run', '--bundle', dir, `tty${n}`]);
+      const id = `ttyx${n}`;
+      assert.equal(
+        (await cli(cmd, root, ['run', '-d', '--bundle', sleeper, id], { detached: true })).code,
+        0,
+      );
+      const e = await inTty(['exec', '-t', id, 'sh', '-c', 'tty; exit 4']);
+      await cli(cmd, root, ['delete', '-f', id]);
+      // script(1) types its own end of input into the terminal: an echoed ^@ or ^D, whenever it comes.
+      // runc sets its terminal raw only once the process runs, so its first lines may come out
+      // cooked ("\r\r\n"): compare line ends loosely.
+      const clean = (x: string) => x.replace(/\^@|\^D|\0/g, '').replace(/\r+\n/g, '\r\n');
+      results.push([`${r.code}`, clean(r.stdout), `${e.code}`, clean(e.stdout)]);
+    }
+    assert.deepEqual(results[0], ['3', '/dev/pts/0\r\n', '4', '/dev/pts/0\r\n']);
+    assert.deepEqual(results[0], results[1]);
+  });
+
+  test('--log with --log-format json records errors as runc does; --systemd-cgroup is refused', async () => {
+    const logs = each.map(({ name }) => join(tmp, `${name}.log`));
+    for (const [i, { cmd, root }] of each.entries()) {
+      const r = await cli(cmd, root, ['state', 'nope'], {
+        global: ['--log', logs[i]!, '--log-format', 'json'],
+      });
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr, 'container does not exist\n');
+      const entry = JSON.parse(readFileSync(logs[i]!, 'utf8').trim().split('\n').at(-1)!);
+      assert.deepEqual(Object.keys(entry).sort(), ['level', 'msg', 'time']);
+      assert.deepEqual([entry.level, entry.msg], ['error', 'container does not exist']);
+    }
+    const text = await cli(ours, roots.ours, ['state', 'nope']);
+    assert.match(text.stderr, /^time="[^"]+" level=error msg="container does not exist"\n$/);
+    const sd = await cli(ours, roots.ours, ['list'], { global: ['--systemd-cgroup'] });
+    assert.equal(sd.code, 1);
+    assert.match(sd.stderr, /--systemd-cgroup is not supported/);
+  });
+
+  test('a terminal: create needs --console-socket; the pty master is passed over it (SCM_RIGHTS)', async (t) => {
+    const hasPython = (() => {
+      try {
+        execFileSync('python3', ['-c', 'import socket; socket.recv_fds']);
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    const dir = writeSpec(['sh', '-c', 'tty; echo typed: $(head -n1)'], (s) => {
+      if (s.process) s.process.terminal = true;
+    });
+    const refused = await cli(ours, roots.ours, ['create', '--bundle', dir, 'tty0'], { detached: true });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /cannot allocate tty if runc will detach without setting console socket/);
+    if (!hasPython) return t.skip('needs python3 (socket.recv_fds) to receive the pty master');
+    // A receiver that gets the master, types a line into it, and prints what comes back.
+    const sock = join(tmp, 'console.sock');
+    const receiver = spawn(
+      'python3',
+      [
+        '-c',
+        String.raw`
+import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)
+print('listening', flush=True)
+c, _ = s.accept()
+msg, fds, _, _ = socket.recv_fds(c, 1024, 1)
+print('name', msg.decode(), flush=True)
+m = fds[0]
+out = b''
+sent = False
+deadline = time.time() + 10
+while time.time() < deadline:
+    if not sent and b'/dev/pts/' in out:
+        os.write(m, b'hello\n'); sent = True
+    try:
+        d = os.read(m, 1024)
+    except OSError:
+        break
+    if not d: break
+    out += d
+    if b'typed: hello' in out: break
+print(out.decode().replace('\r', ''), flush=True)
+`,
+        sock,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let got = '';
+    receiver.stdout.on('data', (c) => (got += c));
+    const done = new Promise((r) => receiver.on('close', r));
+    for (let i = 0; i < 100 && !got.includes('listening'); i++) await new Promise((r) => setTimeout(r, 50));
+    const c = await cli(ours, roots.ours, ['create', '--bundle', dir, '--console-socket', sock, 'tty1'], {
+      detached: true,
+    });
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal((await cli(ours, roots.ours, ['start', 'tty1'])).code, 0);
+    await done;
+    assert.match(got, /name \/dev\/pts\/\d+/);
+    assert.match(got, /\/dev\/pts\/0\n/);
+    assert.match(got, /typed: hello/);
+    await cli(ours, roots.ours, ['delete', '-f', 'tty1']);
+  });
+});
+
+describe('berthd with other runc-compatible runtimes', { skip }, () => {
+  let d: TestDaemon;
+  before(async () => {
+    d = await startDaemon({ args: ['--add-runtime', `brt=${join(repo, 'bin/berth-runtime')}`] });
+    await makeBusybox(d);
+  });
+  after(async () => {
+    await d?.stop();
+  });
+
+  test('docker info lists berth (the default), runc and added runtimes', async () => {
+    const r = await docker(d, 'info', '--format', '{{json .Runtimes}} {{.DefaultRuntime}}');
+    assert.equal(r.code, 0, r.stderr);
+    const [json, def] = r.stdout.trim().split(' ');
+    assert.deepEqual(Object.keys(JSON.parse(json!)).sort(), ['berth', 'brt', 'runc']);
+    assert.equal(def, 'berth');
+  });
+
+  test('docker run --runtime runc: output, exit code, logs, inspect, exec, stop', async () => {
+    const r = await docker(
+      d,
+      'run',
+      '--runtime',
+      'runc',
+      '--name',
+      'rc1',
+      'busybox',
+      'sh',
+      '-c',
+      'echo hi; echo oops >&2; exit 5',
+    );
+    assert.deepEqual([r.code, r.stdout, r.stderr], [5, 'hi\n', 'oops\n']);
+    const logs = await docker(d, 'logs', 'rc1');
+    assert.deepEqual([logs.stdout, logs.stderr], ['hi\n', 'oops\n']);
+    const rt = await docker(d, 'inspect', '-f', '{{.HostConfig.Runtime}} {{.State.ExitCode}}', 'rc1');
+    assert.equal(rt.stdout.trim(), 'runc 5');
+
+    const up = await docker(
+      d,
+      'run',
+      '-d',
+      '--runtime',
+      'runc',
+      '--name',
+      'rc2',
+      'busybox',
+      'sh',
+      '-c',
+      'trap "exit 0" TERM; echo ready; while :; do sleep 0.1; done',
+    );
+    assert.equal(up.code, 0, up.stderr);
+    const id = up.stdout.trim();
+    // runc itself knows the container (under berthd's exec root), and says it is running.
+    const state = await run('runc', ['--root', join(d.execRoot, 'runtime-runc'), 'state', id]);
+    assert.equal(JSON.parse(state.stdout).status, 'running');
+    const ex = await docker(d, 'exec', 'rc2', 'sh', '-c', 'echo in-$(hostname)');
+    assert.equal(ex.stdout, `in-${id.slice(0, 12)}\n`);
+    const stop = await docker(d, 'stop', 'rc2');
+    assert.equal(stop.code, 0, stop.stderr);
+    const st = await docker(d, 'inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'rc2');
+    assert.equal(st.stdout.trim(), 'exited 0');
+    assert.equal((await docker(d, 'rm', 'rc1', 'rc2')).code, 0);
+    const gone = await run('runc', ['--root', join(d.execRoot, 'runtime-runc'), 'list', '-q']);
+    assert.equal(gone.stdout, '');
+  });
+
+  test('--runtime runc with a tty (the pty master comes to the shim over a console socket)', async () => {
+    const r = await docker(
+      d,
+      'run',
+      '--rm',
+      '-t',
+      '--runtime',
+      'runc',
+      'busybox',
+      'sh',
+      '-c',
+      'tty; echo $((6*7))',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '/dev/pts/0\r\n42\r\n');
+  });
+
+  test('--runtime runc: a missing executable is docker’s 127', async () => {
+    const r = await docker(d, 'run', '--rm', '--runtime', 'runc', 'busybox', 'no-such-cmd');
+    assert.equal(r.code, 127, r.stderr);
+    assert.match(r.stderr, /executable file not found/);
+  });
+
+  test('--runtime runc: pause/unpause and update act on the cgroup runc made', async () => {
+    const up = await docker(
+      d,
+      'run',
+      '-d',
+      '--runtime',
+      'runc',
+      '-m',
+      '64m',
+      '--name',
+      'rc4',
+      'busybox',
+      'sleep',
+      '300',
+    );
+    assert.equal(up.code, 0, up.stderr);
+    const runcState = async () =>
+      JSON.parse(
+        (await run('runc', ['--root', join(d.execRoot, 'runtime-runc'), 'state', up.stdout.trim()])).stdout,
+      ).status;
+    assert.equal((await docker(d, 'pause', 'rc4')).code, 0);
+    assert.equal(await runcState(), 'paused');
+    assert.equal((await docker(d, 'unpause', 'rc4')).code, 0);
+    assert.equal(await runcState(), 'running');
+    const u = await docker(d, 'update', '-m', '96m', '--memory-swap', '192m', 'rc4');
+    assert.equal(u.code, 0, u.stderr);
+    const limit = readFileSync(
+      join('/sys/fs/cgroup/memory', daemonCgroupParent(d.dir), up.stdout.trim(), 'memory.limit_in_bytes'),
+      'utf8',
+    );
+    assert.equal(limit.trim(), String(96 * 1024 * 1024));
+    assert.equal((await docker(d, 'rm', '-f', 'rc4')).code, 0);
+  });
+
+  test('a runc container keeps running across a berthd restart and is still driven afterwards', async () => {
+    const up = await docker(d, 'run', '-d', '--runtime', 'runc', '--name', 'rc3', 'busybox', 'sleep', '300');
+    assert.equal(up.code, 0, up.stderr);
+    await d.kill();
+    await d.restart();
+    const st = await docker(d, 'inspect', '-f', '{{.State.Status}} {{.State.Running}}', 'rc3');
+    assert.equal(st.stdout.trim(), 'running true');
+    const ex = await docker(d, 'exec', 'rc3', 'echo', 'still');
+    assert.equal(ex.stdout, 'still\n');
+    assert.equal((await docker(d, 'rm', '-f', 'rc3')).code, 0);
+  });
+
+  test('a runtime that keeps the container as its own child (berth-runtime) is refused clearly', async () => {
+    // berth-runtime's containers are children of its own shim, not orphans as runc's are: the
+    // shim of berthd could not reap their exit status.
+    const r = await docker(d, 'run', '--rm', '--runtime', 'brt', 'busybox', 'true');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /keeps the container's process as its own child/);
+    const list = await run(process.execPath, [
+      join(repo, 'bin/berth-runtime'),
+      '--root',
+      join(d.execRoot, 'runtime-brt'),
+      'list',
+      '-q',
+    ]);
+    assert.equal(list.stdout, '');
+  });
+
+  test('an unknown runtime is refused with Docker’s error', async () => {
+    const r = await docker(d, 'run', '--runtime', 'bogus', 'busybox', 'true');
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /Unknown runtime specified bogus/);
+  });
+});
