@@ -12,6 +12,7 @@
 #   bench/build-stages.sh        # RUNS=5 by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 RUNS=${RUNS:-5}
 tmp=$(mktemp -d /tmp/bbs-XXXXXX)
 berthd_pid=""
@@ -19,18 +20,10 @@ cleanup() {
   [ -n "$berthd_pid" ] && kill "$berthd_pid" 2>/dev/null && wait "$berthd_pid" 2>/dev/null || true
   for l in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^bbs$$"); do ip link del "$l" 2>/dev/null; done
   nft delete table inet "bbs$$" 2>/dev/null || true
-  for _ in $(seq 50); do
-    grep -o "$tmp[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-    for cg in /sys/fs/cgroup/*/berth-bench-$$; do
-      [ -d "$cg" ] && find "$cg" -depth -mindepth 1 -type d -exec rmdir {} + 2>/dev/null; [ -d "$cg" ] && rmdir "$cg" 2>/dev/null
-    done
-    rm -rf "$tmp" 2>/dev/null && ! ls -d /sys/fs/cgroup/*/berth-bench-$$ >/dev/null 2>&1 && break
-    sleep 0.1
-  done
+  remove_leftovers "$tmp" "berth-bench-$$"
 }
 trap cleanup EXIT
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 sock=$tmp/berth.sock
 node dist/src/bin/berthd.js -H "unix://$sock" --data-root "$tmp/data" --exec-root "$tmp/run" \

@@ -25,6 +25,7 @@
 # everything is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 RUNS=${RUNS:-5}
 ENGINE_BENCH=${ENGINE_BENCH:-1}
 OWN=${OWN:-1}   # OWN=0: only the shared suite's build scenario
@@ -48,18 +49,10 @@ cleanup() {
   nft delete table inet "bkb$$" 2>/dev/null || true
   # containerd and shims dockerd started carry the temp dir in their command lines.
   for p in $(pgrep -f "$tmp" || true); do kill -9 "$p" 2>/dev/null || true; done
-  for _ in $(seq 50); do
-    grep -o "$tmp[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-    for cg in /sys/fs/cgroup/*/berth-bench-build-$$; do
-      [ -d "$cg" ] && find "$cg" -depth -mindepth 1 -type d -exec rmdir {} + 2>/dev/null; [ -d "$cg" ] && rmdir "$cg" 2>/dev/null
-    done
-    rm -rf "$tmp" 2>/dev/null && ! ls -d /sys/fs/cgroup/*/berth-bench-build-$$ >/dev/null 2>&1 && break
-    sleep 0.1
-  done
+  remove_leftovers "$tmp" "berth-bench-build-$$"
 }
 trap cleanup EXIT
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f\n", (a - b) * 1000 }'; }
 
 # ---- daemons

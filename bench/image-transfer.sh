@@ -8,19 +8,13 @@
 #   bench/image-transfer.sh           # SIZE_MB=200 (5 layers of SIZE_MB/4 random bytes + busybox)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 SIZE_MB=${SIZE_MB:-200}
 tmp=$(mktemp -d /tmp/bb-XXXXXX)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
-  for _ in $(seq 50); do
-    grep -o "$tmp[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-    for cg in /sys/fs/cgroup/*/berth-bench-$$; do
-      [ -d "$cg" ] && find "$cg" -depth -mindepth 1 -type d -exec rmdir {} + 2>/dev/null; [ -d "$cg" ] && rmdir "$cg" 2>/dev/null
-    done
-    rm -rf "$tmp" 2>/dev/null && break
-    sleep 0.1
-  done
+  remove_leftovers "$tmp" "berth-bench-$$"
 }
 trap cleanup EXIT
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }

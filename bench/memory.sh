@@ -9,6 +9,7 @@
 #   N=20 bench/memory.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 N=${N:-10}
 tmp=$(mktemp -d /tmp/bm-XXXXXX)
 echo "{}" > "$tmp/none.json"
@@ -17,14 +18,7 @@ dockerd_pid=""
 cleanup() {
   [ -n "$berthd_pid" ] && { bin/berth -H "unix://$tmp/berth.sock" rm -f $(bin/berth -H "unix://$tmp/berth.sock" ps -aq 2>/dev/null) >/dev/null 2>&1 || true; kill "$berthd_pid" 2>/dev/null; wait "$berthd_pid" 2>/dev/null || true; }
   [ -n "$dockerd_pid" ] && { docker -H "unix://$tmp/docker.sock" rm -f $(docker -H "unix://$tmp/docker.sock" ps -aq 2>/dev/null) >/dev/null 2>&1 || true; kill "$dockerd_pid" 2>/dev/null; wait "$dockerd_pid" 2>/dev/null || true; }
-  for _ in $(seq 50); do
-    grep -o "$tmp[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-    for cg in /sys/fs/cgroup/*/berth-bench-$$; do
-      [ -d "$cg" ] && find "$cg" -depth -mindepth 1 -type d -exec rmdir {} + 2>/dev/null; [ -d "$cg" ] && rmdir "$cg" 2>/dev/null
-    done
-    rm -rf "$tmp" 2>/dev/null && ! ls -d /sys/fs/cgroup/*/berth-bench-$$ >/dev/null 2>&1 && break
-    sleep 0.1
-  done
+  remove_leftovers "$tmp" "berth-bench-$$"
 }
 trap cleanup EXIT
 

@@ -12,6 +12,7 @@
 # this script prints when KEEP=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 RUNS=${RUNS:-15}
 tmp=$(mktemp -d /tmp/bb-XXXXXX)
 berthd_pid=""
@@ -22,19 +23,10 @@ cleanup() {
   ip link del "bbd$$" 2>/dev/null || true
   for l in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^bbr$$"); do ip link del "$l" 2>/dev/null; done
   nft delete table inet "bbr$$" 2>/dev/null || true
-  # Processes may still be exiting: retry for a few seconds before giving up.
-  for _ in $(seq 50); do
-    grep -o "$tmp[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-    for cg in /sys/fs/cgroup/*/berth-bench-$$ /sys/fs/cgroup/*/docker; do
-      [ -d "$cg" ] && find "$cg" -depth -mindepth 1 -type d -exec rmdir {} + 2>/dev/null; [ -d "$cg" ] && rmdir "$cg" 2>/dev/null
-    done
-    rm -rf "$tmp" 2>/dev/null && ! ls -d /sys/fs/cgroup/*/berth-bench-$$ >/dev/null 2>&1 && break
-    sleep 0.1
-  done
+  remove_leftovers "$tmp" "berth-bench-$$" docker
 }
 trap cleanup EXIT
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 # time_runs <label> <command...>: prints "<label> <median seconds>"
 time_runs() {

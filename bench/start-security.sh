@@ -9,6 +9,7 @@
 #   bench/start-security.sh          # RUNS=15 by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 RUNS=${RUNS:-15}
 tmp=$(mktemp -d /tmp/bs-XXXXXX)
 berthd_pid=""
@@ -16,18 +17,10 @@ dockerd_pid=""
 cleanup() {
   [ -n "$berthd_pid" ] && kill "$berthd_pid" 2>/dev/null && wait "$berthd_pid" 2>/dev/null || true
   [ -n "$dockerd_pid" ] && kill "$dockerd_pid" 2>/dev/null && wait "$dockerd_pid" 2>/dev/null || true
-  for _ in $(seq 50); do
-    grep -o "$tmp[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-    for cg in /sys/fs/cgroup/*/berth-bench-$$ /sys/fs/cgroup/*/docker-bench-$$; do
-      [ -d "$cg" ] && find "$cg" -depth -mindepth 1 -type d -exec rmdir {} + 2>/dev/null; [ -d "$cg" ] && rmdir "$cg" 2>/dev/null
-    done
-    rm -rf "$tmp" 2>/dev/null && ! ls -d /sys/fs/cgroup/*/berth-bench-$$ /sys/fs/cgroup/*/docker-bench-$$ >/dev/null 2>&1 && break
-    sleep 0.1
-  done
+  remove_leftovers "$tmp" "berth-bench-$$" "docker-bench-$$"
 }
 trap cleanup EXIT
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 # time_starts <label> <socket> <create options...>: "<label> <median seconds of docker start>"
 time_starts() {

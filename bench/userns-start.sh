@@ -8,6 +8,7 @@
 #   bench/userns-start.sh          # RUNS=15 by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 RUNS=${RUNS:-15}
 user=berth-bench-$$
 tmp=$(mktemp -d /tmp/bu-XXXXXX)
@@ -19,14 +20,7 @@ cleanup() {
     grep -v "^$user:" "$f" >"$tmp/etc" || true
     cat "$tmp/etc" >"$f"
   done
-  for _ in $(seq 50); do
-    grep -o "$tmp[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-    for cg in /sys/fs/cgroup/*/berth-bench-$$; do
-      [ -d "$cg" ] && find "$cg" -depth -mindepth 1 -type d -exec rmdir {} + 2>/dev/null; [ -d "$cg" ] && rmdir "$cg" 2>/dev/null
-    done
-    rm -rf "$tmp" 2>/dev/null && ! ls -d /sys/fs/cgroup/*/berth-bench-$$ >/dev/null 2>&1 && break
-    sleep 0.1
-  done
+  remove_leftovers "$tmp" "berth-bench-$$"
 }
 trap cleanup EXIT
 
@@ -37,7 +31,6 @@ echo "$user:x:$id:" >>/etc/group
 echo "$user:2000000:65536" >>/etc/subuid
 echo "$user:2000000:65536" >>/etc/subgid
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 time_starts() { # <label> <create options...>
   local label=$1; shift
