@@ -10,12 +10,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type TestDaemon, canRunRoot, makeBusybox, run, startDaemon } from '../helpers/daemon.ts';
+import { type TestDaemon, canRunRoot, makeBusybox, startDaemon } from '../helpers/daemon.ts';
+import { classicDocker, contextMaker } from '../helpers/build.ts';
 
 describe('the build cache (classic builder) against berthd', { skip: !canRunRoot() && 'needs root' }, () => {
   let d: TestDaemon;
@@ -30,19 +31,8 @@ describe('the build cache (classic builder) against berthd', { skip: !canRunRoot
     if (ctxRoot) await rm(ctxRoot, { recursive: true, force: true });
   });
 
-  const dockerb = (...args: string[]) =>
-    run('docker', ['-H', d.host, ...args], {
-      env: { DOCKER_CONFIG: join(d.dir, 'docker-config'), DOCKER_BUILDKIT: '0' },
-    });
-  let n = 0;
-  const context = async (files: Record<string, string>) => {
-    const dir = join(ctxRoot, String(n++));
-    for (const [name, content] of Object.entries(files)) {
-      await mkdir(join(dir, name, '..'), { recursive: true });
-      await writeFile(join(dir, name), content);
-    }
-    return dir;
-  };
+  const dockerb = (...args: string[]) => classicDocker(d)(...args);
+  const context = contextMaker(() => ctxRoot);
   const build = async (...args: string[]) => {
     const r = await dockerb('build', ...args);
     assert.equal(r.code, 0, r.stderr + r.stdout);

@@ -8,12 +8,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { type Server, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BERTH, type TestDaemon, canRunRoot, makeBusybox, run, startDaemon } from '../helpers/daemon.ts';
+import { classicDocker, contextMaker } from '../helpers/build.ts';
 import { freePort, startBerthRegistry } from '../helpers/registry.ts';
 
 describe('builder stages, remote sources, pull and cache-from', {
@@ -50,20 +51,8 @@ describe('builder stages, remote sources, pull and cache-from', {
     if (ctxRoot) await rm(ctxRoot, { recursive: true, force: true });
   });
 
-  const dockerb = (...args: string[]) =>
-    run('docker', ['-H', d.host, ...args], {
-      env: { DOCKER_CONFIG: join(d.dir, 'docker-config'), DOCKER_BUILDKIT: '0' },
-    });
-  let n = 0;
-  const context = async (files: Record<string, string>) => {
-    const dir = join(ctxRoot, String(n++));
-    await mkdir(dir, { recursive: true });
-    for (const [name, content] of Object.entries(files)) {
-      await mkdir(join(dir, name, '..'), { recursive: true });
-      await writeFile(join(dir, name), content);
-    }
-    return dir;
-  };
+  const dockerb = (...args: string[]) => classicDocker(d)(...args);
+  const context = contextMaker(() => ctxRoot);
   const build = async (dockerfile: string[], ...args: string[]) =>
     dockerb('build', ...args, await context({ Dockerfile: `${dockerfile.join('\n')}\n` }));
   const cat = async (image: string, path: string) => {

@@ -9,7 +9,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type TestDaemon, canRunRoot, makeBusybox, run, startDaemon } from '../helpers/daemon.ts';
+import { type TestDaemon, canRunRoot, makeBusybox, startDaemon } from '../helpers/daemon.ts';
+import { classicDocker, contextMaker } from '../helpers/build.ts';
 
 describe('docker build (classic) against berthd', { skip: !canRunRoot() && 'needs root' }, () => {
   let d: TestDaemon;
@@ -24,20 +25,8 @@ describe('docker build (classic) against berthd', { skip: !canRunRoot() && 'need
     if (ctxRoot) await rm(ctxRoot, { recursive: true, force: true });
   });
 
-  const dockerb = (...args: string[]) =>
-    run('docker', ['-H', d.host, ...args], {
-      env: { DOCKER_CONFIG: join(d.dir, 'docker-config'), DOCKER_BUILDKIT: '0' },
-    });
-  let n = 0;
-  const context = async (files: Record<string, string>) => {
-    const dir = join(ctxRoot, String(n++));
-    await import('node:fs/promises').then((fs) => fs.mkdir(dir, { recursive: true }));
-    for (const [name, content] of Object.entries(files)) {
-      await import('node:fs/promises').then((fs) => fs.mkdir(join(dir, name, '..'), { recursive: true }));
-      await writeFile(join(dir, name), content);
-    }
-    return dir;
-  };
+  const dockerb = (...args: string[]) => classicDocker(d)(...args);
+  const context = contextMaker(() => ctxRoot);
   const inspect = async (ref: string) => {
     const r = await dockerb('image', 'inspect', ref);
     assert.equal(r.code, 0, r.stderr);
