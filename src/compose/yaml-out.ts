@@ -7,7 +7,7 @@
  * (leading or trailing spaces, indicators such as "- x", "*a", "a: b"), double-quoted when it has
  * characters single quotes cannot carry (tabs and other control characters).
  */
-import { Document, isScalar, Scalar, visit } from 'yaml';
+import { Document, isScalar, type Scalar, visit } from 'yaml';
 
 const NULLS = new Set(['', '~', 'null', 'Null', 'NULL']);
 const BOOLS = new Set(['true', 'True', 'TRUE', 'false', 'False', 'FALSE']);

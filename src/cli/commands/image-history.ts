@@ -3,7 +3,6 @@ import type { CliContext } from '../context.ts';
 import { ellipsis, truncateId } from '../formatters.ts';
 import { renderList, write } from '../output.ts';
 import { humanDuration, humanSize } from '../units.ts';
-import { parseFilters } from './ps.ts';
 
 type Opts = Record<string, unknown>;
 

@@ -9,7 +9,6 @@ import type {
   ImageDeleteResponseItem,
   ImageHistoryResponseItem,
   ImageInspectResponse,
-  ImagePruneResponse,
   ImageSummary,
   JsonMessage,
 } from '../../api/types/index.ts';
