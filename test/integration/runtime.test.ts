@@ -409,7 +409,10 @@ describe('native runtime (berth-shim) on the real kernel', { skip }, () => {
     p.stdout.setEncoding('utf8').on('data', (d: string) => {
       out += d;
     });
+    // The exit can be known before the buffered output has been read: wait for both.
+    const pEnded = once(p.stdout, 'end');
     assert.equal(await p.exited, 5);
+    await pEnded;
     assert.deepEqual(out.split('\n'), ['execbox', 'sleep\u000030\u0000', 'lo', '']);
     assert.ok((await runtime.pids(b.stateDir)).length >= 1);
 
@@ -418,7 +421,9 @@ describe('native runtime (berth-shim) on the real kernel', { skip }, () => {
     t.stdout.setEncoding('utf8').on('data', (d: string) => {
       ttyOut += d;
     });
+    const tEnded = once(t.stdout, 'end');
     assert.equal(await t.exited, 0);
+    await tEnded;
     assert.match(ttyOut, /^\/dev\/pts\/\d+\r\n$/);
 
     const c = await runtime.exec(b.stateDir, b.spec, { ...proc, args: ['cat'] }, { tty: false, stdin: true });
@@ -426,8 +431,10 @@ describe('native runtime (berth-shim) on the real kernel', { skip }, () => {
     c.stdout.setEncoding('utf8').on('data', (d: string) => {
       catOut += d;
     });
+    const cEnded = once(c.stdout, 'end');
     c.stdin!.end('abc');
     assert.equal(await c.exited, 0);
+    await cEnded;
     assert.equal(catOut, 'abc');
 
     await assert.rejects(
