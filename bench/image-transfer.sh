@@ -23,7 +23,7 @@ t() { local label=$1; shift; local t0=$EPOCHREALTIME; "$@" >/dev/null 2>"$tmp/er
 
 sock=$tmp/berth.sock
 node dist/src/bin/berthd.js -H "unix://$sock" --data-root "$tmp/data" --exec-root "$tmp/run" \
-  --cgroup-parent "berth-bench-$$" --log-level warn 2>"$tmp/berthd.log" &
+  --cgroup-parent "berth-bench-$$" --log-level warn $(bench_net_args) 2>"$tmp/berthd.log" &
 pids+=($!)
 for _ in $(seq 100); do bin/berth -H "unix://$sock" version >/dev/null 2>&1 && break; sleep 0.1; done
 PATH="$PWD/bin:$PATH" contrib/mkimage/busybox -H "unix://$sock" >/dev/null

@@ -37,7 +37,7 @@ settle() { sleep 2; }
 
 sock=$tmp/berth.sock
 node dist/src/bin/berthd.js -H "unix://$sock" --data-root "$tmp/data" --exec-root "$tmp/run" \
-  --cgroup-parent "berth-bench-$$" --log-level warn --config-file "$tmp/none.json" 2>"$tmp/berthd.log" &
+  --cgroup-parent "berth-bench-$$" --log-level warn --config-file "$tmp/none.json" $(bench_net_args) 2>"$tmp/berthd.log" &
 berthd_pid=$!
 for _ in $(seq 100); do bin/berth -H "unix://$sock" version >/dev/null 2>&1 && break; sleep 0.1; done
 PATH="$PWD/bin:$PATH" contrib/mkimage/busybox -H "unix://$sock" >/dev/null

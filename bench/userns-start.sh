@@ -49,7 +49,7 @@ time_starts() { # <label> <create options...>
 
 sock=$tmp/berth.sock
 node dist/src/bin/berthd.js -H "unix://$sock" --data-root "$tmp/data" --exec-root "$tmp/run" \
-  --cgroup-parent "berth-bench-$$" --log-level warn --userns-remap "$user" 2>"$tmp/berthd.log" &
+  --cgroup-parent "berth-bench-$$" --log-level warn --userns-remap "$user" $(bench_net_args) 2>"$tmp/berthd.log" &
 berthd_pid=$!
 for _ in $(seq 100); do bin/berth -H "unix://$sock" version >/dev/null 2>&1 && break; sleep 0.1; done
 D() { docker -H "unix://$sock" "$@"; }
