@@ -3,7 +3,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import {
   chown,
-  lstat,
   mkdir,
   readdir,
   readFile,
@@ -25,6 +24,7 @@ import {
   type Logger,
 } from '../common/index.ts';
 import {
+  dirSize,
   type IdMap,
   idmapMounts,
   mount as mountFs,
@@ -517,35 +517,4 @@ export async function overlayMountsUsing(upper: string): Promise<string[]> {
 
 function unescapeMountinfo(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(Number.parseInt(oct, 8)));
-}
-
-/** Sum of the sizes of everything under `root` except directories; hard links once. */
-async function dirSize(root: string): Promise<number> {
-  const seen = new Set<string>();
-  let total = 0;
-  const walk = async (dir: string): Promise<void> => {
-    let entries: string[];
-    try {
-      entries = await readdir(dir);
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return;
-      throw err;
-    }
-    for (const name of entries) {
-      const p = join(dir, name);
-      const st = await lstat(p);
-      if (st.isDirectory()) {
-        await walk(p);
-        continue;
-      }
-      if (st.nlink > 1) {
-        const key = `${st.dev}:${st.ino}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-      }
-      total += st.size;
-    }
-  };
-  await walk(root);
-  return total;
 }

@@ -4,3 +4,4 @@ export * from './archive/index.ts';
 export * from './helper-plan.ts';
 export * from './compression.ts';
 export * from './userns-remap.ts';
+export * from './dir-size.ts';

@@ -1,4 +1,3 @@
 export { ContainerVolumes } from './container-volumes.ts';
-export { dirSize } from './dir-size.ts';
 export { type MountPointRecord, planMountPoints } from './mount-points.ts';
 export { Volumes } from './volume-service.ts';

@@ -12,7 +12,7 @@ import { conflict, invalidParameter, isBerthError } from '../../common/index.ts'
 import { ANONYMOUS_LABEL, type VolumeRecord, type VolumeStore } from '../../volume/index.ts';
 import type { Filters, VolumeService } from '../engine.ts';
 import type { EventBus } from '../events.ts';
-import { dirSize } from './dir-size.ts';
+import { dirSize } from '../../platform/index.ts';
 
 export interface VolumesDeps {
   store: VolumeStore;

@@ -1,6 +1,6 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errnoCode } from '../../common/index.ts';
+import { errnoCode } from '../common/index.ts';
 
 /** Bytes of everything under `root` except directories; hard links counted once. */
 export async function dirSize(root: string): Promise<number> {
