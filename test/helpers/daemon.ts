@@ -132,6 +132,21 @@ export async function cgroupFile(
   return (await readFile(join('/sys/fs/cgroup', controller, cgroupParent(d.dir), id, file), 'utf8')).trim();
 }
 
+/** `docker inspect -f <format>` of one object, trimmed. */
+export async function inspectFormat(d: TestDaemon, name: string, format: string): Promise<string> {
+  return (await docker(d, 'inspect', '-f', format, name)).stdout.trim();
+}
+
+/** Polls `fn` every 50 ms until it is true; throws after `ms`. */
+export async function waitFor(what: string, fn: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
 /** `docker inspect` of one container, parsed. */
 // biome-ignore lint/suspicious/noExplicitAny: tests read inspect output loosely.
 export async function inspectContainer(d: TestDaemon, name: string): Promise<any> {

@@ -7,20 +7,17 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type TestDaemon, canRunRoot, docker, makeBusybox, startDaemon } from '../helpers/daemon.ts';
+import {
+  type TestDaemon,
+  canRunRoot,
+  docker,
+  makeBusybox,
+  startDaemon,
+  inspectFormat,
+  waitFor,
+} from '../helpers/daemon.ts';
 
-async function inspect(d: TestDaemon, name: string, format: string): Promise<string> {
-  return (await docker(d, 'inspect', '-f', format, name)).stdout.trim();
-}
-
-async function waitFor(what: string, fn: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const inspect = inspectFormat;
 
 describe('health checks', { skip: !canRunRoot() && 'needs root' }, () => {
   let d: TestDaemon;

@@ -6,20 +6,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readFile, rm } from 'node:fs/promises';
-import { type TestDaemon, canRunRoot, docker, makeBusybox, run, startDaemon } from '../helpers/daemon.ts';
+import {
+  type TestDaemon,
+  canRunRoot,
+  docker,
+  makeBusybox,
+  run,
+  startDaemon,
+  inspectFormat,
+  waitFor,
+} from '../helpers/daemon.ts';
 
-async function inspect(d: TestDaemon, name: string, format: string): Promise<string> {
-  return (await docker(d, 'inspect', '-f', format, name)).stdout.trim();
-}
-
-async function waitFor(what: string, fn: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const inspect = inspectFormat;
 
 describe('restart policies', { skip: !canRunRoot() && 'needs root' }, () => {
   let d: TestDaemon;
