@@ -2,6 +2,7 @@
  * Docker's JSON progress messages (moby pkg/jsonmessage, pkg/progress) and a queue that lets
  * parallel transfers report into one ordered stream.
  */
+import { type Readable, Transform } from 'node:stream';
 
 /** One progress line, as Docker writes it on pull/push/load streams. */
 export interface ProgressMessage {
@@ -89,4 +90,23 @@ export function throttle(fn: (n: number) => void, everyMs = 100): (n: number, fo
       fn(n);
     }
   };
+}
+
+/**
+ * `source` passed through a byte counter. A 'data' listener on `source` itself would start it
+ * flowing before the HTTP client reads it, and chunks emitted while the request waits for a
+ * connection would be lost (the registry then sees a short body).
+ */
+export function countBytes(source: Readable, onBytes: (n: number) => void): Readable {
+  let n = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      n += chunk.length;
+      onBytes(n);
+      done(null, chunk);
+    },
+  });
+  source.on('error', (err) => counter.destroy(err));
+  counter.on('close', () => source.destroy());
+  return source.pipe(counter);
 }

@@ -23,7 +23,14 @@ import {
 import { type Descriptor, type ImageManifest, isLayerMediaType, MediaType } from '../oci/index.ts';
 import { compressor } from '../platform/index.ts';
 import { type Credentials, header, RegistryClient } from './client.ts';
-import { MessageQueue, type ProgressMessage, progressId, progressText, throttle } from './progress.ts';
+import {
+  countBytes,
+  MessageQueue,
+  type ProgressMessage,
+  progressId,
+  progressText,
+  throttle,
+} from './progress.ts';
 import { repoScope } from './pull.ts';
 
 export interface PushOptions {
@@ -264,16 +271,7 @@ async function uploadBlob(
     url: url.toString(),
     scopes,
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
-    body: () => {
-      const b = body();
-      if (Buffer.isBuffer(b)) return b;
-      let n = 0;
-      b.on('data', (c: Buffer) => {
-        n += c.length;
-        onBytes(n);
-      });
-      return b;
-    },
+    body: () => countBytes(body(), onBytes),
     ...(signal ? { signal } : {}),
   });
   await put.body.dump?.().catch(() => {});

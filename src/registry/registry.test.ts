@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { isInsecureRegistry, isLoopbackHost, parseChallenge, registryHost } from './client.ts';
-import { progressText, humanSize, MessageQueue } from './progress.ts';
+import { countBytes, humanSize, MessageQueue, progressText } from './progress.ts';
 import { parsePlatform, pullReference } from './pull.ts';
 import { parseHtpasswd, parseScope } from './server/auth.ts';
 import { parseRoute, requiredAccess } from './server/server.ts';
@@ -98,4 +100,15 @@ test('insecure registries: loopback, exact host:port entries and CIDRs holding t
   assert.equal(await isInsecureRegistry('10.1.2.3:5000', ['10.0.0.0/8']), true);
   assert.equal(await isInsecureRegistry('192.168.1.1', ['10.0.0.0/8']), false);
   assert.equal(await isInsecureRegistry('[fd00::1]:5000', ['fd00::/8']), true);
+});
+
+test('counted bodies lose no bytes when their reader comes late (a request waiting for a connection)', async () => {
+  const chunks = Array.from({ length: 20 }, (_, i) => Buffer.alloc(1000, i));
+  const seen: number[] = [];
+  const body = countBytes(Readable.from(chunks), (n) => seen.push(n));
+  await sleep(20);
+  let total = 0;
+  for await (const c of body) total += (c as Buffer).length;
+  assert.equal(total, 20_000);
+  assert.equal(seen.at(-1), 20_000);
 });
