@@ -163,7 +163,7 @@ async function* pushOne(
         client,
         path,
         configDesc,
-        () => Buffer.from(configBytes) as unknown as Readable,
+        () => configBytes,
         scopes,
         () => {},
         signal,
@@ -252,7 +252,7 @@ async function uploadBlob(
   client: RegistryClient,
   path: string,
   desc: Descriptor,
-  body: () => Readable,
+  body: () => Readable | Buffer,
   scopes: string[],
   onBytes: (n: number, force?: boolean) => void,
   signal?: AbortSignal,
@@ -271,7 +271,10 @@ async function uploadBlob(
     url: url.toString(),
     scopes,
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
-    body: () => countBytes(body(), onBytes),
+    body: () => {
+      const b = body();
+      return Buffer.isBuffer(b) ? b : countBytes(b, onBytes);
+    },
     ...(signal ? { signal } : {}),
   });
   await put.body.dump?.().catch(() => {});
