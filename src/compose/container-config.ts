@@ -4,7 +4,7 @@
  * each other's containers. The config hash covers what decides whether a container is current.
  */
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, posix } from 'node:path';
 import type { ContainerCreateRequest } from '../api/types/index.ts';
 import { invalidParameter } from '../common/errors.ts';
 import { secretAndConfigMounts } from './file-refs.ts';
@@ -67,6 +67,15 @@ export interface ResolvedRefs {
   imageId?: string;
   /** The container this one replaces (com.docker.compose.replace), when recreating. */
   replaces?: string;
+  /** The anonymous volumes of the replaced container, taken over by this one. */
+  inherited?: InheritedVolume[];
+}
+
+/** An anonymous volume mounted at `target` in the container being replaced. */
+export interface InheritedVolume {
+  name: string;
+  target: string;
+  readOnly: boolean;
 }
 
 /** Go duration ("1m30s", "500ms", "10s") -> nanoseconds. */
@@ -311,6 +320,7 @@ export function createBody(
         : {}),
     };
   });
+  inheritVolumes(mounts, refs?.inherited ?? []);
   mounts.push(...secretAndConfigMounts(project, serviceKey));
   const nets = serviceNetworks(project, svc);
   const first = nets[0];
@@ -441,4 +451,20 @@ export function createBody(
     } as never;
   }
   return body;
+}
+
+/**
+ * Anonymous volumes keep their data across a recreate: a service volume without a source gets
+ * the old one's name, and an image VOLUME no service volume covers is mounted again by name.
+ */
+function inheritVolumes(mounts: Record<string, unknown>[], inherited: InheritedVolume[]): void {
+  const clean = (p: unknown) => posix.normalize(String(p)).replace(/(.)\/$/, '$1');
+  for (const v of inherited) {
+    const at = mounts.find((m) => clean(m.Target) === clean(v.target));
+    if (at) {
+      if (at.Type === 'volume' && !at.Source) at.Source = v.name;
+      continue;
+    }
+    mounts.push({ Type: 'volume', Source: v.name, Target: v.target, ReadOnly: v.readOnly });
+  }
 }

@@ -11,3 +11,4 @@ export * from './images.ts';
 export * from './one-off.ts';
 export * from './orphans.ts';
 export * from './values.ts';
+export * from './lifecycle.ts';

@@ -13,6 +13,7 @@ import {
   containerName,
   createBody,
   endpointSettings,
+  type InheritedVolume,
   LABEL,
   serviceImage,
   serviceNetworks,
@@ -31,15 +32,56 @@ function isStatus(err: unknown, status: number): boolean {
 
 export interface UpOptions {
   build?: boolean;
+  /** --no-build: never build, even a service whose image is missing (it is pulled instead). */
+  noBuild?: boolean;
+  /** --pull: overrides every service's pull_policy. */
+  pull?: 'always' | 'missing' | 'never' | 'build' | 'if_not_present';
+  /** --quiet-pull: no pull progress lines. */
+  quietPull?: boolean;
   forceRecreate?: boolean;
+  /** --no-recreate: existing containers are kept, whatever changed. */
+  noRecreate?: boolean;
+  /** --always-recreate-deps: dependencies pulled in by depends_on are recreated too. */
+  alwaysRecreateDeps?: boolean;
+  /** -V: recreated containers get new anonymous volumes instead of their predecessor's. */
+  renewAnonVolumes?: boolean;
+  /** -t: seconds to wait for a container being replaced to stop (else its stop_grace_period). */
+  timeout?: number;
+  /** --no-start: create the containers, start none. */
+  noStart?: boolean;
   noDeps?: boolean;
   scale?: Record<string, number>;
   services?: string[];
   wait?: boolean;
+  /** --wait-timeout, in seconds. */
+  waitTimeout?: number;
   removeOrphans?: boolean;
   progress?: (line: string) => void;
   /** Warnings (orphan containers); progress when not given. */
   warn?: (line: string) => void;
+}
+
+/** Compose's flag rules for `up` and `create` (cmd/compose/up.go validateFlags). */
+export function checkUpOptions(o: UpOptions): void {
+  if (o.build && o.noBuild) throw invalidParameter('--build and --no-build are incompatible');
+  if (o.renewAnonVolumes && o.noRecreate)
+    throw invalidParameter('--no-recreate and --renew-anon-volumes are incompatible');
+  if (o.forceRecreate && o.noRecreate)
+    throw invalidParameter('--force-recreate and --no-recreate are incompatible');
+  if (o.alwaysRecreateDeps && o.noRecreate)
+    throw invalidParameter('--always-recreate-deps and --no-recreate are incompatible');
+  if (o.pull && !['always', 'missing', 'never', 'build', 'if_not_present'].includes(o.pull))
+    throw invalidParameter(`invalid --pull option "${o.pull}"`);
+}
+
+/** Go's time.Duration.String() for whole seconds: 30s, 1m30s, 1h0m0s. */
+export function goSeconds(total: number): string {
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const sec = total % 60;
+  if (h) return `${h}h${m}m${sec}s`;
+  if (m) return `${m}m${sec}s`;
+  return `${sec}s`;
 }
 
 export function projectFilter(project: string, extra: string[] = []) {
@@ -76,19 +118,22 @@ export async function prepareServices(
   services: string[],
   build: boolean,
   say: (l: string) => void,
+  pulling: Pick<UpOptions, 'noBuild' | 'pull' | 'quietPull'> = {},
 ): Promise<void> {
   await ensureNetworks(client, project, say);
   await ensureVolumes(client, project, say);
-  for (const key of services) await ensureImage(client, project, key, build, say);
+  for (const key of services) await ensureImage(client, project, key, build, say, pulling);
 }
 
 export async function up(client: EngineClient, project: Project, opts: UpOptions = {}): Promise<void> {
+  checkUpOptions(opts);
   const say = opts.progress ?? (() => {});
   const order = selected(project, opts.services, opts.noDeps ?? false);
   preflight(project);
   await handleOrphans(client, project, opts.removeOrphans ?? false, say, opts.warn ?? say);
-  await prepareServices(client, project, order, opts.build ?? false, say);
+  await prepareServices(client, project, order, opts.build ?? false, say, opts);
   const started = new Map<string, Promise<void>>();
+  const requested = new Set(opts.services?.length ? opts.services : order);
   for (const key of order) {
     const svc = project.services[key] as Service;
     const run = (async () => {
@@ -96,16 +141,27 @@ export async function up(client: EngineClient, project: Project, opts: UpOptions
         const p = started.get(dep);
         if (!p) continue;
         await p;
-        await waitCondition(client, project, dep, cond.condition, say);
+        if (!opts.noStart) await waitCondition(client, project, dep, cond.condition, say);
       }
-      await convergeService(client, project, key, opts, say);
+      await convergeService(client, project, key, opts, recreatePolicy(opts, requested.has(key)), say);
     })();
     started.set(key, run);
     // Keep a rejected dependency from being reported unhandled before its dependents await it.
     run.catch(() => {});
   }
   await Promise.all(started.values());
-  if (opts.wait) {
+  if (opts.wait && !opts.noStart) await waitForProject(client, project, order, opts.waitTimeout, say);
+}
+
+/** `up --wait`: every service running, or healthy when it has a health check. */
+async function waitForProject(
+  client: EngineClient,
+  project: Project,
+  order: string[],
+  timeout: number | undefined,
+  say: (l: string) => void,
+): Promise<void> {
+  const all = (async () => {
     for (const key of order) {
       const svc = project.services[key] as Service;
       await waitCondition(
@@ -116,7 +172,30 @@ export async function up(client: EngineClient, project: Project, opts: UpOptions
         say,
       );
     }
+  })();
+  if (!timeout) return all;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(invalidParameter(`application not healthy after ${goSeconds(timeout)}`)),
+      timeout * 1000,
+    );
+  });
+  all.catch(() => {});
+  try {
+    await Promise.race([all, expired]);
+  } finally {
+    clearTimeout(timer);
   }
+}
+
+type RecreatePolicy = 'diverged' | 'force' | 'never';
+
+/** Compose's Recreate / RecreateDependencies strategies (cmd/compose/create.go). */
+function recreatePolicy(o: UpOptions, requested: boolean): RecreatePolicy {
+  if (o.noRecreate) return 'never';
+  if (requested ? o.forceRecreate : o.alwaysRecreateDeps) return 'force';
+  return 'diverged';
 }
 
 async function ensureNetworks(client: EngineClient, project: Project, say: (l: string) => void) {
@@ -247,22 +326,25 @@ async function ensureImage(
   key: string,
   build: boolean,
   say: (l: string) => void,
+  o: Pick<UpOptions, 'noBuild' | 'pull' | 'quietPull'> = {},
 ) {
   const svc = project.services[key] as Service;
   const image = serviceImage(project, key);
-  if (svc.build && (build || svc.pull_policy === 'build' || !(await imageExists(client, image)))) {
+  const policy = o.pull ?? svc.pull_policy;
+  if (svc.build && !o.noBuild && (build || policy === 'build' || !(await imageExists(client, image)))) {
     await buildService(client, project, key, say);
     return;
   }
-  if (svc.pull_policy === 'never') {
+  if (policy === 'never') {
     if (!(await imageExists(client, image)))
       throw invalidParameter(`image ${image} not found and pull_policy of service ${key} is "never"`);
     return;
   }
-  if (svc.pull_policy === 'always' || !(await imageExists(client, image))) {
-    say(` ${key} Pulling`);
+  if (policy === 'always' || !(await imageExists(client, image))) {
+    if (!o.quietPull) say(` ${key} Pulling`);
     for await (const _ of client.imagePull(image)) {
     }
+    if (!o.quietPull) say(` ${key} Pulled`);
   }
 }
 
@@ -276,6 +358,7 @@ async function convergeService(
   project: Project,
   key: string,
   opts: UpOptions,
+  policy: RecreatePolicy,
   say: (l: string) => void,
 ): Promise<void> {
   const svc = project.services[key] as Service;
@@ -284,10 +367,11 @@ async function convergeService(
   const existing = await projectContainers(client, project.name, key);
   const byNumber = new Map<number, ContainerSummary>();
   for (const c of existing) byNumber.set(Number(c.Labels?.[LABEL.number] ?? 0), c);
+  const stop = opts.timeout === undefined ? {} : { timeout: opts.timeout };
   // Extra replicas go first (highest numbers).
   for (const c of existing) {
     if (Number(c.Labels?.[LABEL.number] ?? 0) > want) {
-      await removeContainer(client, c, say);
+      await removeContainer(client, c, say, stop);
     }
   }
   for (let n = 1; n <= want; n++) {
@@ -298,7 +382,8 @@ async function convergeService(
     const upToDate =
       current?.Labels?.[LABEL.configHash] === hash &&
       (current?.Labels?.[LABEL.image] ?? '') === (imageId ?? '');
-    if (current && upToDate && !opts.forceRecreate) {
+    if (current && (policy === 'never' || (upToDate && policy !== 'force'))) {
+      if (opts.noStart) continue;
       if (current.State !== 'running') {
         await client.containerStart(current.Id);
         say(` Container ${name}  Started`);
@@ -307,8 +392,9 @@ async function convergeService(
     }
     if (current) {
       refs.replaces = (current.Names?.[0] ?? name).replace(/^\//, '');
+      if (!opts.renewAnonVolumes) refs.inherited = await anonymousVolumes(client, current.Id, imageId);
       say(` Container ${name}  Recreate`);
-      await removeContainer(client, current, () => {});
+      await removeContainer(client, current, () => {}, stop);
     }
     const created = await client.containerCreate(createBody(project, key, n, hash, refs), {
       name,
@@ -322,15 +408,48 @@ async function convergeService(
     }
     await injectFiles(client, project, key, created.Id);
     say(` Container ${name}  Created`);
+    if (opts.noStart) continue;
     await client.containerStart(created.Id);
     say(` Container ${name}  Started`);
   }
 }
 
-async function removeContainer(client: EngineClient, c: ContainerSummary, say: (l: string) => void) {
+/**
+ * The anonymous volumes a recreated container takes over from the one it replaces (Compose's
+ * buildContainerMountOptions with inherit): volumes mounted where the image declares a VOLUME
+ * or where the service lists a volume without a source.
+ */
+async function anonymousVolumes(
+  client: EngineClient,
+  containerId: string,
+  imageId: string | undefined,
+): Promise<InheritedVolume[]> {
+  const old = await client.containerInspect(containerId);
+  const declared = new Set(
+    imageId ? Object.keys((await client.imageInspect(imageId)).Config?.Volumes ?? {}) : [],
+  );
+  const anonymous = new Set(
+    (old.Mounts ?? []).filter((m) => m.Type === 'volume' && isAnonymousName(m.Name)).map((m) => m.Name),
+  );
+  return (old.Mounts ?? [])
+    .filter((m) => m.Type === 'volume' && m.Name && (anonymous.has(m.Name) || declared.has(m.Destination)))
+    .map((m) => ({ name: m.Name as string, target: m.Destination, readOnly: !m.RW }));
+}
+
+/** Docker names anonymous volumes with 64 hex digits. */
+function isAnonymousName(name: string | undefined): boolean {
+  return !!name && /^[0-9a-f]{64}$/.test(name);
+}
+
+async function removeContainer(
+  client: EngineClient,
+  c: ContainerSummary,
+  say: (l: string) => void,
+  stop: { timeout?: number } = {},
+) {
   const name = (c.Names?.[0] ?? c.Id).replace(/^\//, '');
   if (c.State === 'running' || c.State === 'paused' || c.State === 'restarting') {
-    await client.containerStop(c.Id);
+    await client.containerStop(c.Id, stop);
     say(` Container ${name}  Stopped`);
   }
   await client.containerRemove(c.Id, { force: true });
@@ -380,11 +499,14 @@ export interface DownOptions {
   volumes?: boolean;
   rmi?: 'all' | 'local';
   removeOrphans?: boolean;
+  /** -t: seconds to wait for each container to stop (else its stop_grace_period). */
+  timeout?: number;
   progress?: (line: string) => void;
 }
 
 export async function down(client: EngineClient, project: Project, opts: DownOptions = {}): Promise<void> {
   const say = opts.progress ?? (() => {});
+  const stop = opts.timeout === undefined ? {} : { timeout: opts.timeout };
   // Compose v2: the file's services' containers (one-offs only with --remove-orphans), in
   // reverse dependency order; orphans only with --remove-orphans.
   const all = (await client.containerList({ all: true, filters: projectFilter(project.name) })).filter(
@@ -392,13 +514,13 @@ export async function down(client: EngineClient, project: Project, opts: DownOpt
   );
   for (const key of serviceOrder(project).reverse()) {
     const mine = all.filter((c) => c.Labels?.[LABEL.service] === key);
-    await Promise.all(mine.map((c) => removeContainer(client, c, say)));
+    await Promise.all(mine.map((c) => removeContainer(client, c, say, stop)));
   }
   if (opts.removeOrphans) {
     const orphans = all.filter(
       (c) => !((c.Labels?.[LABEL.service] ?? '') in project.services) && isOrphan(project, c),
     );
-    await Promise.all(orphans.map((c) => removeContainer(client, c, say)));
+    await Promise.all(orphans.map((c) => removeContainer(client, c, say, stop)));
   }
   for (const n of await client.networkList({ filters: projectFilter(project.name) })) {
     try {

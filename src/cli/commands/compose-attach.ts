@@ -24,6 +24,10 @@ const RAINBOW = ['36', '33', '32', '35', '34', '36;1', '33;1', '32;1', '35;1', '
 
 export interface AttachFlags {
   abortOnExit?: boolean;
+  /** --abort-on-container-failure: stop everything when a container exits with a non-zero code. */
+  abortOnFailure?: boolean;
+  /** --timestamps: each line starts with the time the container wrote it. */
+  timestamps?: boolean;
   exitCodeFrom?: string;
   color?: boolean;
   logPrefix?: boolean;
@@ -74,6 +78,7 @@ async function follow(
   c: ContainerSummary,
   since: string,
   tty: boolean,
+  timestamps: boolean,
   onLine: (text: string, stderr: boolean) => void,
 ): Promise<void> {
   const partial = ['', '', ''];
@@ -83,6 +88,7 @@ async function follow(
     stderr: true,
     since,
     tty,
+    timestamps,
   })) {
     const i = f.stream === 2 ? 2 : 1;
     const lines = (partial[i] + f.payload.toString()).split('\n');
@@ -106,7 +112,8 @@ export async function upAttached(
     (s) => ctx.io.stderr.write(s),
     { color: flags.color ?? false, prefix: flags.logPrefix ?? true },
   );
-  const abort = flags.abortOnExit || !!flags.exitCodeFrom;
+  const abort = flags.abortOnExit || flags.abortOnFailure || !!flags.exitCodeFrom;
+  const stopOpts = upOpts.timeout === undefined ? {} : { timeout: upOpts.timeout };
   let interrupted = 0;
   let stopping: Promise<void> | undefined;
   let exitCode: number | undefined;
@@ -125,7 +132,7 @@ export async function upAttached(
             .map(async (c) => {
               const name = (c.Names?.[0] ?? '').replace(/^\//, '');
               say(` Container ${name}  Stopping`);
-              await client.containerStop(c.Id).catch(() => {});
+              await client.containerStop(c.Id, stopOpts).catch(() => {});
               say(` Container ${name}  Stopped`);
             }),
         );
@@ -169,7 +176,9 @@ export async function upAttached(
         const tty = (await client.containerInspect(c.Id)).Config.Tty ?? false;
         let from = since;
         for (;;) {
-          await follow(client, c, from, tty, (text, stderr) => printer.line(name, text, stderr));
+          await follow(client, c, from, tty, !!flags.timestamps, (text, stderr) =>
+            printer.line(name, text, stderr),
+          );
           from = (Date.now() / 1000).toFixed(3);
           const s = (await client.containerInspect(c.Id)).State;
           if (s.Running && !s.Restarting) continue;
@@ -183,8 +192,10 @@ export async function upAttached(
           const service = c.Labels?.[LABEL.service];
           if (flags.exitCodeFrom) {
             if (service === flags.exitCodeFrom && exitCode === undefined) exitCode = code;
-          } else if (abort && exitCode === undefined) exitCode = code;
-          if (abort && !stopping && !interrupted) {
+          } else if (abort && exitCode === undefined && (!flags.abortOnFailure || code !== 0))
+            exitCode = code;
+          const cascade = flags.abortOnFailure ? code !== 0 : abort;
+          if (cascade && !stopping && !interrupted) {
             ctx.io.stdout.write('Aborting on container exit...\n');
             void stopAll();
           }

@@ -3,7 +3,7 @@
  * the daemon through the Engine API only). Its own commander program parses the subcommands.
  */
 import { writeFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { invalidParameter } from '../../common/errors.ts';
 import {
   buildService,
@@ -16,13 +16,16 @@ import {
   LABEL,
   loadProject,
   type Project,
+  checkUpOptions,
   projectContainers,
+  type UpOptions,
   up,
 } from '../../compose/index.ts';
 import type { Handler } from '../program.ts';
 import { ExitError } from '../errors.ts';
 import { LogPrinter, shortName, upAttached } from './compose-attach.ts';
 import { registerComposeCommands, tabwrite } from './compose-commands.ts';
+import { registerComposeLifecycle } from './compose-lifecycle.ts';
 import { containerRow } from '../formatters.ts';
 
 /** The services attached `up` follows (Docker Compose v2 cmd/compose/up.go). */
@@ -44,6 +47,84 @@ function attachTargets(
     set = new Set(all.filter((s) => p.services[s]?.attach !== false));
   }
   return [...set];
+}
+
+/** The options `up` and `create` share (Docker Compose v2 cmd/compose/create.go). */
+function createOptions(cmd: Command): Command {
+  return cmd
+    .option('--build', 'Build images before starting containers')
+    .option('--no-build', "Don't build an image, even if it's policy")
+    .option('--pull <policy>', 'Pull image before running ("always"|"missing"|"never")')
+    .option('--quiet-pull', 'Pull without printing progress information')
+    .option('--force-recreate', 'Recreate containers even if their configuration has not changed')
+    .option('--no-recreate', "If containers already exist, don't recreate them")
+    .option('--always-recreate-deps', 'Recreate dependent containers')
+    .option(
+      '-V, --renew-anon-volumes',
+      'Recreate anonymous volumes instead of retrieving data from the previous containers',
+    )
+    .option('--no-deps', "Don't start linked services")
+    .option(
+      '--scale <service=n>',
+      'Scale SERVICE to NUM instances',
+      (v: string, p: string[]) => [...p, v],
+      [] as string[],
+    )
+    .option('--remove-orphans', 'Remove containers for services not defined in the Compose file')
+    .option('-t, --timeout <seconds>', 'Shutdown timeout in seconds for containers being replaced', seconds)
+    .option('-y, --yes', 'Assume "yes" as answer to all prompts (berth compose asks none)');
+}
+
+/** commander's view of createOptions() as the runner's UpOptions. */
+function upOptions(services: string[], o: Record<string, unknown>, argv: string[]): UpOptions {
+  // --build and --no-build set one commander value: the last one given wins there.
+  const both = argv.includes('--build') && argv.includes('--no-build');
+  return {
+    services,
+    build: !!o.build || both,
+    noBuild: o.build === false || both,
+    ...(typeof o.pull === 'string' ? { pull: o.pull as UpOptions['pull'] } : {}),
+    quietPull: !!o.quietPull,
+    forceRecreate: !!o.forceRecreate,
+    noRecreate: o.recreate === false,
+    alwaysRecreateDeps: !!o.alwaysRecreateDeps,
+    renewAnonVolumes: !!o.renewAnonVolumes,
+    noDeps: o.deps === false,
+    scale: scaleMap(o.scale as string[]),
+    removeOrphans: !!o.removeOrphans,
+    noStart: o.start === false,
+    ...(typeof o.timeout === 'number' ? { timeout: o.timeout } : {}),
+    ...(o.wait ? { wait: true } : {}),
+    ...(typeof o.waitTimeout === 'number' ? { waitTimeout: o.waitTimeout } : {}),
+  };
+}
+
+/** `--scale web=3` entries (compose: SERVICE=NUM). */
+function scaleMap(list: string[]): Record<string, number> {
+  return Object.fromEntries(
+    list.map((s) => {
+      const m = /^([^=]+)=(\d+)$/.exec(s);
+      if (!m) throw new Error(`invalid --scale option "${s}". Should be SERVICE=NUM`);
+      return [m[1] as string, Number(m[2])];
+    }),
+  );
+}
+
+/** `up --no-attach x` as the `--skip-attach x` commander can parse (only within `up`'s arguments). */
+function spellNoAttach(args: string[]): string[] {
+  const at = args.indexOf('up');
+  if (at < 0) return args;
+  return args.map((a, i) => {
+    if (i <= at) return a;
+    if (a === '--no-attach') return '--skip-attach';
+    return a.startsWith('--no-attach=') ? `--skip-attach=${a.slice('--no-attach='.length)}` : a;
+  });
+}
+
+/** A whole number of seconds. */
+function seconds(v: string): number {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`invalid number of seconds: ${v}`);
+  return Number(v);
 }
 
 export const composeCommand: Handler = async (ctx, _opts, args) => {
@@ -79,8 +160,6 @@ export const composeCommand: Handler = async (ctx, _opts, args) => {
     });
   };
   const say = (l: string) => ctx.err(l);
-  const scaleMap = (list: string[]) =>
-    Object.fromEntries(list.map((s) => s.split('=')).map(([k, v]) => [k as string, Number(v)]));
 
   prog
     .command('config')
@@ -112,73 +191,96 @@ export const composeCommand: Handler = async (ctx, _opts, args) => {
       if (o.output) writeFileSync(o.output, text);
       else ctx.io.stdout.write(text);
     });
-  prog
+  const upCmd = prog
     .command('up')
     .argument('[services...]')
     .option('-d, --detach', 'Detached mode')
-    .option('--build', 'Build images before starting containers')
-    .option('--force-recreate', 'Recreate containers even if their configuration has not changed')
-    .option('--no-deps', "Don't start linked services")
+    .option('--wait', 'Wait for services to be running|healthy. Implies detached mode.')
     .option(
-      '--scale <service=n>',
-      'Scale SERVICE to NUM instances',
-      (v: string, p: string[]) => [...p, v],
-      [] as string[],
+      '--wait-timeout <seconds>',
+      'Maximum duration to wait for the project to be running|healthy',
+      seconds,
     )
-    .option('--wait', 'Wait for services to be running|healthy')
+    .option('--no-start', "Don't start the services after creating them")
     .option('--abort-on-container-exit', 'Stops all containers if any container was stopped')
+    .option('--abort-on-container-failure', 'Stops all containers if any container exited with failure')
     .option('--exit-code-from <service>', 'Return the exit code of the selected service container')
     .option('--no-color', 'Produce monochrome output')
     .option('--no-log-prefix', "Don't print prefix in logs")
-    .option('--remove-orphans', 'Remove containers for services not defined in the Compose file')
+    .option('--timestamps', 'Show timestamps')
     .option(
       '--attach <service>',
       'Restrict attaching to the specified services',
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )
+    // commander reads any --no-X as the negation of --X: the argument list spells it --skip-attach.
+    .addOption(
+      new Option('--skip-attach <service>', 'Do not attach (stream logs) to the specified services')
+        .argParser((v: string, prev: string[]) => [...prev, v])
+        .default([] as string[])
+        .hideHelp(),
+    )
     .option('--attach-dependencies', 'Automatically attach to log output of dependent services')
-    .action(async (services: string[], o) => {
-      const p = load();
-      const opts = {
-        removeOrphans: o.removeOrphans,
-        warn: say,
-        build: o.build,
-        forceRecreate: o.forceRecreate,
-        noDeps: o.deps === false,
-        scale: scaleMap(o.scale),
-        services,
-        wait: o.wait,
-        progress: say,
-      };
-      if (o.detach || o.wait) {
-        if (o.abortOnContainerExit)
-          throw new Error('--abort-on-container-exit and --detach are incompatible');
-        if (o.exitCodeFrom) throw new Error('--exit-code-from and --detach are incompatible');
-        await up(await ctx.client(), p, opts);
-        return;
-      }
-      if (o.exitCodeFrom && !p.services[o.exitCodeFrom])
-        throw new Error(`no such service: ${o.exitCodeFrom}`);
-      const code = await upAttached(ctx, await ctx.client(), p, opts, {
-        attachTo: attachTargets(p, services, o),
-        abortOnExit: o.abortOnContainerExit,
-        exitCodeFrom: o.exitCodeFrom,
-        color: o.color !== false && !!ctx.io.stdout.isTTY,
-        logPrefix: o.logPrefix !== false,
-      });
-      if (code !== 0) throw new ExitError(code);
+    .addHelpText(
+      'after',
+      '\nAlso:\n  --no-attach <service>  Do not attach (stream logs) to the specified services',
+    );
+  createOptions(upCmd).action(async (services: string[], o) => {
+    const p = load();
+    const opts = { ...upOptions(services, o, args), progress: say, warn: say };
+    if (o.exitCodeFrom && !o.abortOnContainerFailure) o.abortOnContainerExit = true;
+    if (o.abortOnContainerExit && o.abortOnContainerFailure)
+      throw new Error('--abort-on-container-failure cannot be combined with --abort-on-container-exit');
+    if (o.wait) {
+      if (o.attachDependencies || o.abortOnContainerExit || o.attach.length)
+        throw new Error(
+          '--wait cannot be combined with --abort-on-container-exit, --attach or --attach-dependencies',
+        );
+      o.detach = true;
+    }
+    if (
+      o.detach &&
+      (o.attachDependencies || o.abortOnContainerExit || o.abortOnContainerFailure || o.attach.length)
+    )
+      throw new Error(
+        '--detach cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --attach, --attach-dependencies or --watch',
+      );
+    checkUpOptions(opts);
+    if (o.exitCodeFrom && !p.services[o.exitCodeFrom]) throw new Error(`no such service: ${o.exitCodeFrom}`);
+    if (o.detach || o.start === false) {
+      await up(await ctx.client(), p, opts);
+      return;
+    }
+    const attachTo = attachTargets(p, services, o).filter((s) => !o.skipAttach.includes(s));
+    const code = await upAttached(ctx, await ctx.client(), p, opts, {
+      attachTo,
+      abortOnExit: o.abortOnContainerExit,
+      abortOnFailure: o.abortOnContainerFailure,
+      exitCodeFrom: o.exitCodeFrom,
+      color: o.color !== false && !!ctx.io.stdout.isTTY,
+      logPrefix: o.logPrefix !== false,
+      timestamps: o.timestamps,
     });
+    if (code !== 0) throw new ExitError(code);
+  });
+  createOptions(prog.command('create').argument('[services...]')).action(async (services: string[], o) => {
+    const opts = { ...upOptions(services, o, args), noStart: true, progress: say, warn: say };
+    checkUpOptions(opts);
+    await up(await ctx.client(), load(), opts);
+  });
   prog
     .command('down')
     .option('-v, --volumes', 'Remove named volumes declared in the volumes section')
     .option('--rmi <type>', 'Remove images used by services ("local"|"all")')
     .option('--remove-orphans', 'Remove containers for services not defined in the Compose file')
+    .option('-t, --timeout <seconds>', 'Specify a shutdown timeout in seconds', seconds)
     .action(async (o) => {
       await down(await ctx.client(), load(), {
         volumes: o.volumes,
         rmi: o.rmi,
         removeOrphans: o.removeOrphans,
+        ...(o.timeout === undefined ? {} : { timeout: o.timeout }),
         progress: say,
       });
     });
@@ -283,38 +385,9 @@ export const composeCommand: Handler = async (ctx, _opts, args) => {
       );
     });
   registerComposeCommands(prog, ctx, load, say);
-  for (const verb of ['start', 'stop', 'restart', 'kill', 'pause', 'unpause', 'rm'] as const) {
-    prog
-      .command(verb)
-      .argument('[services...]')
-      .option('-f, --force', "rm: don't ask to confirm removal")
-      .option('-s, --stop', 'rm: stop the containers first')
-      .action(async (services: string[]) => {
-        const p = load();
-        const client = await ctx.client();
-        const list = (await projectContainers(client, p.name)).filter(
-          (c) => !services.length || services.includes(c.Labels?.[LABEL.service] ?? ''),
-        );
-        for (const c of list) {
-          const name = (c.Names[0] ?? '').replace(/^\//, '');
-          if (verb === 'start') await client.containerStart(c.Id);
-          else if (verb === 'stop') await client.containerStop(c.Id);
-          else if (verb === 'restart') await client.containerRestart(c.Id);
-          else if (verb === 'kill') await client.containerKill(c.Id);
-          else if (verb === 'pause') await client.containerPause(c.Id);
-          else if (verb === 'unpause') await client.containerUnpause(c.Id);
-          else if (c.State !== 'running') await client.containerRemove(c.Id);
-          else continue;
-          say(
-            ` Container ${name}  ${verb[0]?.toUpperCase()}${verb.slice(1)}ed`
-              .replace('Stoped', 'Stopped')
-              .replace('Rmed', 'Removed'),
-          );
-        }
-      });
-  }
+  registerComposeLifecycle(prog, ctx, load, say);
   try {
-    await prog.parseAsync(args, { from: 'user' });
+    await prog.parseAsync(spellNoAttach(args), { from: 'user' });
   } catch (err) {
     if (
       err &&

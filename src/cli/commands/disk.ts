@@ -176,7 +176,7 @@ export async function confirm(ctx: CliContext, message: string): Promise<boolean
   return line.trim().toLowerCase() === 'y';
 }
 
-async function readLine(stdin: NodeJS.ReadableStream): Promise<string> {
+export async function readLine(stdin: NodeJS.ReadableStream): Promise<string> {
   return new Promise((resolve) => {
     let buf = '';
     const onData = (c: Buffer | string) => {
