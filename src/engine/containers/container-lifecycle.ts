@@ -155,7 +155,7 @@ export class ContainerLifecycle extends EventEmitter {
     try {
       const remap = containerRemap(this.#d.usernsRemap, record.hostConfig);
       checkSameRemap(record, remap);
-      const logAttrs = containerLogAttrs(record.hostConfig.LogConfig, record.config);
+      const logAttrs = containerLogAttrs(record, this.logPath(id));
       const rootfs = await this.#d.snapshots.mount(id, undefined, remap ? { idMap: remap.idMap } : {});
       undo.defer(() => this.#d.snapshots.unmount(rootfs));
       const mounts = await this.#d.volumes.setup(id, record.mountPoints ?? []);

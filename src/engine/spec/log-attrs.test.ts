@@ -41,12 +41,54 @@ test('env wins over a label of the same name (moby applies env after labels)', (
   });
 });
 
-test('a bad regexp fails the start with the logging driver error', () => {
+const record = (Config: Record<string, string>, Type = 'json-file') => ({
+  id: 'f2621ffe08f5476bef53cb414cc756716353450b0da73e44b71fae2f89002ded',
+  name: 'web',
+  image: 'busybox',
+  imageId: 'sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+  created: '2026-11-23T08:33:04.586730300Z',
+  spec: { path: 'sh', args: ['-c', 'echo hi'] },
+  config: { Labels: labels, Env: env },
+  hostConfig: { LogConfig: { Type, Config } },
+});
+
+test('a bad regexp or tag template fails the start with the logging driver error', () => {
   assert.throws(() => goRegexp('('), /error parsing regexp: /);
   assert.throws(
-    () => containerLogAttrs({ Type: 'json-file', Config: { 'labels-regex': '(' } }, { Labels: labels }),
+    () => containerLogAttrs(record({ 'labels-regex': '(' }), '/l'),
     /failed to initialize logging driver: error parsing regexp/,
   );
+  assert.throws(
+    () => containerLogAttrs(record({ tag: '{{.Name' }), '/l'),
+    /failed to initialize logging driver: template: log-tag/,
+  );
+  assert.throws(
+    () => containerLogAttrs(record({ tag: '{{.Nope}}' }), '/l'),
+    /failed to initialize logging driver: template: log-tag.*Nope/,
+  );
+});
+
+test('tag is a Go template on moby logger.Info, added as the tag attribute', () => {
+  assert.equal(
+    containerLogAttrs(record({ tag: '{{.Name}}/{{.ID}}', labels: 'other' }), '/l'),
+    '{"other":"x","tag":"web/f2621ffe08f5"}',
+  );
+  const one = (tag: string) => JSON.parse(containerLogAttrs(record({ tag }), '/var/log/x.log') ?? '{}').tag;
+  assert.equal(one('{{.FullID}}'), 'f2621ffe08f5476bef53cb414cc756716353450b0da73e44b71fae2f89002ded');
+  assert.equal(one('{{.ImageID}} {{.ImageName}}'), '0123456789ab busybox');
+  assert.equal(
+    one('{{.ImageFullID}}'),
+    'sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+  );
+  assert.equal(one('{{.Command}}'), 'sh -c echo hi');
+  assert.equal(one('{{.ContainerName}} {{.DaemonName}} {{.LogPath}}'), '/web docker /var/log/x.log');
+  assert.equal(one('{{.ContainerCreated}}'), '2026-11-23 08:33:04.5867303 +0000 UTC');
+  assert.equal(
+    one('{{index .ContainerLabels "other"}} {{upper .Name}} {{join .ContainerArgs ","}}'),
+    'x WEB -c,echo hi',
+  );
+  assert.equal(one('plain'), 'plain');
+  assert.equal(containerLogAttrs(record({ tag: '' }), '/l'), undefined, 'an empty tag adds nothing');
 });
 
 test('attrs are Go json.Marshal of the map: sorted keys, HTML characters escaped', () => {
@@ -61,12 +103,9 @@ test('attrs are Go json.Marshal of the map: sorted keys, HTML characters escaped
 });
 
 test('only json-file has attributes; other drivers refuse the options', () => {
-  assert.equal(containerLogAttrs({ Type: 'local', Config: {} }, { Labels: labels }), undefined);
-  assert.equal(
-    containerLogAttrs({ Type: 'json-file', Config: { labels: 'other' } }, { Labels: labels }),
-    '{"other":"x"}',
-  );
-  assert.equal(containerLogAttrs(undefined, { Labels: labels }), undefined);
+  assert.equal(containerLogAttrs(record({}, 'local'), '/l'), undefined);
+  assert.equal(containerLogAttrs(record({ labels: 'other' }), '/l'), '{"other":"x"}');
+  assert.equal(containerLogAttrs(record({}), '/l'), undefined);
   for (const key of ['labels', 'labels-regex', 'env', 'env-regex']) {
     assert.deepEqual(resolveLogSettings('json-file', { [key]: 'x' }), { driver: 'json-file' });
     assert.throws(() => resolveLogSettings('local', { [key]: 'x' }), /unknown log opt/);

@@ -5,8 +5,9 @@
  * HTML characters escaped), and `logs --details` prints them before each line.
  */
 import { invalidParameter } from '../../common/index.ts';
+import { logTag } from './log-tag.ts';
 
-/** The options that select attributes (json-file also has `tag`, see log-config.ts). */
+/** The options that select attributes (`tag` adds one more, see log-tag.ts). */
 export const ATTRIBUTE_OPTS = ['labels', 'labels-regex', 'env', 'env-regex'] as const;
 
 /**
@@ -115,16 +116,37 @@ export function logAttrsJson(
 }
 
 /**
- * The `attrs` of a container's json-file log, worked out when it starts as dockerd does when it
- * starts the container's logger (a bad regexp fails the start, not the create).
+ * The `attrs` of a container's json-file log (with `tag` when asked for), worked out when it
+ * starts as dockerd does when it starts the container's logger: a bad regexp or tag template
+ * fails the start, not the create.
  */
 export function containerLogAttrs(
-  logConfig: { Type?: string; Config?: Record<string, string> } | undefined,
-  config: { Labels?: Record<string, string> | null; Env?: string[] | null },
+  record: {
+    id: string;
+    name: string;
+    image: string;
+    imageId: string;
+    created: string;
+    spec: { path: string; args: string[] };
+    config: { Labels?: Record<string, string> | null; Env?: string[] | null };
+    hostConfig: { LogConfig?: { Type?: string; Config?: Record<string, string> } };
+  },
+  logPath: string,
 ): string | undefined {
+  const logConfig = record.hostConfig.LogConfig;
   if ((logConfig?.Type || 'json-file') !== 'json-file') return undefined;
+  const config = logConfig?.Config ?? {};
+  const labels = record.config.Labels ?? {};
+  const env = record.config.Env ?? [];
   try {
-    return logAttrsJson(logConfig?.Config ?? {}, config.Labels ?? {}, config.Env ?? []);
+    const attrs = logAttributes(config, labels, env);
+    const tag = logTag({
+      ...{ id: record.id, name: record.name, image: record.image, imageId: record.imageId },
+      ...{ created: record.created, path: record.spec.path, args: record.spec.args },
+      ...{ env, labels, logPath, config },
+    });
+    if (tag) attrs.tag = tag;
+    return Object.keys(attrs).length ? goJsonStringMap(attrs) : undefined;
   } catch (err) {
     throw invalidParameter(`failed to initialize logging driver: ${(err as Error).message}`);
   }

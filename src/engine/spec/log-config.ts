@@ -4,14 +4,13 @@
  *
  * - `json-file` (default): Docker's format; `max-size` (RAMInBytes: 10k, 20m, 1g), `max-file`
  *   (files kept, default 1), `compress` (gzip rotated files; needs max-file > 1 and max-size);
- *   `labels`, `labels-regex`, `env`, `env-regex` add an `attrs` object to each line
- *   (log-attrs.ts).
+ *   `labels`, `labels-regex`, `env`, `env-regex` and `tag` add an `attrs` object to each line
+ *   (log-attrs.ts, log-tag.ts).
  * - `local`: rotated by default (20 MiB x 5, compressed) as dockerd's local driver. berth stores
  *   it in the json-file format (readable by `logs`); its on-disk encoding is not Docker's
  *   protobuf one, which nothing but dockerd reads.
  * - `none`: no log; `logs` answers that the driver does not support reading.
- * Options berth does not implement (json-file's `tag`, other drivers) are refused with an error
- * saying so.
+ * Other drivers and unknown options are refused with dockerd's errors.
  */
 import { invalidParameter } from '../../common/index.ts';
 import { ATTRIBUTE_OPTS } from './log-attrs.ts';
@@ -33,8 +32,7 @@ export interface LogSettings {
 }
 
 const MIB = 1024 * 1024;
-const NOT_IMPLEMENTED_OPTS = new Set(['tag']);
-const JSON_FILE_OPTS = ['max-size', 'max-file', 'compress', ...ATTRIBUTE_OPTS];
+const JSON_FILE_OPTS = ['max-size', 'max-file', 'compress', 'tag', ...ATTRIBUTE_OPTS];
 
 /** go-units RAMInBytes: binary multiples, `10m` = 10 MiB. */
 export function ramInBytes(s: string): number {
@@ -68,10 +66,14 @@ export function resolveLogSettings(
         ? false
         : driver === 'local'
           ? ['max-size', 'max-file', 'compress'].includes(key)
-          : JSON_FILE_OPTS.includes(key) || NOT_IMPLEMENTED_OPTS.has(key);
-    if (!known) throw invalidParameter(`unknown log opt '${key}' for ${driver} log driver`);
-    if (NOT_IMPLEMENTED_OPTS.has(key)) {
-      throw invalidParameter(`log opt '${key}' of the ${driver} log driver is not supported by berth`);
+          : JSON_FILE_OPTS.includes(key);
+    if (!known) {
+      // moby's local driver words it the other way round.
+      throw invalidParameter(
+        driver === 'local'
+          ? `unknown log opt '${key}' for log driver local`
+          : `unknown log opt '${key}' for ${driver} log driver`,
+      );
     }
   }
   if (driver === 'none') return { driver };
