@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import {
   type TestDaemon,
+  berth,
   canRunRoot,
   docker,
   inspectFormat,
@@ -117,7 +118,13 @@ describe('json-file log attributes and attach logs=1', { skip: !canRunRoot() && 
     assert.equal(details.stderr, `${prefix}err\n`);
     const stamped = await docker(d, 'logs', '--details', '-t', 'attrs');
     assert.ok(stamped.stdout.endsWith(` ${prefix}hi\tx\n`), stamped.stdout);
-    assert.match(stamped.stdout, /^\d{4}-\d\d-\d\dT[\d:.]+Z FOO=bar,/);
+    assert.match(
+      stamped.stdout,
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z FOO=bar,/,
+      'nine digits, as dockerd',
+    );
+    const ours = await berth(d, 'logs', '--details', 'attrs');
+    assert.equal(ours.stdout, `${prefix}hi\tx\n`, 'berth logs --details too');
     // Without --details nothing changes.
     assert.equal((await docker(d, 'logs', 'attrs')).stdout, 'hi\tx\n');
     assert.equal((await docker(d, 'rm', 'attrs')).code, 0);

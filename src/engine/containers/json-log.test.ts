@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { goQueryEscape, logDetailsPrefix, parseLogLine } from './json-log.ts';
+import { goQueryEscape, logDetailsPrefix, parseLogLine, rfc3339NanoFixed } from './json-log.ts';
 
 test('a line with attrs keeps them; a line without has none', () => {
   const e = parseLogLine(
@@ -27,4 +27,10 @@ test("Go's url.QueryEscape: unreserved kept, space as +, UTF-8 bytes in upper-ca
   assert.equal(goQueryEscape('AZaz09-_.~'), 'AZaz09-_.~');
   assert.equal(goQueryEscape("a b!*'()"), 'a+b%21%2A%27%28%29');
   assert.equal(goQueryEscape('é'), '%C3%A9');
+});
+
+test('timestamps print nine fraction digits, as dockerd pads the trimmed time of the file', () => {
+  assert.equal(rfc3339NanoFixed('2026-11-23T08:33:04.58673Z'), '2026-11-23T08:33:04.586730000Z');
+  assert.equal(rfc3339NanoFixed('2026-11-23T08:33:04Z'), '2026-11-23T08:33:04.000000000Z');
+  assert.equal(rfc3339NanoFixed('2026-11-23T08:33:04.123456789Z'), '2026-11-23T08:33:04.123456789Z');
 });

@@ -46,6 +46,16 @@ export function logDetailsPrefix(attrs: Record<string, string> | undefined): str
   return `${pairs.map(([k, v]) => `${goQueryEscape(k)}=${goQueryEscape(String(v))}`).join(',')} `;
 }
 
+/**
+ * A log time as `logs --timestamps` prints it (moby's rfc3339NanoFixed): always nine digits of
+ * fraction, where the file has Go's RFC3339Nano with trailing zeros dropped.
+ */
+export function rfc3339NanoFixed(time: string): string {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(time);
+  if (!m) return time;
+  return `${m[1]}.${(m[2] ?? '').padEnd(9, '0').slice(0, 9)}${m[3]}`;
+}
+
 /** Go's url.QueryEscape: unreserved bytes kept, space as '+', every other byte %XX. */
 export function goQueryEscape(s: string): string {
   let out = '';
