@@ -33,6 +33,8 @@ export function attachWithReplay({ tty, entries, error, live, abort }: AttachRep
     live?.close();
     output.end();
   };
+  // Listened to from the start: the live side may fail while the log is being replayed.
+  live?.output.once('error', close);
   const frame = (stream: 1 | 2, data: Buffer) => (tty ? data : stdcopyFrame(stream, data));
   const write = async (chunk: Buffer) => {
     if (!output.write(chunk)) await once(output, 'drain', { signal: abort.signal });
@@ -53,7 +55,6 @@ export function attachWithReplay({ tty, entries, error, live, abort }: AttachRep
       close();
       return;
     }
-    live.output.once('error', close);
     live.output.once('end', () => output.end());
     live.output.pipe(output, { end: false });
   })();
