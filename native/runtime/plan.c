@@ -86,7 +86,7 @@ static const struct {
   {"device", 7}, {"symlink", 2}, {"hostname", 1}, {"rlimit", 3},  {"sysctl", 2},        {"masked", 1},
   {"readonly", 1}, {"user", 3},  {"group", 1},    {"cwd", 1},     {"oom_score_adj", 1}, {"env", 1},
   {"arg", 1},    {"caps", 5},    {"no_new_privs", 1}, {"seccomp", 2}, {"seccomp_arch", 1}, {"seccomp_rule", 3}, {"seccomp_arg", 4}, {"terminal", 1}, {"stdin", 2},
-  {"log", 1}, {"log_rotate", 3},
+  {"log", 1}, {"log_rotate", 3}, {"log_attrs", 1},
 };
 
 const struct plan_ns *plan_find_ns(const struct plan *p, int flag)
@@ -284,6 +284,8 @@ int plan_load(const char *path, struct plan *p, char *err, size_t errlen)
       p->log_max_size = a;
       p->log_max_files = b;
       p->log_compress = c != 0;
+    } else if (!strcmp(key, "log_attrs")) {
+      p->log_attrs = *f[0] ? f[0] : NULL;
     }
   }
   if (p->n_argv == 0)

@@ -58,6 +58,9 @@
  *   log_rotate     max_size max_files compress              rotate the log before it passes max_size bytes,
  *                                                           keeping max_files files (path.1 … path.N-1,
  *                                                           gzipped when compress is 1); run only
+ *   log_attrs      json                                     a JSON object written as the "attrs" field of
+ *                                                           every log line (json-file's labels/env
+ *                                                           options); run only
  */
 #ifndef BERTH_PLAN_H
 #define BERTH_PLAN_H
@@ -162,6 +165,7 @@ struct plan {
   uint64_t log_max_size; /* 0: never rotate */
   uint64_t log_max_files;
   int log_compress;
+  const char *log_attrs; /* NULL: no attrs field */
 };
 
 enum { CAP_SET_BOUNDING, CAP_SET_EFFECTIVE, CAP_SET_INHERITABLE, CAP_SET_PERMITTED, CAP_SET_AMBIENT };

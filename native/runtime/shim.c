@@ -282,8 +282,9 @@ static size_t utf8_len(const unsigned char *s, size_t n)
   return len;
 }
 
-/* JSON string body as Go's encoding/json writes it (Docker's json-file): HTML characters and
- * U+2028/U+2029 escaped, invalid UTF-8 replaced by U+FFFD. out needs 6 bytes per input byte. */
+/* JSON string body as Docker's json-file writes it (jsonlog's ffjson writer): HTML characters and
+ * U+2028/U+2029 escaped, only \n and \r in short form (a tab is \u0009), invalid UTF-8 replaced
+ * by U+FFFD. out needs 6 bytes per input byte. */
 static size_t json_escape(char *out, const unsigned char *s, size_t n)
 {
   static const char hex[] = "0123456789abcdef";
@@ -294,9 +295,9 @@ static size_t json_escape(char *out, const unsigned char *s, size_t n)
       if (c == '"' || c == '\\') {
         out[o++] = '\\';
         out[o++] = (char)c;
-      } else if (c == '\n' || c == '\r' || c == '\t') {
+      } else if (c == '\n' || c == '\r') {
         out[o++] = '\\';
-        out[o++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+        out[o++] = c == '\n' ? 'n' : 'r';
       } else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
         memcpy(out + o, "\\u00", 4);
         out[o + 4] = hex[c >> 4];
@@ -398,17 +399,29 @@ static void log_rotate(void)
     gzip_file(to);
 }
 
+/* One entry as moby's JSONLogs.MarshalJSONBuf writes it: log, stream, attrs (when the plan has
+ * them), time. */
 static void log_entry(int stream, const char *data, size_t n)
 {
-  static char line[LOG_LINE_MAX * 6 + 128];
+  static char *line;
+  static size_t cap;
   char ts[64];
   if (S.log_fd < 0 || n == 0)
     return;
+  const char *attrs = S.p->log_attrs;
+  if (!line) {
+    cap = LOG_LINE_MAX * 6 + 128 + (attrs ? strlen(attrs) + 16 : 0);
+    line = malloc(cap);
+    if (!line)
+      return;
+  }
   rfc3339nano(ts, sizeof ts);
-  size_t o = (size_t)snprintf(line, sizeof line, "{\"log\":\"");
+  size_t o = (size_t)snprintf(line, cap, "{\"log\":\"");
   o += json_escape(line + o, (const unsigned char *)data, n);
-  o += (size_t)snprintf(line + o, sizeof line - o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n",
-                        stream == 2 ? "stderr" : "stdout", ts);
+  o += (size_t)snprintf(line + o, cap - o, "\",\"stream\":\"%s\"", stream == 2 ? "stderr" : "stdout");
+  if (attrs)
+    o += (size_t)snprintf(line + o, cap - o, ",\"attrs\":%s", attrs);
+  o += (size_t)snprintf(line + o, cap - o, ",\"time\":\"%s\"}\n", ts);
   if (S.p->log_max_size && S.log_size >= S.p->log_max_size)
     log_rotate();
   /* A full disk must not stop the container: the entry is lost, the shim goes on. */

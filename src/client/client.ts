@@ -86,6 +86,8 @@ export interface LogsOptions {
   until?: string;
   timestamps?: boolean;
   tail?: string;
+  /** json-file attributes before each line (`docker logs --details`). */
+  details?: boolean;
   /** Whether the container has a TTY (then the stream is raw, not stdcopy-framed). */
   tty: boolean;
   signal?: AbortSignal;
@@ -306,6 +308,7 @@ export class EngineClient {
         until: opts.until,
         timestamps: opts.timestamps || undefined,
         tail: opts.tail,
+        details: opts.details || undefined,
       },
       signal: opts.signal,
     });

@@ -98,6 +98,8 @@ export interface LogEntry {
   line: Buffer;
   /** RFC 3339 with nanoseconds, UTC, as written by the log driver. */
   time: string;
+  /** json-file's extra attributes (`--log-opt labels=…`, `env=…`), when the line has them. */
+  attrs?: Record<string, string>;
 }
 
 export interface LogsOptions {

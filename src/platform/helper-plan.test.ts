@@ -112,3 +112,16 @@ test('UTF-8 strings are written as UTF-8 bytes', () => {
   const bytes = encodeHelperPlan({ ...minimal, args: ['é'] });
   assert.ok(bytes.includes(Buffer.from([0x61, 0x72, 0x67, 0, 0xc3, 0xa9, 0])));
 });
+
+test('log rotation and json-file attrs follow the log record', () => {
+  const bytes = encodeHelperPlan({
+    ...minimal,
+    logPath: '/l/x-json.log',
+    logRotate: { maxSize: 1024, maxFiles: 3, compress: true },
+    logAttrs: '{"a":"1"}',
+  });
+  assert.ok(
+    bytes.toString('utf8').endsWith(nul('log|/l/x-json.log|log_rotate|1024|3|1|log_attrs|{"a":"1"}|')),
+  );
+  assert.ok(!encodeHelperPlan({ ...minimal, logPath: '/l' }).includes('log_attrs'), 'none: no record');
+});

@@ -42,6 +42,8 @@ export interface HelperPlan {
   logPath?: string;
   /** Log rotation (json-file max-size/max-file/compress); `run` only. */
   logRotate?: LogRotation;
+  /** json-file's `attrs` object (raw JSON) added to every log line; `run` only. */
+  logAttrs?: string;
 }
 
 export interface LogRotation {
@@ -207,6 +209,7 @@ export function encodeHelperPlan(plan: HelperPlan): Buffer {
     const r = plan.logRotate;
     rec('log_rotate', r.maxSize, Math.max(1, r.maxFiles), flag(r.compress));
   }
+  if (plan.logAttrs) rec('log_attrs', plan.logAttrs);
   return Buffer.from(parts.map((p) => `${p}\0`).join(''), 'utf8');
 }
 

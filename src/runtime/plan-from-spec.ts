@@ -33,6 +33,7 @@ export interface PlanOptions {
   cgroupMountOrder?: readonly string[];
   logPath?: string;
   logRotate?: LogRotation;
+  logAttrs?: string;
   openStdin: boolean;
   stdinOnce: boolean;
 }
@@ -389,6 +390,7 @@ export function planFromSpec(spec: RuntimeSpec, opts: PlanOptions): HelperPlan {
     stdinOnce: opts.stdinOnce,
     logPath: opts.logPath,
     ...(opts.logRotate ? { logRotate: opts.logRotate } : {}),
+    ...(opts.logAttrs ? { logAttrs: opts.logAttrs } : {}),
   };
 }
 

@@ -39,6 +39,8 @@ export interface CreateOptions {
   logPath?: string;
   /** Log rotation done by the shim (which writes the log even while berthd is down). */
   logRotate?: LogRotation;
+  /** json-file's `attrs` (a JSON object) written into every log line by the shim. */
+  logAttrs?: string;
   /** Keep the container's stdin open for attachers. */
   openStdin: boolean;
   /** Close the container's stdin when the first attacher's input ends. */
@@ -151,6 +153,7 @@ export class Runtime {
         ...(this.#cgroups.version === 1 ? { cgroupMountOrder: await cgroupV1MountOrder() } : {}),
         logPath: opts.logPath,
         ...(opts.logRotate ? { logRotate: opts.logRotate } : {}),
+        ...(opts.logAttrs ? { logAttrs: opts.logAttrs } : {}),
         openStdin: opts.openStdin,
         stdinOnce: opts.stdinOnce,
       });

@@ -27,6 +27,7 @@ export async function logsCommand(
     until,
     timestamps: !!opts.timestamps,
     tail: opts.tail as string | undefined,
+    details: !!opts.details,
     tty: !!info.Config.Tty,
   });
   for await (const frame of frames) {

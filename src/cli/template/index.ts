@@ -1,19 +1,2 @@
-/**
- * Go text/template for `--format`, with Docker's template functions and its
- * table/tabwriter output. Pure: no I/O.
- */
-export { TemplateError } from './errors.ts';
-export { goJson } from './funcs.ts';
-export { formatValue, sprintf } from './go-fmt.ts';
-export { formatTable, isTableFormat, templateTextOf } from './table.ts';
-export {
-  AlignRight,
-  Debug,
-  DiscardEmptyColumns,
-  FilterHTML,
-  StripEscape,
-  stringWidth,
-  TabIndent,
-  TabWriter,
-} from './tabwriter.ts';
-export { parseTemplate, type Template, type TemplateOptions } from './template.ts';
+/** The Go template port lives in common/template (the daemon renders json-file's log tag with it). */
+export * from '../../common/template/index.ts';

@@ -32,6 +32,7 @@ import { externalRuntime, type RuntimeTable } from './runtimes.ts';
 import type { EventBus } from '../events.ts';
 import type { IoSession } from '../engine.ts';
 import {
+  containerLogAttrs,
   type NamespaceSource,
   type OciContext,
   parseSignal,
@@ -154,6 +155,7 @@ export class ContainerLifecycle extends EventEmitter {
     try {
       const remap = containerRemap(this.#d.usernsRemap, record.hostConfig);
       checkSameRemap(record, remap);
+      const logAttrs = containerLogAttrs(record, this.logPath(id));
       const rootfs = await this.#d.snapshots.mount(id, undefined, remap ? { idMap: remap.idMap } : {});
       undo.defer(() => this.#d.snapshots.unmount(rootfs));
       const mounts = await this.#d.volumes.setup(id, record.mountPoints ?? []);
@@ -215,6 +217,7 @@ export class ContainerLifecycle extends EventEmitter {
         stateDir,
         logPath: logging.driver === 'none' ? undefined : this.logPath(id),
         ...(logging.rotate ? { logRotate: logging.rotate } : {}),
+        ...(logAttrs ? { logAttrs } : {}),
         openStdin: record.config.OpenStdin ?? false,
         stdinOnce: record.config.StdinOnce ?? false,
         ...this.#externalRuntime(hostConfig.Runtime),

@@ -52,6 +52,7 @@ import { inspectView, makeListFilter, summaryView } from './container-view.ts';
 import { ContainerLifecycle, eventAttributes } from './container-lifecycle.ts';
 import type { ContainerDefaults } from './container-defaults.ts';
 import { readJsonLog } from './json-log.ts';
+import { attachWithReplay } from './attach-logs.ts';
 import { recoverContainers } from './recovery.ts';
 import { restartsOnDaemonStart } from './restart-policy.ts';
 import type { Networks } from '../networks/index.ts';
@@ -62,6 +63,17 @@ import { checkUsernsConflicts, containerRemap, shareContainerDir } from './usern
 import type { UsernsRemap } from '../../platform/index.ts';
 
 const execFileAsync = promisify(execFile);
+
+/** attach?logs=1 replays the whole log (moby: ReadConfig{Tail: -1}). */
+const ALL_LOGS: LogsOptions = {
+  follow: false,
+  stdout: true,
+  stderr: true,
+  since: 0,
+  until: 0,
+  timestamps: false,
+  tail: 'all',
+};
 
 export interface ContainerServiceDeps {
   root: string;
@@ -543,10 +555,27 @@ export class Containers implements ContainerService {
     options: { stream: boolean; logs: boolean; stdin: boolean; stdout: boolean; stderr: boolean },
   ): Promise<IoSession> {
     const c = this.store.get(ref);
-    if (options.logs) {
-      throw invalidParameter('attach with logs=1 is not supported yet: use logs then attach');
-    }
-    return this.lifecycle.attach(c, { stdin: options.stdin, stdout: options.stdout, stderr: options.stderr });
+    const streams = { stdin: options.stdin, stdout: options.stdout, stderr: options.stderr };
+    if (!options.logs && options.stream) return this.lifecycle.attach(c, streams);
+    // logs=1 and/or stream=0 (attach-logs.ts).
+    const abort = new AbortController();
+    const live = options.stream ? await this.lifecycle.attach(c, streams) : undefined;
+    const unreadable = (c.record.hostConfig.LogConfig?.Type ?? 'json-file') === 'none';
+    const entries =
+      options.logs && !unreadable
+        ? readJsonLog(
+            this.lifecycle.logPath(c.record.id),
+            { ...ALL_LOGS, stdout: options.stdout, stderr: options.stderr },
+            { isDone: () => true, signal: abort.signal },
+          )
+        : undefined;
+    return attachWithReplay({
+      tty: c.record.config.Tty ?? false,
+      ...(entries ? { entries } : {}),
+      ...(options.logs && unreadable ? { error: 'configured logging driver does not support reading' } : {}),
+      ...(live ? { live } : {}),
+      abort,
+    });
   }
 
   async resize(ref: string, height: number, width: number): Promise<void> {

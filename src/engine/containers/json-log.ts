@@ -13,6 +13,7 @@ import type { LogEntry, LogsOptions } from '../engine.ts';
 interface RawEntry {
   log: string;
   stream: 'stdout' | 'stderr';
+  attrs?: Record<string, string>;
   time: string;
 }
 
@@ -21,14 +22,58 @@ export function parseLogLine(line: string): LogEntry | undefined {
   try {
     const raw = JSON.parse(line) as RawEntry;
     if (typeof raw.log !== 'string') return undefined;
-    return {
+    const entry: LogEntry = {
       stream: raw.stream === 'stderr' ? 'stderr' : 'stdout',
       line: Buffer.from(raw.log),
       time: raw.time,
     };
+    if (raw.attrs && typeof raw.attrs === 'object') entry.attrs = raw.attrs;
+    return entry;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What `logs --details` prints before a line (moby daemon/logs.go attrsByteSlice): the
+ * attributes sorted by key as `k=v` pairs joined by commas, keys and values query-escaped as
+ * Go's url.QueryEscape does, then a space. A line without attributes still gets the space.
+ */
+export function logDetailsPrefix(attrs: Record<string, string> | undefined): string {
+  const pairs = Object.entries(attrs ?? {}).sort(([a], [b]) =>
+    Buffer.compare(Buffer.from(a), Buffer.from(b)),
+  );
+  return `${pairs.map(([k, v]) => `${goQueryEscape(k)}=${goQueryEscape(String(v))}`).join(',')} `;
+}
+
+/**
+ * A log time as `logs --timestamps` prints it (moby's rfc3339NanoFixed): always nine digits of
+ * fraction, where the file has Go's RFC3339Nano with trailing zeros dropped.
+ */
+export function rfc3339NanoFixed(time: string): string {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(time);
+  if (!m) return time;
+  return `${m[1]}.${(m[2] ?? '').padEnd(9, '0').slice(0, 9)}${m[3]}`;
+}
+
+/** Go's url.QueryEscape: unreserved bytes kept, space as '+', every other byte %XX. */
+export function goQueryEscape(s: string): string {
+  let out = '';
+  for (const b of Buffer.from(s, 'utf8')) {
+    if (
+      (b >= 0x30 && b <= 0x39) ||
+      (b >= 0x41 && b <= 0x5a) ||
+      (b >= 0x61 && b <= 0x7a) ||
+      b === 0x2d ||
+      b === 0x2e ||
+      b === 0x5f ||
+      b === 0x7e
+    )
+      out += String.fromCharCode(b);
+    else if (b === 0x20) out += '+';
+    else out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
 }
 
 /** Seconds since the epoch of an RFC 3339 time with up to nanosecond precision. */

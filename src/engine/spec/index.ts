@@ -14,3 +14,4 @@ export * from './validate.ts';
 export * from './log-config.ts';
 export * from './seccomp.ts';
 export * from './host-support.ts';
+export * from './log-attrs.ts';

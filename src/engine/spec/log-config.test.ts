@@ -30,7 +30,11 @@ test('json-file: no rotation by default; max-size/max-file/compress as Docker ch
     () => resolveLogSettings('json-file', { bogus: '1' }),
     /unknown log opt 'bogus' for json-file/,
   );
-  assert.throws(() => resolveLogSettings('json-file', { tag: 'x' }), /not supported by berth/);
+  assert.deepEqual(resolveLogSettings('json-file', { tag: '{{.Name}}' }), { driver: 'json-file' });
+  assert.throws(
+    () => resolveLogSettings('local', { tag: 'x' }),
+    /unknown log opt 'tag' for log driver local/,
+  );
 });
 
 test('local rotates 20 MiB x 5 compressed by default; none takes no options; others are refused', () => {

@@ -3,15 +3,17 @@
  * checked as dockerd checks them at create, and turned into what the shim does at start.
  *
  * - `json-file` (default): Docker's format; `max-size` (RAMInBytes: 10k, 20m, 1g), `max-file`
- *   (files kept, default 1), `compress` (gzip rotated files; needs max-file > 1 and max-size).
+ *   (files kept, default 1), `compress` (gzip rotated files; needs max-file > 1 and max-size);
+ *   `labels`, `labels-regex`, `env`, `env-regex` and `tag` add an `attrs` object to each line
+ *   (log-attrs.ts, log-tag.ts).
  * - `local`: rotated by default (20 MiB x 5, compressed) as dockerd's local driver. berth stores
  *   it in the json-file format (readable by `logs`); its on-disk encoding is not Docker's
  *   protobuf one, which nothing but dockerd reads.
  * - `none`: no log; `logs` answers that the driver does not support reading.
- * Options berth does not implement (json-file's labels/env/tag extra attributes, other drivers)
- * are refused with an error saying so.
+ * Other drivers and unknown options are refused with dockerd's errors.
  */
 import { invalidParameter } from '../../common/index.ts';
+import { ATTRIBUTE_OPTS } from './log-attrs.ts';
 
 /** What the runtime's shim does (platform's LogRotation). */
 export interface LogRotation {
@@ -30,7 +32,7 @@ export interface LogSettings {
 }
 
 const MIB = 1024 * 1024;
-const NOT_IMPLEMENTED_OPTS = new Set(['labels', 'labels-regex', 'env', 'env-regex', 'tag']);
+const JSON_FILE_OPTS = ['max-size', 'max-file', 'compress', 'tag', ...ATTRIBUTE_OPTS];
 
 /** go-units RAMInBytes: binary multiples, `10m` = 10 MiB. */
 export function ramInBytes(s: string): number {
@@ -64,10 +66,14 @@ export function resolveLogSettings(
         ? false
         : driver === 'local'
           ? ['max-size', 'max-file', 'compress'].includes(key)
-          : ['max-size', 'max-file', 'compress'].includes(key) || NOT_IMPLEMENTED_OPTS.has(key);
-    if (!known) throw invalidParameter(`unknown log opt '${key}' for ${driver} log driver`);
-    if (NOT_IMPLEMENTED_OPTS.has(key)) {
-      throw invalidParameter(`log opt '${key}' of the ${driver} log driver is not supported by berth`);
+          : JSON_FILE_OPTS.includes(key);
+    if (!known) {
+      // moby's local driver words it the other way round.
+      throw invalidParameter(
+        driver === 'local'
+          ? `unknown log opt '${key}' for log driver local`
+          : `unknown log opt '${key}' for ${driver} log driver`,
+      );
     }
   }
   if (driver === 'none') return { driver };

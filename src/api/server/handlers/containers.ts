@@ -1,6 +1,6 @@
 /** The /containers routes (moby api/server/router/container/container_routes.go). */
 import { invalidParameter, stdcopyFrame } from '../../../common/index.ts';
-import type { LogsOptions } from '../../../engine/index.ts';
+import { type LogsOptions, logDetailsPrefix, rfc3339NanoFixed } from '../../../engine/index.ts';
 import type { ContainerCreateRequest, ContainerWaitResponse } from '../../types/index.ts';
 import { checkJsonContentType, checkShape, parseJson, readBody } from '../body.ts';
 import type { RequestContext } from '../context.ts';
@@ -145,7 +145,9 @@ export function sizeOf(query: URLSearchParams): { height: number; width: number 
 
 /**
  * Logs are stdcopy-framed unless the container has a TTY (then raw, as the process wrote them).
- * With `timestamps`, each line starts with its RFC 3339 nano time and a space, like dockerd.
+ * With `timestamps`, each line starts with its RFC 3339 time with nine fraction digits and a
+ * space, like dockerd;
+ * with `details`, then with its json-file attributes (`k=v,k2=v2`) and a space.
  */
 export async function logs({ engine, res, params, query, signal, version }: RequestContext): Promise<void> {
   const options: LogsOptions = {
@@ -161,13 +163,15 @@ export async function logs({ engine, res, params, query, signal, version }: Requ
     // moby: the same words, as clients show them.
     throw invalidParameter('Bad parameters: you must choose at least one stream');
   }
+  const details = boolValue(query, 'details');
   const { tty, entries } = await engine.containers.logs(params.id!, options, signal);
   startStream(res, streamContentType(version, !tty));
   try {
     for await (const entry of entries) {
-      const line = options.timestamps
-        ? Buffer.concat([Buffer.from(`${entry.time} `), entry.line])
-        : entry.line;
+      const prefix =
+        (options.timestamps ? `${rfc3339NanoFixed(entry.time)} ` : '') +
+        (details ? logDetailsPrefix(entry.attrs) : '');
+      const line = prefix ? Buffer.concat([Buffer.from(prefix), entry.line]) : entry.line;
       await writeChunk(res, tty ? line : stdcopyFrame(entry.stream === 'stderr' ? 2 : 1, line), signal);
     }
   } catch (err) {
