@@ -6,7 +6,7 @@
  * checked against the config's diff IDs) and record the image with its manifest and repo digest.
  * Nothing is recorded unless every step succeeded; a failed layer leaves no blob and no snapshot.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { type Digest, invalidParameter, isDigest, notFound, sha256 } from '../common/index.ts';
 import {
   chainIds,
@@ -28,6 +28,7 @@ import {
   type Platform,
 } from '../oci/index.ts';
 import { decompressor } from '../platform/index.ts';
+import { downloadBlobBytes } from './blob-download.ts';
 import { type Credentials, header, RegistryClient } from './client.ts';
 import { MessageQueue, type ProgressMessage, progressId, progressText, throttle } from './progress.ts';
 
@@ -123,7 +124,10 @@ export async function fetchManifest(
   return { bytes, mediaType, digest };
 }
 
-/** Downloads a blob into the content store, verifying digest and size while streaming. */
+/**
+ * Downloads a blob into the content store, verifying digest and size while streaming; a broken
+ * connection resumes where it stopped (blob-download.ts).
+ */
 async function downloadBlob(
   store: ImageStore,
   client: RegistryClient,
@@ -135,28 +139,19 @@ async function downloadBlob(
 ): Promise<void> {
   if (await store.content.has(desc.digest as Digest)) return;
   fetched?.push(desc.digest as Digest);
-  let lastErr: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const res = await client.expect('GET', `${path}/blobs/${desc.digest}`, [200], {
-        scopes: [repoScope(path, 'pull')],
-        ...(signal ? { signal } : {}),
-      });
-      let n = 0;
-      res.body.on('data', (c: Buffer) => {
+  let n = 0;
+  const bytes = downloadBlobBytes(client, path, desc, [repoScope(path, 'pull')], signal ? { signal } : {});
+  const counted = Readable.from(
+    (async function* () {
+      for await (const c of bytes) {
         n += c.length;
         onBytes(n);
-      });
-      await store.content.write(res.body as Readable, { digest: desc.digest, size: desc.size }, { signal });
-      return;
-    } catch (err) {
-      lastErr = err;
-      // A digest or size mismatch will not get better by retrying; a dropped connection may.
-      if (signal?.aborted || (err instanceof Error && /mismatch|not found|unauthorized/i.test(err.message)))
-        break;
-    }
-  }
-  throw lastErr;
+        yield c;
+      }
+    })(),
+    { objectMode: false },
+  );
+  await store.content.write(counted, { digest: desc.digest, size: desc.size }, { signal });
 }
 
 /**
