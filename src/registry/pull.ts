@@ -14,6 +14,7 @@ import {
   type ImageStore,
   type NamedReference,
   parseNormalizedNamed,
+  referenceName,
   referenceString,
   withDigest,
   withTag,
@@ -355,6 +356,13 @@ async function* pullOne(
         blobs: extraBlobs,
       });
       recorded = true;
+      // Where these layers live, for cross-repository mounts when they are pushed elsewhere.
+      await store.blobSources
+        .add(
+          manifest.layers.map((l) => l.digest),
+          referenceName(ref),
+        )
+        .catch(() => {});
     })();
     work.then(
       () => queue.close(),

@@ -1,7 +1,8 @@
 /**
  * `docker push` (moby distribution/push_v2.go): for each layer, bottom first, the blob is
- * checked with HEAD and uploaded when missing (POST an upload session, then one monolithic PUT
- * with `?digest=`); then the config; then the manifest under the tag. A layer pulled from a
+ * checked with HEAD and, when missing, mounted from another repository of the same registry
+ * that is known to hold it (the image store's BlobSources, filled by pulls and pushes) or
+ * uploaded (POST an upload session, then one monolithic PUT with `?digest=`); then the config; then the manifest under the tag. A layer pulled from a
  * registry is pushed as the compressed blob it was pulled as (same digests, so the manifest is
  * the pulled one, byte for byte); a local layer is gzip-compressed (deterministically: same
  * bytes, same digest, every time) into a temporary blob. The pushed digest is recorded as a
@@ -10,12 +11,20 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type Digest, DigestingStream, invalidParameter, notFound, sha256 } from '../common/index.ts';
+import {
+  BerthError,
+  type Digest,
+  DigestingStream,
+  invalidParameter,
+  notFound,
+  sha256,
+} from '../common/index.ts';
 import {
   familiarName,
   type ImageRecord,
   type ImageStore,
   type NamedReference,
+  parseNormalizedNamed,
   referenceName,
   referenceString,
   withTag,
@@ -79,6 +88,7 @@ async function* pushOne(
   const { signal } = options;
   const path = ref.path;
   const scopes = [repoScope(path, 'pull,push')];
+  const target = referenceName(ref);
   const stored = await storedManifest(store, image);
   const queue = new MessageQueue<ProgressMessage>();
   const temps: Digest[] = [];
@@ -108,6 +118,13 @@ async function* pushOne(
       layers[i] = desc;
       if (await blobExists(client, path, desc.digest, scopes, signal)) {
         queue.push({ status: 'Layer already exists', progressDetail: {}, id });
+        await store.blobSources.add(desc.digest, target).catch(() => {});
+        return;
+      }
+      const start = await startUpload(client, path, desc, store, ref, options);
+      if (start.mountedFrom !== undefined) {
+        queue.push({ status: `Mounted from ${start.mountedFrom}`, progressDetail: {}, id });
+        await store.blobSources.add(desc.digest, target).catch(() => {});
         return;
       }
       const report = throttle((n) =>
@@ -118,15 +135,16 @@ async function* pushOne(
           id,
         }),
       );
-      await uploadBlob(
+      await putBlob(
         client,
-        path,
+        start.location,
         desc,
         () => createReadStream(store.content.path(desc.digest as Digest)),
         scopes,
         report,
         signal,
       );
+      await store.blobSources.add(desc.digest, target).catch(() => {});
       queue.push({ status: 'Pushed', progressDetail: {}, id });
     };
     // dockerd's --max-concurrent-uploads: that many layers at once, the manifest keeps their order.
@@ -159,9 +177,9 @@ async function* pushOne(
       size: configBytes.length,
     };
     if (!(await blobExists(client, path, image.id, scopes, signal))) {
-      await uploadBlob(
+      await putBlob(
         client,
-        path,
+        await newUploadSession(client, path, scopes, signal),
         configDesc,
         () => Buffer.from(configBytes) as unknown as Readable,
         scopes,
@@ -247,16 +265,100 @@ async function blobExists(
   return res.status === 200;
 }
 
-/** POST an upload session, then PUT the whole blob with `?digest=` (monolithic upload). */
-async function uploadBlob(
+/**
+ * How many repositories a blob is worth trying to mount from (moby's
+ * getMaxMountAndExistenceCheckAttempts): the bigger the blob, the more an upload costs.
+ */
+export function maxMountAttempts(size: number): number {
+  if (size > 10 * 1024 * 1024) return 4;
+  if (size > 100 * 1024) return 3;
+  return 1;
+}
+
+/**
+ * The repositories to mount a blob from (moby's getRepositoryMountCandidates): those of the
+ * target's registry other than the target, newest first, ties broken in favour of the ones
+ * sharing more leading path components with the target; at most `max`.
+ */
+export function mountCandidates(sources: readonly string[], target: NamedReference, max: number): string[] {
+  const targetParts = target.path.split('/');
+  const shared = (path: string) => {
+    const parts = path.split('/');
+    let n = 0;
+    while (n < parts.length && n < targetParts.length && parts[n] === targetParts[n]) n++;
+    return n;
+  };
+  const candidates: Array<{ path: string; shared: number }> = [];
+  for (const source of [...sources].reverse()) {
+    let named: NamedReference;
+    try {
+      named = parseNormalizedNamed(source);
+    } catch {
+      continue;
+    }
+    if (named.domain !== target.domain || named.path === target.path) continue;
+    if (candidates.some((c) => c.path === named.path)) continue;
+    candidates.push({ path: named.path, shared: shared(named.path) });
+  }
+  // Array.prototype.sort is stable: equal likeness keeps newest first.
+  candidates.sort((a, b) => b.shared - a.shared);
+  return candidates.slice(0, max).map((c) => c.path);
+}
+
+/**
+ * Opens the upload of a layer blob: first a cross-repository mount from the repositories of
+ * the same registry it is known to be in (`POST …/blobs/uploads/?mount=<digest>&from=<repo>`;
+ * 201 means the registry linked it, nothing to upload), else an upload session (a refused
+ * mount's 202 session is used, as distribution's client does). A failed mount forgets that
+ * source, as moby's V2MetadataService.Remove.
+ */
+async function startUpload(
   client: RegistryClient,
   path: string,
   desc: Descriptor,
-  body: () => Readable,
+  store: ImageStore,
+  ref: NamedReference,
+  options: PushOptions,
+): Promise<{ mountedFrom: string } | { mountedFrom?: undefined; location: string }> {
+  const { signal } = options;
+  const scopes = [repoScope(path, 'pull,push')];
+  const sources = store.blobSources.get(desc.digest);
+  let session: string | undefined;
+  for (const from of mountCandidates(sources, ref, maxMountAttempts(desc.size))) {
+    const query = `mount=${encodeURIComponent(desc.digest)}&from=${encodeURIComponent(from)}`;
+    let res: Awaited<ReturnType<RegistryClient['request']>> | undefined;
+    let refused = false;
+    try {
+      res = await client.request('POST', `${path}/blobs/uploads/?${query}`, {
+        scopes: [...scopes, repoScope(from, 'pull')],
+        headers: { 'content-length': '0' },
+        ...(signal ? { signal } : {}),
+      });
+      await res.body.dump?.().catch(() => {});
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      refused = err instanceof BerthError && err.kind === 'Unauthorized';
+    }
+    if (res?.status === 201) return { mountedFrom: from };
+    const location = res?.status === 202 ? header(res, 'location') : undefined;
+    if (location) {
+      if (session) await cancelUpload(client, session, scopes, signal);
+      session = location;
+    }
+    // Without rights to the source the association may still be right for other credentials.
+    if (!refused || !options.credentials)
+      await store.blobSources.remove(desc.digest, `${ref.domain}/${from}`).catch(() => {});
+  }
+  return { location: session ?? (await newUploadSession(client, path, scopes, signal)) };
+}
+
+/** POST an upload session; its Location. */
+async function newUploadSession(
+  client: RegistryClient,
+  path: string,
   scopes: string[],
-  onBytes: (n: number, force?: boolean) => void,
   signal?: AbortSignal,
-): Promise<void> {
+): Promise<string> {
   const start = await client.expect('POST', `${path}/blobs/uploads/`, [202], {
     scopes,
     headers: { 'content-length': '0' },
@@ -265,6 +367,36 @@ async function uploadBlob(
   await start.body.dump?.().catch(() => {});
   const location = header(start, 'location');
   if (!location) throw invalidParameter('registry sent no upload location');
+  return location;
+}
+
+/** DELETE an upload session that will not be used (best effort). */
+async function cancelUpload(
+  client: RegistryClient,
+  location: string,
+  scopes: string[],
+  signal?: AbortSignal,
+) {
+  try {
+    const res = await client.request('DELETE', '', {
+      url: client.resolveLocation(location),
+      scopes,
+      ...(signal ? { signal } : {}),
+    });
+    await res.body.dump?.().catch(() => {});
+  } catch {}
+}
+
+/** PUT the whole blob into an upload session with `?digest=` (monolithic upload). */
+async function putBlob(
+  client: RegistryClient,
+  location: string,
+  desc: Descriptor,
+  body: () => Readable,
+  scopes: string[],
+  onBytes: (n: number, force?: boolean) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   const url = new URL(client.resolveLocation(location));
   url.searchParams.set('digest', desc.digest);
   const put = await client.expect('PUT', '', [201, 204], {

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { isInsecureRegistry, isLoopbackHost, parseChallenge, registryHost } from './client.ts';
 import { countBytes, humanSize, MessageQueue, progressText } from './progress.ts';
 import { parsePlatform, pullReference } from './pull.ts';
+import { maxMountAttempts, mountCandidates } from './push.ts';
 import { parseHtpasswd, parseScope } from './server/auth.ts';
 import { parseRoute, requiredAccess } from './server/server.ts';
 
@@ -111,4 +112,27 @@ test('counted bodies lose no bytes when their reader comes late (a request waiti
   for await (const c of body) total += (c as Buffer).length;
   assert.equal(total, 20_000);
   assert.equal(seen.at(-1), 20_000);
+});
+
+test('mount candidates: same registry, not the target, newest first, closer paths before others', () => {
+  const target = { domain: 'localhost:5000', path: 'team/app' };
+  const sources = [
+    'localhost:5000/other/base', // oldest
+    'localhost:5000/team/app', // the target itself
+    'registry.example.com/team/base', // another registry
+    'localhost:5000/team/base',
+    'localhost:5000/lib/tool', // newest
+  ];
+  assert.deepEqual(mountCandidates(sources, target, 4), ['team/base', 'lib/tool', 'other/base']);
+  assert.deepEqual(mountCandidates(sources, target, 1), ['team/base']);
+  assert.deepEqual(
+    mountCandidates(['docker.io/library/busybox'], { domain: 'docker.io', path: 'me/bb' }, 3),
+    ['library/busybox'],
+  );
+});
+
+test('the bigger the blob, the more mounts are tried (moby: 1, 3 or 4)', () => {
+  assert.equal(maxMountAttempts(1000), 1);
+  assert.equal(maxMountAttempts(200 * 1024), 3);
+  assert.equal(maxMountAttempts(20 * 1024 * 1024), 4);
 });
