@@ -9,7 +9,7 @@
  * repo digest of the image.
  */
 import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   BerthError,
@@ -181,7 +181,7 @@ async function* pushOne(
         client,
         await newUploadSession(client, path, scopes, signal),
         configDesc,
-        () => Buffer.from(configBytes) as unknown as Readable,
+        () => Readable.from([Buffer.from(configBytes)]),
         scopes,
         () => {},
         signal,
