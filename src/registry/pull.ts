@@ -31,7 +31,7 @@ import {
 import { decompressor } from '../platform/index.ts';
 import { downloadBlobBytes } from './blob-download.ts';
 import { type Credentials, header, RegistryClient } from './client.ts';
-import { MessageQueue, type ProgressMessage, progressId, progressText, throttle } from './progress.ts';
+import { drain, layerProgress, MessageQueue, type ProgressMessage, progressId } from './progress.ts';
 
 export const MANIFEST_ACCEPT = [
   MediaType.ociIndex,
@@ -302,14 +302,7 @@ async function* pullOne(
         if (i === undefined) return;
         const desc = manifest.layers[i]!;
         const id = progressId(desc.digest);
-        const report = throttle((n) =>
-          queue.push({
-            status: 'Downloading',
-            progressDetail: { current: n, total: desc.size },
-            progress: progressText(n, desc.size),
-            id,
-          }),
-        );
+        const report = layerProgress(queue, 'Downloading', id, desc.size);
         const p = downloadBlob(store, client, path, desc, (n) => report(n), signal, fetched).then(() => {
           queue.push({ status: 'Verifying Checksum', progressDetail: {}, id });
           queue.push({ status: 'Download complete', progressDetail: {}, id });
@@ -326,14 +319,7 @@ async function* pullOne(
         const compression = layerCompression(desc.mediaType);
         const blob = await store.content.get(desc.digest as Digest);
         let n = 0;
-        const report = throttle((c) =>
-          queue.push({
-            status: 'Extracting',
-            progressDetail: { current: c, total: desc.size },
-            progress: progressText(c, desc.size),
-            id,
-          }),
-        );
+        const report = layerProgress(queue, 'Extracting', id, desc.size);
         blob.on('data', (c: Buffer) => {
           n += c.length;
           report(n);
@@ -364,14 +350,9 @@ async function* pullOne(
         )
         .catch(() => {});
     })();
-    work.then(
-      () => queue.close(),
-      (err) => queue.fail(err),
-    );
     try {
-      yield* queue;
+      yield* drain(queue, work);
     } finally {
-      await work.catch(() => {});
       store.releaseLayers(held);
     }
     yield { status: `Digest: ${repoDigest}` };

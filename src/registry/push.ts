@@ -34,11 +34,11 @@ import { compressor } from '../platform/index.ts';
 import { type Credentials, header, RegistryClient } from './client.ts';
 import {
   countBytes,
+  drain,
+  layerProgress,
   MessageQueue,
   type ProgressMessage,
   progressId,
-  progressText,
-  throttle,
 } from './progress.ts';
 import { repoScope } from './pull.ts';
 
@@ -127,14 +127,7 @@ async function* pushOne(
         await store.blobSources.add(desc.digest, target).catch(() => {});
         return;
       }
-      const report = throttle((n) =>
-        queue.push({
-          status: 'Pushing',
-          progressDetail: { current: n, total: desc.size },
-          progress: progressText(n, desc.size),
-          id,
-        }),
-      );
+      const report = layerProgress(queue, 'Pushing', id, desc.size);
       await putBlob(
         client,
         start.location,
@@ -160,15 +153,7 @@ async function* pushOne(
     const workers = Math.max(1, Math.min(options.concurrency ?? 5, image.chainIds.length));
     await Promise.all(Array.from({ length: workers }, worker));
   })();
-  work.then(
-    () => queue.close(),
-    (err) => queue.fail(err),
-  );
-  try {
-    yield* queue;
-  } finally {
-    await work.catch(() => {});
-  }
+  yield* drain(queue, work);
   try {
     const configBytes = await store.content.readBytes(image.id);
     const configDesc: Descriptor = {

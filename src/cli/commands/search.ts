@@ -1,6 +1,7 @@
 /**
  * `berth search` (docker/cli registry/search.go, formatter_search.go): asks the daemon's
- * GET /images/search with the index's credentials, sorts by stars (most first) and prints
+ * GET /images/search with the index's credentials (registry.ParseSearchIndexInfo splits the
+ * index off the term as a reference's domain), sorts by stars (most first) and prints
  * NAME, DESCRIPTION (45 characters unless --no-trunc), STARS and OFFICIAL (`[OK]`).
  */
 import { registryAuthHeader } from '../docker-config.ts';
@@ -9,6 +10,7 @@ import { ExitError } from '../errors.ts';
 import { ellipsis } from '../formatters.ts';
 import { renderList, write } from '../output.ts';
 import { parseFilters } from './ps.ts';
+import { registryDomain } from './transfer.ts';
 
 type Opts = Record<string, unknown>;
 
@@ -19,15 +21,6 @@ const SEARCH_HEADERS = {
   StarCount: 'STARS',
   IsOfficial: 'OFFICIAL',
 };
-
-/** registry.ParseSearchIndexInfo: the index a term names (Docker Hub unless the first part is a host). */
-export function searchIndex(term: string): string {
-  const slash = term.indexOf('/');
-  const first = slash < 0 ? '' : term.slice(0, slash);
-  if (slash < 0 || (!first.includes('.') && !first.includes(':') && first !== 'localhost'))
-    return 'docker.io';
-  return first;
-}
 
 export async function searchCommand(ctx: CliContext, opts: Opts, args: string[]): Promise<number> {
   const term = args[0] ?? '';
@@ -42,7 +35,7 @@ export async function searchCommand(ctx: CliContext, opts: Opts, args: string[])
   }
   const filters = parseFilters(opts.filter as string[] | undefined);
   const client = await ctx.client();
-  const registryAuth = await registryAuthHeader(ctx.env, searchIndex(term));
+  const registryAuth = await registryAuthHeader(ctx.env, registryDomain(term));
   const results = await client.imageSearch(term, {
     ...(limit ? { limit } : {}),
     filters,
