@@ -6,6 +6,8 @@
  * asked at https://index.docker.io/v1/ without a ping; another index is pinged at `/v1/_ping`
  * over HTTPS, then over HTTP when it is an insecure registry (loopback, --insecure-registry).
  */
+import { getServers } from 'node:dns';
+import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
 import { BerthError, invalidParameter } from '../common/index.ts';
 import { type Credentials, isInsecureRegistry } from './client.ts';
@@ -52,7 +54,8 @@ function boolFilter(filters: Record<string, string[]>, key: string): boolean | u
   if (!values || values.length === 0) return undefined;
   const t = values.some((v) => ['1', 'true', 'True', 'TRUE'].includes(v));
   const f = values.some((v) => ['0', 'false', 'False', 'FALSE'].includes(v));
-  if (values.length > 1 || t === f) throw invalidParameter(`invalid filter '${key}=${values.join(',')}'`);
+  // filters' invalidFilter prints the values as Go prints a []string.
+  if (values.length > 1 || t === f) throw invalidParameter(`invalid filter '${key}=[${values.join(' ')}]'`);
   return t;
 }
 
@@ -64,15 +67,16 @@ export function searchFilter(filters: Record<string, string[]>): {
   for (const key of Object.keys(filters))
     if (!FILTERS.has(key)) throw invalidParameter(`invalid filter '${key}'`);
   // is-automated is deprecated: asking for automated builds finds none.
-  const automated = boolFilter(filters, 'is-automated') ?? false;
+  if (boolFilter(filters, 'is-automated')) return { none: true, keep: () => false };
   const official = boolFilter(filters, 'is-official');
   let stars = 0;
   for (const v of filters.stars ?? []) {
-    if (!/^[+-]?\d+$/.test(v)) throw invalidParameter(`invalid filter 'stars=${v}'`);
+    if (!/^[+-]?\d+$/.test(v))
+      throw invalidParameter(`invalid filter 'stars=${v}': strconv.Atoi: parsing "${v}": invalid syntax`);
     stars = Math.max(stars, Number(v));
   }
   return {
-    none: automated,
+    none: false,
     keep: (r) =>
       (official === undefined || r.is_official === official) && (!filters.stars || r.star_count >= stars),
   };
@@ -84,8 +88,11 @@ function requestError(url: string, err: unknown): BerthError {
   const c = e.cause ?? e;
   const host = new URL(url).hostname;
   let why = c.message ?? String(err);
-  if (c.code === 'ENOTFOUND' || c.code === 'EAI_AGAIN') why = `dial tcp: lookup ${host}: no such host`;
-  else if (c.code === 'ECONNREFUSED') why = `dial tcp ${new URL(url).host}: connect: connection refused`;
+  if (c.code === 'ENOTFOUND' || c.code === 'EAI_AGAIN') {
+    const server = getServers()[0];
+    const on = server ? ` on ${isIP(server) === 6 ? `[${server}]` : server}:53` : '';
+    why = `dial tcp: lookup ${host}${on}: no such host`;
+  } else if (c.code === 'ECONNREFUSED') why = `dial tcp ${new URL(url).host}: connect: connection refused`;
   return new BerthError('Internal', `Get "${url}": ${why}`, { cause: err });
 }
 
@@ -155,10 +162,9 @@ export async function searchImages(term: string, options: SearchOptions = {}): P
     throw invalidParameter(`invalid index name (${index}). Cannot begin or end with a hyphen.`);
   // Docker Hub stores official images under library/; its search knows them without it.
   const remote = index === 'docker.io' ? split.remote.replace(/^library\//, '') : split.remote;
+  const endpoint = await v1Endpoint(index, options);
   const limit = options.limit || DEFAULT_LIMIT;
   if (limit < 1 || limit > 100) throw invalidParameter(`limit ${limit} is outside the range of [1, 100]`);
-
-  const endpoint = await v1Endpoint(index, options);
   const url = `${endpoint.base}search?q=${encodeURIComponent(remote)}&n=${limit}`;
   const headers: Record<string, string> = { 'x-docker-token': 'true' };
   const cred = options.credentials;

@@ -6,9 +6,18 @@
 import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { berth, canRunRoot, docker, makeBusybox, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import {
+  berth,
+  canRunRoot,
+  docker,
+  makeBusybox,
+  run,
+  startDaemon,
+  type TestDaemon,
+} from '../helpers/daemon.ts';
 import {
   hasDockerRegistry,
   startBerthRegistry,
@@ -216,6 +225,27 @@ describe('registry: mounts, resumed downloads, search', { skip }, () => {
     const mine = await berth(d, 'search', `${reg.address}/src`);
     assert.equal(mine.code, 0, mine.stderr);
     assert.match(mine.stdout, /^NAME\s+DESCRIPTION\s+STARS\s+OFFICIAL\nteam\/src\s+0\s*$/);
+  });
+
+  test('docker search of a registry with htpasswd needs docker login first', async () => {
+    const hp = await run('htpasswd', ['-Bbn', 'bob', 'pw']);
+    assert.equal(hp.code, 0, hp.stderr);
+    const file = join(d.dir, 'search-htpasswd');
+    await writeFile(file, hp.stdout);
+    const authReg = await startBerthRegistry({ htpasswd: file });
+    try {
+      const anon = await docker(d, 'search', `${authReg.address}/x`);
+      assert.notEqual(anon.code, 0);
+      assert.match(anon.stderr, /Unexpected status code 401/);
+      const login = await docker(d, 'login', '-u', 'bob', '-p', 'pw', authReg.address);
+      assert.equal(login.code, 0, login.stderr);
+      const r = await docker(d, 'search', `${authReg.address}/x`);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^NAME\s+DESCRIPTION\s+STARS\s+OFFICIAL\s*$/);
+    } finally {
+      await docker(d, 'logout', authReg.address);
+      await authReg.stop();
+    }
   });
 
   test('docker search without a registry goes to Docker Hub and fails as dockerd does', async () => {
