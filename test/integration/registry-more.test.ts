@@ -248,6 +248,47 @@ describe('registry: mounts, resumed downloads, search', { skip }, () => {
     }
   });
 
+  test('with token auth, a mount asks for pull on the source repository too', async () => {
+    const hp = await run('htpasswd', ['-Bbn', 'bob', 'pw']);
+    const file = join(d.dir, 'mount-htpasswd');
+    await writeFile(file, hp.stdout);
+    const tokenReg = await startBerthRegistry({ htpasswd: file, tokenAuth: true });
+    try {
+      assert.equal((await docker(d, 'login', '-u', 'bob', '-p', 'pw', tokenReg.address)).code, 0);
+      const a = `${tokenReg.address}/t/one:v1`;
+      await docker(d, 'tag', 'busybox', a);
+      const first = await docker(d, 'push', a);
+      assert.equal(first.code, 0, first.stderr);
+      const b = `${tokenReg.address}/t/two:v1`;
+      await docker(d, 'tag', 'busybox', b);
+      const push = await docker(d, 'push', b);
+      assert.equal(push.code, 0, push.stderr);
+      assert.match(push.stdout, /Mounted from t\/one/);
+
+      // The registry wants pull on the source: a token for the target alone cannot mount.
+      const token = async (...scopes: string[]) => {
+        const q = scopes.map((x) => `scope=${encodeURIComponent(x)}`).join('&');
+        const r = await fetch(`http://${tokenReg.address}/token?service=berth-registry&${q}`, {
+          headers: { authorization: `Basic ${Buffer.from('bob:pw').toString('base64')}` },
+        });
+        return ((await r.json()) as { token: string }).token;
+      };
+      const mountUrl = `http://${tokenReg.address}/v2/t/three/blobs/uploads/?mount=${layers[0]}&from=t/one`;
+      const narrow = await token('repository:t/three:pull,push');
+      const refused = await fetch(mountUrl, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${narrow}` },
+      });
+      assert.equal(refused.status, 401);
+      const wide = await token('repository:t/three:pull,push', 'repository:t/one:pull');
+      const mounted = await fetch(mountUrl, { method: 'POST', headers: { authorization: `Bearer ${wide}` } });
+      assert.equal(mounted.status, 201);
+    } finally {
+      await docker(d, 'logout', tokenReg.address);
+      await tokenReg.stop();
+    }
+  });
+
   test('docker search without a registry goes to Docker Hub and fails as dockerd does', async () => {
     const r = await docker(d, 'search', 'busybox');
     assert.notEqual(r.code, 0);

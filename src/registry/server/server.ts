@@ -210,10 +210,20 @@ async function handle(
   const route = parseRoute(url.pathname);
   if (!route) throw new RegistryError(404, 'NOT_FOUND', 'not found');
   if (options.auth) {
-    const ok = await options.auth.authorize(req, requiredAccess(route, method));
-    if (!ok.allowed) {
-      res.setHeader('www-authenticate', ok.challenge);
-      throw new RegistryError(401, 'UNAUTHORIZED', 'authentication required', ok.detail);
+    // A cross-repository mount reads the source repository: it needs pull there (distribution's
+    // appendAccessRecords), or the request is refused.
+    const from =
+      route.kind === 'uploads' && url.searchParams.get('mount') ? url.searchParams.get('from') : null;
+    const needs = [
+      requiredAccess(route, method),
+      ...(from ? [{ type: 'repository', name: from, actions: ['pull'] }] : []),
+    ];
+    for (const access of needs) {
+      const ok = await options.auth.authorize(req, access);
+      if (!ok.allowed) {
+        res.setHeader('www-authenticate', ok.challenge);
+        throw new RegistryError(401, 'UNAUTHORIZED', 'authentication required', ok.detail);
+      }
     }
   }
   if ('name' in route && !NAME_RE.test(route.name)) throw errors.nameInvalid(route.name);
