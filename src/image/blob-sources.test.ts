@@ -3,13 +3,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { silentLogger } from '../common/index.ts';
+import { type Digest, silentLogger } from '../common/index.ts';
 import { BlobSources } from './blob-sources.ts';
 
-const a = `sha256:${'a'.repeat(64)}`;
+const a = `sha256:${'a'.repeat(64)}` as Digest;
 const b = `sha256:${'b'.repeat(64)}`;
 
-test('blob sources keep repositories per digest, newest last, and survive a reload', async () => {
+test('blob sources keep repositories per digest, newest last, and compressed blobs per layer, across a reload', async () => {
   const root = await mkdtemp(join(tmpdir(), 'berth-bs-'));
   try {
     const s = new BlobSources({ root, log: silentLogger() });
@@ -23,7 +23,21 @@ test('blob sources keep repositories per digest, newest last, and survive a relo
     const again = new BlobSources({ root, log: silentLogger() });
     await again.load();
     assert.deepEqual(again.get(a), ['localhost:5000/y', 'localhost:5000/x']);
-    assert.ok(JSON.parse(await readFile(join(root, 'distribution', 'blob-sources.json'), 'utf8'))[a]);
+    await again.setCompressed(b, {
+      mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+      digest: a,
+      size: 7,
+    });
+    const third = new BlobSources({ root, log: silentLogger() });
+    await third.load();
+    assert.deepEqual(third.compressed(b), {
+      mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+      digest: a,
+      size: 7,
+    });
+    assert.equal(third.compressed(a), undefined);
+    const file = JSON.parse(await readFile(join(root, 'distribution', 'blob-sources.json'), 'utf8'));
+    assert.deepEqual(file.repositories[a], ['localhost:5000/y', 'localhost:5000/x']);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

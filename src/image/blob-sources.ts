@@ -1,11 +1,14 @@
 /**
  * Where blobs came from and went to (moby's distribution/metadata V2MetadataService): for each
  * blob digest, the repositories (`domain/path`, e.g. `127.0.0.1:5000/team/app`) it was pulled
- * from, pushed to or found in, oldest first, at most 50 per blob. A push to another repository
- * of the same registry mounts the blob from one of them instead of uploading it.
+ * from, pushed to or found in, oldest first, at most 50 per blob; and for each local layer
+ * (by diff ID) the compressed blob a push made of it. A push to another repository of the same
+ * registry mounts the blob from one of them instead of uploading it, and a local layer pushed
+ * before is looked for and mounted by that blob's digest without compressing it again.
  *
- * Saved as `<root>/distribution/blob-sources.json` (written atomically, saves serialised);
- * losing it only costs uploads, so an unreadable file is logged and ignored.
+ * Saved as `<root>/distribution/blob-sources.json` (`{"repositories": {digest: [repo…]},
+ * "compressed": {diffID: descriptor}}`, written atomically, saves serialised); losing it only
+ * costs uploads, so an unreadable file is logged and ignored.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,11 +18,24 @@ import { readJsonFile } from './json-file.ts';
 
 const MAX_PER_BLOB = 50;
 
+/** The compressed blob a push made of a layer. */
+export interface CompressedBlob {
+  mediaType: string;
+  digest: Digest;
+  size: number;
+}
+
+interface SourcesFile {
+  repositories?: Record<string, unknown>;
+  compressed?: Record<string, Partial<CompressedBlob>>;
+}
+
 export class BlobSources {
   readonly #dir: string;
   readonly #path: string;
   readonly #log: Logger;
   readonly #sources = new Map<Digest, string[]>();
+  readonly #compressed = new Map<Digest, CompressedBlob>();
   #saving: Promise<void> = Promise.resolve();
 
   constructor(options: { root: string; log: Logger }) {
@@ -30,12 +46,31 @@ export class BlobSources {
 
   async load(): Promise<void> {
     this.#sources.clear();
-    const file = await readJsonFile<Record<string, unknown>>(this.#path, this.#log);
-    for (const [digest, repos] of Object.entries(file ?? {})) {
+    this.#compressed.clear();
+    const file = await readJsonFile<SourcesFile>(this.#path, this.#log);
+    for (const [digest, repos] of Object.entries(file?.repositories ?? {})) {
       if (!isDigest(digest) || !Array.isArray(repos)) continue;
       const list = repos.filter((r): r is string => typeof r === 'string');
       if (list.length) this.#sources.set(digest, list.slice(-MAX_PER_BLOB));
     }
+    for (const [diffId, c] of Object.entries(file?.compressed ?? {})) {
+      if (!isDigest(diffId) || !c || !isDigest(c.digest ?? '') || typeof c.size !== 'number') continue;
+      if (typeof c.mediaType !== 'string') continue;
+      this.#compressed.set(diffId, { mediaType: c.mediaType, digest: c.digest!, size: c.size });
+    }
+  }
+
+  /** The compressed blob last pushed for the layer with this diff ID, if any. */
+  compressed(diffId: Digest | string): CompressedBlob | undefined {
+    const c = this.#compressed.get(diffId as Digest);
+    return c ? { ...c } : undefined;
+  }
+
+  /** Records the compressed blob made of a layer. */
+  async setCompressed(diffId: Digest | string, blob: CompressedBlob): Promise<void> {
+    if (!isDigest(diffId) || !isDigest(blob.digest)) return;
+    this.#compressed.set(diffId, { mediaType: blob.mediaType, digest: blob.digest, size: blob.size });
+    await this.#save();
   }
 
   /** The repositories known to hold `digest`, oldest first. */
@@ -67,7 +102,11 @@ export class BlobSources {
   #save(): Promise<void> {
     const next = this.#saving.then(async () => {
       await mkdir(this.#dir, { recursive: true });
-      await writeJsonAtomic(this.#path, Object.fromEntries(this.#sources));
+      const file: SourcesFile = {
+        repositories: Object.fromEntries(this.#sources),
+        compressed: Object.fromEntries(this.#compressed),
+      };
+      await writeJsonAtomic(this.#path, file);
     });
     this.#saving = next.catch(() => {});
     return next;

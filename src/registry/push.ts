@@ -106,39 +106,56 @@ async function* pushOne(
       const chainId = image.chainIds[i]!;
       const layer = store.layer(chainId)!;
       const id = progressId(layer.diffId);
-      let desc: Descriptor;
+      const done = async (desc: Descriptor, status: string) => {
+        layers[i] = desc;
+        queue.push({ status, progressDetail: {}, id });
+        await store.blobSources.add(desc.digest, target).catch(() => {});
+      };
+      // The blob this layer was pulled as, or the one an earlier push made of it: the registry
+      // may have it, or another repository there may, without compressing anything.
       const pulled = stored?.layers[i];
-      if (pulled && (await store.content.has(pulled.digest as Digest))) {
-        desc = pulled;
-      } else {
+      let desc: Descriptor | undefined =
+        pulled && (await store.content.has(pulled.digest as Digest)) ? pulled : undefined;
+      if (!desc) {
         reusedAll = false;
-        desc = await compressLayer(store, chainId, signal);
-        temps.push(desc.digest as Digest);
+        desc = store.blobSources.compressed(layer.diffId);
       }
-      layers[i] = desc;
-      if (await blobExists(client, path, desc.digest, scopes, signal)) {
-        queue.push({ status: 'Layer already exists', progressDetail: {}, id });
-        await store.blobSources.add(desc.digest, target).catch(() => {});
-        return;
+      let session: string | undefined;
+      if (desc) {
+        const remote = await findRemote(client, path, desc, store, ref, options);
+        if (remote.status !== 'upload') return done(desc, remote.status);
+        session = remote.location;
       }
-      const start = await startUpload(client, path, desc, store, ref, options);
-      if (start.mountedFrom !== undefined) {
-        queue.push({ status: `Mounted from ${start.mountedFrom}`, progressDetail: {}, id });
-        await store.blobSources.add(desc.digest, target).catch(() => {});
-        return;
+      if (!desc || !(await store.content.has(desc.digest as Digest))) {
+        const made = await compressLayer(store, chainId, signal);
+        temps.push(made.digest as Digest);
+        await store.blobSources
+          .setCompressed(layer.diffId, {
+            mediaType: made.mediaType,
+            digest: made.digest as Digest,
+            size: made.size,
+          })
+          .catch(() => {});
+        if (made.digest !== desc?.digest) {
+          if (session) await cancelUpload(client, session, scopes, signal);
+          desc = made;
+          const remote = await findRemote(client, path, desc, store, ref, options);
+          if (remote.status !== 'upload') return done(desc, remote.status);
+          session = remote.location;
+        }
       }
-      const report = layerProgress(queue, 'Pushing', id, desc.size);
+      const blob = desc;
+      const report = layerProgress(queue, 'Pushing', id, blob.size);
       await putBlob(
         client,
-        start.location,
-        desc,
-        () => createReadStream(store.content.path(desc.digest as Digest)),
+        session ?? (await newUploadSession(client, path, scopes, signal)),
+        blob,
+        () => createReadStream(store.content.path(blob.digest as Digest)),
         scopes,
         report,
         signal,
       );
-      await store.blobSources.add(desc.digest, target).catch(() => {});
-      queue.push({ status: 'Pushed', progressDetail: {}, id });
+      await done(blob, 'Pushed');
     };
     // dockerd's --max-concurrent-uploads: that many layers at once, the manifest keeps their order.
     let next = 0;
@@ -291,22 +308,24 @@ export function mountCandidates(sources: readonly string[], target: NamedReferen
 }
 
 /**
- * Opens the upload of a layer blob: first a cross-repository mount from the repositories of
- * the same registry it is known to be in (`POST …/blobs/uploads/?mount=<digest>&from=<repo>`;
- * 201 means the registry linked it, nothing to upload), else an upload session (a refused
- * mount's 202 session is used, as distribution's client does). A failed mount forgets that
- * source, as moby's V2MetadataService.Remove.
+ * Whether a layer blob needs uploading (moby's layerAlreadyExists, then its mount attempts):
+ * HEAD in the target repository (`Layer already exists`), then a cross-repository mount from the
+ * repositories of the same registry it is known to be in (`POST …/blobs/uploads/?mount=<digest>
+ * &from=<repo>`; 201: `Mounted from <repo>`), else an upload session to use (a refused mount's
+ * 202 session, as distribution's client keeps it). A failed mount forgets that source, as moby's
+ * V2MetadataService.Remove.
  */
-async function startUpload(
+async function findRemote(
   client: RegistryClient,
   path: string,
   desc: Descriptor,
   store: ImageStore,
   ref: NamedReference,
   options: PushOptions,
-): Promise<{ mountedFrom: string } | { mountedFrom?: undefined; location: string }> {
+): Promise<{ status: string; location?: undefined } | { status: 'upload'; location: string | undefined }> {
   const { signal } = options;
   const scopes = [repoScope(path, 'pull,push')];
+  if (await blobExists(client, path, desc.digest, scopes, signal)) return { status: 'Layer already exists' };
   const sources = store.blobSources.get(desc.digest);
   let session: string | undefined;
   for (const from of mountCandidates(sources, ref, maxMountAttempts(desc.size))) {
@@ -324,7 +343,10 @@ async function startUpload(
       if (signal?.aborted) throw err;
       refused = err instanceof BerthError && err.kind === 'Unauthorized';
     }
-    if (res?.status === 201) return { mountedFrom: from };
+    if (res?.status === 201) {
+      if (session) await cancelUpload(client, session, scopes, signal);
+      return { status: `Mounted from ${from}` };
+    }
     const location = res?.status === 202 ? header(res, 'location') : undefined;
     if (location) {
       if (session) await cancelUpload(client, session, scopes, signal);
@@ -334,7 +356,7 @@ async function startUpload(
     if (!refused || !options.credentials)
       await store.blobSources.remove(desc.digest, `${ref.domain}/${from}`).catch(() => {});
   }
-  return { location: session ?? (await newUploadSession(client, path, scopes, signal)) };
+  return { status: 'upload', location: session };
 }
 
 /** POST an upload session; its Location. */

@@ -311,7 +311,15 @@ describe('registry: mounts, resumed downloads, search', { skip }, () => {
     const { readFile } = await import('node:fs/promises');
     const file = JSON.parse(
       await readFile(join(d.dataRoot, 'image', 'distribution', 'blob-sources.json'), 'utf8'),
-    ) as Record<string, string[]>;
-    assert.ok(file[layers[0]!]?.some((r) => r.endsWith('/team/src')));
+    ) as {
+      repositories: Record<string, string[]>;
+      compressed: Record<string, { digest: string; size: number; mediaType: string }>;
+    };
+    assert.ok(file.repositories[layers[0]!]?.some((r) => r.endsWith('/team/src')));
+    // The local busybox layer: pushed as the gzip blob the registry got.
+    const diffId = (
+      await docker(d, 'image', 'inspect', '-f', '{{index .RootFS.Layers 0}}', 'busybox')
+    ).stdout.trim();
+    assert.equal(file.compressed[diffId]?.digest, layers[0]);
   });
 });
