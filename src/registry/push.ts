@@ -2,11 +2,12 @@
  * `docker push` (moby distribution/push_v2.go): for each layer, bottom first, the blob is
  * checked with HEAD and, when missing, mounted from another repository of the same registry
  * that is known to hold it (the image store's BlobSources, filled by pulls and pushes) or
- * uploaded (POST an upload session, then one monolithic PUT with `?digest=`); then the config; then the manifest under the tag. A layer pulled from a
- * registry is pushed as the compressed blob it was pulled as (same digests, so the manifest is
- * the pulled one, byte for byte); a local layer is gzip-compressed (deterministically: same
- * bytes, same digest, every time) into a temporary blob. The pushed digest is recorded as a
- * repo digest of the image.
+ * uploaded (POST an upload session, then one monolithic PUT with `?digest=`); then the config;
+ * then the manifest under the tag. A layer pulled from a registry is pushed as the compressed
+ * blob it was pulled as (same digests, so the manifest is the pulled one, byte for byte); a
+ * local layer is gzip-compressed (deterministically: same bytes, same digest, every time) into
+ * a temporary blob, and the blob made is remembered by diff ID, so a later push looks for it
+ * remotely before compressing again. The pushed digest is recorded as a repo digest.
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
