@@ -14,7 +14,7 @@ const digest = sha256(blob) as Digest;
  * A registry that serves one blob: the first `cuts` answers break off after `cutAt` bytes;
  * with `ranges` it honours Range (206), without it always sends the whole blob (200).
  */
-async function flakyRegistry(options: { cuts: number; cutAt: number; ranges: boolean }) {
+async function flakyRegistry(options: { cuts: number; cutAt: number; ranges: boolean; redirect?: boolean }) {
   const seen: Array<string | undefined> = [];
   let cuts = options.cuts;
   const server: Server = createServer((req, res) => {
@@ -22,6 +22,12 @@ async function flakyRegistry(options: { cuts: number; cutAt: number; ranges: boo
       res.writeHead(200, { 'content-length': 2 }).end('{}');
       return;
     }
+    if (options.redirect && req.url?.startsWith('/v2/')) {
+      // Blob storage elsewhere (S3-style): the registry answers with a redirect.
+      res.writeHead(307, { location: '/storage/blob', 'content-length': 0 }).end();
+      return;
+    }
+    if (options.redirect && req.headers.authorization) throw new Error('authorization sent to storage');
     seen.push(req.headers.range);
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     const start = options.ranges && m ? Number(m[1]) : 0;
@@ -60,6 +66,17 @@ test('a download that breaks off continues with a Range request from the bytes i
     assert.match(reg.seen[1]!, /^bytes=\d+-$/);
     // The second resume starts further on than the first.
     assert.ok(Number(/\d+/.exec(reg.seen[2]!)![0]) > Number(/\d+/.exec(reg.seen[1]!)![0]));
+  } finally {
+    await reg.close();
+  }
+});
+
+test('a resumed download through a storage redirect keeps its Range header', async () => {
+  const reg = await flakyRegistry({ cuts: 1, cutAt: 50_000, ranges: true, redirect: true });
+  try {
+    const got = await collect(reg.domain);
+    assert.equal(sha256(got), digest);
+    assert.deepEqual(reg.seen, [undefined, 'bytes=50000-']);
   } finally {
     await reg.close();
   }
