@@ -55,6 +55,11 @@ for reg in "berth-registry 127.0.0.1:$breg" "docker-registry 127.0.0.1:$dreg"; d
   ref=$2/bench/big:1
   D tag "$img" "$ref"
   t "berthd push -> $1" D push "$ref"
+  # The same layers to another repository of that registry: cross-repository mounts, no upload.
+  D tag "$img" "$2/bench/copy:1"
+  t "berthd push -> $1 (mounted)" sh -c "docker -H unix://$sock push $2/bench/copy:1 >$tmp/copy.out"
+  echo "  $(grep -c 'Mounted from bench/big' "$tmp/copy.out") layers mounted from bench/big"
+  D rmi "$2/bench/copy:1" >/dev/null
   D rmi "$ref" >/dev/null; D rmi "$img" >/dev/null
   t "berthd pull <- $1" D pull "$ref"
   D tag "$ref" "$img"

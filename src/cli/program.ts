@@ -600,6 +600,16 @@ export function buildProgram(
   commit(program);
   commit(container);
   program
+    .command('search')
+    .usage('[OPTIONS] TERM')
+    .description('Search Docker Hub for images')
+    .argument('<term>')
+    .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect)
+    .option('--format <string>', 'Pretty-print search using a Go template')
+    .option('--limit <int>', 'Max number of search results')
+    .option('--no-trunc', "Don't truncate output")
+    .action(run(async () => (await import('./commands/search.ts')).searchCommand));
+  program
     .command('login')
     .usage('[OPTIONS] [SERVER]')
     .description('Log in to a registry')

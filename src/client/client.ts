@@ -24,6 +24,7 @@ import type {
   ExecStartRequest,
   ImageDeleteResponseItem,
   ImageHistoryResponseItem,
+  ImageSearchResponseItem,
   ImagePruneResponse,
   ImageInspectResponse,
   ImageSummary,
@@ -373,6 +374,17 @@ export class EngineClient {
 
   async imageTag(source: string, repo: string, tag?: string): Promise<void> {
     await this.#empty('POST', `/images/${source}/tag`, { query: { repo, tag: tag || undefined } });
+  }
+
+  /** GET /images/search (docker search); `registryAuth` is the X-Registry-Auth value. */
+  imageSearch(
+    term: string,
+    opts: { limit?: number; filters?: Filters; registryAuth?: string } = {},
+  ): Promise<ImageSearchResponseItem[]> {
+    return this.#json('GET', '/images/search', {
+      query: { term, limit: opts.limit, filters: filtersQuery(opts.filters) },
+      ...(opts.registryAuth ? { headers: { 'X-Registry-Auth': opts.registryAuth } } : {}),
+    });
   }
 
   imageHistory(name: string): Promise<ImageHistoryResponseItem[]> {

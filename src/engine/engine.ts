@@ -26,6 +26,7 @@ import type {
   FilesystemChange,
   ImageDeleteResponseItem,
   ImageHistoryResponseItem,
+  ImageSearchResponseItem,
   ImageInspectResponse,
   ImagePruneResponse,
   ImageSummary,
@@ -219,6 +220,12 @@ export interface ImageService {
     auth: RegistryAuth | undefined,
     signal: AbortSignal,
   ): AsyncIterable<JsonMessage>;
+  /** GET /images/search: the index's repositories matching the term (docker search). */
+  search(
+    options: { term: string; limit?: number; filters: Filters },
+    auth: RegistryAuth | undefined,
+    signal: AbortSignal,
+  ): Promise<ImageSearchResponseItem[]>;
   /** POST /auth: checks the credentials against the registry. */
   login(auth: RegistryAuth, signal: AbortSignal): Promise<{ Status: string; IdentityToken?: string }>;
 }

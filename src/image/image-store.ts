@@ -22,6 +22,7 @@ import {
   MediaType,
 } from '../oci/index.ts';
 import { extractTar, packDir, writeJsonAtomic } from '../platform/index.ts';
+import { BlobSources } from './blob-sources.ts';
 import { ContentStore } from './content-store.ts';
 import { fanOut } from './fan-out.ts';
 import { readJsonFile } from './json-file.ts';
@@ -168,6 +169,7 @@ function hostArchitecture(): string {
  *   images/<id hex>.json   ImageMeta: manifest, referenced blobs, parent, times
  *   layers/<chain hex>.json LayerRecord
  *   repositories.json      references, in Docker's format
+ *   distribution/blob-sources.json  the repositories each blob came from / went to (BlobSources)
  *
  * Every file is written atomically; init() rebuilds the in-memory indexes from them and removes
  * what a crash left half-done (temp files, layers no image or container uses).
@@ -188,6 +190,7 @@ export class ImageStore {
   readonly #images = new Map<Digest, ImageEntry>();
   readonly #layers = new Map<Digest, LayerRecord>();
   readonly #refs: ReferenceStore;
+  readonly #blobSources: BlobSources;
   /** Layers added but not yet claimed by an image (reference counts). */
   readonly #pending = new Map<Digest, number>();
   #lock: Promise<unknown> = Promise.resolve();
@@ -200,12 +203,18 @@ export class ImageStore {
     this.#whiteouts = options.whiteouts ?? 'overlay';
     this.#content = new ContentStore({ root: options.root });
     this.#refs = new ReferenceStore({ root: options.root, log: options.log });
+    this.#blobSources = new BlobSources({ root: options.root, log: options.log });
     this.#snapshots.onContainerRemoved(() => this.gc());
   }
 
   /** The blob store (the registry client and server read and write blobs through it). */
   get content(): ContentStore {
     return this.#content;
+  }
+
+  /** The repositories each blob was pulled from or pushed to (cross-repository mounts). */
+  get blobSources(): BlobSources {
+    return this.#blobSources;
   }
 
   get snapshots(): SnapshotStore {
@@ -244,6 +253,7 @@ export class ImageStore {
       }
     }
     await this.#refs.load((id) => this.#images.has(id));
+    await this.#blobSources.load();
     await this.gc();
   }
 

@@ -260,10 +260,11 @@ export class RegistryClient {
       ...(signal ? { signal } : {}),
     } as Parameters<typeof request>[1]);
     if ((res.statusCode === 307 || res.statusCode === 302 || res.statusCode === 301) && method === 'GET') {
-      // Blob storage redirects: follow without the registry's Authorization header.
+      // Blob storage redirects: follow without the registry's Authorization header (a Range stays).
       const loc = header({ headers: res.headers } as RegistryResponse, 'location');
       await res.body.dump().catch(() => {});
-      if (loc) return this.#raw(method, new URL(loc, url).toString(), {}, signal);
+      const { authorization: _, ...rest } = headers;
+      if (loc) return this.#raw(method, new URL(loc, url).toString(), rest, signal);
     }
     return {
       status: res.statusCode,

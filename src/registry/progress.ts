@@ -80,6 +80,37 @@ export class MessageQueue<T> implements AsyncIterable<T> {
   }
 }
 
+/**
+ * A throttled reporter of one layer's transfer (`Downloading`, `Extracting`, `Pushing`): the
+ * byte count becomes Docker's progress message with the bar text.
+ */
+export function layerProgress(
+  queue: MessageQueue<ProgressMessage>,
+  status: string,
+  id: string,
+  total: number,
+): (n: number, force?: boolean) => void {
+  return throttle((n) =>
+    queue.push({ status, progressDetail: { current: n, total }, progress: progressText(n, total), id }),
+  );
+}
+
+/**
+ * Yields what `work` pushes into `queue` until the work ends, then ends (or throws its error).
+ * An early return (the consumer went away) still waits for the work to settle.
+ */
+export async function* drain<T>(queue: MessageQueue<T>, work: Promise<unknown>): AsyncGenerator<T> {
+  work.then(
+    () => queue.close(),
+    (err) => queue.fail(err),
+  );
+  try {
+    yield* queue;
+  } finally {
+    await work.catch(() => {});
+  }
+}
+
 /** A Transform-free byte counter: calls `onProgress(total so far)` at most every `everyMs`. */
 export function throttle(fn: (n: number) => void, everyMs = 100): (n: number, force?: boolean) => void {
   let last = 0;

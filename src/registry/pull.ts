@@ -6,7 +6,7 @@
  * checked against the config's diff IDs) and record the image with its manifest and repo digest.
  * Nothing is recorded unless every step succeeded; a failed layer leaves no blob and no snapshot.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { type Digest, invalidParameter, isDigest, notFound, sha256 } from '../common/index.ts';
 import {
   chainIds,
@@ -14,6 +14,7 @@ import {
   type ImageStore,
   type NamedReference,
   parseNormalizedNamed,
+  referenceName,
   referenceString,
   withDigest,
   withTag,
@@ -28,8 +29,9 @@ import {
   type Platform,
 } from '../oci/index.ts';
 import { decompressor } from '../platform/index.ts';
+import { downloadBlobBytes } from './blob-download.ts';
 import { type Credentials, header, RegistryClient } from './client.ts';
-import { MessageQueue, type ProgressMessage, progressId, progressText, throttle } from './progress.ts';
+import { drain, layerProgress, MessageQueue, type ProgressMessage, progressId } from './progress.ts';
 
 export const MANIFEST_ACCEPT = [
   MediaType.ociIndex,
@@ -123,7 +125,10 @@ export async function fetchManifest(
   return { bytes, mediaType, digest };
 }
 
-/** Downloads a blob into the content store, verifying digest and size while streaming. */
+/**
+ * Downloads a blob into the content store, verifying digest and size while streaming; a broken
+ * connection resumes where it stopped (blob-download.ts).
+ */
 async function downloadBlob(
   store: ImageStore,
   client: RegistryClient,
@@ -135,28 +140,19 @@ async function downloadBlob(
 ): Promise<void> {
   if (await store.content.has(desc.digest as Digest)) return;
   fetched?.push(desc.digest as Digest);
-  let lastErr: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const res = await client.expect('GET', `${path}/blobs/${desc.digest}`, [200], {
-        scopes: [repoScope(path, 'pull')],
-        ...(signal ? { signal } : {}),
-      });
-      let n = 0;
-      res.body.on('data', (c: Buffer) => {
+  let n = 0;
+  const bytes = downloadBlobBytes(client, path, desc, [repoScope(path, 'pull')], signal ? { signal } : {});
+  const counted = Readable.from(
+    (async function* () {
+      for await (const c of bytes) {
         n += c.length;
         onBytes(n);
-      });
-      await store.content.write(res.body as Readable, { digest: desc.digest, size: desc.size }, { signal });
-      return;
-    } catch (err) {
-      lastErr = err;
-      // A digest or size mismatch will not get better by retrying; a dropped connection may.
-      if (signal?.aborted || (err instanceof Error && /mismatch|not found|unauthorized/i.test(err.message)))
-        break;
-    }
-  }
-  throw lastErr;
+        yield c;
+      }
+    })(),
+    { objectMode: false },
+  );
+  await store.content.write(counted, { digest: desc.digest, size: desc.size }, { signal });
 }
 
 /**
@@ -306,14 +302,7 @@ async function* pullOne(
         if (i === undefined) return;
         const desc = manifest.layers[i]!;
         const id = progressId(desc.digest);
-        const report = throttle((n) =>
-          queue.push({
-            status: 'Downloading',
-            progressDetail: { current: n, total: desc.size },
-            progress: progressText(n, desc.size),
-            id,
-          }),
-        );
+        const report = layerProgress(queue, 'Downloading', id, desc.size);
         const p = downloadBlob(store, client, path, desc, (n) => report(n), signal, fetched).then(() => {
           queue.push({ status: 'Verifying Checksum', progressDetail: {}, id });
           queue.push({ status: 'Download complete', progressDetail: {}, id });
@@ -330,14 +319,7 @@ async function* pullOne(
         const compression = layerCompression(desc.mediaType);
         const blob = await store.content.get(desc.digest as Digest);
         let n = 0;
-        const report = throttle((c) =>
-          queue.push({
-            status: 'Extracting',
-            progressDetail: { current: c, total: desc.size },
-            progress: progressText(c, desc.size),
-            id,
-          }),
-        );
+        const report = layerProgress(queue, 'Extracting', id, desc.size);
         blob.on('data', (c: Buffer) => {
           n += c.length;
           report(n);
@@ -360,15 +342,17 @@ async function* pullOne(
         blobs: extraBlobs,
       });
       recorded = true;
+      // Where these layers live, for cross-repository mounts when they are pushed elsewhere.
+      await store.blobSources
+        .add(
+          manifest.layers.map((l) => l.digest),
+          referenceName(ref),
+        )
+        .catch(() => {});
     })();
-    work.then(
-      () => queue.close(),
-      (err) => queue.fail(err),
-    );
     try {
-      yield* queue;
+      yield* drain(queue, work);
     } finally {
-      await work.catch(() => {});
       store.releaseLayers(held);
     }
     yield { status: `Digest: ${repoDigest}` };

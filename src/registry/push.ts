@@ -1,21 +1,31 @@
 /**
  * `docker push` (moby distribution/push_v2.go): for each layer, bottom first, the blob is
- * checked with HEAD and uploaded when missing (POST an upload session, then one monolithic PUT
- * with `?digest=`); then the config; then the manifest under the tag. A layer pulled from a
- * registry is pushed as the compressed blob it was pulled as (same digests, so the manifest is
- * the pulled one, byte for byte); a local layer is gzip-compressed (deterministically: same
- * bytes, same digest, every time) into a temporary blob. The pushed digest is recorded as a
- * repo digest of the image.
+ * checked with HEAD and, when missing, mounted from another repository of the same registry
+ * that is known to hold it (the image store's BlobSources, filled by pulls and pushes) or
+ * uploaded (POST an upload session, then one monolithic PUT with `?digest=`); then the config;
+ * then the manifest under the tag. A layer pulled from a registry is pushed as the compressed
+ * blob it was pulled as (same digests, so the manifest is the pulled one, byte for byte); a
+ * local layer is gzip-compressed (deterministically: same bytes, same digest, every time) into
+ * a temporary blob, and the blob made is remembered by diff ID, so a later push looks for it
+ * remotely before compressing again. The pushed digest is recorded as a repo digest.
  */
 import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type Digest, DigestingStream, invalidParameter, notFound, sha256 } from '../common/index.ts';
+import {
+  BerthError,
+  type Digest,
+  DigestingStream,
+  invalidParameter,
+  notFound,
+  sha256,
+} from '../common/index.ts';
 import {
   familiarName,
   type ImageRecord,
   type ImageStore,
   type NamedReference,
+  parseNormalizedNamed,
   referenceName,
   referenceString,
   withTag,
@@ -25,11 +35,11 @@ import { compressor } from '../platform/index.ts';
 import { type Credentials, header, RegistryClient } from './client.ts';
 import {
   countBytes,
+  drain,
+  layerProgress,
   MessageQueue,
   type ProgressMessage,
   progressId,
-  progressText,
-  throttle,
 } from './progress.ts';
 import { repoScope } from './pull.ts';
 
@@ -79,6 +89,7 @@ async function* pushOne(
   const { signal } = options;
   const path = ref.path;
   const scopes = [repoScope(path, 'pull,push')];
+  const target = referenceName(ref);
   const stored = await storedManifest(store, image);
   const queue = new MessageQueue<ProgressMessage>();
   const temps: Digest[] = [];
@@ -96,38 +107,56 @@ async function* pushOne(
       const chainId = image.chainIds[i]!;
       const layer = store.layer(chainId)!;
       const id = progressId(layer.diffId);
-      let desc: Descriptor;
+      const done = async (desc: Descriptor, status: string) => {
+        layers[i] = desc;
+        queue.push({ status, progressDetail: {}, id });
+        await store.blobSources.add(desc.digest, target).catch(() => {});
+      };
+      // The blob this layer was pulled as, or the one an earlier push made of it: the registry
+      // may have it, or another repository there may, without compressing anything.
       const pulled = stored?.layers[i];
-      if (pulled && (await store.content.has(pulled.digest as Digest))) {
-        desc = pulled;
-      } else {
+      let desc: Descriptor | undefined =
+        pulled && (await store.content.has(pulled.digest as Digest)) ? pulled : undefined;
+      if (!desc) {
         reusedAll = false;
-        desc = await compressLayer(store, chainId, signal);
-        temps.push(desc.digest as Digest);
+        desc = store.blobSources.compressed(layer.diffId);
       }
-      layers[i] = desc;
-      if (await blobExists(client, path, desc.digest, scopes, signal)) {
-        queue.push({ status: 'Layer already exists', progressDetail: {}, id });
-        return;
+      let session: string | undefined;
+      if (desc) {
+        const remote = await findRemote(client, path, desc, store, ref, options);
+        if (remote.status !== 'upload') return done(desc, remote.status);
+        session = remote.location;
       }
-      const report = throttle((n) =>
-        queue.push({
-          status: 'Pushing',
-          progressDetail: { current: n, total: desc.size },
-          progress: progressText(n, desc.size),
-          id,
-        }),
-      );
-      await uploadBlob(
+      if (!desc || !(await store.content.has(desc.digest as Digest))) {
+        const made = await compressLayer(store, chainId, signal);
+        temps.push(made.digest as Digest);
+        await store.blobSources
+          .setCompressed(layer.diffId, {
+            mediaType: made.mediaType,
+            digest: made.digest as Digest,
+            size: made.size,
+          })
+          .catch(() => {});
+        if (made.digest !== desc?.digest) {
+          if (session) await cancelUpload(client, session, scopes, signal);
+          desc = made;
+          const remote = await findRemote(client, path, desc, store, ref, options);
+          if (remote.status !== 'upload') return done(desc, remote.status);
+          session = remote.location;
+        }
+      }
+      const blob = desc;
+      const report = layerProgress(queue, 'Pushing', id, blob.size);
+      await putBlob(
         client,
-        path,
-        desc,
-        () => createReadStream(store.content.path(desc.digest as Digest)),
+        session ?? (await newUploadSession(client, path, scopes, signal)),
+        blob,
+        () => createReadStream(store.content.path(blob.digest as Digest)),
         scopes,
         report,
         signal,
       );
-      queue.push({ status: 'Pushed', progressDetail: {}, id });
+      await done(blob, 'Pushed');
     };
     // dockerd's --max-concurrent-uploads: that many layers at once, the manifest keeps their order.
     let next = 0;
@@ -142,15 +171,7 @@ async function* pushOne(
     const workers = Math.max(1, Math.min(options.concurrency ?? 5, image.chainIds.length));
     await Promise.all(Array.from({ length: workers }, worker));
   })();
-  work.then(
-    () => queue.close(),
-    (err) => queue.fail(err),
-  );
-  try {
-    yield* queue;
-  } finally {
-    await work.catch(() => {});
-  }
+  yield* drain(queue, work);
   try {
     const configBytes = await store.content.readBytes(image.id);
     const configDesc: Descriptor = {
@@ -159,11 +180,11 @@ async function* pushOne(
       size: configBytes.length,
     };
     if (!(await blobExists(client, path, image.id, scopes, signal))) {
-      await uploadBlob(
+      await putBlob(
         client,
-        path,
+        await newUploadSession(client, path, scopes, signal),
         configDesc,
-        () => configBytes,
+        () => Readable.from([Buffer.from(configBytes)]),
         scopes,
         () => {},
         signal,
@@ -247,16 +268,105 @@ async function blobExists(
   return res.status === 200;
 }
 
-/** POST an upload session, then PUT the whole blob with `?digest=` (monolithic upload). */
-async function uploadBlob(
+/**
+ * How many repositories a blob is worth trying to mount from (moby's
+ * getMaxMountAndExistenceCheckAttempts): the bigger the blob, the more an upload costs.
+ */
+export function maxMountAttempts(size: number): number {
+  if (size > 10 * 1024 * 1024) return 4;
+  if (size > 100 * 1024) return 3;
+  return 1;
+}
+
+/**
+ * The repositories to mount a blob from (moby's getRepositoryMountCandidates): those of the
+ * target's registry other than the target, newest first, ties broken in favour of the ones
+ * sharing more leading path components with the target; at most `max`.
+ */
+export function mountCandidates(sources: readonly string[], target: NamedReference, max: number): string[] {
+  const targetParts = target.path.split('/');
+  const shared = (path: string) => {
+    const parts = path.split('/');
+    let n = 0;
+    while (n < parts.length && n < targetParts.length && parts[n] === targetParts[n]) n++;
+    return n;
+  };
+  const candidates: Array<{ path: string; shared: number }> = [];
+  for (const source of [...sources].reverse()) {
+    let named: NamedReference;
+    try {
+      named = parseNormalizedNamed(source);
+    } catch {
+      continue;
+    }
+    if (named.domain !== target.domain || named.path === target.path) continue;
+    if (candidates.some((c) => c.path === named.path)) continue;
+    candidates.push({ path: named.path, shared: shared(named.path) });
+  }
+  // Array.prototype.sort is stable: equal likeness keeps newest first.
+  candidates.sort((a, b) => b.shared - a.shared);
+  return candidates.slice(0, max).map((c) => c.path);
+}
+
+/**
+ * Whether a layer blob needs uploading (moby's layerAlreadyExists, then its mount attempts):
+ * HEAD in the target repository (`Layer already exists`), then a cross-repository mount from the
+ * repositories of the same registry it is known to be in (`POST …/blobs/uploads/?mount=<digest>
+ * &from=<repo>`; 201: `Mounted from <repo>`), else an upload session to use (a refused mount's
+ * 202 session, as distribution's client keeps it). A failed mount forgets that source, as moby's
+ * V2MetadataService.Remove.
+ */
+async function findRemote(
   client: RegistryClient,
   path: string,
   desc: Descriptor,
-  body: () => Readable | Buffer,
+  store: ImageStore,
+  ref: NamedReference,
+  options: PushOptions,
+): Promise<{ status: string; location?: undefined } | { status: 'upload'; location: string | undefined }> {
+  const { signal } = options;
+  const scopes = [repoScope(path, 'pull,push')];
+  if (await blobExists(client, path, desc.digest, scopes, signal)) return { status: 'Layer already exists' };
+  const sources = store.blobSources.get(desc.digest);
+  let session: string | undefined;
+  for (const from of mountCandidates(sources, ref, maxMountAttempts(desc.size))) {
+    const query = `mount=${encodeURIComponent(desc.digest)}&from=${encodeURIComponent(from)}`;
+    let res: Awaited<ReturnType<RegistryClient['request']>> | undefined;
+    let refused = false;
+    try {
+      res = await client.request('POST', `${path}/blobs/uploads/?${query}`, {
+        scopes: [...scopes, repoScope(from, 'pull')],
+        headers: { 'content-length': '0' },
+        ...(signal ? { signal } : {}),
+      });
+      await res.body.dump?.().catch(() => {});
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      refused = err instanceof BerthError && err.kind === 'Unauthorized';
+    }
+    if (res?.status === 201) {
+      if (session) await cancelUpload(client, session, scopes, signal);
+      return { status: `Mounted from ${from}` };
+    }
+    const location = res?.status === 202 ? header(res, 'location') : undefined;
+    if (location) {
+      if (session) await cancelUpload(client, session, scopes, signal);
+      session = location;
+    }
+    // Without rights to the source the association may still be right for other credentials.
+    if (!refused || !options.credentials)
+      await store.blobSources.remove(desc.digest, `${ref.domain}/${from}`).catch(() => {});
+  }
+  return { status: 'upload', location: session };
+}
+
+/** POST an upload session; its Location. */
+async function newUploadSession(
+  client: RegistryClient,
+  path: string,
   scopes: string[],
-  onBytes: (n: number, force?: boolean) => void,
   signal?: AbortSignal,
-): Promise<void> {
+): Promise<string> {
   const start = await client.expect('POST', `${path}/blobs/uploads/`, [202], {
     scopes,
     headers: { 'content-length': '0' },
@@ -265,16 +375,43 @@ async function uploadBlob(
   await start.body.dump?.().catch(() => {});
   const location = header(start, 'location');
   if (!location) throw invalidParameter('registry sent no upload location');
+  return location;
+}
+
+/** DELETE an upload session that will not be used (best effort). */
+async function cancelUpload(
+  client: RegistryClient,
+  location: string,
+  scopes: string[],
+  signal?: AbortSignal,
+) {
+  try {
+    const res = await client.request('DELETE', '', {
+      url: client.resolveLocation(location),
+      scopes,
+      ...(signal ? { signal } : {}),
+    });
+    await res.body.dump?.().catch(() => {});
+  } catch {}
+}
+
+/** PUT the whole blob into an upload session with `?digest=` (monolithic upload). */
+async function putBlob(
+  client: RegistryClient,
+  location: string,
+  desc: Descriptor,
+  body: () => Readable,
+  scopes: string[],
+  onBytes: (n: number, force?: boolean) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   const url = new URL(client.resolveLocation(location));
   url.searchParams.set('digest', desc.digest);
   const put = await client.expect('PUT', '', [201, 204], {
     url: url.toString(),
     scopes,
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
-    body: () => {
-      const b = body();
-      return Buffer.isBuffer(b) ? b : countBytes(b, onBytes);
-    },
+    body: () => countBytes(body(), onBytes),
     ...(signal ? { signal } : {}),
   });
   await put.body.dump?.().catch(() => {});

@@ -3,10 +3,12 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { isInsecureRegistry, isLoopbackHost, parseChallenge, registryHost } from './client.ts';
-import { countBytes, humanSize, MessageQueue, progressText } from './progress.ts';
+import { countBytes, drain, humanSize, MessageQueue, progressText } from './progress.ts';
 import { parsePlatform, pullReference } from './pull.ts';
+import { maxMountAttempts, mountCandidates } from './push.ts';
+import { searchFilter, splitSearchTerm } from './search.ts';
 import { parseHtpasswd, parseScope } from './server/auth.ts';
-import { parseRoute, requiredAccess } from './server/server.ts';
+import { parseRoute, requiredAccess, searchRepositories } from './server/server.ts';
 
 test('Bearer challenges give realm and service; Basic is recognised', () => {
   assert.deepEqual(
@@ -111,4 +113,86 @@ test('counted bodies lose no bytes when their reader comes late (a request waiti
   for await (const c of body) total += (c as Buffer).length;
   assert.equal(total, 20_000);
   assert.equal(seen.at(-1), 20_000);
+});
+
+test('mount candidates: same registry, not the target, newest first, closer paths before others', () => {
+  const target = { domain: 'localhost:5000', path: 'team/app' };
+  const sources = [
+    'localhost:5000/other/base', // oldest
+    'localhost:5000/team/app', // the target itself
+    'registry.example.com/team/base', // another registry
+    'localhost:5000/team/base',
+    'localhost:5000/lib/tool', // newest
+  ];
+  assert.deepEqual(mountCandidates(sources, target, 4), ['team/base', 'lib/tool', 'other/base']);
+  assert.deepEqual(mountCandidates(sources, target, 1), ['team/base']);
+  assert.deepEqual(
+    mountCandidates(['docker.io/library/busybox'], { domain: 'docker.io', path: 'me/bb' }, 3),
+    ['library/busybox'],
+  );
+});
+
+test('the bigger the blob, the more mounts are tried (moby: 1, 3 or 4)', () => {
+  assert.equal(maxMountAttempts(1000), 1);
+  assert.equal(maxMountAttempts(200 * 1024), 3);
+  assert.equal(maxMountAttempts(20 * 1024 * 1024), 4);
+});
+
+test('search terms name an index only when their first part is a host', () => {
+  assert.deepEqual(splitSearchTerm('busybox'), { index: 'docker.io', remote: 'busybox' });
+  assert.deepEqual(splitSearchTerm('library/busybox'), { index: 'docker.io', remote: 'library/busybox' });
+  assert.deepEqual(splitSearchTerm('127.0.0.1:5000/team'), { index: '127.0.0.1:5000', remote: 'team' });
+  assert.deepEqual(splitSearchTerm('localhost/a/b'), { index: 'localhost', remote: 'a/b' });
+  assert.deepEqual(splitSearchTerm('registry.example.com/x'), { index: 'registry.example.com', remote: 'x' });
+});
+
+test('search filters are checked and applied as dockerd does', () => {
+  const r = (stars: number, official: boolean) => ({
+    name: 'x',
+    description: '',
+    star_count: stars,
+    is_official: official,
+    is_automated: false,
+  });
+  assert.throws(() => searchFilter({ nope: ['1'] }), /invalid filter 'nope'/);
+  assert.throws(() => searchFilter({ stars: ['x'] }), /invalid filter 'stars=x'/);
+  assert.throws(() => searchFilter({ 'is-official': ['maybe'] }), /invalid filter 'is-official=\[maybe\]'/);
+  assert.equal(searchFilter({ 'is-automated': ['true'] }).none, true);
+  const f = searchFilter({ stars: ['2', '5'], 'is-official': ['true'] });
+  assert.equal(f.keep(r(5, true)), true);
+  assert.equal(f.keep(r(4, true)), false);
+  assert.equal(f.keep(r(9, false)), false);
+  assert.equal(searchFilter({}).keep(r(0, false)), true);
+});
+
+test("berth's registry searches its repository names, n per page", () => {
+  const all = ['a/busybox', 'b/alpine', 'c/BusyBox-extra', 'd/other'];
+  const res = searchRepositories(all, { q: 'busy', n: null, page: null });
+  assert.deepEqual(
+    res.results.map((x) => x.name),
+    ['a/busybox', 'c/BusyBox-extra'],
+  );
+  assert.equal(res.num_results, 2);
+  assert.equal(res.page_size, 25);
+  const paged = searchRepositories(all, { q: '', n: '3', page: '2' });
+  assert.deepEqual(
+    paged.results.map((x) => x.name),
+    ['d/other'],
+  );
+  assert.equal(paged.num_pages, 2);
+});
+
+test('drain yields what the work reports and ends with its failure', async () => {
+  const q = new MessageQueue<number>();
+  const work = (async () => {
+    q.push(1);
+    await sleep(5);
+    q.push(2);
+    throw new Error('broken');
+  })();
+  const seen: number[] = [];
+  await assert.rejects(async () => {
+    for await (const n of drain(q, work)) seen.push(n);
+  }, /broken/);
+  assert.deepEqual(seen, [1, 2]);
 });

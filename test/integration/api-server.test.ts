@@ -246,6 +246,9 @@ function makeEngine(rec: Recorded): Engine {
       async login() {
         return { Status: 'Login Succeeded' };
       },
+      async search() {
+        return [];
+      },
       async *import(tar: Readable, options): AsyncIterable<JsonMessage> {
         let bytes = 0;
         for await (const chunk of tar) bytes += (chunk as Buffer).length;

@@ -59,6 +59,7 @@ export function buildRouter(): Router<Route> {
   add('GET', '/images/json', images.list);
   add('POST', '/images/prune', disk.pruneImages);
   add('GET', '/images/get', transfer.saveMany);
+  add('GET', '/images/search', transfer.search);
   add('POST', '/images/load', transfer.load);
   add('POST', '/commit', transfer.commit);
   add('POST', '/auth', transfer.auth);

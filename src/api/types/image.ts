@@ -42,6 +42,16 @@ export interface ImageDeleteResponseItem {
   Deleted?: string;
 }
 
+/** GET /images/search: one repository the index found. */
+export interface ImageSearchResponseItem {
+  description: string;
+  is_official: boolean;
+  /** Deprecated by Docker: always false. */
+  is_automated: boolean;
+  name: string;
+  star_count: number;
+}
+
 export interface ImageHistoryResponseItem {
   Id: string;
   Created: number;

@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import type {
   ImageDeleteResponseItem,
   ImageHistoryResponseItem,
+  ImageSearchResponseItem,
   ImageInspectResponse,
   ImageSummary,
   JsonMessage,
@@ -26,7 +27,7 @@ import {
   withTag,
 } from '../../image/index.ts';
 import type { ContainerConfig } from '../../oci/index.ts';
-import { pullImage, pullReference, pushImage, RegistryClient } from '../../registry/index.ts';
+import { pullImage, pullReference, pushImage, RegistryClient, searchImages } from '../../registry/index.ts';
 import type { Filters, ImageService, RegistryAuth } from '../engine.ts';
 import type { EventBus } from '../events.ts';
 import { loadImages } from './archive-load.ts';
@@ -215,6 +216,20 @@ export class Images implements ImageService {
       signal,
     });
     this.#d.events.publish('image', 'push', familiarString(ref), { name: familiarString(ref) });
+  }
+
+  async search(
+    options: { term: string; limit?: number; filters: Filters },
+    auth: RegistryAuth | undefined,
+    signal: AbortSignal,
+  ): Promise<ImageSearchResponseItem[]> {
+    return searchImages(options.term, {
+      ...(options.limit !== undefined ? { limit: options.limit } : {}),
+      filters: options.filters,
+      ...(auth ? { credentials: auth } : {}),
+      insecureRegistries: this.#d.insecureRegistries ?? [],
+      signal,
+    });
   }
 
   async login(auth: RegistryAuth, signal: AbortSignal): Promise<{ Status: string; IdentityToken?: string }> {

@@ -4,7 +4,8 @@
  * Blobs: monolithic (POST ?digest=, or POST then PUT), chunked (PATCH with Content-Range, then
  * PUT), cross-repository mount, HEAD/GET with Range, DELETE. Manifests: the four media types by
  * tag and digest, blobs they reference must exist (MANIFEST_BLOB_UNKNOWN), subject → referrers.
- * Tags list and catalog page with `n`/`last` and a `Link` header. Every upload is verified
+ * Tags list and catalog page with `n`/`last` and a `Link` header. The v1 search API
+ * (`/v1/_ping`, `/v1/search`) answers `docker search` over the repositories. Every upload is verified
  * against its digest before it becomes visible.
  *
  * Lifecycle: `createRegistryHandler(options)` gives a node:http request listener; the caller
@@ -184,13 +185,45 @@ async function handle(
     const r = await options.auth.issue(req, url);
     return send(res, r.status, { 'content-type': 'application/json' }, JSON.stringify(r.body));
   }
+  if (url.pathname === '/v1/_ping' || url.pathname === '/v1/search') {
+    if (method !== 'GET' && method !== 'HEAD') throw errors.unsupported();
+    if (options.auth) {
+      const ok = await options.auth.authorize(req, {
+        type: 'registry',
+        name: 'catalog',
+        actions: ['search'],
+      });
+      if (!ok.allowed) {
+        res.setHeader('www-authenticate', ok.challenge);
+        throw new RegistryError(401, 'UNAUTHORIZED', 'authentication required', ok.detail);
+      }
+    }
+    if (url.pathname === '/v1/_ping')
+      return send(
+        res,
+        200,
+        { 'content-type': 'application/json', 'x-docker-registry-standalone': 'true' },
+        '{}',
+      );
+    return sendSearch(res, url, await storage.repositories());
+  }
   const route = parseRoute(url.pathname);
   if (!route) throw new RegistryError(404, 'NOT_FOUND', 'not found');
   if (options.auth) {
-    const ok = await options.auth.authorize(req, requiredAccess(route, method));
-    if (!ok.allowed) {
-      res.setHeader('www-authenticate', ok.challenge);
-      throw new RegistryError(401, 'UNAUTHORIZED', 'authentication required', ok.detail);
+    // A cross-repository mount reads the source repository: it needs pull there (distribution's
+    // appendAccessRecords), or the request is refused.
+    const from =
+      route.kind === 'uploads' && url.searchParams.get('mount') ? url.searchParams.get('from') : null;
+    const needs = [
+      requiredAccess(route, method),
+      ...(from ? [{ type: 'repository', name: from, actions: ['pull'] }] : []),
+    ];
+    for (const access of needs) {
+      const ok = await options.auth.authorize(req, access);
+      if (!ok.allowed) {
+        res.setHeader('www-authenticate', ok.challenge);
+        throw new RegistryError(401, 'UNAUTHORIZED', 'authentication required', ok.detail);
+      }
     }
   }
   if ('name' in route && !NAME_RE.test(route.name)) throw errors.nameInvalid(route.name);
@@ -219,6 +252,42 @@ async function handle(
     case 'referrers':
       return referrers(res, url, route.name, route.digest, storage);
   }
+}
+
+/**
+ * The v1 search API (`GET /v1/search?q=&n=&page=`, as Docker Hub's index answers `docker
+ * search`): the repositories whose name contains the term (case-insensitively), by name, `n`
+ * per page (25 by default, at most 100). A private registry has no stars, descriptions or
+ * official images.
+ */
+export function searchRepositories(
+  all: string[],
+  query: { q?: string | null; n?: string | null; page?: string | null },
+) {
+  const q = (query.q ?? '').toLowerCase();
+  const n = Math.min(100, Math.max(1, Number.parseInt(query.n ?? '', 10) || 25));
+  const page = Math.max(1, Number.parseInt(query.page ?? '', 10) || 1);
+  const matches = all.filter((name) => name.toLowerCase().includes(q)).sort();
+  return {
+    query: query.q ?? '',
+    num_results: matches.length,
+    num_pages: Math.ceil(matches.length / n),
+    page,
+    page_size: n,
+    results: matches.slice((page - 1) * n, page * n).map((name) => ({
+      name,
+      description: '',
+      star_count: 0,
+      is_official: false,
+      is_automated: false,
+    })),
+  };
+}
+
+function sendSearch(res: ServerResponse, url: URL, all: string[]): void {
+  const p = url.searchParams;
+  const body = searchRepositories(all, { q: p.get('q'), n: p.get('n'), page: p.get('page') });
+  send(res, 200, { 'content-type': 'application/json' }, JSON.stringify(body));
 }
 
 /** Pagination by `n` and `last` with an RFC 5988 Link header when more follow. */

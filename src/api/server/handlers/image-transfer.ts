@@ -10,7 +10,7 @@ import type { RegistryAuth } from '../../../engine/index.ts';
 import { checkJsonContentType, parseJson, readBody } from '../body.ts';
 import type { RequestContext } from '../context.ts';
 import { STATUS_CREATED, STATUS_OK } from '../errors.ts';
-import { boolValue, boolValueOr } from '../query.ts';
+import { boolValue, boolValueOr, filtersValue, intValue } from '../query.ts';
 import { sendJson, startStream } from '../respond.ts';
 import { streamJsonMessages } from './images.ts';
 
@@ -123,6 +123,21 @@ export async function push({ engine, req, res, params, query, signal }: RequestC
     signal,
   );
   await streamJsonMessages(res, progress, signal);
+}
+
+/** GET /images/search?term=&limit=&filters= (docker search). */
+export async function search({ engine, req, res, query, signal }: RequestContext): Promise<void> {
+  const limit = intValue(query, 'limit');
+  const results = await engine.images.search(
+    {
+      term: query.get('term') ?? '',
+      ...(limit !== undefined ? { limit } : {}),
+      filters: filtersValue(query),
+    },
+    registryAuth(req.headers['x-registry-auth']),
+    signal,
+  );
+  sendJson(res, STATUS_OK, results);
 }
 
 /** POST /auth: checks credentials against the registry (docker login). */
