@@ -2,3 +2,4 @@ export type * from './engine.ts';
 export { createEngine, type EngineConfig } from './create-engine.ts';
 export type { ContainerDefaults } from './containers/container-defaults.ts';
 export { parseSeccompProfile } from './spec/index.ts';
+export { type BuildCacheGcPolicy, type BuildCacheGcRule, checkGcFilters } from './build/index.ts';

@@ -6,7 +6,7 @@
  * A record whose image is gone is a miss. Records read or written are remembered in memory
  * (this daemon is the directory's only writer), so a cached step reads no file.
  */
-import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Digest, errnoCode, sha256, digestHex } from '../../common/index.ts';
 import { writeFileAtomic } from '../../platform/index.ts';
@@ -27,15 +27,30 @@ export class BuildCache {
 
   async get(key: string): Promise<Digest | undefined> {
     const known = this.#memo.get(key);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      this.#touch(key);
+      return known;
+    }
     try {
       const rec = JSON.parse(await readFile(join(this.#root, `${key}.json`), 'utf8')) as { imageId: Digest };
       this.#memo.set(key, rec.imageId);
+      this.#touch(key);
       return rec.imageId;
     } catch (err) {
       if (errnoCode(err) === 'ENOENT' || err instanceof SyntaxError) return undefined;
       throw err;
     }
+  }
+
+  /**
+   * A hit is a use: the record's atime says when it was last used (builder.gc's `unused-for`),
+   * set explicitly because relatime mounts update it at most daily. Best effort.
+   */
+  #touch(key: string): void {
+    const path = join(this.#root, `${key}.json`);
+    void stat(path)
+      .then((st) => utimes(path, new Date(), st.mtime))
+      .catch(() => {});
   }
 
   async put(key: string, imageId: Digest): Promise<void> {
