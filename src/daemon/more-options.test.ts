@@ -99,16 +99,19 @@ test('exec-opts: dockerd’s checks; systemd refused with the reason; isolation 
   assert.throws(() => cgroupDriver(['native.cgroupdriver=systemd'], true), /cgroupfs only/);
 });
 
-test('storage-opts: overlay2.size needs xfs project quotas (dockerd’s error elsewhere); others are unknown', () => {
+test('storage-opts: overlay2.size needs xfs project quotas (dockerd’s error elsewhere); override_kernel_check is a no-op as in 20.10; others are unknown', () => {
   assert.deepEqual(checkStorageOpts(['overlay2.size=10G']), ['overlay2.size=10G']);
   assert.throws(
     () => checkStorageOpts(['overlay2.size=10G'], 'extfs'),
     /Storage Option overlay2.size only supported for backingFS XFS. Found extfs/,
   );
   assert.throws(() => checkStorageOpts(['overlay2.size=10G'], 'xfs'), /project quotas/);
+  assert.deepEqual(checkStorageOpts(['overlay2.override_kernel_check=true'], 'extfs'), [
+    'overlay2.override_kernel_check=true',
+  ]);
   assert.throws(
-    () => checkStorageOpts(['overlay2.override_kernel_check=true']),
-    /overlay2: unknown option overlay2.override_kernel_check/,
+    () => checkStorageOpts(['overlay2.mountopt=nodev']),
+    /overlay2: unknown option overlay2.mountopt/,
   );
   assert.throws(
     () => checkStorageOpts(['overlay2.size']),

@@ -116,16 +116,22 @@ export function cgroupDriver(
 }
 
 /**
- * overlay2's options (moby graphdriver/overlay2 parseOptions): only `overlay2.size` exists, and
- * it needs xfs project quotas, which berth does not set; dockerd's own error when the backing
- * filesystem is not xfs. Anything else is dockerd's "unknown option" (Docker 28 dropped
- * overlay2.override_kernel_check).
+ * overlay2's options (moby graphdriver/overlay2 parseOptions): `overlay2.size` needs xfs project
+ * quotas, which berth does not set (dockerd's own error when the backing filesystem is not xfs).
+ * `overlay2.override_kernel_check` is accepted and has no effect, as in dockerd 20.10 (Docker 28
+ * dropped it). Anything else is dockerd's "unknown option".
  */
 export function checkStorageOpts(opts: string[], backingFs?: string): string[] {
   for (const opt of opts) {
     const i = opt.indexOf('=');
     if (i < 0) throw invalidParameter(`unable to parse storage-opt key/value: ${opt}`);
     const key = opt.slice(0, i).trim().toLowerCase();
+    if (key === 'overlay2.override_kernel_check') {
+      if (!/^(1|0|t|f|true|false)$/i.test(opt.slice(i + 1).trim())) {
+        throw invalidParameter(`invalid value for ${key}: ${opt.slice(i + 1)}`);
+      }
+      continue;
+    }
     if (key !== 'overlay2.size') throw invalidParameter(`overlay2: unknown option ${key}`);
     if (!/^\d+(\.\d+)?\s*([kmgtp]i?)?b?$/i.test(opt.slice(i + 1).trim())) {
       throw invalidParameter(`invalid size: '${opt.slice(i + 1)}'`);

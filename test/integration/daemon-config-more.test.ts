@@ -59,13 +59,14 @@ describe('daemon.json: experimental, log-format, metrics-addr, builder.gc and fr
 }, () => {
   let d: TestDaemon;
   let confDir: string;
+  let conf: string;
   let metricsUrl: string;
   const ctxRoot = () => join(d.dir, 'ctx');
   const context = contextMaker(ctxRoot);
 
   before(async () => {
     confDir = await mkdtemp(join(tmpdir(), 'bt-dcm-'));
-    const conf = join(confDir, 'daemon.json');
+    conf = join(confDir, 'daemon.json');
     await writeFile(
       conf,
       JSON.stringify({
@@ -178,6 +179,24 @@ describe('daemon.json: experimental, log-format, metrics-addr, builder.gc and fr
     const cold = await dockerb('build', '-t', 'gc-a', a);
     assert.equal(cold.code, 0, cold.stderr);
     assert.doesNotMatch(cold.stdout, /Using cache/);
+  });
+
+  test('SIGHUP reloads features as dockerd does; an invalid file is refused and the old settings stay', async () => {
+    const base = JSON.parse(await readFile(conf, 'utf8'));
+    const logText = () => readFile(join(d.dir, 'berthd.log'), 'utf8');
+    await writeFile(conf, JSON.stringify({ ...base, features: { buildkit: true } }));
+    d.process.kill('SIGHUP');
+    await waitFor('the reload refused', async () =>
+      (await logText()).includes('configuration reload failed'),
+    );
+    assert.match(await logText(), /classic builder only/);
+    await writeFile(conf, JSON.stringify({ ...base, features: { buildkit: false, cdi: false } }));
+    d.process.kill('SIGHUP');
+    await waitFor('the reload applied', async () =>
+      /msg="configuration reloaded".*features=/.test(await logText()),
+    );
+    const v = await docker(d, 'version', '--format', '{{.Server.Experimental}}');
+    assert.equal(v.stdout.trim(), 'true');
   });
 });
 
