@@ -15,8 +15,12 @@ export class BuildCache {
   readonly #root: string;
   readonly #memo = new Map<string, Digest>();
 
-  constructor(root: string) {
+  readonly #trackUse: boolean;
+
+  /** `trackUse`: record each hit as a use (builder.gc needs it; costs two syscalls a hit). */
+  constructor(root: string, options: { trackUse?: boolean } = {}) {
     this.#root = root;
+    this.#trackUse = options.trackUse === true;
   }
 
   /** `extra`: what else the step's result depends on that the run config does not show. */
@@ -47,6 +51,7 @@ export class BuildCache {
    * set explicitly because relatime mounts update it at most daily. Best effort.
    */
   #touch(key: string): void {
+    if (!this.#trackUse) return;
     const path = join(this.#root, `${key}.json`);
     void stat(path)
       .then((st) => utimes(path, new Date(), st.mtime))

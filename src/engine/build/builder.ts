@@ -153,7 +153,9 @@ export class Builder {
 
   constructor(deps: BuilderDeps) {
     this.#d = deps;
-    this.cache = new BuildCache(join(deps.dataRoot, 'build-cache'));
+    this.cache = new BuildCache(join(deps.dataRoot, 'build-cache'), {
+      trackUse: deps.cacheGc?.enabled === true,
+    });
     if (deps.cacheGc?.enabled) setImmediate(() => void this.collectGarbage());
   }
 
