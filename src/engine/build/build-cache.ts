@@ -29,16 +29,19 @@ export class BuildCache {
     return digestHex(sha256(`${parent}\n${JSON.stringify(runConfig)}${more}`));
   }
 
+  /** The record's image; a hit counts as a use (see #touch). */
   async get(key: string): Promise<Digest | undefined> {
+    const imageId = await this.#read(key);
+    if (imageId !== undefined) this.#touch(key);
+    return imageId;
+  }
+
+  async #read(key: string): Promise<Digest | undefined> {
     const known = this.#memo.get(key);
-    if (known !== undefined) {
-      this.#touch(key);
-      return known;
-    }
+    if (known !== undefined) return known;
     try {
       const rec = JSON.parse(await readFile(join(this.#root, `${key}.json`), 'utf8')) as { imageId: Digest };
       this.#memo.set(key, rec.imageId);
-      this.#touch(key);
       return rec.imageId;
     } catch (err) {
       if (errnoCode(err) === 'ENOENT' || err instanceof SyntaxError) return undefined;
@@ -76,7 +79,7 @@ export class BuildCache {
     const out: Array<{ key: string; imageId: Digest; created: Date; lastUsed: Date }> = [];
     for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
       const key = name.slice(0, -'.json'.length);
-      const imageId = await this.get(key);
+      const imageId = await this.#read(key); // listing is no use
       const st = await stat(join(this.#root, name)).catch(() => undefined);
       if (imageId && st) out.push({ key, imageId, created: st.mtime, lastUsed: st.atime });
     }
