@@ -24,6 +24,8 @@ export interface DaemonMetrics {
   instrument(engine: Engine): void;
   /** Ends the event subscription instrument() opened. */
   close(): void;
+  /** The Prometheus text of every metric (one engine info() per scrape). */
+  scrape(): Promise<string>;
 }
 
 export function createMetrics(): DaemonMetrics {
@@ -89,8 +91,13 @@ export function createMetrics(): DaemonMetrics {
 
   let engineRef: Engine | undefined;
   /** The engine's own info(), not the timed one: a scrape is no GET /info. */
-  let info: Engine['system']['info'] = async () => {
+  let engineInfo: Engine['system']['info'] = async () => {
     throw new Error('metrics: no engine yet');
+  };
+  let scraped: ReturnType<Engine['system']['info']> | undefined;
+  const info = () => {
+    scraped ??= engineInfo();
+    return scraped;
   };
   const all = new AbortController();
   new Gauge({
@@ -164,13 +171,17 @@ export function createMetrics(): DaemonMetrics {
     close() {
       all.abort();
     },
+    async scrape() {
+      scraped = undefined;
+      return registry.metrics();
+    },
     healthProbe(ok) {
       healthChecks.inc();
       if (!ok) healthChecksFailed.inc();
     },
     instrument(engine) {
       engineRef = engine;
-      info = engine.system.info.bind(engine.system);
+      engineInfo = engine.system.info.bind(engine.system);
       timeMethod(engine.system, 'info', hostInfoFunctions, 'system_info', 'function');
       timeMethod(engine.containers, 'create', containerActions, 'create');
       timeMethod(engine.containers, 'start', containerActions, 'start');
@@ -308,8 +319,8 @@ export async function startMetricsServer(
       res.end('404 page not found\n');
       return;
     }
-    metrics.registry
-      .metrics()
+    metrics
+      .scrape()
       .then((text) => {
         res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
         res.end(req.method === 'HEAD' ? undefined : text);
