@@ -152,6 +152,11 @@ const FLAG_OF: Partial<Record<keyof DaemonFileConfig, string>> = {
   'exec-opts': 'exec-opt',
 };
 
+const KIND_NAMES: Partial<Record<Kind, string>> = {
+  'bool-map': 'a map of names to booleans',
+  object: 'an object',
+};
+
 /** dockerd merges these with their flags instead of refusing both (its skipValidateOptions). */
 const NO_CONFLICT = new Set(['features', 'builder']);
 
@@ -217,7 +222,7 @@ export function checkDaemonConfig(raw: unknown, path = 'daemon.json'): DaemonFil
                     : typeof v === kind;
     if (!ok && kind === 'runtimes')
       throw invalidParameter(`${path}: runtimes must map names to {"path": …, "runtimeArgs": […]}`);
-    if (!ok) throw invalidParameter(`${path}: ${k} must be a ${kind}`);
+    if (!ok) throw invalidParameter(`${path}: ${k} must be ${KIND_NAMES[kind] ?? `a ${kind}`}`);
   }
   const c = obj as DaemonFileConfig;
   if (c['storage-driver'] !== undefined && c['storage-driver'] !== 'overlay2') {

@@ -67,7 +67,10 @@ test('cgroup-driver is not a dockerd key: refused as unknown', () => {
     () => checkDaemonConfig({ 'cgroup-driver': 'systemd' }),
     /don't match any configuration option: cgroup-driver/,
   );
-  assert.throws(() => checkDaemonConfig({ features: { buildkit: 'no' } }), /features must be a bool-map/);
+  assert.throws(
+    () => checkDaemonConfig({ features: { buildkit: 'no' } }),
+    /features must be a map of names to booleans/,
+  );
 });
 
 test('log-format: text or json, anything else with dockerd’s words', () => {
