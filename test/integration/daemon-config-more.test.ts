@@ -94,6 +94,8 @@ describe('daemon.json: experimental, log-format, metrics-addr, builder.gc and fr
   test('experimental shows in docker version, docker info and every response’s header', async () => {
     const v = await docker(d, 'version', '--format', '{{.Server.Experimental}}');
     assert.equal(v.stdout.trim(), 'true', v.stderr);
+    const plain = await docker(d, 'version');
+    assert.match(plain.stdout, /Server:[^]*Experimental: +true/);
     const info = await docker(d, 'info', '--format', '{{.ExperimentalBuild}} {{.CgroupDriver}}');
     assert.equal(info.stdout.trim(), 'true cgroupfs', info.stderr);
     const ping = await httpGet('http://x/_ping', d.socket);

@@ -55,6 +55,8 @@ export class System implements SystemService {
             Arch: goArch(arch()),
             KernelVersion: release(),
             NodeVersion: process.version,
+            // dockerd's Engine details carry it as text; `docker version` prints this one.
+            Experimental: String(this.#f.experimental === true),
           },
         },
       ],
