@@ -95,7 +95,7 @@ describe('daemon.json: experimental, log-format, metrics-addr, builder.gc and fr
     const v = await docker(d, 'version', '--format', '{{.Server.Experimental}}');
     assert.equal(v.stdout.trim(), 'true', v.stderr);
     const plain = await docker(d, 'version');
-    assert.match(plain.stdout, /Server:[^]*Experimental: +true/);
+    assert.match(plain.stdout, /Server:[\s\S]*Experimental: +true/);
     const info = await docker(d, 'info', '--format', '{{.ExperimentalBuild}} {{.CgroupDriver}}');
     assert.equal(info.stdout.trim(), 'true cgroupfs', info.stderr);
     const ping = await httpGet('http://x/_ping', d.socket);
