@@ -50,9 +50,30 @@ export interface DaemonFileConfig {
   'default-cgroupns-mode'?: string;
   'default-ipc-mode'?: string;
   'default-shm-size'?: string;
+  'storage-opts'?: string[];
+  'exec-opts'?: string[];
+  features?: Record<string, boolean>;
+  builder?: BuilderFileConfig;
+  experimental?: boolean;
+  'selinux-enabled'?: boolean;
+  'log-format'?: string;
+  'metrics-addr'?: string;
 }
 
-type Kind = 'string' | 'boolean' | 'number' | 'string[]' | 'map' | 'pools' | 'ulimits' | 'runtimes';
+/** daemon.json "builder" (moby daemon/config/builder.go); checked in builder-config.ts. */
+export type BuilderFileConfig = Record<string, unknown>;
+
+type Kind =
+  | 'string'
+  | 'boolean'
+  | 'number'
+  | 'string[]'
+  | 'map'
+  | 'pools'
+  | 'ulimits'
+  | 'runtimes'
+  | 'bool-map'
+  | 'object';
 
 const KEYS: Record<keyof DaemonFileConfig, Kind> = {
   hosts: 'string[]',
@@ -95,6 +116,14 @@ const KEYS: Record<keyof DaemonFileConfig, Kind> = {
   'default-cgroupns-mode': 'string',
   'default-ipc-mode': 'string',
   'default-shm-size': 'string',
+  'storage-opts': 'string[]',
+  'exec-opts': 'string[]',
+  features: 'bool-map',
+  builder: 'object',
+  experimental: 'boolean',
+  'selinux-enabled': 'boolean',
+  'log-format': 'string',
+  'metrics-addr': 'string',
 };
 
 /** dockerd keys berth does not implement yet: refused with a clear message, never ignored. */
@@ -107,15 +136,6 @@ const NOT_YET = new Set([
   'ip-forward',
   'ip-masq',
   'icc',
-  'storage-opts',
-  'exec-opts',
-  'features',
-  'builder',
-  'experimental',
-  'selinux-enabled',
-  'cgroup-driver',
-  'log-format',
-  'metrics-addr',
 ]);
 
 /** The flag that sets each key (dockerd's names). */
@@ -128,7 +148,17 @@ const FLAG_OF: Partial<Record<keyof DaemonFileConfig, string>> = {
   'default-ulimits': 'default-ulimit',
   'dns-opts': 'dns-opt',
   labels: 'label',
+  'storage-opts': 'storage-opt',
+  'exec-opts': 'exec-opt',
 };
+
+const KIND_NAMES: Partial<Record<Kind, string>> = {
+  'bool-map': 'a map of names to booleans',
+  object: 'an object',
+};
+
+/** dockerd merges these with their flags instead of refusing both (its skipValidateOptions). */
+const NO_CONFLICT = new Set(['features', 'builder']);
 
 /** Reads and checks the file. `explicit`: named with --config-file (then it must exist). */
 export async function readDaemonConfig(path: string, explicit: boolean): Promise<DaemonFileConfig> {
@@ -180,15 +210,19 @@ export function checkDaemonConfig(raw: unknown, path = 'daemon.json'): DaemonFil
               )
             : kind === 'runtimes'
               ? isRuntimes(v)
-              : kind === 'map'
-                ? !!v &&
-                  typeof v === 'object' &&
-                  !Array.isArray(v) &&
-                  Object.values(v).every((x) => typeof x === 'string')
-                : typeof v === kind;
+              : kind === 'bool-map'
+                ? isPlainObject(v) && Object.values(v).every((x) => typeof x === 'boolean')
+                : kind === 'object'
+                  ? isPlainObject(v)
+                  : kind === 'map'
+                    ? !!v &&
+                      typeof v === 'object' &&
+                      !Array.isArray(v) &&
+                      Object.values(v).every((x) => typeof x === 'string')
+                    : typeof v === kind;
     if (!ok && kind === 'runtimes')
       throw invalidParameter(`${path}: runtimes must map names to {"path": …, "runtimeArgs": […]}`);
-    if (!ok) throw invalidParameter(`${path}: ${k} must be a ${kind}`);
+    if (!ok) throw invalidParameter(`${path}: ${k} must be ${KIND_NAMES[kind] ?? `a ${kind}`}`);
   }
   const c = obj as DaemonFileConfig;
   if (c['storage-driver'] !== undefined && c['storage-driver'] !== 'overlay2') {
@@ -200,7 +234,7 @@ export function checkDaemonConfig(raw: unknown, path = 'daemon.json'): DaemonFil
 /** dockerd refuses a setting given both as a flag and in the file. */
 export function flagConflicts(givenFlags: Set<string>, file: DaemonFileConfig): void {
   const both = Object.keys(file)
-    .filter((k) => givenFlags.has(FLAG_OF[k as keyof DaemonFileConfig] ?? k))
+    .filter((k) => !NO_CONFLICT.has(k) && givenFlags.has(FLAG_OF[k as keyof DaemonFileConfig] ?? k))
     .map((k) => `${k}`);
   if (both.length) {
     throw invalidParameter(
@@ -229,6 +263,10 @@ export function reloadable(
     'shutdown-timeout': c['shutdown-timeout'],
     'live-restore': c['live-restore'],
   };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** daemon.json "runtimes": {"name": {"path": "/usr/bin/x", "runtimeArgs": ["--flag"]}}. */

@@ -4,7 +4,7 @@
  * berthd stops: they belong to their shims.
  */
 import { existsSync } from 'node:fs';
-import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type TlsListenOptions, createApiServer } from '../api/server/index.ts';
@@ -14,6 +14,8 @@ import { type ContainerDefaults, createEngine, parseSeccompProfile } from '../en
 import { resolveUsernsRemap } from '../platform/index.ts';
 import { configFileArg, readDaemonConfig } from './config-file.ts';
 import { DEFAULT_CONFIG_FILE, type DaemonOptions, USAGE, parseDaemonArgs } from './options.ts';
+import { createMetrics, startMetricsServer } from './metrics.ts';
+import { KNOWN_FEATURES, checkStorageOpts } from './more-options.ts';
 
 /** The command line merged with the configuration file (--config-file, else the default one). */
 async function loadOptions(argv: string[]): Promise<ReturnType<typeof parseDaemonArgs>> {
@@ -42,7 +44,7 @@ export async function main(argv: string[]): Promise<void> {
     process.stdout.write(`berthd version ${BERTH_VERSION}\n`);
     return;
   }
-  const log = createLogger(parsed.logLevel);
+  const log = createLogger(parsed.logLevel, parsed.more.logFormat);
   // A stray stream error (EPIPE on a client or shim socket that went away) is a bug to fix, but
   // must not take down the daemon and every client with it: log it once and keep serving.
   process.on('uncaughtException', (err) => log.error('uncaught exception: this is a bug', { err }));
@@ -74,6 +76,24 @@ async function run(options: DaemonOptions, log: Logger, argv: string[]): Promise
   } else if (options.usernsRemap) {
     log.warn('User namespaces: root cannot be remapped with itself; user namespaces are OFF');
   }
+  const more = options.more;
+  await mkdir(options.dataRoot, { recursive: true, mode: 0o711 });
+  const backingFilesystem = await backingFs(options.dataRoot);
+  checkStorageOpts(more.storageOpts, backingFilesystem);
+  if (more.selinuxEnabled) {
+    // dockerd's configureKernelSecuritySupport: without SELinux on the host it warns and goes on.
+    if (existsSync('/sys/fs/selinux/enforce')) {
+      throw new Error(
+        '--selinux-enabled: berth does not apply SELinux labels to containers on this SELinux host',
+      );
+    }
+    log.warn('Docker could not enable SELinux on the host system');
+  }
+  for (const name of Object.keys(more.features).filter((f) => !KNOWN_FEATURES.has(f))) {
+    log.warn('unknown feature ignored', { feature: name });
+  }
+  if (more.experimental) log.warn('Running with experimental features enabled');
+  const metrics = more.metricsAddr ? createMetrics() : undefined;
   const engine = await createEngine({
     dataRoot: options.dataRoot,
     execRoot: options.execRoot,
@@ -92,9 +112,25 @@ async function run(options: DaemonOptions, log: Logger, argv: string[]): Promise
       added: options.runtimes,
       ...(options.defaultRuntime ? { defaultRuntime: options.defaultRuntime } : {}),
     },
+    daemon: { experimental: more.experimental, backingFilesystem },
+    ...(more.builderGc.enabled ? { buildCacheGc: more.builderGc } : {}),
+    ...(metrics ? { hooks: { healthProbe: (ok: boolean) => metrics.healthProbe(ok) } } : {}),
   });
   await engine.init();
-  const server = createApiServer({ engine, log: log.child({ component: 'api' }) });
+  metrics?.instrument(engine);
+  const metricsServer =
+    metrics && more.metricsAddr ? await startMetricsServer(metrics, more.metricsAddr) : undefined;
+  const bound = metricsServer?.address();
+  if (bound && typeof bound === 'object') {
+    log.info(
+      `metrics API listening on ${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`,
+    );
+  }
+  const server = createApiServer({
+    engine,
+    log: log.child({ component: 'api' }),
+    experimental: more.experimental,
+  });
   const socketGid = await groupId(options.group, options.groupGiven);
   const tls = await tlsListenOptions(options, log);
   for (const host of options.hosts) {
@@ -121,6 +157,8 @@ async function run(options: DaemonOptions, log: Logger, argv: string[]): Promise
     stopping = true;
     log.info('berthd stopping', { signal });
     await server.close();
+    metrics?.close();
+    metricsServer?.close();
     // live-restore (berth's default) leaves containers to their shims; without it they are
     // stopped, each within shutdown-timeout, as dockerd does.
     if (!live.liveRestore) await engine.stopAll?.(live.shutdownTimeout);
@@ -146,6 +184,7 @@ async function reload(
   live.liveRestore = next.liveRestore;
   log.info('configuration reloaded', {
     configFile: current.configFile,
+    features: next.more.features,
     logLevel: next.logLevel,
     shutdownTimeout: next.shutdownTimeout,
     liveRestore: next.liveRestore,
@@ -182,6 +221,26 @@ async function tlsListenOptions(options: DaemonOptions, log: Logger): Promise<Tl
   const ca = t.verify ? await read('CA certificate', t.ca) : undefined;
   if (!t.verify) log.warn('--tls without --tlsverify: clients are not asked for a certificate');
   return { key, cert, ...(ca ? { ca } : {}), requestCert: t.verify };
+}
+
+/** statfs magic numbers → the names dockerd's fsmagic gives them ("Backing Filesystem"). */
+const FS_NAMES = new Map<number, string>([
+  [0xef53, 'extfs'],
+  [0x58465342, 'xfs'],
+  [0x01021994, 'tmpfs'],
+  [0x9123683e, 'btrfs'],
+  [0x2fc12fc1, 'zfs'],
+  [0x794c7630, 'overlayfs'],
+  [0x65735546, 'fuse'],
+  [0x6969, 'nfs'],
+  [0xf2f52010, 'f2fs'],
+  [0x5346544e, 'ntfs'],
+  [0x52654973, 'reiserfs'],
+]);
+
+async function backingFs(path: string): Promise<string> {
+  const type = (await statfs(path)).type;
+  return FS_NAMES.get(type) ?? `<unknown> (0x${type.toString(16)})`;
 }
 
 /** One berthd per exec root: a pidfile naming a live process means another is running. */

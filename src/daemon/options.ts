@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { invalidParameter } from '../common/index.ts';
 import type { LogLevel } from '../common/index.ts';
 import { type DaemonFileConfig, flagConflicts } from './config-file.ts';
+import { MORE_FLAG_OPTIONS, MORE_USAGE, type MoreDaemonOptions, moreOptions } from './more-options.ts';
 
 export type HostAddress = { unix: string } | { host: string; port: number };
 
@@ -78,6 +79,8 @@ export interface DaemonOptions {
   };
   /** `--userns-remap` (user, user:group, uid, uid:gid or `default`); undefined: off. */
   usernsRemap?: string;
+  /** --experimental, --log-format, --exec-opt, --storage-opt, --feature, "builder", --selinux-enabled, --metrics-addr. */
+  more: MoreDaemonOptions;
 }
 
 export const DEFAULT_SOCKET = '/run/berth/berth.sock';
@@ -126,6 +129,7 @@ const FLAG_OPTIONS = {
   'default-cgroupns-mode': { type: 'string' },
   'default-ipc-mode': { type: 'string' },
   'default-shm-size': { type: 'string' },
+  ...MORE_FLAG_OPTIONS,
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -258,6 +262,7 @@ export function parseDaemonArgs(
     ...(str('default-runtime', 'default-runtime')
       ? { defaultRuntime: str('default-runtime', 'default-runtime') }
       : {}),
+    more: moreOptions(v, falseFlags, file),
     network: networkOptions({
       bridge: str('bridge', 'bridge'),
       bip: str('bip', 'bip'),
@@ -470,7 +475,7 @@ Options:
       --max-concurrent-uploads int  Layers pushed at once (default 5)
       --insecure-registry list  Registries (host[:port] or CIDR) reached over HTTP or unverified TLS
       --registry-mirror list  Preferred Docker Hub mirrors (http(s) URLs)
-  -v, --version            Print version information and quit
+${MORE_USAGE}  -v, --version            Print version information and quit
 `;
 
 /** dockerd's --add-runtime name=path (repeatable) and daemon.json's runtimes; both may be given. */

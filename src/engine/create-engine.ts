@@ -10,7 +10,7 @@ import { type UsernsRemap, extractTar } from '../platform/index.ts';
 import type { ContainerConfig } from '../oci/index.ts';
 import { Runtime, createCgroupManager } from '../runtime/index.ts';
 import { API_VERSION_CURRENT } from '../api/types/index.ts';
-import { Builder } from './build/index.ts';
+import { type BuildCacheGcPolicy, Builder } from './build/index.ts';
 import { Containers } from './containers/container-service.ts';
 import { ContainerStats } from './containers/container-stats.ts';
 import { probeHostFacts } from './containers/host-facts.ts';
@@ -67,6 +67,12 @@ export interface EngineConfig {
   };
   /** berthd --userns-remap, resolved: every container not run with --userns=host gets these maps. */
   usernsRemap?: UsernsRemap;
+  /** berthd --experimental and the data root's filesystem, as /version and /info report them. */
+  daemon?: { experimental?: boolean; backingFilesystem?: string };
+  /** daemon.json builder.gc: the step cache's garbage collection. */
+  buildCacheGc?: BuildCacheGcPolicy;
+  /** Observers (berthd --metrics-addr): called after every health probe. */
+  hooks?: { healthProbe?: (ok: boolean) => void };
 }
 
 export async function createEngine(config: EngineConfig): Promise<Engine> {
@@ -138,7 +144,13 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     users: (name) => containers.volumeUsers(name),
   });
   const execs = new Execs({ containers, runtime, events, log: log.child({ component: 'exec' }) });
-  const health = new HealthMonitor({ containers, execs, events, log: log.child({ component: 'health' }) });
+  const health = new HealthMonitor({
+    containers,
+    execs,
+    events,
+    log: log.child({ component: 'health' }),
+    ...(config.hooks?.healthProbe ? { onProbe: config.hooks.healthProbe } : {}),
+  });
   const images = new Images({
     store: imageStore,
     events,
@@ -176,6 +188,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     containers,
     log: log.child({ component: 'build' }),
     pull: (ref, auth, signal) => images.pull({ fromImage: ref }, auth, signal),
+    ...(config.buildCacheGc ? { cacheGc: config.buildCacheGc } : {}),
   });
   const id = await engineId(dataRoot);
   const system = new System({
@@ -207,6 +220,8 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     },
     eventListeners: () => 0,
     usernsRemap: config.usernsRemap !== undefined,
+    ...(config.daemon?.experimental ? { experimental: true } : {}),
+    ...(config.daemon?.backingFilesystem ? { backingFilesystem: config.daemon.backingFilesystem } : {}),
   });
 
   const disk = new DiskUsage({

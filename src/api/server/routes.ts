@@ -6,6 +6,7 @@
 import type { Route } from './context.ts';
 import { attach, attachHijacked } from './handlers/attach.ts';
 import * as build from './handlers/build.ts';
+import { checkpoints } from './handlers/checkpoint.ts';
 import * as containerUpdate from './handlers/container-update.ts';
 import * as containers from './handlers/containers.ts';
 import * as exec from './handlers/exec.ts';
@@ -50,6 +51,9 @@ export function buildRouter(): Router<Route> {
   add('POST', '/containers/{id}/pause', containerUpdate.pause);
   add('POST', '/containers/{id}/unpause', containerUpdate.unpause);
   add('GET', '/containers/{id}/stats', stats.stats);
+  add('GET', '/containers/{id}/checkpoints', checkpoints);
+  add('POST', '/containers/{id}/checkpoints', checkpoints);
+  add('DELETE', '/containers/{id}/checkpoints/{checkpoint}', checkpoints);
 
   add('POST', '/containers/{id}/exec', exec.create);
   add('POST', '/exec/{id}/start', exec.start, exec.startHijacked);

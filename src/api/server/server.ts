@@ -27,6 +27,8 @@ export interface ApiServerOptions {
   log: Logger;
   /** The version in the `Server: Docker/<ver> (linux)` header; berth's own by default. */
   serverVersion?: string;
+  /** berthd --experimental: the Docker-Experimental header every response carries. */
+  experimental?: boolean;
 }
 
 /**
@@ -58,7 +60,7 @@ export interface ApiServer {
 
 export function createApiServer(options: ApiServerOptions): ApiServer {
   const { engine, log } = options;
-  const headers = commonHeaders(options.serverVersion ?? BERTH_VERSION);
+  const headers = commonHeaders(options.serverVersion ?? BERTH_VERSION, options.experimental);
   const router = buildRouter();
   const inflight = new Set<AbortController>();
   const hijacked = new Set<Duplex>();

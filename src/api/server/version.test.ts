@@ -45,4 +45,5 @@ test('common headers use Go canonical casing', () => {
     Ostype: 'linux',
     Server: 'Docker/0.1.0 (linux)',
   });
+  assert.equal(commonHeaders('0.1.0', true)['Docker-Experimental'], 'true');
 });

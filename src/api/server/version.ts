@@ -33,10 +33,10 @@ export function versionAtLeast(version: string, min: string): boolean {
  * (`API-Version` is written `Api-Version`, `OSType` is written `Ostype`): the version and
  * experimental middlewares set them before routing, so errors carry them too.
  */
-export function commonHeaders(serverVersion: string): Record<string, string> {
+export function commonHeaders(serverVersion: string, experimental = false): Record<string, string> {
   return {
     'Api-Version': API_VERSION_CURRENT,
-    'Docker-Experimental': 'false',
+    'Docker-Experimental': String(experimental),
     Ostype: 'linux',
     Server: `Docker/${serverVersion} (linux)`,
   };

@@ -6,7 +6,7 @@
  * A record whose image is gone is a miss. Records read or written are remembered in memory
  * (this daemon is the directory's only writer), so a cached step reads no file.
  */
-import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Digest, errnoCode, sha256, digestHex } from '../../common/index.ts';
 import { writeFileAtomic } from '../../platform/index.ts';
@@ -15,8 +15,12 @@ export class BuildCache {
   readonly #root: string;
   readonly #memo = new Map<string, Digest>();
 
-  constructor(root: string) {
+  readonly #trackUse: boolean;
+
+  /** `trackUse`: record each hit as a use (builder.gc needs it; costs two syscalls a hit). */
+  constructor(root: string, options: { trackUse?: boolean } = {}) {
     this.#root = root;
+    this.#trackUse = options.trackUse === true;
   }
 
   /** `extra`: what else the step's result depends on that the run config does not show. */
@@ -25,7 +29,14 @@ export class BuildCache {
     return digestHex(sha256(`${parent}\n${JSON.stringify(runConfig)}${more}`));
   }
 
+  /** The record's image; a hit counts as a use (see #touch). */
   async get(key: string): Promise<Digest | undefined> {
+    const imageId = await this.#read(key);
+    if (imageId !== undefined) this.#touch(key);
+    return imageId;
+  }
+
+  async #read(key: string): Promise<Digest | undefined> {
     const known = this.#memo.get(key);
     if (known !== undefined) return known;
     try {
@@ -36,6 +47,18 @@ export class BuildCache {
       if (errnoCode(err) === 'ENOENT' || err instanceof SyntaxError) return undefined;
       throw err;
     }
+  }
+
+  /**
+   * A hit is a use: the record's atime says when it was last used (builder.gc's `unused-for`),
+   * set explicitly because relatime mounts update it at most daily. Best effort.
+   */
+  #touch(key: string): void {
+    if (!this.#trackUse) return;
+    const path = join(this.#root, `${key}.json`);
+    void stat(path)
+      .then((st) => utimes(path, new Date(), st.mtime))
+      .catch(() => {});
   }
 
   async put(key: string, imageId: Digest): Promise<void> {
@@ -56,7 +79,7 @@ export class BuildCache {
     const out: Array<{ key: string; imageId: Digest; created: Date; lastUsed: Date }> = [];
     for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
       const key = name.slice(0, -'.json'.length);
-      const imageId = await this.get(key);
+      const imageId = await this.#read(key); // listing is no use
       const st = await stat(join(this.#root, name)).catch(() => undefined);
       if (imageId && st) out.push({ key, imageId, created: st.mtime, lastUsed: st.atime });
     }

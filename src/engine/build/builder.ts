@@ -16,7 +16,7 @@
  * nothing is tagged.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { mkdir, readFile, readdir, realpath, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, realpath, rm, statfs } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -50,6 +50,7 @@ import type { ContainerConfig, HealthConfig, ImageConfig } from '../../oci/index
 import type { Containers } from '../containers/container-service.ts';
 import type { RegistryAuth } from '../engine.ts';
 import { BuildCache } from './build-cache.ts';
+import { type BuildCacheGcPolicy, selectForGc } from './build-cache-gc.ts';
 import { CacheFrom, type PullFn, getBaseImage } from './base-image.ts';
 import { copyKeyExtra, sourceSummary } from './cache-key.ts';
 import { parseChmod } from './chmod.ts';
@@ -109,6 +110,8 @@ export interface BuilderDeps {
   log: Logger;
   /** Pulls an image (POST /images/create); without it a missing image is an error. */
   pull?: PullFn;
+  /** daemon.json builder.gc: applied at start and after every build (build-cache-gc.ts). */
+  cacheGc?: BuildCacheGcPolicy;
 }
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
@@ -150,7 +153,27 @@ export class Builder {
 
   constructor(deps: BuilderDeps) {
     this.#d = deps;
-    this.cache = new BuildCache(join(deps.dataRoot, 'build-cache'));
+    this.cache = new BuildCache(join(deps.dataRoot, 'build-cache'), {
+      trackUse: deps.cacheGc?.enabled === true,
+    });
+    if (deps.cacheGc?.enabled) setImmediate(() => void this.collectGarbage());
+  }
+
+  /** Removes the step-cache records builder.gc's rules select; resolves with their keys. */
+  async collectGarbage(): Promise<string[]> {
+    const policy = this.#d.cacheGc;
+    if (!policy?.enabled) return [];
+    try {
+      const fs = await statfs(this.#d.dataRoot);
+      const drop = new Set(selectForGc(await this.cache.list(), policy, fs.bavail * fs.bsize));
+      if (drop.size === 0) return [];
+      const dropped = await this.cache.prune((r) => !drop.has(r.key));
+      this.#d.log.info('build cache garbage collected', { records: dropped.length });
+      return dropped;
+    } catch (err) {
+      this.#d.log.warn('build cache garbage collection failed', { err });
+      return [];
+    }
   }
 
   /** POST /build: Docker's JSON message stream for a build of the context tar. */
@@ -170,6 +193,7 @@ export class Builder {
       .finally(() => {
         done = true;
         wake?.();
+        if (this.#d.cacheGc?.enabled) void this.collectGarbage();
       });
     return {
       async *[Symbol.asyncIterator]() {

@@ -32,8 +32,17 @@ export class HealthMonitor {
   readonly #events: EventBus;
   readonly #log: Logger;
   readonly #loops = new Map<string, AbortController>();
+  readonly #onProbe: ((ok: boolean) => void) | undefined;
 
-  constructor(deps: { containers: Containers; execs: Execs; events: EventBus; log: Logger }) {
+  constructor(deps: {
+    containers: Containers;
+    execs: Execs;
+    events: EventBus;
+    log: Logger;
+    /** Called after every probe (berthd's metrics: health_checks, health_checks_failed). */
+    onProbe?: (ok: boolean) => void;
+  }) {
+    this.#onProbe = deps.onProbe;
     this.#containers = deps.containers;
     this.#execs = deps.execs;
     this.#events = deps.events;
@@ -85,6 +94,7 @@ export class HealthMonitor {
       await sleep(nextProbeDelay(c.health, t, Date.now() - startedAt), undefined, { signal });
       const result = await this.#probe(c, cmd, t.timeoutMs, signal);
       if (signal.aborted || !c.health) return;
+      this.#onProbe?.(result.ExitCode === 0);
       const changed = applyProbeResult(c.health, result, t, startedAt);
       await this.#containers.store
         .saveHealth(c)

@@ -25,6 +25,10 @@ export interface SystemFacts {
   eventListeners: () => number;
   /** The daemon runs containers in user namespaces (--userns-remap): `name=userns` in SecurityOptions. */
   usernsRemap?: boolean;
+  /** berthd --experimental: /version's Experimental and info's ExperimentalBuild. */
+  experimental?: boolean;
+  /** The data root's filesystem as dockerd names it (`extfs`, `xfs`, …): info's DriverStatus. */
+  backingFilesystem?: string;
 }
 
 const goArch = (a: string) => (a === 'x64' ? 'amd64' : a === 'arm64' ? 'arm64' : a);
@@ -51,11 +55,14 @@ export class System implements SystemService {
             Arch: goArch(arch()),
             KernelVersion: release(),
             NodeVersion: process.version,
+            // dockerd's Engine details carry it as text; `docker version` prints this one.
+            Experimental: String(this.#f.experimental === true),
           },
         },
       ],
       Version: BERTH_VERSION,
       ApiVersion: API_VERSION_CURRENT,
+      ...(this.#f.experimental ? { Experimental: true } : {}),
       MinAPIVersion: API_VERSION_MIN,
       GitCommit: 'berth',
       GoVersion: process.version,
@@ -77,7 +84,7 @@ export class System implements SystemService {
       ContainersStopped: n.stopped,
       Images: n.images,
       Driver: 'overlay2',
-      DriverStatus: [['Backing Filesystem', 'extfs']],
+      DriverStatus: [['Backing Filesystem', this.#f.backingFilesystem ?? 'extfs']],
       DockerRootDir: this.#f.dataRoot,
       Plugins: {
         Volume: ['local'],
@@ -120,7 +127,7 @@ export class System implements SystemService {
       NoProxy: process.env.NO_PROXY ?? '',
       Name: hostname(),
       Labels: this.#f.labels,
-      ExperimentalBuild: false,
+      ExperimentalBuild: this.#f.experimental === true,
       ServerVersion: BERTH_VERSION,
       Runtimes: this.#f.runtimes?.runtimes ?? { berth: { path: 'berth-shim' } },
       DefaultRuntime: this.#f.runtimes?.defaultRuntime ?? 'berth',

@@ -54,8 +54,13 @@ export async function build({ engine, req, res, query, signal }: RequestContext)
     );
   }
   const remote = query.get('remote') || undefined;
-  // berth has no experimental mode (moby postBuild).
-  if (boolValue(query, 'squash')) throw invalidParameter('squash is only supported with experimental mode');
+  // moby postBuild: squash needs experimental mode; berth's builder does not squash even then.
+  if (boolValue(query, 'squash')) {
+    if (!engine.system.version().Experimental) {
+      throw invalidParameter('squash is only supported with experimental mode');
+    }
+    throw notImplemented('squash is not supported by berth: build without --squash');
+  }
   const cacheFrom = jsonParam<string[] | null>(query, 'cachefrom', []) ?? [];
   for (const p of RESOURCE_PARAMS) {
     const v = query.get(p);
