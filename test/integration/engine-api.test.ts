@@ -75,16 +75,18 @@ describe('Engine API bad input', { skip: !canRunRoot() && 'needs root' }, () => 
     assert.equal((await d.api('DELETE', `/containers/${c.Id}?force=1`)).status, 204);
   });
 
-  test('a start failure leaves the container exited with 127 and no mount', async () => {
+  test('a start failure leaves the container created with exit code 127, the error, and no mount', async () => {
     const c = (await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['/nope'] })).body as {
       Id: string;
     };
     const s = await d.api('POST', `/containers/${c.Id}/start`);
     assert.equal(s.status, 400);
     const i = (await d.api('GET', `/containers/${c.Id}/json`)).body as {
-      State: { ExitCode: number; Status: string };
+      State: { ExitCode: number; Status: string; Error: string };
     };
     assert.equal(i.State.ExitCode, 127);
+    assert.equal(i.State.Status, 'created', 'dockerd keeps a container whose start failed "created"');
+    assert.match(i.State.Error, /nope/);
     const { readFile } = await import('node:fs/promises');
     const mounts = await readFile('/proc/self/mountinfo', 'utf8');
     assert.ok(!mounts.includes(c.Id), 'no mount of the container remains');

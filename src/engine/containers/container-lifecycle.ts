@@ -56,7 +56,7 @@ import { type ContainerDefaults, defaultsContext, dnsSettings } from './containe
 import { prepareShm, releaseShm } from './ipc-shm.ts';
 import { checkSameRemap, chownToRemappedRoot, containerRemap, shareContainerDir } from './userns.ts';
 import type { UsernsRemap } from '../../platform/index.ts';
-import { isRunning } from './state.ts';
+import { isRunning, type LifecycleState } from './state.ts';
 import type { Networks } from '../networks/index.ts';
 import type { ContainerVolumes } from '../volumes/index.ts';
 
@@ -245,16 +245,7 @@ export class ContainerLifecycle extends EventEmitter {
     } catch (err) {
       await undo.rollback().catch((e) => this.#d.log.warn('start rollback failed', { id, err: e }));
       this.#failPendingAttaches(id);
-      const exitCode = err instanceof BerthError && 'exitCode' in err ? (err.exitCode as number) : 128;
-      const now = new Date().toISOString();
-      await this.#d.store.setState(c, {
-        status: 'exited',
-        exitCode,
-        startedAt: now,
-        finishedAt: now,
-        oomKilled: false,
-        error: (err as Error).message,
-      });
+      await this.#d.store.setState(c, failedStart(c.state, err));
       throw err;
     } finally {
       this.#starting.delete(id);
@@ -627,6 +618,18 @@ export class ContainerLifecycle extends EventEmitter {
 /** A session over a shim attach socket. */
 function socketSession(tty: boolean, sock: Socket, stdin: boolean): IoSession {
   return { tty, output: sock, input: stdin ? sock : undefined, close: () => sock.destroy() };
+}
+
+/**
+ * The state after a failed start (moby daemon/start.go): the status stays what it was (created,
+ * or exited for a restart), with the failure's exit code and error.
+ */
+function failedStart(prev: LifecycleState, err: unknown): LifecycleState {
+  const exitCode = err instanceof BerthError && 'exitCode' in err ? (err.exitCode as number) : 128;
+  const error = (err as Error).message;
+  if (prev.status === 'exited') return { ...prev, exitCode, error };
+  if (prev.status === 'restarting') return { ...prev, status: 'exited', exitCode, error };
+  return { status: 'created', exitCode, error };
 }
 
 /**

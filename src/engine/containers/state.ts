@@ -9,7 +9,8 @@ import type { ContainerState } from '../../api/types/index.ts';
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 export type LifecycleState =
-  | { status: 'created' }
+  /** A start that failed leaves its exit code and error here (dockerd keeps such a container "created"). */
+  | { status: 'created'; exitCode?: number; error?: string }
   | { status: 'running'; pid: number; startedAt: string }
   | { status: 'paused'; pid: number; startedAt: string }
   | {
@@ -93,6 +94,8 @@ export function toDockerState(s: LifecycleState, startedAtOfCreated = ZERO_TIME)
       };
     case 'dead':
       return { ...base, Error: s.error };
+    case 'created':
+      return { ...base, ExitCode: s.exitCode ?? 0, Error: s.error ?? '' };
     default:
       return base;
   }
