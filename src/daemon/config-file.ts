@@ -33,6 +33,14 @@ export interface DaemonFileConfig {
   bridge?: string;
   bip?: string;
   mtu?: number;
+  icc?: boolean;
+  'ip-masq'?: boolean;
+  iptables?: boolean;
+  'ip-forward'?: boolean;
+  'fixed-cidr'?: string;
+  'default-gateway'?: string;
+  ipv6?: boolean;
+  'fixed-cidr-v6'?: string;
   'default-address-pools'?: Array<{ base: string; size: number }>;
   'userns-remap'?: string;
   'insecure-registries'?: string[];
@@ -78,6 +86,14 @@ const KEYS: Record<keyof DaemonFileConfig, Kind> = {
   bridge: 'string',
   bip: 'string',
   mtu: 'number',
+  icc: 'boolean',
+  'ip-masq': 'boolean',
+  iptables: 'boolean',
+  'ip-forward': 'boolean',
+  'fixed-cidr': 'string',
+  'default-gateway': 'string',
+  ipv6: 'boolean',
+  'fixed-cidr-v6': 'string',
   'default-address-pools': 'pools',
   'userns-remap': 'string',
   'insecure-registries': 'string[]',
@@ -99,14 +115,6 @@ const KEYS: Record<keyof DaemonFileConfig, Kind> = {
 
 /** dockerd keys berth does not implement yet: refused with a clear message, never ignored. */
 const NOT_YET = new Set([
-  'fixed-cidr',
-  'fixed-cidr-v6',
-  'default-gateway',
-  'ipv6',
-  'iptables',
-  'ip-forward',
-  'ip-masq',
-  'icc',
   'storage-opts',
   'exec-opts',
   'features',

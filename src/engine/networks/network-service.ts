@@ -16,7 +16,8 @@
  * - shutdown(): closes DNS servers and proxies (bridges and rules stay, as dockerd leaves them).
  */
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type {
   NetworkConnectRequest,
   NetworkCreateRequest,
@@ -42,6 +43,7 @@ import {
   type Cidr,
   type EndpointRecord,
   type NetworkRecord,
+  type NftLink,
   NetworkStore,
   type PortProxy,
   type PublishedPort,
@@ -50,7 +52,11 @@ import {
   CONTAINER_RESOLVER,
   allocateAddress,
   contains,
+  defaultBridgeBase,
+  defaultBridgePool,
   deleteLink,
+  enableIpForward,
+  endpointGateway,
   ensureBridge,
   formatCidr,
   hostRoutes,
@@ -63,6 +69,7 @@ import {
   nftDeleteTable,
   openProxy,
   overlaps,
+  parseBoolOption,
   parseCidr,
   pickSubnet,
   redirectResolver,
@@ -95,12 +102,26 @@ export interface NetworkOptions {
   log: Logger;
   /** The daemon's --dns, --dns-search and --dns-opt, for containers that set none. */
   containerDefaults?: ContainerDefaults;
+  /** dockerd --icc and --ip-masq: the default bridge's enable_icc and enable_ip_masquerade (default true). */
+  icc?: boolean;
+  ipMasq?: boolean;
+  /** dockerd --iptables (default true): false = berthd programs no nftables rules at all. */
+  iptables?: boolean;
+  /** dockerd --ip-forward (default true): net.ipv4.ip_forward is turned on at startup. */
+  ipForward?: boolean;
+  /** dockerd --fixed-cidr: the sub-range containers on the default bridge get addresses from. */
+  fixedCidr?: string;
+  /** dockerd --default-gateway: the default route of containers on the default bridge. */
+  defaultGateway?: string;
 }
 
-const DEFAULT_BRIDGE_OPTIONS = (bridge: string, mtu: number) => ({
+/** Marks that berthd turned ip_forward on: its forward chain then drops by policy (dockerd's FORWARD DROP). */
+const FORWARD_DROP_MARK = 'forward-drop';
+
+const DEFAULT_BRIDGE_OPTIONS = (bridge: string, mtu: number, icc: boolean, masquerade: boolean) => ({
   'com.docker.network.bridge.default_bridge': 'true',
-  'com.docker.network.bridge.enable_icc': 'true',
-  'com.docker.network.bridge.enable_ip_masquerade': 'true',
+  'com.docker.network.bridge.enable_icc': String(icc),
+  'com.docker.network.bridge.enable_ip_masquerade': String(masquerade),
   'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
   'com.docker.network.bridge.name': bridge,
   'com.docker.network.driver.mtu': String(mtu),
@@ -129,6 +150,8 @@ export class Networks {
   readonly #dns = new Map<string, EmbeddedDns>();
   #containers?: ContainerStore;
   #hostResolv = '';
+  /** berthd turned ip_forward on (now or on an earlier start): dockerd's FORWARD policy DROP. */
+  #forwardDrop = false;
   /** Serialises every change (allocation, plumbing, records, firewall). */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -153,6 +176,7 @@ export class Networks {
     for (const n of networks) this.#networks.set(n.id, n);
     for (const s of sandboxes) this.#sandboxes.set(s.containerId, s);
     this.#hostResolv = await readHostResolvConf();
+    await this.#setupForwarding();
     await this.#ensurePredefined();
     for (const n of this.#networks.values()) {
       if (n.driver !== 'bridge' || !n.bridge) continue;
@@ -160,6 +184,28 @@ export class Networks {
       if (!n.predefined) await this.#startDns(n);
     }
     await this.#applyFirewall();
+  }
+
+  /**
+   * --ip-forward: turn net.ipv4.ip_forward on; when berthd is the one who turned it on and
+   * programs rules, its forward chain drops other forwarded traffic from then on (dockerd sets
+   * the FORWARD policy to DROP then, and the policy outlives dockerd restarts: the mark does here).
+   * --iptables=false: berth's table is removed (a previous run may have left it) and not made again.
+   */
+  async #setupForwarding(): Promise<void> {
+    const mark = join(this.#o.root, FORWARD_DROP_MARK);
+    this.#forwardDrop = await readFile(mark, 'utf8').then(
+      () => true,
+      () => false,
+    );
+    if (this.#o.ipForward !== false && (await enableIpForward())) {
+      this.#o.log.info('IPv4 forwarding was off: turned on (net.ipv4.ip_forward=1)');
+      if (this.#o.iptables !== false) {
+        this.#forwardDrop = true;
+        await writeFile(mark, '');
+      }
+    }
+    if (this.#o.iptables === false) await nftDeleteTable('inet', this.#o.nftTable);
   }
 
   /** After the containers were re-adopted: proxies back for running ones, the rest released. */
@@ -226,27 +272,37 @@ export class Networks {
       }
     }
     const bridge = byName('bridge');
-    const wanted = this.#o.bip;
-    const sameAsBefore =
-      bridge?.bridge === this.#o.defaultBridge && (!wanted || gatewayCidr(bridge) === formatGateway(wanted));
-    if (bridge && sameAsBefore) return;
-    if (bridge) {
-      // The daemon's flags changed: the default bridge follows them (its old bridge goes).
-      if (bridge.bridge && bridge.bridge !== this.#o.defaultBridge)
-        await deleteLink(bridge.bridge).catch(() => {});
+    const icc = this.#o.icc ?? true;
+    const masquerade = this.#o.ipMasq ?? true;
+    const previous = bridge?.bridge === this.#o.defaultBridge ? bridge.ipam.config[0] : undefined;
+    let start = defaultBridgeBase(
+      this.#o.bip,
+      this.#o.fixedCidr,
+      previous && { subnet: previous.subnet, gateway: previous.gateway },
+    );
+    if (!start) {
+      const used = [...(await hostRoutes()), ...this.#subnetsExcept(bridge?.id)];
+      const subnet = pickSubnet(this.#o.pools, used);
+      start = { subnet: formatCidr(subnet), gateway: formatIp(subnet.base + 1) };
     }
+    const pool = defaultBridgePool(start, this.#o);
+    const options = DEFAULT_BRIDGE_OPTIONS(this.#o.defaultBridge, this.#o.mtu, icc, masquerade);
+    if (
+      bridge?.bridge === this.#o.defaultBridge &&
+      JSON.stringify(bridge.ipam.config) === JSON.stringify([pool]) &&
+      JSON.stringify(bridge.options) === JSON.stringify(options) &&
+      bridge.icc === icc &&
+      bridge.masquerade === masquerade
+    )
+      return;
+    // First start, or the daemon's flags changed: the default bridge follows them (an old bridge goes).
+    if (bridge?.bridge && bridge.bridge !== this.#o.defaultBridge)
+      await deleteLink(bridge.bridge).catch(() => {});
     const n: NetworkRecord = bridge ?? base('bridge', 'bridge');
     n.bridge = this.#o.defaultBridge;
-    n.options = DEFAULT_BRIDGE_OPTIONS(this.#o.defaultBridge, this.#o.mtu);
-    let pool: { subnet: string; gateway: string };
-    if (wanted) {
-      const cidr = parseCidr(wanted);
-      pool = { subnet: formatCidr(cidr), gateway: wanted.split('/')[0] as string };
-    } else {
-      const used = [...(await hostRoutes()), ...this.#subnetsExcept(n.id)];
-      const subnet = pickSubnet(this.#o.pools, used);
-      pool = { subnet: formatCidr(subnet), gateway: formatIp(subnet.base + 1) };
-    }
+    n.options = options;
+    n.icc = icc;
+    n.masquerade = masquerade;
     n.ipam = { driver: 'default', options: {}, config: [pool] };
     this.#networks.set(n.id, n);
     await this.#store.saveNetwork(n);
@@ -399,7 +455,16 @@ export class Networks {
       if (!isIpv4(v) || !contains(subnet, ipToInt(v)))
         throw invalidParameter(`no matching subnet for aux-address ${k}=${v}`);
     }
-    const flag = (key: string) => options[key] === undefined || options[key] === 'true';
+    const flag = (key: string) => parseBoolOption(key, options[key], true);
+    const icc = flag('com.docker.network.bridge.enable_icc');
+    if (!icc && this.#o.iptables === false) {
+      throw invalidParameter(
+        'com.docker.network.bridge.enable_icc=false needs firewall rules, and berthd runs with --iptables=false',
+      );
+    }
+    const bindIp = options['com.docker.network.bridge.host_binding_ipv4'];
+    if (bindIp !== undefined && !isIpv4(bindIp))
+      throw invalidParameter(`failed to parse com.docker.network.bridge.host_binding_ipv4 value: ${bindIp}`);
     const n: NetworkRecord = {
       id,
       name,
@@ -424,8 +489,8 @@ export class Networks {
       },
       bridge,
       mtu,
-      icc: flag('com.docker.network.bridge.enable_icc'),
-      masquerade: flag('com.docker.network.bridge.enable_ip_masquerade'),
+      icc,
+      masquerade: this.#o.iptables !== false && flag('com.docker.network.bridge.enable_ip_masquerade'),
     };
     const undo = new CleanupStack();
     try {
@@ -643,7 +708,10 @@ export class Networks {
           for (const p of proxies) await p.close();
         });
         if (primary && primaryNet && !primaryNet.internal) {
+          // com.docker.network.bridge.host_binding_ipv4: the host address of ports published without one.
+          const bindIp = primaryNet.options['com.docker.network.bridge.host_binding_ipv4'] ?? '';
           for (const want of this.#wantedPorts(c)) {
+            if (!want.hostIp && bindIp && bindIp !== '0.0.0.0') want.hostIp = bindIp;
             const { proxy, port } = await this.#publish(c, primary, want);
             proxies.push(proxy);
             sandbox.ports.push(port);
@@ -833,7 +901,7 @@ export class Networks {
       endpointId: randomBytes(32).toString('hex'),
       address,
       prefixLen: subnet.prefix,
-      gateway: n.internal ? '' : pool.gateway,
+      gateway: n.internal ? '' : endpointGateway(pool),
       mac,
       hostIf: this.#o.ifacePrefix ? `${this.#o.ifacePrefix}v${hex}`.slice(0, 15) : `veth${hex.slice(0, 7)}`,
       ifName,
@@ -851,7 +919,7 @@ export class Networks {
       bridge: n.bridge ?? '',
       address,
       prefixLen: subnet.prefix,
-      gateway: isPrimary && !n.internal ? pool.gateway : undefined,
+      gateway: isPrimary && !n.internal ? endpointGateway(pool) : undefined,
       mac,
       mtu: n.mtu,
     });
@@ -1057,6 +1125,7 @@ export class Networks {
   }
 
   async #applyFirewall(): Promise<void> {
+    if (this.#o.iptables === false) return;
     const bridges = [...this.#networks.values()]
       .filter((n) => n.driver === 'bridge' && n.bridge && n.ipam.config[0])
       .map((n) => ({
@@ -1071,18 +1140,48 @@ export class Networks {
       if (!primary) return [];
       return s.ports.map((p) => ({ ...p, containerIp: primary.address }));
     });
-    await nftApply(renderRuleset({ table: this.#o.nftTable, bridges, ports }));
+    await nftApply(
+      renderRuleset({
+        table: this.#o.nftTable,
+        bridges,
+        ports,
+        links: this.#linkRules(),
+        forwardDrop: this.#forwardDrop,
+      }),
+    );
+  }
+
+  /**
+   * Legacy links on a bridge without icc: the linking container may reach the linked one's
+   * exposed ports (libnetwork's link rules; on the default bridge, where --link applies).
+   */
+  #linkRules(): NftLink[] {
+    const out: NftLink[] = [];
+    for (const s of this.#sandboxes.values()) {
+      const c = this.#containers?.find(s.containerId);
+      if (!c || !this.#onDefaultBridge(c)) continue;
+      const own = s.endpoints.find((e) => this.#networks.get(e.networkId)?.name === 'bridge');
+      const n = own && this.#networks.get(own.networkId);
+      if (!own || !n?.bridge || n.icc) continue;
+      for (const link of c.record.spec.network.links) {
+        const other = this.#containers?.find(parseLink(link).target);
+        const theirs =
+          other && this.#sandboxes.get(other.record.id)?.endpoints.find((e) => e.networkId === n.id);
+        if (!other || !theirs) continue;
+        for (const p of other.record.spec.exposedPorts) {
+          const [port, proto = 'tcp'] = p.split('/');
+          if (proto !== 'tcp' && proto !== 'udp') continue;
+          out.push({ bridge: n.bridge, from: own.address, to: theirs.address, proto, port: Number(port) });
+        }
+      }
+    }
+    return out;
   }
 }
 
 function gatewayCidr(n: NetworkRecord): string | undefined {
   const p = n.ipam.config[0];
   return p ? `${p.gateway}/${parseCidr(p.subnet).prefix}` : undefined;
-}
-
-function formatGateway(bip: string): string {
-  const [ip, len] = bip.split('/');
-  return `${ip}/${len}`;
 }
 
 function formatIp(n: number): string {
