@@ -1,0 +1,433 @@
+/**
+ * The daemon's bridge options (dockerd --icc, --ip-masq, --iptables, --ip-forward, --fixed-cidr,
+ * --default-gateway, flags and daemon.json) and the bridge driver options of user networks,
+ * through the real docker CLI. Every daemon has its own bridge, nftables table and address pool;
+ * traffic goes only between containers, to loopback, and to a network namespace the test made
+ * (the ip-forward daemons run inside a namespace of their own, whose sysctl they may change).
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { spawn } from 'node:child_process';
+import {
+  BERTHD,
+  type TestDaemon,
+  apiCall,
+  canRunRoot,
+  cleanupLeftovers,
+  docker,
+  isolationArgs,
+  makeBusybox,
+  networkNames,
+  run,
+  startDaemon,
+  waitFor,
+} from '../helpers/daemon.ts';
+
+/** Prints the last line of GET /hostname from `ip`:port (busybox nc; exit 1 when nothing answered). */
+function fetchIn(ip: string, port = 80): string[] {
+  return [
+    'sh',
+    '-c',
+    `printf 'GET /hostname HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${ip} ${port} | tail -n 1 | grep . || exit 1`,
+  ];
+}
+
+/** A detached busybox httpd serving /etc (so /hostname names the container). */
+async function server(d: TestDaemon, ...args: string[]): Promise<string> {
+  const r = await docker(d, 'run', '-d', ...args, 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc');
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+async function fmt(d: TestDaemon, ref: string, format: string): Promise<string> {
+  const r = await docker(d, 'inspect', '-f', format, ref);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+async function nftTable(table: string, netns?: string): Promise<{ code: number; stdout: string }> {
+  const args = ['list', 'table', 'inet', table];
+  return netns ? run('ip', ['netns', 'exec', netns, 'nft', ...args]) : run('nft', args);
+}
+
+/** A second octet for 10.x.0.0/16 that no host route uses (the test picks the daemon's --bip). */
+async function freeTenNet(): Promise<number> {
+  const { stdout } = await run('ip', ['-4', 'route', 'show']);
+  const used = new Set([...stdout.matchAll(/^10\.(\d+)\./gm)].map((m) => Number(m[1])));
+  for (;;) {
+    const x = 100 + Math.floor(Math.random() * 150);
+    if (!used.has(x)) return x;
+  }
+}
+
+/**
+ * A namespace of the test's own behind a veth pair (host end <net>.1, namespace end <net>.2),
+ * with a busybox httpd on <net>.2:8080 serving /x = "outside".
+ */
+async function outside(prefix: string): Promise<{ ns: string; net: string; close(): Promise<void> }> {
+  const ns = `${prefix}ns`;
+  const host = `${prefix}h`;
+  const net = `198.18.${100 + Math.floor(Math.random() * 100)}`;
+  const ip = async (...args: string[]) => {
+    const r = await run('ip', args);
+    assert.equal(r.code, 0, `ip ${args.join(' ')}: ${r.stderr}`);
+  };
+  const close = async () => {
+    await run('sh', ['-c', `ip netns pids ${ns} | xargs -r kill -9; rm -rf /tmp/${ns}`]);
+    await run('ip', ['link', 'del', host]);
+    await run('ip', ['netns', 'del', ns]);
+  };
+  try {
+    await ip('netns', 'add', ns);
+    await ip('link', 'add', host, 'type', 'veth', 'peer', 'name', `${prefix}p`, 'netns', ns);
+    await ip('addr', 'add', `${net}.1/24`, 'dev', host);
+    await ip('link', 'set', host, 'up');
+    await ip('-n', ns, 'addr', 'add', `${net}.2/24`, 'dev', `${prefix}p`);
+    await ip('-n', ns, 'link', 'set', `${prefix}p`, 'up');
+    await ip('-n', ns, 'link', 'set', 'lo', 'up');
+    const srv = await run('sh', [
+      '-c',
+      `mkdir -p /tmp/${ns} && echo outside > /tmp/${ns}/x && ip netns exec ${ns} busybox httpd -p ${net}.2:8080 -h /tmp/${ns}`,
+    ]);
+    assert.equal(srv.code, 0, srv.stderr);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { ns, net, close };
+}
+
+describe('bridge options', { skip: !canRunRoot() && 'needs root' }, () => {
+  describe('--icc=false --ip-masq=false', () => {
+    let d: TestDaemon;
+    before(async () => {
+      d = await startDaemon({ args: ['--icc=false', '--ip-masq=false'] });
+      await makeBusybox(d);
+    });
+    after(async () => {
+      await d?.stop();
+    });
+
+    test('containers on the default bridge cannot reach each other; a legacy link opens the exposed port', async () => {
+      const opts = JSON.parse((await docker(d, 'network', 'inspect', 'bridge')).stdout)[0].Options;
+      assert.equal(opts['com.docker.network.bridge.enable_icc'], 'false');
+      assert.equal(opts['com.docker.network.bridge.enable_ip_masquerade'], 'false');
+      const id = await server(d, '--name', 'web1', '--expose', '80');
+      const ip = await fmt(d, 'web1', '{{.NetworkSettings.IPAddress}}');
+      // The host still reaches it (not traffic between two bridge ports).
+      const fromHost = await run('sh', [
+        '-c',
+        `for i in 1 2 3 4 5 6 7 8 9 10; do curl -sf -m 2 http://${ip}/hostname && exit 0; sleep 0.2; done; exit 1`,
+      ]);
+      assert.equal(fromHost.stdout.trim(), id.slice(0, 12), fromHost.stderr);
+      const blocked = await docker(d, 'run', '--rm', 'busybox', ...fetchIn(ip));
+      assert.notEqual(blocked.code, 0, blocked.stdout);
+      const ping = await docker(d, 'run', '--rm', 'busybox', 'ping', '-c', '1', '-W', '1', ip);
+      assert.notEqual(ping.code, 0);
+      const linked = await docker(d, 'run', '--rm', '--link', 'web1:web', 'busybox', ...fetchIn(ip));
+      assert.equal(linked.code, 0, linked.stderr);
+      assert.equal(linked.stdout.trim(), id.slice(0, 12));
+      // Only the exposed port is opened by the link.
+      const other = await docker(
+        d,
+        'run',
+        '--rm',
+        '--link',
+        'web1:web',
+        'busybox',
+        'ping',
+        '-c',
+        '1',
+        '-W',
+        '1',
+        ip,
+      );
+      assert.notEqual(other.code, 0);
+    });
+
+    test('published ports still work (from another namespace, through DNAT); no masquerade for the bridge subnet', async () => {
+      const o = await outside(`${d.netPrefix}o`);
+      try {
+        const port = 20000 + Math.floor(Math.random() * 20000);
+        const id = await server(d, '--name', 'pub', '-p', `${o.net}.1:${port}:80`);
+        const r = await run('sh', [
+          '-c',
+          `for i in 1 2 3 4 5 6 7 8 9 10; do ip netns exec ${o.ns} curl -sf -m 2 http://${o.net}.1:${port}/hostname && exit 0; sleep 0.2; done; exit 1`,
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout.trim(), id.slice(0, 12));
+
+        const table = await nftTable(d.netPrefix);
+        assert.equal(table.code, 0);
+        assert.doesNotMatch(table.stdout, /masquerade/);
+        // Without masquerade the namespace sees the container's own address: it answers only
+        // once it has a route back to the bridge's subnet.
+        const subnet = await fmt(d, 'bridge', '{{(index .IPAM.Config 0).Subnet}}');
+        const get = [
+          'sh',
+          '-c',
+          `printf 'GET /x HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${o.net}.2 8080 | tail -n 1 | grep . || exit 1`,
+        ];
+        const noRoute = await docker(d, 'run', '--rm', 'busybox', ...get);
+        assert.notEqual(noRoute.code, 0, noRoute.stdout);
+        assert.equal((await run('ip', ['-n', o.ns, 'route', 'add', subnet, 'via', `${o.net}.1`])).code, 0);
+        const routed = await docker(d, 'run', '--rm', 'busybox', ...get);
+        assert.equal(routed.code, 0, routed.stderr);
+        assert.equal(routed.stdout.trim(), 'outside');
+      } finally {
+        await o.close();
+      }
+    });
+
+    test('user networks: enable_icc, enable_ip_masquerade, bridge.name, driver.mtu and host_binding_ipv4 options', async () => {
+      const name = `${d.netPrefix}u`;
+      const c = await docker(
+        d,
+        'network',
+        'create',
+        '-o',
+        'com.docker.network.bridge.enable_icc=false',
+        '-o',
+        'com.docker.network.bridge.enable_ip_masquerade=false',
+        '-o',
+        `com.docker.network.bridge.name=${name}`,
+        '-o',
+        'com.docker.network.driver.mtu=1400',
+        '-o',
+        'com.docker.network.bridge.host_binding_ipv4=127.0.0.1',
+        'opts',
+      );
+      assert.equal(c.code, 0, c.stderr);
+      assert.equal((await run('ip', ['link', 'show', name])).code, 0);
+      await server(d, '--name', 'u1', '--network', 'opts', '-p', '80');
+      const ip = await fmt(d, 'u1', '{{.NetworkSettings.Networks.opts.IPAddress}}');
+      const blocked = await docker(d, 'run', '--rm', '--network', 'opts', 'busybox', ...fetchIn(ip));
+      assert.notEqual(blocked.code, 0);
+      const mtu = await docker(
+        d,
+        'run',
+        '--rm',
+        '--network',
+        'opts',
+        'busybox',
+        'cat',
+        '/sys/class/net/eth0/mtu',
+      );
+      assert.equal(mtu.stdout.trim(), '1400');
+      const port = await docker(d, 'port', 'u1', '80');
+      assert.match(port.stdout.trim(), /^127\.0\.0\.1:\d+$/);
+      const bad = await docker(
+        d,
+        'network',
+        'create',
+        '-o',
+        'com.docker.network.bridge.enable_icc=maybe',
+        'bad',
+      );
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.stderr, /failed to parse com\.docker\.network\.bridge\.enable_icc value/);
+      const table = await nftTable(d.netPrefix);
+      assert.match(table.stdout, new RegExp(`iifname "${name}" oifname "${name}" drop`));
+      assert.equal((await docker(d, 'rm', '-f', 'u1')).code, 0);
+      assert.equal((await docker(d, 'network', 'rm', 'opts')).code, 0);
+    });
+  });
+
+  describe('daemon.json bip, fixed-cidr and default-gateway', () => {
+    let d: TestDaemon;
+    let confDir: string;
+    let net: string;
+    before(async () => {
+      confDir = await mkdtemp(join(tmpdir(), 'bt-netcfg-'));
+      net = `10.${await freeTenNet()}.250`;
+      const conf = join(confDir, 'daemon.json');
+      await writeFile(
+        conf,
+        JSON.stringify({
+          bip: `${net}.1/24`,
+          'fixed-cidr': `${net}.128/25`,
+          'default-gateway': `${net}.254`,
+          icc: true,
+          'ip-forward': true,
+        }),
+      );
+      d = await startDaemon({ args: ['--config-file', conf] });
+      await makeBusybox(d);
+    });
+    after(async () => {
+      await d?.stop();
+      if (confDir) await rm(confDir, { recursive: true, force: true });
+    });
+
+    test('containers on the default bridge get addresses from fixed-cidr and the default gateway as their route', async () => {
+      const ipam = JSON.parse((await docker(d, 'network', 'inspect', 'bridge')).stdout)[0].IPAM.Config[0];
+      assert.deepEqual(ipam, {
+        Subnet: `${net}.0/24`,
+        Gateway: `${net}.1`,
+        IPRange: `${net}.128/25`,
+        AuxiliaryAddresses: { DefaultGatewayIPv4: `${net}.254` },
+      });
+      const started = await docker(d, 'run', '-d', '--name', 'f1', 'busybox', 'sleep', '60');
+      assert.equal(started.code, 0, started.stderr);
+      const r = await docker(d, 'exec', 'f1', 'sh', '-c', 'ip -4 -o addr show eth0; ip route');
+      assert.equal(r.code, 0, r.stderr);
+      const addr = /inet (\S+)/.exec(r.stdout)?.[1] ?? '';
+      const [ip, len] = addr.split('/');
+      assert.equal(len, '24');
+      assert.ok(Number(ip?.split('.')[3]) >= 128, addr);
+      assert.match(r.stdout, new RegExp(`default via ${net.replace(/\./g, '\\.')}\\.254 dev eth0`));
+      assert.equal(await fmt(d, 'f1', '{{.NetworkSettings.Gateway}}'), `${net}.254`);
+      assert.equal((await docker(d, 'rm', '-f', 'f1')).code, 0);
+    });
+
+    test('a user network with the DefaultGatewayIPv4 auxiliary address routes through it', async () => {
+      const base = `10.${await freeTenNet()}.251`;
+      const c = await docker(
+        d,
+        'network',
+        'create',
+        '--subnet',
+        `${base}.0/24`,
+        '--aux-address',
+        `DefaultGatewayIPv4=${base}.200`,
+        'auxgw',
+      );
+      assert.equal(c.code, 0, c.stderr);
+      const r = await docker(d, 'run', '--rm', '--network', 'auxgw', 'busybox', 'ip', 'route');
+      assert.match(r.stdout, new RegExp(`default via ${base.replace(/\./g, '\\.')}\\.200 dev eth0`));
+      assert.equal((await docker(d, 'network', 'rm', 'auxgw')).code, 0);
+    });
+  });
+
+  describe('--iptables=false', () => {
+    let d: TestDaemon;
+    before(async () => {
+      d = await startDaemon({ args: ['--iptables=false'] });
+      await makeBusybox(d);
+    });
+    after(async () => {
+      await d?.stop();
+    });
+
+    test('berthd programs no nftables table; published ports work through the userland proxy', async () => {
+      assert.notEqual((await nftTable(d.netPrefix)).code, 0);
+      const id = await server(d, '--name', 'pp1', '-p', '127.0.0.1::80');
+      const port = (await docker(d, 'port', 'pp1', '80')).stdout.trim().split(':').pop();
+      const r = await run('sh', [
+        '-c',
+        `for i in 1 2 3 4 5 6 7 8 9 10; do curl -sf -m 2 http://127.0.0.1:${port}/hostname && exit 0; sleep 0.2; done; exit 1`,
+      ]);
+      assert.equal(r.stdout.trim(), id.slice(0, 12), r.stderr);
+      const ip = await fmt(d, 'pp1', '{{.NetworkSettings.IPAddress}}');
+      const peer = await docker(d, 'run', '--rm', 'busybox', ...fetchIn(ip));
+      assert.equal(peer.stdout.trim(), id.slice(0, 12), peer.stderr);
+      const opts = JSON.parse((await docker(d, 'network', 'inspect', 'bridge')).stdout)[0].Options;
+      assert.equal(opts['com.docker.network.bridge.enable_ip_masquerade'], 'false');
+      const icc = await docker(
+        d,
+        'network',
+        'create',
+        '-o',
+        'com.docker.network.bridge.enable_icc=false',
+        'x',
+      );
+      assert.notEqual(icc.code, 0);
+      assert.match(icc.stderr, /--iptables=false/);
+      assert.notEqual((await nftTable(d.netPrefix)).code, 0);
+    });
+
+    test("--iptables=false with --icc=false stops berthd with dockerd's message", async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'bt-'));
+      try {
+        const r = await run(
+          process.execPath,
+          [
+            BERTHD,
+            ...['-H', `unix://${join(dir, 's.sock')}`, '--data-root', join(dir, 'data')],
+            ...['--exec-root', join(dir, 'run'), ...(await isolationArgs(dir))],
+            '--iptables=false',
+            '--icc=false',
+          ],
+          { timeoutMs: 10_000 },
+        );
+        assert.notEqual(r.code, 0);
+        assert.match(r.stderr, /You specified --iptables=false with --icc=false/);
+      } finally {
+        await cleanupLeftovers(dir);
+      }
+    });
+  });
+
+  describe('--ip-forward (berthd in a network namespace of its own)', () => {
+    /** Starts berthd inside `ns` with ip_forward set to 0 there first; returns its forwarding then. */
+    async function forwardingAfterStart(extra: string[]): Promise<{ forward: string; table: string }> {
+      const dir = await mkdtemp(join(tmpdir(), 'bt-'));
+      const { prefix } = await networkNames(dir);
+      const ns = `${prefix}fw`;
+      const socket = join(dir, 's.sock');
+      let child: ReturnType<typeof spawn> | undefined;
+      try {
+        assert.equal((await run('ip', ['netns', 'add', ns])).code, 0);
+        await run('ip', [
+          'netns',
+          'exec',
+          ns,
+          'sh',
+          '-c',
+          'echo 0 > /proc/sys/net/ipv4/ip_forward; ip link set lo up',
+        ]);
+        // nsenter (not `ip netns exec`, which remounts /sys and hides the cgroup tree).
+        child = spawn(
+          'nsenter',
+          [
+            ...[`--net=/run/netns/${ns}`, process.execPath, BERTHD, '-H', `unix://${socket}`],
+            ...['--data-root', join(dir, 'data'), '--exec-root', join(dir, 'run')],
+            ...(await isolationArgs(dir)),
+            ...extra,
+          ],
+          { stdio: 'ignore' },
+        );
+        await waitFor(
+          'berthd in its namespace',
+          async () => {
+            try {
+              return (await apiCall(socket, 'GET', '/_ping')).status === 200;
+            } catch {
+              return false;
+            }
+          },
+          20_000,
+        );
+        const forward = await run('ip', ['netns', 'exec', ns, 'cat', '/proc/sys/net/ipv4/ip_forward']);
+        const table = await nftTable(prefix, ns);
+        const info = await apiCall(socket, 'GET', '/info');
+        assert.equal(
+          (info.body as { IPv4Forwarding: boolean }).IPv4Forwarding,
+          forward.stdout.trim() === '1',
+        );
+        return { forward: forward.stdout.trim(), table: table.stdout };
+      } finally {
+        if (child && child.exitCode === null) {
+          const exited = new Promise((r) => child?.once('exit', r));
+          child.kill('SIGTERM');
+          await exited;
+        }
+        await run('sh', ['-c', `ip netns pids ${ns} | xargs -r kill -9`]);
+        await run('ip', ['netns', 'del', ns]);
+        await cleanupLeftovers(dir);
+      }
+    }
+
+    test("berthd turns ip_forward on and then drops forwarded traffic that is not its bridges' (dockerd's FORWARD DROP)", async () => {
+      const on = await forwardingAfterStart([]);
+      assert.equal(on.forward, '1');
+      assert.match(on.table, /hook forward priority filter; policy drop;/);
+      const off = await forwardingAfterStart(['--ip-forward=false']);
+      assert.equal(off.forward, '0');
+      assert.match(off.table, /hook forward priority filter; policy accept;/);
+    });
+  });
+});
