@@ -41,6 +41,7 @@ export interface DaemonFileConfig {
   'default-gateway'?: string;
   ipv6?: boolean;
   'fixed-cidr-v6'?: string;
+  ip?: string;
   'default-address-pools'?: Array<{ base: string; size: number }>;
   'userns-remap'?: string;
   'insecure-registries'?: string[];
@@ -94,6 +95,7 @@ const KEYS: Record<keyof DaemonFileConfig, Kind> = {
   'default-gateway': 'string',
   ipv6: 'boolean',
   'fixed-cidr-v6': 'string',
+  ip: 'string',
   'default-address-pools': 'pools',
   'userns-remap': 'string',
   'insecure-registries': 'string[]',

@@ -248,6 +248,9 @@ test('the bridge flags and keys: icc, ip-masq, iptables, ip-forward, fixed-cidr,
     () => n(['--bip', '10.44.0.1/24', '--fixed-cidr', '10.45.0.0/24']),
     /subset of bridge network/,
   );
+  assert.equal(n(['--ip', '127.0.0.1']).bindIp, '127.0.0.1');
+  assert.equal(n([], { ip: '127.0.0.2' }).bindIp, '127.0.0.2');
+  assert.throws(() => n(['--ip', 'nope']), /invalid argument "nope" for "--ip" flag/);
   assert.throws(() => n(['--ipv6']), /IPv6 on the default bridge is not supported by berth yet/);
   assert.throws(() => n([], { 'fixed-cidr-v6': 'fd00::/64' }), /not supported by berth yet/);
 });

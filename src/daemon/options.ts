@@ -123,6 +123,7 @@ const FLAG_OPTIONS = {
   'default-gateway': { type: 'string' },
   ipv6: { type: 'boolean' },
   'fixed-cidr-v6': { type: 'string' },
+  ip: { type: 'string' },
   'iface-prefix': { type: 'string' },
   mtu: { type: 'string' },
   'userns-remap': { type: 'string' },
@@ -292,6 +293,7 @@ export function parseDaemonArgs(
         ipv6: bool('ipv6', 'ipv6'),
         fixedCidrV6: str('fixed-cidr-v6', 'fixed-cidr-v6'),
         bip: str('bip', 'bip'),
+        ip: str('ip', 'ip'),
       }),
     }),
   };
@@ -443,6 +445,7 @@ function networkOptions(
     ipForward: values.ipForward,
     ...(values.fixedCidr ? { fixedCidr: values.fixedCidr } : {}),
     ...(values.defaultGateway ? { defaultGateway: values.defaultGateway } : {}),
+    ...(values.bindIp ? { bindIp: values.bindIp } : {}),
   };
 }
 
@@ -492,6 +495,7 @@ Options:
       --ip-forward         Turn net.ipv4.ip_forward on at startup (default true)
       --fixed-cidr string  IPv4 sub-range of the default bridge's subnet containers get addresses from
       --default-gateway string  Default route (IPv4) of containers on the default bridge
+      --ip ip              Default IP when binding container ports on the default bridge (default 0.0.0.0)
       --nft-table string   berth's nftables table, family inet (default "berth")
       --iface-prefix string  Prefix of the bridges and veths berth names (default: Docker's br-/veth)
       --userns-remap string  User/Group setting for user namespaces ("default", user, user:group, uid, uid:gid)

@@ -8,6 +8,8 @@
  * - fixed-cidr is the sub-pool containers on the default bridge get addresses from (inspect:
  *   IPRange); without --bip it is also the subnet, unless the subnet the bridge already had
  *   contains it (dockerd's getDefaultBridgeIPAMConf/selectBIP).
+ * - ip (dockerd --ip) is the default bridge's host_binding_ipv4: where ports published without a
+ *   host address are bound.
  * - default-gateway is recorded as the pool's DefaultGatewayIPv4 auxiliary address; libnetwork's
  *   bridge driver gives endpoints that gateway instead of the bridge's address (for any bridge
  *   network that has the auxiliary address, user-defined ones included).
@@ -27,6 +29,8 @@ export interface BridgeDaemonConfig {
   /** Canonical CIDR. */
   fixedCidr?: string;
   defaultGateway?: string;
+  /** dockerd --ip: the host address of ports published without one (default bridge's host_binding_ipv4). */
+  bindIp?: string;
 }
 
 /** Checks and completes the daemon's bridge flags as dockerd does (defaults: all true). */
@@ -40,6 +44,7 @@ export function bridgeDaemonConfig(values: {
   ipv6?: boolean;
   fixedCidrV6?: string;
   bip?: string;
+  ip?: string;
 }): BridgeDaemonConfig {
   const icc = values.icc ?? true;
   const iptables = values.iptables ?? true;
@@ -70,6 +75,13 @@ export function bridgeDaemonConfig(values: {
   if (values.defaultGateway !== undefined && !isIpv4(values.defaultGateway)) {
     throw invalidParameter(`invalid default-gateway: ${values.defaultGateway}: an IPv4 address`);
   }
+  if (values.ip !== undefined && !isIpv4(values.ip)) {
+    throw invalidParameter(
+      values.ip.includes(':')
+        ? `--ip ${values.ip}: berth publishes ports on IPv4 addresses only`
+        : `invalid argument "${values.ip}" for "--ip" flag: invalid string being converted to IP address`,
+    );
+  }
   return {
     icc,
     // dockerd: "if !EnableIPTables && EnableIPMasq { EnableIPMasq = false }".
@@ -78,6 +90,7 @@ export function bridgeDaemonConfig(values: {
     ipForward: values.ipForward ?? true,
     ...(fixedCidr ? { fixedCidr } : {}),
     ...(values.defaultGateway ? { defaultGateway: values.defaultGateway } : {}),
+    ...(values.ip ? { bindIp: values.ip } : {}),
   };
 }
 

@@ -252,6 +252,7 @@ describe('bridge options', { skip: !canRunRoot() && 'needs root' }, () => {
           'default-gateway': `${net}.254`,
           icc: true,
           'ip-forward': true,
+          ip: '127.0.0.1',
         }),
       );
       d = await startDaemon({ args: ['--config-file', conf] });
@@ -281,6 +282,15 @@ describe('bridge options', { skip: !canRunRoot() && 'needs root' }, () => {
       assert.match(r.stdout, new RegExp(`default via ${net.replace(/\./g, '\\.')}\\.254 dev eth0`));
       assert.equal(await fmt(d, 'f1', '{{.NetworkSettings.Gateway}}'), `${net}.254`);
       assert.equal((await docker(d, 'rm', '-f', 'f1')).code, 0);
+    });
+
+    test('"ip" is where ports published without a host address are bound', async () => {
+      const opts = JSON.parse((await docker(d, 'network', 'inspect', 'bridge')).stdout)[0].Options;
+      assert.equal(opts['com.docker.network.bridge.host_binding_ipv4'], '127.0.0.1');
+      const r = await docker(d, 'run', '-d', '--name', 'bind1', '-p', '80', 'busybox', 'sleep', '60');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match((await docker(d, 'port', 'bind1', '80')).stdout.trim(), /^127\.0\.0\.1:\d+$/);
+      assert.equal((await docker(d, 'rm', '-f', 'bind1')).code, 0);
     });
 
     test('a user network with the DefaultGatewayIPv4 auxiliary address routes through it', async () => {

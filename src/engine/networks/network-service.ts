@@ -113,16 +113,24 @@ export interface NetworkOptions {
   fixedCidr?: string;
   /** dockerd --default-gateway: the default route of containers on the default bridge. */
   defaultGateway?: string;
+  /** dockerd --ip: the host address of ports published on the default bridge without one. */
+  bindIp?: string;
 }
 
 /** Marks that berthd turned ip_forward on: its forward chain then drops by policy (dockerd's FORWARD DROP). */
 const FORWARD_DROP_MARK = 'forward-drop';
 
-const DEFAULT_BRIDGE_OPTIONS = (bridge: string, mtu: number, icc: boolean, masquerade: boolean) => ({
+const DEFAULT_BRIDGE_OPTIONS = (
+  bridge: string,
+  mtu: number,
+  icc: boolean,
+  masquerade: boolean,
+  bindIp: string,
+) => ({
   'com.docker.network.bridge.default_bridge': 'true',
   'com.docker.network.bridge.enable_icc': String(icc),
   'com.docker.network.bridge.enable_ip_masquerade': String(masquerade),
-  'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
+  'com.docker.network.bridge.host_binding_ipv4': bindIp,
   'com.docker.network.bridge.name': bridge,
   'com.docker.network.driver.mtu': String(mtu),
 });
@@ -286,7 +294,13 @@ export class Networks {
       start = { subnet: formatCidr(subnet), gateway: formatIp(subnet.base + 1) };
     }
     const pool = defaultBridgePool(start, this.#o);
-    const options = DEFAULT_BRIDGE_OPTIONS(this.#o.defaultBridge, this.#o.mtu, icc, masquerade);
+    const options = DEFAULT_BRIDGE_OPTIONS(
+      this.#o.defaultBridge,
+      this.#o.mtu,
+      icc,
+      masquerade,
+      this.#o.bindIp ?? '0.0.0.0',
+    );
     if (
       bridge?.bridge === this.#o.defaultBridge &&
       JSON.stringify(bridge.ipam.config) === JSON.stringify([pool]) &&
