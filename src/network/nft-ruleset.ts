@@ -68,6 +68,9 @@ export function renderRuleset(s: NftState): string {
   lines.push('  }');
 
   lines.push('  chain prerouting {', '    type nat hook prerouting priority dstnat; policy accept;');
+  // From an icc=false bridge, published ports are served by the userland proxy (dockerd's DNAT
+  // rules skip the bridge itself): DNAT back into the bridge would be dropped as inter-container.
+  for (const b of s.bridges) if (!b.icc) lines.push(`    iifname ${q(b.name)} return`);
   lines.push('    fib daddr type local jump publish', '  }');
   lines.push('  chain output {', '    type nat hook output priority -100; policy accept;');
   lines.push('    ip daddr != 127.0.0.0/8 fib daddr type local jump publish', '  }');

@@ -33,20 +33,33 @@ export async function openProxy(spec: ProxySpec): Promise<PortProxy> {
 
 async function openTcp(spec: ProxySpec, host: string): Promise<PortProxy> {
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect({ host: spec.containerIp, port: spec.containerPort });
+  // Half-closes pass through (docker-proxy's CloseWrite): a client that sends its request and
+  // then shuts down its sending side (nc, HTTP/1.0 tools) still gets the whole answer.
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = net.connect({ host: spec.containerIp, port: spec.containerPort, allowHalfOpen: true });
     sockets.add(client);
     sockets.add(upstream);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
+    const forget = () => {
       sockets.delete(client);
       sockets.delete(upstream);
     };
-    client.on('error', end);
-    upstream.on('error', end);
-    client.on('close', end);
-    upstream.on('close', end);
+    const abort = () => {
+      client.destroy();
+      upstream.destroy();
+      forget();
+    };
+    client.on('error', abort);
+    upstream.on('error', abort);
+    // pipe() ends the other side when one side ends; a side that closed takes the other with it
+    // once that one has flushed what it was given.
+    client.on('close', () => {
+      upstream.end();
+      forget();
+    });
+    upstream.on('close', () => {
+      client.end();
+      forget();
+    });
     client.pipe(upstream);
     upstream.pipe(client);
   });

@@ -130,6 +130,13 @@ describe('bridge options', { skip: !canRunRoot() && 'needs root' }, () => {
       const linked = await docker(d, 'run', '--rm', '--link', 'web1:web', 'busybox', ...fetchIn(ip));
       assert.equal(linked.code, 0, linked.stderr);
       assert.equal(linked.stdout.trim(), id.slice(0, 12));
+      // A published port reached from another container goes through the userland proxy.
+      const gateway = await fmt(d, 'bridge', '{{(index .IPAM.Config 0).Gateway}}');
+      const port = 20000 + Math.floor(Math.random() * 20000);
+      const pubId = await server(d, '--name', 'web2', '-p', `${gateway}:${port}:80`);
+      const viaHost = await docker(d, 'run', '--rm', 'busybox', ...fetchIn(gateway, port));
+      assert.equal(viaHost.code, 0, viaHost.stderr);
+      assert.equal(viaHost.stdout.trim(), pubId.slice(0, 12));
       // Only the exposed port is opened by the link.
       const other = await docker(
         d,
