@@ -251,6 +251,7 @@ test('the bridge flags and keys: icc, ip-masq, iptables, ip-forward, fixed-cidr,
   assert.equal(n(['--ip', '127.0.0.1']).bindIp, '127.0.0.1');
   assert.equal(n([], { ip: '127.0.0.2' }).bindIp, '127.0.0.2');
   assert.throws(() => n(['--ip', 'nope']), /invalid argument "nope" for "--ip" flag/);
-  assert.throws(() => n(['--ipv6']), /IPv6 on the default bridge is not supported by berth yet/);
-  assert.throws(() => n([], { 'fixed-cidr-v6': 'fd00::/64' }), /not supported by berth yet/);
+  assert.throws(() => n(['--ipv6']), /--ipv6 needs --fixed-cidr-v6/);
+  assert.equal(n(['--ipv6', '--fixed-cidr-v6', 'fd12:3::/64']).ipv6Subnet, 'fd12:3::/64');
+  assert.equal(n([], { ipv6: true, 'fixed-cidr-v6': 'fd12:4::/64' }).ipv6Subnet, 'fd12:4::/64');
 });

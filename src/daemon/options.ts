@@ -446,6 +446,7 @@ function networkOptions(
     ...(values.fixedCidr ? { fixedCidr: values.fixedCidr } : {}),
     ...(values.defaultGateway ? { defaultGateway: values.defaultGateway } : {}),
     ...(values.bindIp ? { bindIp: values.bindIp } : {}),
+    ...(values.ipv6Subnet ? { ipv6Subnet: values.ipv6Subnet } : {}),
   };
 }
 
@@ -496,6 +497,8 @@ Options:
       --fixed-cidr string  IPv4 sub-range of the default bridge's subnet containers get addresses from
       --default-gateway string  Default route (IPv4) of containers on the default bridge
       --ip ip              Default IP when binding container ports on the default bridge (default 0.0.0.0)
+      --ipv6               IPv6 on the default bridge (needs --fixed-cidr-v6)
+      --fixed-cidr-v6 string  IPv6 subnet of the default bridge
       --nft-table string   berth's nftables table, family inet (default "berth")
       --iface-prefix string  Prefix of the bridges and veths berth names (default: Docker's br-/veth)
       --userns-remap string  User/Group setting for user namespaces ("default", user, user:group, uid, uid:gid)

@@ -4,6 +4,7 @@ import {
   bridgeDaemonConfig,
   defaultBridgeBase,
   defaultBridgePool,
+  defaultBridgePool6,
   endpointGateway,
   parseBoolOption,
 } from './default-bridge.ts';
@@ -31,9 +32,14 @@ test('fixed-cidr is made canonical and must lie inside bip; default-gateway must
   );
   assert.throws(() => bridgeDaemonConfig({ fixedCidr: 'nope' }), /fixed-cidr/);
   assert.throws(() => bridgeDaemonConfig({ defaultGateway: 'x' }), /invalid default-gateway/);
-  assert.throws(() => bridgeDaemonConfig({ ipv6: true }), /IPv6 .* not supported by berth/);
-  assert.throws(() => bridgeDaemonConfig({ fixedCidrV6: 'fd00::/64' }), /IPv6 .* not supported by berth/);
-  assert.doesNotThrow(() => bridgeDaemonConfig({ ipv6: false }));
+  assert.throws(() => bridgeDaemonConfig({ ipv6: true }), /--ipv6 needs --fixed-cidr-v6/);
+  assert.equal(
+    bridgeDaemonConfig({ ipv6: true, fixedCidrV6: 'fd12:0:0:7::9/64' }).ipv6Subnet,
+    'fd12:0:0:7::/64',
+  );
+  assert.equal(bridgeDaemonConfig({ fixedCidrV6: 'fd12::/64' }).ipv6Subnet, undefined);
+  assert.throws(() => bridgeDaemonConfig({ ipv6: true, fixedCidrV6: 'fd12::/126' }), /too long/);
+  assert.throws(() => bridgeDaemonConfig({ ipv6: true, fixedCidrV6: '10.0.0.0/8' }), /invalid CIDR/);
 });
 
 test('the default bridge subnet: bip first, else fixed-cidr (or the previous subnet containing it), else the previous one', () => {
@@ -73,6 +79,14 @@ test('the default bridge pool carries fixed-cidr as IPRange and default-gateway 
     /default gateway ip must be part of the network/,
   );
   assert.throws(() => defaultBridgePool(base, { fixedCidr: '10.6.0.0/25' }), /subset of bridge network/);
+});
+
+test('the default bridge IPv6 pool: gateway is the first address, fixed-cidr-v6 the range', () => {
+  assert.deepEqual(defaultBridgePool6('fd12:0:0:7::/64'), {
+    subnet: 'fd12:0:0:7::/64',
+    gateway: 'fd12:0:0:7::1',
+    ipRange: 'fd12:0:0:7::/64',
+  });
 });
 
 test('bridge driver booleans parse as Go strconv.ParseBool', () => {

@@ -10,12 +10,15 @@
  *   contains it (dockerd's getDefaultBridgeIPAMConf/selectBIP).
  * - ip (dockerd --ip) is the default bridge's host_binding_ipv4: where ports published without a
  *   host address are bound.
+ * - ipv6 with fixed-cidr-v6: the default bridge also has that IPv6 subnet (gateway: its first
+ *   address); dockerd would pick one from IPv6 default-address-pools, which berth does not have.
  * - default-gateway is recorded as the pool's DefaultGatewayIPv4 auxiliary address; libnetwork's
  *   bridge driver gives endpoints that gateway instead of the bridge's address (for any bridge
  *   network that has the auxiliary address, user-defined ones included).
  */
 import { invalidParameter } from '../common/index.ts';
 import { type Cidr, contains, formatCidr, intToIp, ipToInt, isIpv4, parseCidr } from './ipam.ts';
+import { bigToIp6, formatCidr6, parseCidr6 } from './ipam6.ts';
 import type { IpamPool } from './network-store.ts';
 
 /** libnetwork's bridge.DefaultGatewayV4AuxKey. */
@@ -31,6 +34,8 @@ export interface BridgeDaemonConfig {
   defaultGateway?: string;
   /** dockerd --ip: the host address of ports published without one (default bridge's host_binding_ipv4). */
   bindIp?: string;
+  /** dockerd --ipv6 with --fixed-cidr-v6 (canonical): the default bridge's IPv6 subnet. */
+  ipv6Subnet?: string;
 }
 
 /** Checks and completes the daemon's bridge flags as dockerd does (defaults: all true). */
@@ -53,11 +58,18 @@ export function bridgeDaemonConfig(values: {
       'You specified --iptables=false with --icc=false. ICC=false uses iptables to function. Please set --icc or --iptables to true',
     );
   }
-  if (values.ipv6) {
-    throw invalidParameter('--ipv6: IPv6 on the default bridge is not supported by berth yet (IPv4 only)');
+  let ipv6Subnet: string | undefined;
+  if (values.fixedCidrV6 !== undefined) {
+    const c = parseCidr6(values.fixedCidrV6);
+    if (c.prefix > 124)
+      throw invalidParameter(`fixed-cidr-v6 ${values.fixedCidrV6}: the prefix is too long (at most /124)`);
+    // dockerd uses fixed-cidr-v6 only with --ipv6.
+    if (values.ipv6) ipv6Subnet = formatCidr6(c);
   }
-  if (values.fixedCidrV6) {
-    throw invalidParameter('--fixed-cidr-v6: IPv6 on the default bridge is not supported by berth yet');
+  if (values.ipv6 && !ipv6Subnet) {
+    throw invalidParameter(
+      "--ipv6 needs --fixed-cidr-v6: berth has no IPv6 address pools to pick the default bridge's subnet from",
+    );
   }
   let fixedCidr: string | undefined;
   if (values.fixedCidr !== undefined) {
@@ -91,6 +103,7 @@ export function bridgeDaemonConfig(values: {
     ...(fixedCidr ? { fixedCidr } : {}),
     ...(values.defaultGateway ? { defaultGateway: values.defaultGateway } : {}),
     ...(values.ip ? { bindIp: values.ip } : {}),
+    ...(ipv6Subnet ? { ipv6Subnet } : {}),
   };
 }
 
@@ -143,6 +156,12 @@ export function defaultBridgePool(
     ...(config.fixedCidr ? { ipRange: config.fixedCidr } : {}),
     ...(config.defaultGateway ? { auxAddresses: { [DEFAULT_GATEWAY_AUX]: config.defaultGateway } } : {}),
   };
+}
+
+/** The default bridge's IPv6 pool: the subnet, its first address as gateway, fixed-cidr-v6 as the range. */
+export function defaultBridgePool6(subnet: string): IpamPool {
+  const c = parseCidr6(subnet);
+  return { subnet, gateway: bigToIp6(c.base + 1n), ipRange: subnet };
 }
 
 /** The gateway endpoints on a pool get: its DefaultGatewayIPv4 auxiliary address, else the bridge's. */

@@ -9,3 +9,4 @@ export * from './port-proxy.ts';
 export * from './net-dev.ts';
 export * from './default-bridge.ts';
 export * from './ip-forward.ts';
+export * from './ipam6.ts';

@@ -5,8 +5,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 
 export const IPV4_FORWARD = '/proc/sys/net/ipv4/ip_forward';
+/** dockerd turns this on too when the default bridge has IPv6. */
+export const IPV6_FORWARD = '/proc/sys/net/ipv6/conf/all/forwarding';
 
-/** Turns IPv4 forwarding on; true when it was off (berthd changed it). */
+/** Turns forwarding on (IPv4 unless another sysctl is given); true when it was off (berthd changed it). */
 export async function enableIpForward(path = IPV4_FORWARD): Promise<boolean> {
   const now = (await readFile(path, 'utf8')).trim();
   if (now === '1') return false;

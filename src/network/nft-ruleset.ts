@@ -23,6 +23,8 @@ export interface NftBridge {
   masquerade: boolean;
   /** Inter-container communication on this bridge (com.docker.network.bridge.enable_icc). */
   icc: boolean;
+  /** The IPv6 subnet of an IPv6 network (masqueraded like the IPv4 one). */
+  subnet6?: string;
 }
 
 export interface NftPort {
@@ -80,6 +82,7 @@ export function renderRuleset(s: NftState): string {
     if (b.internal || !b.masquerade) continue;
     lines.push(`    ip saddr ${b.subnet} oifname != ${q(b.name)} masquerade`);
     lines.push(`    ip saddr ${b.subnet} oifname ${q(b.name)} ct status dnat masquerade`);
+    if (b.subnet6) lines.push(`    ip6 saddr ${b.subnet6} oifname != ${q(b.name)} masquerade`);
   }
   lines.push('  }');
 

@@ -378,9 +378,69 @@ describe('bridge options', { skip: !canRunRoot() && 'needs root' }, () => {
     });
   });
 
+  describe('--ipv6 --fixed-cidr-v6', () => {
+    let d: TestDaemon;
+    // A random ULA /64 (the host's own addresses are elsewhere).
+    const hex = () => Math.floor(Math.random() * 0xffff).toString(16);
+    const prefix = `fd${Math.floor(Math.random() * 0xff)
+      .toString(16)
+      .padStart(2, '0')}:${hex()}:${hex()}:1`;
+    before(async () => {
+      // --ip-forward=false: this daemon must not turn the host's IPv6 forwarding on.
+      d = await startDaemon({ args: ['--ipv6', '--fixed-cidr-v6', `${prefix}::/64`, '--ip-forward=false'] });
+      await makeBusybox(d);
+    });
+    after(async () => {
+      await d?.stop();
+    });
+
+    test('the default bridge has the IPv6 subnet; containers get addresses and a route from it and reach each other', async () => {
+      const net = JSON.parse((await docker(d, 'network', 'inspect', 'bridge')).stdout)[0];
+      assert.equal(net.EnableIPv6, true);
+      assert.deepEqual(net.IPAM.Config[1], {
+        Subnet: `${prefix}::/64`,
+        Gateway: `${prefix}::1`,
+        IPRange: `${prefix}::/64`,
+      });
+      const id = await server(d, '--name', 'six1');
+      assert.equal(await fmt(d, 'six1', '{{.NetworkSettings.GlobalIPv6Address}}'), `${prefix}::2`);
+      assert.equal(await fmt(d, 'six1', '{{.NetworkSettings.GlobalIPv6PrefixLen}}'), '64');
+      assert.equal(await fmt(d, 'six1', '{{.NetworkSettings.IPv6Gateway}}'), `${prefix}::1`);
+      const r = await docker(
+        d,
+        'run',
+        '--rm',
+        '--hostname',
+        'sixer',
+        'busybox',
+        'sh',
+        '-c',
+        `ip -6 -o addr show eth0 scope global; ip -6 route show default; grep sixer /etc/hosts; ping -c 1 -W 2 ${prefix}::2 >/dev/null && echo reached`,
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`inet6 ${prefix}::3/64`));
+      assert.match(r.stdout, new RegExp(`default via ${prefix}::1 dev eth0`));
+      assert.match(r.stdout, new RegExp(`^${prefix}::3\tsixer`, 'm'));
+      assert.match(r.stdout, /^reached$/m);
+      // The host reaches the container over the bridge's IPv6 address.
+      const fromHost = await run('sh', [
+        '-c',
+        `for i in 1 2 3 4 5 6 7 8 9 10; do curl -sf -m 2 -g http://[${prefix}::2]/hostname && exit 0; sleep 0.2; done; exit 1`,
+      ]);
+      assert.equal(fromHost.stdout.trim(), id.slice(0, 12), fromHost.stderr);
+      const table = await nftTable(d.netPrefix);
+      assert.match(
+        table.stdout,
+        new RegExp(`ip6 saddr ${prefix}::/64 oifname != "${d.netPrefix}0" masquerade`),
+      );
+    });
+  });
+
   describe('--ip-forward (berthd in a network namespace of its own)', () => {
     /** Starts berthd inside `ns` with ip_forward set to 0 there first; returns its forwarding then. */
-    async function forwardingAfterStart(extra: string[]): Promise<{ forward: string; table: string }> {
+    async function forwardingAfterStart(
+      extra: string[],
+    ): Promise<{ forward: string; forward6: string; table: string }> {
       const dir = await mkdtemp(join(tmpdir(), 'bt-'));
       const { prefix } = await networkNames(dir);
       const ns = `${prefix}fw`;
@@ -394,7 +454,7 @@ describe('bridge options', { skip: !canRunRoot() && 'needs root' }, () => {
           ns,
           'sh',
           '-c',
-          'echo 0 > /proc/sys/net/ipv4/ip_forward; ip link set lo up',
+          'echo 0 > /proc/sys/net/ipv4/ip_forward; echo 0 > /proc/sys/net/ipv6/conf/all/forwarding; ip link set lo up',
         ]);
         // nsenter (not `ip netns exec`, which remounts /sys and hides the cgroup tree).
         child = spawn(
@@ -419,13 +479,20 @@ describe('bridge options', { skip: !canRunRoot() && 'needs root' }, () => {
           20_000,
         );
         const forward = await run('ip', ['netns', 'exec', ns, 'cat', '/proc/sys/net/ipv4/ip_forward']);
+        const forward6 = await run('ip', [
+          'netns',
+          'exec',
+          ns,
+          'cat',
+          '/proc/sys/net/ipv6/conf/all/forwarding',
+        ]);
         const table = await nftTable(prefix, ns);
         const info = await apiCall(socket, 'GET', '/info');
         assert.equal(
           (info.body as { IPv4Forwarding: boolean }).IPv4Forwarding,
           forward.stdout.trim() === '1',
         );
-        return { forward: forward.stdout.trim(), table: table.stdout };
+        return { forward: forward.stdout.trim(), forward6: forward6.stdout.trim(), table: table.stdout };
       } finally {
         if (child && child.exitCode === null) {
           const exited = new Promise((r) => child?.once('exit', r));
@@ -442,9 +509,18 @@ describe('bridge options', { skip: !canRunRoot() && 'needs root' }, () => {
       const on = await forwardingAfterStart([]);
       assert.equal(on.forward, '1');
       assert.match(on.table, /hook forward priority filter; policy drop;/);
-      const off = await forwardingAfterStart(['--ip-forward=false']);
+      assert.equal(on.forward6, '0');
+      const off = await forwardingAfterStart([
+        '--ip-forward=false',
+        '--ipv6',
+        '--fixed-cidr-v6',
+        'fd5e:1::/64',
+      ]);
       assert.equal(off.forward, '0');
+      assert.equal(off.forward6, '0');
       assert.match(off.table, /hook forward priority filter; policy accept;/);
+      const six = await forwardingAfterStart(['--ipv6', '--fixed-cidr-v6', 'fd5e:1::/64']);
+      assert.equal(six.forward6, '1');
     });
   });
 });

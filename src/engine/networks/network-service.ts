@@ -54,6 +54,10 @@ import {
   contains,
   defaultBridgeBase,
   defaultBridgePool,
+  defaultBridgePool6,
+  allocateAddress6,
+  parseCidr6,
+  IPV6_FORWARD,
   deleteLink,
   enableIpForward,
   endpointGateway,
@@ -115,6 +119,8 @@ export interface NetworkOptions {
   defaultGateway?: string;
   /** dockerd --ip: the host address of ports published on the default bridge without one. */
   bindIp?: string;
+  /** dockerd --ipv6 with --fixed-cidr-v6: the default bridge's IPv6 subnet. */
+  ipv6Subnet?: string;
 }
 
 /** Marks that berthd turned ip_forward on: its forward chain then drops by policy (dockerd's FORWARD DROP). */
@@ -188,7 +194,12 @@ export class Networks {
     await this.#ensurePredefined();
     for (const n of this.#networks.values()) {
       if (n.driver !== 'bridge' || !n.bridge) continue;
-      await ensureBridge({ name: n.bridge, gatewayCidr: gatewayCidr(n), mtu: n.mtu });
+      await ensureBridge({
+        name: n.bridge,
+        gatewayCidr: gatewayCidr(n),
+        ...(n.enableIPv6 ? { gateway6Cidr: gateway6Cidr(n) } : {}),
+        mtu: n.mtu,
+      });
       if (!n.predefined) await this.#startDns(n);
     }
     await this.#applyFirewall();
@@ -212,6 +223,9 @@ export class Networks {
         this.#forwardDrop = true;
         await writeFile(mark, '');
       }
+    }
+    if (this.#o.ipForward !== false && this.#o.ipv6Subnet && (await enableIpForward(IPV6_FORWARD))) {
+      this.#o.log.info('IPv6 forwarding was off: turned on (net.ipv6.conf.all.forwarding=1)');
     }
     if (this.#o.iptables === false) await nftDeleteTable('inet', this.#o.nftTable);
   }
@@ -294,6 +308,7 @@ export class Networks {
       start = { subnet: formatCidr(subnet), gateway: formatIp(subnet.base + 1) };
     }
     const pool = defaultBridgePool(start, this.#o);
+    const pools = [pool, ...(this.#o.ipv6Subnet ? [defaultBridgePool6(this.#o.ipv6Subnet)] : [])];
     const options = DEFAULT_BRIDGE_OPTIONS(
       this.#o.defaultBridge,
       this.#o.mtu,
@@ -303,7 +318,8 @@ export class Networks {
     );
     if (
       bridge?.bridge === this.#o.defaultBridge &&
-      JSON.stringify(bridge.ipam.config) === JSON.stringify([pool]) &&
+      JSON.stringify(bridge.ipam.config) === JSON.stringify(pools) &&
+      (bridge.enableIPv6 ?? false) === !!this.#o.ipv6Subnet &&
       JSON.stringify(bridge.options) === JSON.stringify(options) &&
       bridge.icc === icc &&
       bridge.masquerade === masquerade
@@ -317,7 +333,9 @@ export class Networks {
     n.options = options;
     n.icc = icc;
     n.masquerade = masquerade;
-    n.ipam = { driver: 'default', options: {}, config: [pool] };
+    n.ipam = { driver: 'default', options: {}, config: pools };
+    if (this.#o.ipv6Subnet) n.enableIPv6 = true;
+    else delete n.enableIPv6;
     this.#networks.set(n.id, n);
     await this.#store.saveNetwork(n);
   }
@@ -325,7 +343,7 @@ export class Networks {
   #subnetsExcept(id?: string) {
     return [...this.#networks.values()]
       .filter((n) => n.id !== id)
-      .flatMap((n) => n.ipam.config.map((p) => parseCidr(p.subnet)));
+      .flatMap((n) => n.ipam.config.filter((p) => !p.subnet.includes(':')).map((p) => parseCidr(p.subnet)));
   }
 
   // ---- lookups ----
@@ -906,6 +924,14 @@ export class Networks {
     } else {
       address = allocateAddress(subnet, used, pool.ipRange ? parseCidr(pool.ipRange) : undefined);
     }
+    const pool6 = n.enableIPv6 ? n.ipam.config[1] : undefined;
+    let ipv6: { address: string; prefixLen: number; gateway: string } | undefined;
+    if (pool6) {
+      const used6 = new Set<string>([pool6.gateway]);
+      for (const x of this.#endpointsOf(n.id)) if (x.endpoint.ipv6Address) used6.add(x.endpoint.ipv6Address);
+      const subnet6 = parseCidr6(pool6.subnet);
+      ipv6 = { address: allocateAddress6(subnet6, used6), prefixLen: subnet6.prefix, gateway: pool6.gateway };
+    }
     const macWanted = req?.macAddress || (isPrimary ? c.record.spec.network.macAddress : '');
     if (macWanted && !isMac(macWanted)) throw invalidParameter(`invalid MAC address: ${macWanted}`);
     const mac = (macWanted || macFromIp(address)).toLowerCase();
@@ -924,6 +950,13 @@ export class Networks {
       ...(req?.ipv4Address ? { ipv4Requested: req.ipv4Address } : {}),
       ...(macWanted ? { macRequested: macWanted } : {}),
       driverOpts: { ...(req?.driverOpts ?? {}) },
+      ...(ipv6
+        ? {
+            ipv6Address: ipv6.address,
+            ipv6PrefixLen: ipv6.prefixLen,
+            ipv6Gateway: n.internal ? '' : ipv6.gateway,
+          }
+        : {}),
     };
     await addVeth({
       netns: `/proc/${pid}/ns/net`,
@@ -934,6 +967,15 @@ export class Networks {
       address,
       prefixLen: subnet.prefix,
       gateway: isPrimary && !n.internal ? endpointGateway(pool) : undefined,
+      ...(ipv6
+        ? {
+            ipv6: {
+              address: ipv6.address,
+              prefixLen: ipv6.prefixLen,
+              ...(isPrimary && !n.internal ? { gateway: ipv6.gateway } : {}),
+            },
+          }
+        : {}),
       mac,
       mtu: n.mtu,
     });
@@ -1050,6 +1092,7 @@ export class Networks {
     if (primary) {
       const fqdn = spec.domainname ? [`${spec.hostname}.${spec.domainname}`, spec.hostname] : [spec.hostname];
       entries.push({ ip: primary.address, names: fqdn });
+      if (primary.ipv6Address) entries.push({ ip: primary.ipv6Address, names: fqdn });
     }
     await writeFile(files.hosts, hostsFile(entries));
     const primaryNet = primary ? this.#networks.get(primary.networkId) : undefined;
@@ -1148,6 +1191,7 @@ export class Networks {
         internal: n.internal,
         masquerade: n.masquerade,
         icc: n.icc,
+        ...(n.enableIPv6 && n.ipam.config[1] ? { subnet6: n.ipam.config[1].subnet } : {}),
       }));
     const ports = [...this.#sandboxes.values()].flatMap((s) => {
       const primary = s.endpoints[0];
@@ -1191,6 +1235,11 @@ export class Networks {
     }
     return out;
   }
+}
+
+function gateway6Cidr(n: NetworkRecord): string | undefined {
+  const p = n.ipam.config[1];
+  return p ? `${p.gateway}/${parseCidr6(p.subnet).prefix}` : undefined;
 }
 
 function gatewayCidr(n: NetworkRecord): string | undefined {
