@@ -12,7 +12,7 @@ import net from 'node:net';
 
 export interface ProxySpec {
   proto: 'tcp' | 'udp';
-  /** '' = every address. */
+  /** '' = every IPv4 address; '::' = every IPv6 address (only). */
   hostIp: string;
   /** 0 = pick an ephemeral port. */
   hostPort: number;
@@ -65,7 +65,7 @@ async function openTcp(spec: ProxySpec, host: string): Promise<PortProxy> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host, port: spec.hostPort, exclusive: true }, () => {
+    server.listen({ host, port: spec.hostPort, exclusive: true, ipv6Only: host.includes(':') }, () => {
       server.off('error', reject);
       resolve();
     });
@@ -82,14 +82,17 @@ async function openTcp(spec: ProxySpec, host: string): Promise<PortProxy> {
 }
 
 async function openUdp(spec: ProxySpec, host: string): Promise<PortProxy> {
-  const sock = dgram.createSocket({ type: 'udp4' });
+  const sock = dgram.createSocket({
+    type: host.includes(':') ? 'udp6' : 'udp4',
+    ipv6Only: host.includes(':'),
+  });
   /** One upstream socket per client address, closed after 90 s idle (docker-proxy's timeout). */
   const flows = new Map<string, { up: dgram.Socket; timer: NodeJS.Timeout }>();
   sock.on('message', (msg, rinfo) => {
     const key = `${rinfo.address}:${rinfo.port}`;
     let flow = flows.get(key);
     if (!flow) {
-      const up = dgram.createSocket('udp4');
+      const up = dgram.createSocket(spec.containerIp.includes(':') ? 'udp6' : 'udp4');
       up.on('message', (reply) => sock.send(reply, rinfo.port, rinfo.address));
       up.on('error', () => {});
       flow = { up, timer: setTimeout(() => {}, 0) };

@@ -434,6 +434,26 @@ describe('bridge options', { skip: !canRunRoot() && 'needs root' }, () => {
         new RegExp(`ip6 saddr ${prefix}::/64 oifname != "${d.netPrefix}0" masquerade`),
       );
     });
+
+    test('a port published without a host address is bound on [::] too, with the same host port', async () => {
+      const id = await server(d, '--name', 'six2', '-p', '127.0.0.1::80', '-p', '80');
+      const ports = (await docker(d, 'port', 'six2', '80')).stdout.trim().split('\n');
+      const port = ports
+        .find((p) => p.startsWith('[::]:'))
+        ?.split(':')
+        .pop();
+      assert.ok(port, ports.join(' '));
+      assert.ok(ports.includes(`0.0.0.0:${port}`), ports.join(' '));
+      // A binding with a host address stays IPv4 only.
+      assert.equal(ports.length, 3, ports.join(' '));
+      assert.ok(ports.some((p) => p.startsWith('127.0.0.1:')));
+      const r = await run('sh', [
+        '-c',
+        `for i in 1 2 3 4 5 6 7 8 9 10; do curl -sf -m 2 -g http://[::1]:${port}/hostname && exit 0; sleep 0.2; done; exit 1`,
+      ]);
+      assert.equal(r.stdout.trim(), id.slice(0, 12), r.stderr);
+      assert.equal((await docker(d, 'rm', '-f', 'six2')).code, 0);
+    });
   });
 
   describe('--ip-forward (berthd in a network namespace of its own)', () => {

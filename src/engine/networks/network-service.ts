@@ -239,7 +239,8 @@ export class Networks {
         const proxies: PortProxy[] = [];
         for (const p of primary ? s.ports : []) {
           try {
-            proxies.push(await openProxy({ ...p, containerIp: primary?.address ?? '' }));
+            const containerIp = p.hostIp.includes(':') ? primary?.ipv6Address : primary?.address;
+            proxies.push(await openProxy({ ...p, containerIp: containerIp ?? '' }));
           } catch (err) {
             this.#o.log.warn('reopening a published port failed', { id: s.containerId, port: p, err });
           }
@@ -747,6 +748,13 @@ export class Networks {
             const { proxy, port } = await this.#publish(c, primary, want);
             proxies.push(proxy);
             sandbox.ports.push(port);
+            if (primary.ipv6Address && !want.hostIp) {
+              // On an IPv6 network dockerd also publishes on [::], with the same host port.
+              const v6 = { ...want, hostIp: '::', hostPort: String(port.hostPort) };
+              const six = await this.#publish(c, primary, v6, primary.ipv6Address);
+              proxies.push(six.proxy);
+              sandbox.ports.push(six.port);
+            }
           }
         }
         this.#sandboxes.set(id, sandbox);
@@ -1016,6 +1024,7 @@ export class Networks {
     c: Container,
     e: EndpointRecord,
     want: { proto: 'tcp' | 'udp'; containerPort: number; hostIp: string; hostPort: string },
+    containerIp = e.address,
   ): Promise<{ proxy: PortProxy; port: PublishedPort }> {
     const m = /^(\d*)(?:-(\d+))?$/.exec(want.hostPort);
     if (!m) throw invalidParameter(`invalid host port: ${want.hostPort}`);
@@ -1029,7 +1038,7 @@ export class Networks {
           proto: want.proto,
           hostIp: want.hostIp,
           hostPort: port,
-          containerIp: e.address,
+          containerIp,
           containerPort: want.containerPort,
         });
         return {
@@ -1196,7 +1205,10 @@ export class Networks {
     const ports = [...this.#sandboxes.values()].flatMap((s) => {
       const primary = s.endpoints[0];
       if (!primary) return [];
-      return s.ports.map((p) => ({ ...p, containerIp: primary.address }));
+      // IPv6 bindings are served by the userland proxy alone.
+      return s.ports
+        .filter((p) => !p.hostIp.includes(':'))
+        .map((p) => ({ ...p, containerIp: primary.address }));
     });
     await nftApply(
       renderRuleset({
