@@ -22,20 +22,32 @@ export async function linkExists(name: string): Promise<boolean> {
   return links.some((l) => l.ifname === name);
 }
 
-/** Creates the bridge (or takes over an existing one of that name) and gives it the gateway address. */
+/**
+ * Creates the bridge (or takes over an existing one of that name) and gives it the gateway
+ * address(es). Other global addresses of the family it manages (IPv4 when it has a gateway, IPv6
+ * always) are removed, as libnetwork replaces a bridge's addresses when --bip or IPv6 changed.
+ */
 export async function ensureBridge(b: BridgeConfig): Promise<void> {
   const lines: string[] = [];
   if (!(await linkExists(b.name))) lines.push(`link add name ${b.name} type bridge`);
   lines.push(`link set dev ${b.name} mtu ${b.mtu}`);
-  if (b.gatewayCidr || b.gateway6Cidr) {
-    const addrs = await ipJson<
-      Array<{ ifname: string; addr_info: Array<{ local: string; prefixlen: number }> }>
-    >(['addr', 'show', 'dev', b.name]).catch(() => []);
-    const has = (cidr: string) =>
-      addrs.some((a) => a.addr_info.some((i) => `${i.local}/${i.prefixlen}` === cidr));
-    if (b.gatewayCidr && !has(b.gatewayCidr)) lines.push(`addr add ${b.gatewayCidr} dev ${b.name}`);
-    if (b.gateway6Cidr && !has(b.gateway6Cidr)) lines.push(`addr add ${b.gateway6Cidr} dev ${b.name} nodad`);
+  const addrs = await ipJson<
+    Array<{
+      ifname: string;
+      addr_info: Array<{ family: string; local: string; prefixlen: number; scope: string }>;
+    }>
+  >(['addr', 'show', 'dev', b.name]).catch(() => []);
+  const global = addrs.flatMap((a) => a.addr_info).filter((i) => i.scope === 'global');
+  for (const i of global) {
+    const cidr = `${i.local}/${i.prefixlen}`;
+    const stale =
+      (i.family === 'inet' && b.gatewayCidr && cidr !== b.gatewayCidr) ||
+      (i.family === 'inet6' && cidr !== b.gateway6Cidr);
+    if (stale) lines.push(`addr del ${cidr} dev ${b.name}`);
   }
+  const has = (cidr: string) => global.some((i) => `${i.local}/${i.prefixlen}` === cidr);
+  if (b.gatewayCidr && !has(b.gatewayCidr)) lines.push(`addr add ${b.gatewayCidr} dev ${b.name}`);
+  if (b.gateway6Cidr && !has(b.gateway6Cidr)) lines.push(`addr add ${b.gateway6Cidr} dev ${b.name} nodad`);
   lines.push(`link set dev ${b.name} up`);
   await ipBatch(lines);
 }

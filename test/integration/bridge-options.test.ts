@@ -456,6 +456,69 @@ describe('bridge options', { skip: !canRunRoot() && 'needs root' }, () => {
     });
   });
 
+  test('after a restart with other flags the default bridge follows them, its old addresses replaced', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bt-'));
+    const socket = join(dir, 's.sock');
+    const iso = await isolationArgs(dir);
+    const bridge = iso[iso.indexOf('--bridge') + 1] as string;
+    const net = `10.${await freeTenNet()}`;
+    /** Starts berthd with `extra`, returns the default bridge's inspect and addresses, stops it. */
+    const startStop = async (extra: string[]) => {
+      const child = spawn(
+        process.execPath,
+        [
+          ...[BERTHD, '-H', `unix://${socket}`, '--data-root', join(dir, 'data')],
+          ...['--exec-root', join(dir, 'run'), '--ip-forward=false', ...iso, ...extra],
+        ],
+        { stdio: 'ignore' },
+      );
+      try {
+        await waitFor(
+          'berthd',
+          async () => {
+            try {
+              return (await apiCall(socket, 'GET', '/_ping')).status === 200;
+            } catch {
+              return false;
+            }
+          },
+          20_000,
+        );
+        // biome-ignore lint/suspicious/noExplicitAny: inspect output read loosely.
+        const inspect = (await apiCall(socket, 'GET', '/networks/bridge')).body as any;
+        const addrs = (await run('ip', ['-o', 'addr', 'show', 'dev', bridge, 'scope', 'global'])).stdout;
+        return { inspect, addrs: [...addrs.matchAll(/inet6? (\S+)/g)].map((m) => m[1]) };
+      } finally {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+    };
+    try {
+      const first = await startStop([
+        '--bip',
+        `${net}.5.1/24`,
+        '--icc=false',
+        '--ipv6',
+        '--fixed-cidr-v6',
+        'fd5e:2::/64',
+      ]);
+      assert.equal(first.inspect.Options['com.docker.network.bridge.enable_icc'], 'false');
+      assert.equal(first.inspect.EnableIPv6, true);
+      assert.deepEqual(first.addrs, [`${net}.5.1/24`, 'fd5e:2::1/64']);
+      const second = await startStop(['--bip', `${net}.6.1/24`, '--fixed-cidr', `${net}.6.64/26`]);
+      assert.equal(second.inspect.Id, first.inspect.Id);
+      assert.equal(second.inspect.Options['com.docker.network.bridge.enable_icc'], 'true');
+      assert.equal(second.inspect.EnableIPv6, false);
+      assert.deepEqual(second.inspect.IPAM.Config, [
+        { Subnet: `${net}.6.0/24`, IPRange: `${net}.6.64/26`, Gateway: `${net}.6.1` },
+      ]);
+      assert.deepEqual(second.addrs, [`${net}.6.1/24`]);
+    } finally {
+      await cleanupLeftovers(dir);
+    }
+  });
+
   describe('--ip-forward (berthd in a network namespace of its own)', () => {
     /** Starts berthd inside `ns` with ip_forward set to 0 there first; returns its forwarding then. */
     async function forwardingAfterStart(
