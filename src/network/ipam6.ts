@@ -4,7 +4,8 @@
  * subnet's first address after the gateway, as libnetwork's default IPAM hands them out.
  */
 import { isIPv6 } from 'node:net';
-import { invalidParameter } from '../common/index.ts';
+import { forbidden, invalidParameter } from '../common/index.ts';
+import type { IpamPool } from './network-store.ts';
 
 export interface Cidr6 {
   base: bigint;
@@ -83,15 +84,67 @@ export function contains6(c: Cidr6, ip: bigint): boolean {
   return (ip & mask6(c.prefix)) === c.base;
 }
 
-/** The lowest free address of the subnet after its first (the subnet-router anycast) address. */
-export function allocateAddress6(subnet: Cidr6, used: Set<string>): string {
-  const size = 1n << BigInt(128 - subnet.prefix);
-  const limit = size > 65536n ? 65536n : size;
-  for (let k = 1n; k < limit; k++) {
-    const ip = bigToIp6(subnet.base + k);
+export function overlaps6(a: Cidr6, b: Cidr6): boolean {
+  const m = mask6(Math.min(a.prefix, b.prefix));
+  return (a.base & m) === (b.base & m);
+}
+
+/**
+ * The lowest free address of `range` (default: the subnet), never the subnet's first (the
+ * subnet-router anycast) address. Looks at most 65536 addresses far.
+ */
+export function allocateAddress6(subnet: Cidr6, used: Set<string>, range?: Cidr6): string {
+  const r = range ?? subnet;
+  const first = r.base > subnet.base ? r.base : subnet.base + 1n;
+  const end = r.base + (1n << BigInt(128 - r.prefix));
+  const last = end - first > 65536n ? first + 65536n : end;
+  for (let n = first; n < last; n++) {
+    const ip = bigToIp6(n);
     if (!used.has(ip)) return ip;
   }
   throw invalidParameter(
     `no available IPv6 addresses on this network's address pools: ${formatCidr6(subnet)}`,
   );
+}
+
+/**
+ * The IPv6 pool of a user-defined network from its IPAM config entry (docker network create
+ * --ipv6 --subnet … [--gateway …] [--ip-range …] [--aux-address …]), checked as libnetwork's
+ * default IPAM checks it. `others`: the IPv6 subnets of the other networks.
+ */
+export function userPool6(
+  p: { Subnet?: string; Gateway?: string; IPRange?: string; AuxiliaryAddresses?: Record<string, string> },
+  others: Cidr6[],
+): IpamPool {
+  const subnet = parseCidr6(p.Subnet ?? '');
+  const canonical = formatCidr6(subnet);
+  if (canonical !== p.Subnet) {
+    // Equal addresses written differently (fd00:0::/64) are fine; host bits are not.
+    if (ip6ToBig(p.Subnet?.split('/')[0] ?? '') !== subnet.base)
+      throw invalidParameter(`invalid subnet ${p.Subnet} : it should be ${canonical}`);
+  }
+  if (others.some((o) => overlaps6(o, subnet)))
+    throw forbidden('invalid pool request: Pool overlaps with other one on this address space');
+  const inside = (ip: string, what: string) => {
+    if (!isIpv6(ip) || !contains6(subnet, ip6ToBig(ip)))
+      throw invalidParameter(`no matching subnet for ${what}`);
+    return bigToIp6(ip6ToBig(ip));
+  };
+  const gateway = p.Gateway ? inside(p.Gateway, `gateway ${p.Gateway}`) : bigToIp6(subnet.base + 1n);
+  let ipRange: string | undefined;
+  if (p.IPRange) {
+    const r = parseCidr6(p.IPRange);
+    if (r.prefix < subnet.prefix || !contains6(subnet, r.base))
+      throw invalidParameter(`no matching subnet for range ${p.IPRange}`);
+    ipRange = formatCidr6(r);
+  }
+  const aux: Record<string, string> = {};
+  for (const [k, v] of Object.entries(p.AuxiliaryAddresses ?? {}))
+    aux[k] = inside(v, `aux-address ${k}=${v}`);
+  return {
+    subnet: canonical,
+    gateway,
+    ...(ipRange ? { ipRange } : {}),
+    ...(Object.keys(aux).length ? { auxAddresses: aux } : {}),
+  };
 }

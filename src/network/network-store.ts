@@ -55,6 +55,8 @@ export interface EndpointRecord {
   /** On an IPv6 network: the endpoint's IPv6 address, prefix length and gateway. */
   ipv6Address?: string;
   ipv6PrefixLen?: number;
+  /** --ip6 as asked (IPAMConfig.IPv6Address in inspect). */
+  ipv6Requested?: string;
   ipv6Gateway?: string;
   driverOpts: Record<string, string>;
 }

@@ -435,6 +435,60 @@ describe('bridge options', { skip: !canRunRoot() && 'needs root' }, () => {
       );
     });
 
+    test('user networks with --ipv6: --ip6, names answered with AAAA records, refusals', async () => {
+      const sub = `${prefix.slice(0, prefix.lastIndexOf(':'))}:2`;
+      const c = await docker(d, 'network', 'create', '--ipv6', '--subnet', `${sub}::/64`, 'v6net');
+      assert.equal(c.code, 0, c.stderr);
+      const net = JSON.parse((await docker(d, 'network', 'inspect', 'v6net')).stdout)[0];
+      assert.equal(net.EnableIPv6, true);
+      assert.deepEqual(net.IPAM.Config[1], { Subnet: `${sub}::/64`, Gateway: `${sub}::1` });
+      const s = await docker(
+        d,
+        'run',
+        '-d',
+        '--name',
+        'v6a',
+        '--network',
+        'v6net',
+        '--ip6',
+        `${sub}::10`,
+        'busybox',
+        'sleep',
+        '60',
+      );
+      assert.equal(s.code, 0, s.stderr);
+      assert.equal(
+        await fmt(d, 'v6a', '{{.NetworkSettings.Networks.v6net.GlobalIPv6Address}}'),
+        `${sub}::10`,
+      );
+      assert.equal(
+        await fmt(d, 'v6a', '{{.NetworkSettings.Networks.v6net.IPAMConfig.IPv6Address}}'),
+        `${sub}::10`,
+      );
+      const r = await docker(
+        d,
+        'run',
+        '--rm',
+        '--network',
+        'v6net',
+        'busybox',
+        'sh',
+        '-c',
+        `nslookup -type=aaaa v6a; ping -c 1 -W 2 ${sub}::10 >/dev/null && echo reached`,
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`Address: ${sub}::10`));
+      assert.match(r.stdout, /^reached$/m);
+      const bridgeIp6 = await docker(d, 'run', '--rm', '--ip6', `${prefix}::99`, 'busybox', 'true');
+      assert.notEqual(bridgeIp6.code, 0);
+      assert.match(bridgeIp6.stderr, /user specified IP address is supported on user defined networks only/);
+      const noSubnet = await docker(d, 'network', 'create', '--ipv6', 'v6none');
+      assert.notEqual(noSubnet.code, 0);
+      assert.match(noSubnet.stderr, /give an IPv6 --subnet with --ipv6/);
+      assert.equal((await docker(d, 'rm', '-f', 'v6a')).code, 0);
+      assert.equal((await docker(d, 'network', 'rm', 'v6net')).code, 0);
+    });
+
     test('a port published without a host address is bound on [::] too, with the same host port', async () => {
       const id = await server(d, '--name', 'six2', '-p', '127.0.0.1::80', '-p', '80');
       const ports = (await docker(d, 'port', 'six2', '80')).stdout.trim().split('\n');

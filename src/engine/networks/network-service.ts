@@ -57,6 +57,11 @@ import {
   defaultBridgePool6,
   allocateAddress6,
   parseCidr6,
+  userPool6,
+  ip6ToBig,
+  bigToIp6,
+  contains6,
+  isIpv6,
   IPV6_FORWARD,
   deleteLink,
   enableIpForward,
@@ -421,7 +426,6 @@ export class Networks {
     if (driver !== 'bridge') {
       throw notFound(`could not find plugin ${driver} in v1 plugin registry: plugin not found`);
     }
-    if (body.EnableIPv6) throw invalidParameter('berth does not support IPv6 networks yet (EnableIPv6)');
     if (body.Ingress) throw forbidden('berth has no swarm mode: ingress networks are not supported');
     if (body.ConfigOnly || body.ConfigFrom?.Network) {
       throw invalidParameter(
@@ -455,9 +459,23 @@ export class Networks {
     if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)
       throw invalidParameter(`invalid MTU: ${options['com.docker.network.driver.mtu']}`);
     const pools = (body.IPAM?.Config ?? []).filter((p) => !p.Subnet?.includes(':'));
-    if ((body.IPAM?.Config ?? []).length !== pools.length)
-      throw invalidParameter('berth does not support IPv6 subnets yet');
+    const pools6 = (body.IPAM?.Config ?? []).filter((p) => p.Subnet?.includes(':'));
     if (pools.length > 1) throw invalidParameter('berth supports one IPv4 subnet per network');
+    if (pools6.length > 1) throw invalidParameter('berth supports one IPv6 subnet per network');
+    if (pools6.length && !body.EnableIPv6)
+      throw invalidParameter('an IPv6 subnet needs IPv6 enabled on the network (--ipv6)');
+    if (body.EnableIPv6 && !pools6.length)
+      throw invalidParameter(
+        'berth has no IPv6 address pools to pick a subnet from: give an IPv6 --subnet with --ipv6',
+      );
+    const pool6 = pools6[0]
+      ? userPool6(
+          pools6[0],
+          [...this.#networks.values()].flatMap((x) =>
+            x.enableIPv6 && x.ipam.config[1] ? [parseCidr6(x.ipam.config[1].subnet)] : [],
+          ),
+        )
+      : undefined;
     const p = pools[0];
     let subnet: Cidr;
     if (p?.Subnet) {
@@ -518,16 +536,23 @@ export class Networks {
             ...(ipRange ? { ipRange } : {}),
             ...(Object.keys(aux).length ? { auxAddresses: aux } : {}),
           },
+          ...(pool6 ? [pool6] : []),
         ],
       },
       bridge,
       mtu,
       icc,
+      ...(pool6 ? { enableIPv6: true } : {}),
       masquerade: this.#o.iptables !== false && flag('com.docker.network.bridge.enable_ip_masquerade'),
     };
     const undo = new CleanupStack();
     try {
-      await ensureBridge({ name: bridge, gatewayCidr: gatewayCidr(n), mtu });
+      await ensureBridge({
+        name: bridge,
+        gatewayCidr: gatewayCidr(n),
+        ...(pool6 ? { gateway6Cidr: gateway6Cidr(n) } : {}),
+        mtu,
+      });
       undo.defer(() => deleteLink(bridge));
       this.#networks.set(id, n);
       undo.defer(() => this.#networks.delete(id));
@@ -591,7 +616,7 @@ export class Networks {
 
   /** Validates a container's network configuration at create (Docker: 404 for an unknown network). */
   validateContainer(spec: {
-    network: { mode: string; endpoints: Record<string, { ipv4Address?: string }> };
+    network: { mode: string; endpoints: Record<string, { ipv4Address?: string; ipv6Address?: string }> };
   }): void {
     const mode = spec.network.mode;
     if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) return;
@@ -605,7 +630,7 @@ export class Networks {
       if (!n) continue;
       const req =
         spec.network.endpoints[name] ?? (name === 'bridge' ? spec.network.endpoints.default : undefined);
-      if (n.predefined && (req?.ipv4Address ?? '') !== '') {
+      if (n.predefined && ((req?.ipv4Address ?? '') !== '' || (req?.ipv6Address ?? '') !== '')) {
         throw invalidParameter('user specified IP address is supported on user defined networks only');
       }
     }
@@ -934,11 +959,26 @@ export class Networks {
     }
     const pool6 = n.enableIPv6 ? n.ipam.config[1] : undefined;
     let ipv6: { address: string; prefixLen: number; gateway: string } | undefined;
+    if (req?.ipv6Address) {
+      if (n.predefined)
+        throw invalidParameter('user specified IP address is supported on user defined networks only');
+      if (!pool6)
+        throw invalidParameter(`network ${n.name} has no IPv6 subnet: cannot use --ip6 ${req.ipv6Address}`);
+    }
     if (pool6) {
-      const used6 = new Set<string>([pool6.gateway]);
+      const used6 = new Set<string>([pool6.gateway, ...Object.values(pool6.auxAddresses ?? {})]);
       for (const x of this.#endpointsOf(n.id)) if (x.endpoint.ipv6Address) used6.add(x.endpoint.ipv6Address);
       const subnet6 = parseCidr6(pool6.subnet);
-      ipv6 = { address: allocateAddress6(subnet6, used6), prefixLen: subnet6.prefix, gateway: pool6.gateway };
+      let address6: string;
+      if (req?.ipv6Address) {
+        if (!isIpv6(req.ipv6Address) || !contains6(subnet6, ip6ToBig(req.ipv6Address)))
+          throw invalidParameter(`no matching subnet for address ${req.ipv6Address}`);
+        address6 = bigToIp6(ip6ToBig(req.ipv6Address));
+        if (used6.has(address6)) throw conflict(`Address already in use: ${req.ipv6Address}`);
+      } else {
+        address6 = allocateAddress6(subnet6, used6, pool6.ipRange ? parseCidr6(pool6.ipRange) : undefined);
+      }
+      ipv6 = { address: address6, prefixLen: subnet6.prefix, gateway: pool6.gateway };
     }
     const macWanted = req?.macAddress || (isPrimary ? c.record.spec.network.macAddress : '');
     if (macWanted && !isMac(macWanted)) throw invalidParameter(`invalid MAC address: ${macWanted}`);
@@ -956,6 +996,7 @@ export class Networks {
       aliases: [...(req?.aliases ?? [])],
       links: [...(req?.links ?? [])],
       ...(req?.ipv4Address ? { ipv4Requested: req.ipv4Address } : {}),
+      ...(req?.ipv6Address ? { ipv6Requested: req.ipv6Address } : {}),
       ...(macWanted ? { macRequested: macWanted } : {}),
       driverOpts: { ...(req?.driverOpts ?? {}) },
       ...(ipv6
@@ -1148,7 +1189,7 @@ export class Networks {
             const other = this.#containers?.find(target);
             if (!other || !isRunning(other.state)) continue;
             const e = this.#sandboxes.get(other.record.id)?.endpoints.find((x) => x.networkId === n.id);
-            if (e) ips.push(e.address);
+            if (e) ips.push(e.address, ...(e.ipv6Address ? [e.ipv6Address] : []));
           }
           if (ips.length) return ips;
           for (const networkId of networkIds) {
@@ -1159,7 +1200,7 @@ export class Networks {
               if (!c || !isRunning(c.state)) continue;
               const names = this.#dnsNames(c, endpoint).map((x) => x.toLowerCase());
               if (names.includes(name) || names.some((x) => name === `${x}.${net.name.toLowerCase()}`)) {
-                ips.push(endpoint.address);
+                ips.push(endpoint.address, ...(endpoint.ipv6Address ? [endpoint.ipv6Address] : []));
               }
             }
           }

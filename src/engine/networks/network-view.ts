@@ -112,7 +112,13 @@ export function emptyEndpoint(): EndpointSettings {
 
 export function endpointView(e: EndpointRecord, dnsNames: string[] | null): EndpointSettings {
   return {
-    IPAMConfig: e.ipv4Requested ? { IPv4Address: e.ipv4Requested } : null,
+    IPAMConfig:
+      e.ipv4Requested || e.ipv6Requested
+        ? {
+            ...(e.ipv4Requested ? { IPv4Address: e.ipv4Requested } : {}),
+            ...(e.ipv6Requested ? { IPv6Address: e.ipv6Requested } : {}),
+          }
+        : null,
     Links: e.links.length ? e.links : null,
     Aliases: e.aliases.length ? e.aliases : null,
     MacAddress: e.mac,
