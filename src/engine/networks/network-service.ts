@@ -14,6 +14,11 @@
  * - restore(): after the containers were re-adopted, sandboxes of running containers get their
  *   proxies back; those of containers that are gone are released.
  * - shutdown(): closes DNS servers and proxies (bridges and rules stay, as dockerd leaves them).
+ *
+ * The daemon's bridge flags (network/default-bridge.ts) shape the default bridge at init: --icc,
+ * --ip-masq, --ip (its options), --fixed-cidr, --default-gateway, --ipv6/--fixed-cidr-v6 (its IPAM);
+ * --ip-forward turns forwarding on; --iptables=false leaves berth's nftables table out entirely
+ * (published ports then work through the userland proxy alone, as with dockerd).
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -222,15 +227,18 @@ export class Networks {
       () => true,
       () => false,
     );
+    let turnedOn = false;
     if (this.#o.ipForward !== false && (await enableIpForward())) {
       this.#o.log.info('IPv4 forwarding was off: turned on (net.ipv4.ip_forward=1)');
-      if (this.#o.iptables !== false) {
-        this.#forwardDrop = true;
-        await writeFile(mark, '');
-      }
+      turnedOn = true;
     }
     if (this.#o.ipForward !== false && this.#o.ipv6Subnet && (await enableIpForward(IPV6_FORWARD))) {
       this.#o.log.info('IPv6 forwarding was off: turned on (net.ipv6.conf.all.forwarding=1)');
+      turnedOn = true;
+    }
+    if (turnedOn && this.#o.iptables !== false) {
+      this.#forwardDrop = true;
+      await writeFile(mark, '');
     }
     if (this.#o.iptables === false) await nftDeleteTable('inet', this.#o.nftTable);
   }
