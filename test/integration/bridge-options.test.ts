@@ -300,6 +300,26 @@ describe('bridge options', { skip: !canRunRoot() && 'needs root' }, () => {
       assert.equal((await docker(d, 'rm', '-f', 'bind1')).code, 0);
     });
 
+    test('a user network with enable_ip_masquerade=false gets no masquerade rule; the default bridge keeps its own', async () => {
+      const c = await docker(
+        d,
+        'network',
+        'create',
+        '-o',
+        'com.docker.network.bridge.enable_ip_masquerade=false',
+        'nomasq',
+      );
+      assert.equal(c.code, 0, c.stderr);
+      const subnet = await fmt(d, 'nomasq', '{{(index .IPAM.Config 0).Subnet}}');
+      const table = (await nftTable(d.netPrefix)).stdout;
+      assert.match(
+        table,
+        new RegExp(`ip saddr ${net.replace(/\./g, '\\.')}\\.0/24 oifname != "${d.netPrefix}0" masquerade`),
+      );
+      assert.ok(!table.includes(`ip saddr ${subnet} `), table);
+      assert.equal((await docker(d, 'network', 'rm', 'nomasq')).code, 0);
+    });
+
     test('a user network with the DefaultGatewayIPv4 auxiliary address routes through it', async () => {
       const base = `10.${await freeTenNet()}.251`;
       const c = await docker(
