@@ -505,6 +505,8 @@ describe('bridge options', { skip: !canRunRoot() && 'needs root' }, () => {
       const noSubnet = await docker(d, 'network', 'create', '--ipv6', 'v6none');
       assert.notEqual(noSubnet.code, 0);
       assert.match(noSubnet.stderr, /give an IPv6 --subnet with --ipv6/);
+      const noV4 = await d.api('POST', '/networks/create', { Name: 'v6only', EnableIPv4: false });
+      assert.equal(noV4.status, 400, JSON.stringify(noV4.body));
       assert.equal((await docker(d, 'rm', '-f', 'v6a')).code, 0);
       assert.equal((await docker(d, 'network', 'rm', 'v6net')).code, 0);
     });

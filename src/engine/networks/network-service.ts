@@ -434,6 +434,8 @@ export class Networks {
     if (driver !== 'bridge') {
       throw notFound(`could not find plugin ${driver} in v1 plugin registry: plugin not found`);
     }
+    if (body.EnableIPv4 === false)
+      throw invalidParameter('berth networks always have IPv4: EnableIPv4=false is not supported');
     if (body.Ingress) throw forbidden('berth has no swarm mode: ingress networks are not supported');
     if (body.ConfigOnly || body.ConfigFrom?.Network) {
       throw invalidParameter(
