@@ -528,6 +528,14 @@ describe('bridge options', { skip: !canRunRoot() && 'needs root' }, () => {
         `for i in 1 2 3 4 5 6 7 8 9 10; do curl -sf -m 2 -g http://[::1]:${port}/hostname && exit 0; sleep 0.2; done; exit 1`,
       ]);
       assert.equal(r.stdout.trim(), id.slice(0, 12), r.stderr);
+      // After berthd is killed and restarted the [::] binding is served again.
+      await d.kill();
+      await d.restart();
+      const again = await run('sh', [
+        '-c',
+        `for i in 1 2 3 4 5 6 7 8 9 10; do curl -sf -m 2 -g http://[::1]:${port}/hostname && exit 0; sleep 0.2; done; exit 1`,
+      ]);
+      assert.equal(again.stdout.trim(), id.slice(0, 12), again.stderr);
       assert.equal((await docker(d, 'rm', '-f', 'six2')).code, 0);
     });
   });
