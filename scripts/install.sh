@@ -7,11 +7,11 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: runtime needs (iproute2, nftables, libseccomp, libcap, git for git build contexts, busybox-static for the
 # base image, tini for --init: its tini-static is the in-container init) and the build toolchain
-# for native/. Test oracles come with --test: runc, tmux, docker-registry, skopeo, htpasswd, and docker.io, whose dockerd the interop tests
+# for native/. Test oracles come with --test: runc, tmux, docker-registry, skopeo, htpasswd, curl, and docker.io, whose dockerd the interop tests
 # run privately (test/helpers/dockerd.ts); its system service is kept from starting (below).
 packages=(build-essential pkg-config iproute2 nftables libseccomp-dev libcap-dev zlib1g-dev pigz zstd busybox-static tini
   procps util-linux git)
-if [ "${1:-}" = "--test" ]; then packages+=(runc tmux docker-registry skopeo apache2-utils docker.io docker-compose); fi
+if [ "${1:-}" = "--test" ]; then packages+=(runc tmux docker-registry skopeo apache2-utils docker.io docker-compose curl); fi
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -33,6 +33,15 @@ export interface DaemonFileConfig {
   bridge?: string;
   bip?: string;
   mtu?: number;
+  icc?: boolean;
+  'ip-masq'?: boolean;
+  iptables?: boolean;
+  'ip-forward'?: boolean;
+  'fixed-cidr'?: string;
+  'default-gateway'?: string;
+  ipv6?: boolean;
+  'fixed-cidr-v6'?: string;
+  ip?: string;
   'default-address-pools'?: Array<{ base: string; size: number }>;
   'userns-remap'?: string;
   'insecure-registries'?: string[];
@@ -99,6 +108,15 @@ const KEYS: Record<keyof DaemonFileConfig, Kind> = {
   bridge: 'string',
   bip: 'string',
   mtu: 'number',
+  icc: 'boolean',
+  'ip-masq': 'boolean',
+  iptables: 'boolean',
+  'ip-forward': 'boolean',
+  'fixed-cidr': 'string',
+  'default-gateway': 'string',
+  ipv6: 'boolean',
+  'fixed-cidr-v6': 'string',
+  ip: 'string',
   'default-address-pools': 'pools',
   'userns-remap': 'string',
   'insecure-registries': 'string[]',
@@ -127,16 +145,7 @@ const KEYS: Record<keyof DaemonFileConfig, Kind> = {
 };
 
 /** dockerd keys berth does not implement yet: refused with a clear message, never ignored. */
-const NOT_YET = new Set([
-  'fixed-cidr',
-  'fixed-cidr-v6',
-  'default-gateway',
-  'ipv6',
-  'iptables',
-  'ip-forward',
-  'ip-masq',
-  'icc',
-]);
+const NOT_YET = new Set(['default-gateway-v6', 'ip6tables', 'userland-proxy', 'bip6']);
 
 /** The flag that sets each key (dockerd's names). */
 const FLAG_OF: Partial<Record<keyof DaemonFileConfig, string>> = {

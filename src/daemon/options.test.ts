@@ -45,7 +45,12 @@ test('a setting both in the file and as a flag is refused, as dockerd does', () 
 test('unknown keys, wrong types and Docker keys berth lacks are refused by name', () => {
   assert.throws(() => checkDaemonConfig({ bogus: 1 }), /don't match any configuration option: bogus/);
   assert.throws(() => checkDaemonConfig({ debug: 'yes' }), /debug must be a boolean/);
-  assert.throws(() => checkDaemonConfig({ icc: false }), /icc: not supported by berth yet/);
+  assert.throws(() => checkDaemonConfig({ 'cgroup-driver': 'systemd' }), /don't match any configuration option/);
+  assert.throws(
+    () => checkDaemonConfig({ 'userland-proxy': false }),
+    /userland-proxy: not supported by berth yet/,
+  );
+  assert.throws(() => checkDaemonConfig({ icc: 'no' }), /icc must be a boolean/);
   assert.deepEqual(
     checkDaemonConfig({ bip: '10.9.0.1/24', 'default-address-pools': [{ base: '10.10.0.0/16', size: 24 }] })
       .bip,
@@ -207,4 +212,47 @@ test('--add-runtime and daemon.json runtimes are merged; --default-runtime names
   assert.equal(o.defaultRuntime, 'crun');
   assert.throws(() => parseDaemonArgs(['--add-runtime', 'nopath']), /invalid runtime: nopath/);
   assert.throws(() => checkDaemonConfig({ runtimes: { x: { args: [] } } }), /runtimes must map names to/);
+});
+
+test('the bridge flags and keys: icc, ip-masq, iptables, ip-forward, fixed-cidr, default-gateway', () => {
+  const n = (argv: string[], file = {}) => {
+    const o = parseDaemonArgs(argv, checkDaemonConfig(file));
+    if (typeof o === 'string') throw new Error(o);
+    return o.network;
+  };
+  const d = n([]);
+  assert.equal(d.icc && d.ipMasq && d.iptables && d.ipForward, true);
+  assert.equal(n(['--icc=false']).icc, false);
+  assert.equal(n([], { icc: false }).icc, false);
+  assert.equal(n(['--ip-masq=false']).ipMasq, false);
+  assert.equal(n([], { 'ip-forward': false }).ipForward, false);
+  const off = n(['--iptables=false']);
+  assert.equal(off.iptables, false);
+  assert.equal(off.ipMasq, false);
+  assert.throws(() => n(['--iptables=false', '--icc=false']), /ICC=false uses iptables/);
+  assert.throws(
+    () => n(['--icc=false'], { icc: false }),
+    /specified both as a flag and in the configuration file: icc/,
+  );
+  const f = n([
+    '--bip',
+    '10.44.0.1/24',
+    '--fixed-cidr',
+    '10.44.0.128/25',
+    '--default-gateway',
+    '10.44.0.254',
+  ]);
+  assert.equal(f.fixedCidr, '10.44.0.128/25');
+  assert.equal(f.defaultGateway, '10.44.0.254');
+  assert.equal(n([], { 'fixed-cidr': '10.45.0.0/24' }).fixedCidr, '10.45.0.0/24');
+  assert.throws(
+    () => n(['--bip', '10.44.0.1/24', '--fixed-cidr', '10.45.0.0/24']),
+    /subset of bridge network/,
+  );
+  assert.equal(n(['--ip', '127.0.0.1']).bindIp, '127.0.0.1');
+  assert.equal(n([], { ip: '127.0.0.2' }).bindIp, '127.0.0.2');
+  assert.throws(() => n(['--ip', 'nope']), /invalid argument "nope" for "--ip" flag/);
+  assert.throws(() => n(['--ipv6']), /--ipv6 needs --fixed-cidr-v6/);
+  assert.equal(n(['--ipv6', '--fixed-cidr-v6', 'fd12:3::/64']).ipv6Subnet, 'fd12:3::/64');
+  assert.equal(n([], { ipv6: true, 'fixed-cidr-v6': 'fd12:4::/64' }).ipv6Subnet, 'fd12:4::/64');
 });

@@ -19,7 +19,14 @@ export interface TlsOptions {
   cert: string;
   key: string;
 }
-import { DEFAULT_POOLS, ipToInt, parseAddressPool, parseCidr } from '../network/index.ts';
+import {
+  type BridgeDaemonConfig,
+  DEFAULT_POOLS,
+  bridgeDaemonConfig,
+  ipToInt,
+  parseAddressPool,
+  parseCidr,
+} from '../network/index.ts';
 
 export interface DaemonOptions {
   hosts: HostAddress[];
@@ -76,7 +83,7 @@ export interface DaemonOptions {
     nftTable: string;
     ifacePrefix: string;
     mtu: number;
-  };
+  } & BridgeDaemonConfig;
   /** `--userns-remap` (user, user:group, uid, uid:gid or `default`); undefined: off. */
   usernsRemap?: string;
   /** --experimental, --log-format, --exec-opt, --storage-opt, --feature, "builder", --selinux-enabled, --metrics-addr. */
@@ -111,6 +118,15 @@ const FLAG_OPTIONS = {
   bip: { type: 'string' },
   'default-address-pool': { type: 'string', multiple: true },
   'nft-table': { type: 'string' },
+  icc: { type: 'boolean' },
+  'ip-masq': { type: 'boolean' },
+  iptables: { type: 'boolean' },
+  'ip-forward': { type: 'boolean' },
+  'fixed-cidr': { type: 'string' },
+  'default-gateway': { type: 'string' },
+  ipv6: { type: 'boolean' },
+  'fixed-cidr-v6': { type: 'string' },
+  ip: { type: 'string' },
   'iface-prefix': { type: 'string' },
   mtu: { type: 'string' },
   'userns-remap': { type: 'string' },
@@ -272,6 +288,18 @@ export function parseDaemonArgs(
       'nft-table': v['nft-table'] as string | undefined,
       'iface-prefix': v['iface-prefix'] as string | undefined,
       mtu: (v.mtu as string | undefined) ?? (file.mtu !== undefined ? String(file.mtu) : undefined),
+      ...bridgeDaemonConfig({
+        icc: bool('icc', 'icc'),
+        ipMasq: bool('ip-masq', 'ip-masq'),
+        iptables: bool('iptables', 'iptables'),
+        ipForward: bool('ip-forward', 'ip-forward'),
+        fixedCidr: str('fixed-cidr', 'fixed-cidr'),
+        defaultGateway: str('default-gateway', 'default-gateway'),
+        ipv6: bool('ipv6', 'ipv6'),
+        fixedCidrV6: str('fixed-cidr-v6', 'fixed-cidr-v6'),
+        bip: str('bip', 'bip'),
+        ip: str('ip', 'ip'),
+      }),
     }),
   };
 }
@@ -378,14 +406,16 @@ function registryOptions(insecure: string[], mirrors: string[]): DaemonOptions['
   return { insecure: [...new Set(insecure)], mirrors: [...new Set(normalized)] };
 }
 
-function networkOptions(values: {
-  bridge?: string;
-  bip?: string;
-  'default-address-pool'?: string[];
-  'nft-table'?: string;
-  'iface-prefix'?: string;
-  mtu?: string;
-}): DaemonOptions['network'] {
+function networkOptions(
+  values: {
+    bridge?: string;
+    bip?: string;
+    'default-address-pool'?: string[];
+    'nft-table'?: string;
+    'iface-prefix'?: string;
+    mtu?: string;
+  } & BridgeDaemonConfig,
+): DaemonOptions['network'] {
   const bridge = values.bridge ?? 'berth0';
   if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge)) throw invalidParameter(`invalid bridge name: ${bridge}`);
   if (bridge === 'none')
@@ -414,6 +444,14 @@ function networkOptions(values: {
     nftTable: table,
     ifacePrefix: prefix,
     mtu,
+    icc: values.icc,
+    ipMasq: values.ipMasq,
+    iptables: values.iptables,
+    ipForward: values.ipForward,
+    ...(values.fixedCidr ? { fixedCidr: values.fixedCidr } : {}),
+    ...(values.defaultGateway ? { defaultGateway: values.defaultGateway } : {}),
+    ...(values.bindIp ? { bindIp: values.bindIp } : {}),
+    ...(values.ipv6Subnet ? { ipv6Subnet: values.ipv6Subnet } : {}),
   };
 }
 
@@ -457,6 +495,15 @@ Options:
       --bip string         Address and prefix of the default bridge (default: the first free pool)
       --default-address-pool base=CIDR,size=N  Pool user networks take subnets from (repeatable)
       --mtu int            MTU of the containers' interfaces (default 1500)
+      --icc                Inter-container communication on the default bridge (default true)
+      --ip-masq            Masquerade traffic leaving the default bridge's subnet (default true)
+      --iptables           Program berth's nftables table (default true; false: published ports through the userland proxy only)
+      --ip-forward         Turn net.ipv4.ip_forward on at startup (default true)
+      --fixed-cidr string  IPv4 sub-range of the default bridge's subnet containers get addresses from
+      --default-gateway string  Default route (IPv4) of containers on the default bridge
+      --ip ip              Default IP when binding container ports on the default bridge (default 0.0.0.0)
+      --ipv6               IPv6 on the default bridge (needs --fixed-cidr-v6)
+      --fixed-cidr-v6 string  IPv6 subnet of the default bridge
       --nft-table string   berth's nftables table, family inet (default "berth")
       --iface-prefix string  Prefix of the bridges and veths berth names (default: Docker's br-/veth)
       --userns-remap string  User/Group setting for user namespaces ("default", user, user:group, uid, uid:gid)

@@ -24,6 +24,7 @@ import { Networks } from './networks/index.ts';
 import { System } from './system/system-service.ts';
 import { DiskUsage } from './system/disk-usage.ts';
 import { VolumeStore } from '../volume/index.ts';
+import type { BridgeDaemonConfig } from '../network/index.ts';
 import { ContainerVolumes, Volumes } from './volumes/index.ts';
 import { ContainerFs } from './filesystems/index.ts';
 import { prepareRemappedRoot } from './containers/userns.ts';
@@ -64,7 +65,7 @@ export interface EngineConfig {
     nftTable: string;
     ifacePrefix: string;
     mtu: number;
-  };
+  } & Partial<BridgeDaemonConfig>;
   /** berthd --userns-remap, resolved: every container not run with --userns=host gets these maps. */
   usernsRemap?: UsernsRemap;
   /** berthd --experimental and the data root's filesystem, as /version and /info report them. */

@@ -111,10 +111,23 @@ export class EmbeddedDns {
     const name = question.name.toLowerCase().replace(/\.$/, '');
     const ips = this.#resolver.lookup(name, clientIp.replace(/^::ffff:/, ''));
     if (ips) {
+      // A names the IPv4 addresses, AAAA the IPv6 ones (containers on IPv6 networks have both).
       const answers =
         question.type === 'A'
-          ? shuffle(ips).map((ip) => ({ type: 'A' as const, name: question.name, ttl: TTL, data: ip }))
-          : [];
+          ? shuffle(ips.filter((ip) => !ip.includes(':'))).map((ip) => ({
+              type: 'A' as const,
+              name: question.name,
+              ttl: TTL,
+              data: ip,
+            }))
+          : question.type === 'AAAA'
+            ? shuffle(ips.filter((ip) => ip.includes(':'))).map((ip) => ({
+                type: 'AAAA' as const,
+                name: question.name,
+                ttl: TTL,
+                data: ip,
+              }))
+            : [];
       return dnsPacket.encode({
         type: 'response',
         id: query.id,

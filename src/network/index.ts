@@ -7,3 +7,6 @@ export * from './network-store.ts';
 export * from './nft-ruleset.ts';
 export * from './port-proxy.ts';
 export * from './net-dev.ts';
+export * from './default-bridge.ts';
+export * from './ip-forward.ts';
+export * from './ipam6.ts';

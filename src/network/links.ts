@@ -12,6 +12,8 @@ export interface BridgeConfig {
   name: string;
   /** Gateway address with the subnet's prefix, e.g. 172.17.0.1/16; none for an internal network without gateway. */
   gatewayCidr?: string;
+  /** IPv6 gateway address with its prefix (an IPv6 network), e.g. fd00:1::1/64. */
+  gateway6Cidr?: string;
   mtu: number;
 }
 
@@ -20,18 +22,32 @@ export async function linkExists(name: string): Promise<boolean> {
   return links.some((l) => l.ifname === name);
 }
 
-/** Creates the bridge (or takes over an existing one of that name) and gives it the gateway address. */
+/**
+ * Creates the bridge (or takes over an existing one of that name) and gives it the gateway
+ * address(es). Other global addresses of the family it manages (IPv4 when it has a gateway, IPv6
+ * always) are removed, as libnetwork replaces a bridge's addresses when --bip or IPv6 changed.
+ */
 export async function ensureBridge(b: BridgeConfig): Promise<void> {
   const lines: string[] = [];
   if (!(await linkExists(b.name))) lines.push(`link add name ${b.name} type bridge`);
   lines.push(`link set dev ${b.name} mtu ${b.mtu}`);
-  if (b.gatewayCidr) {
-    const addrs = await ipJson<
-      Array<{ ifname: string; addr_info: Array<{ local: string; prefixlen: number }> }>
-    >(['addr', 'show', 'dev', b.name]).catch(() => []);
-    const has = addrs.some((a) => a.addr_info.some((i) => `${i.local}/${i.prefixlen}` === b.gatewayCidr));
-    if (!has) lines.push(`addr add ${b.gatewayCidr} dev ${b.name}`);
+  const addrs = await ipJson<
+    Array<{
+      ifname: string;
+      addr_info: Array<{ family: string; local: string; prefixlen: number; scope: string }>;
+    }>
+  >(['addr', 'show', 'dev', b.name]).catch(() => []);
+  const global = addrs.flatMap((a) => a.addr_info).filter((i) => i.scope === 'global');
+  for (const i of global) {
+    const cidr = `${i.local}/${i.prefixlen}`;
+    const stale =
+      (i.family === 'inet' && b.gatewayCidr && cidr !== b.gatewayCidr) ||
+      (i.family === 'inet6' && cidr !== b.gateway6Cidr);
+    if (stale) lines.push(`addr del ${cidr} dev ${b.name}`);
   }
+  const has = (cidr: string) => global.some((i) => `${i.local}/${i.prefixlen}` === cidr);
+  if (b.gatewayCidr && !has(b.gatewayCidr)) lines.push(`addr add ${b.gatewayCidr} dev ${b.name}`);
+  if (b.gateway6Cidr && !has(b.gateway6Cidr)) lines.push(`addr add ${b.gateway6Cidr} dev ${b.name} nodad`);
   lines.push(`link set dev ${b.name} up`);
   await ipBatch(lines);
 }
@@ -65,6 +81,8 @@ export interface VethConfig {
   prefixLen: number;
   /** Default route via this gateway (only for the first network). */
   gateway?: string;
+  /** IPv6 address, prefix and default route (an IPv6 network). */
+  ipv6?: { address: string; prefixLen: number; gateway?: string };
   mac: string;
   mtu: number;
 }
@@ -85,6 +103,8 @@ export async function addVeth(v: VethConfig): Promise<void> {
         `addr add ${v.address}/${v.prefixLen} dev ${v.ifName}`,
         `link set dev ${v.ifName} up`,
         ...(v.gateway ? [`route replace default via ${v.gateway} dev ${v.ifName}`] : []),
+        ...(v.ipv6 ? [`addr add ${v.ipv6.address}/${v.ipv6.prefixLen} dev ${v.ifName} nodad`] : []),
+        ...(v.ipv6?.gateway ? [`route replace default via ${v.ipv6.gateway} dev ${v.ifName}`] : []),
       ],
       { netns: v.netns },
     );

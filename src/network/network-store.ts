@@ -34,6 +34,8 @@ export interface NetworkRecord {
   mtu: number;
   icc: boolean;
   masquerade: boolean;
+  /** IPv6 on (the default bridge with --ipv6): ipam.config[1] is the IPv6 pool. */
+  enableIPv6?: boolean;
 }
 
 export interface EndpointRecord {
@@ -50,6 +52,12 @@ export interface EndpointRecord {
   /** The IPAMConfig the user asked for (--ip), shown back in inspect. */
   ipv4Requested?: string;
   macRequested?: string;
+  /** On an IPv6 network: the endpoint's IPv6 address, prefix length and gateway. */
+  ipv6Address?: string;
+  ipv6PrefixLen?: number;
+  /** --ip6 as asked (IPAMConfig.IPv6Address in inspect). */
+  ipv6Requested?: string;
+  ipv6Gateway?: string;
   driverOpts: Record<string, string>;
 }
 

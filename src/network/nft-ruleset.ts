@@ -9,6 +9,10 @@
  *   stages); an internal network's bridge forwards nowhere but to itself.
  * - prerouting/output: published ports are DNATed to the container for traffic addressed to a
  *   local address (output: all but loopback, which the userland proxy serves, as Docker does).
+ * - icc=false: traffic between two ports of the bridge is dropped, except what legacy links open
+ *   (the linked container's exposed ports, both directions, as libnetwork's link rules).
+ * - forwardDrop: dockerd sets the FORWARD policy to DROP when it had to turn ip_forward on; berth's
+ *   forward chain then drops by policy and accepts only its bridges' traffic.
  */
 
 export interface NftBridge {
@@ -19,6 +23,8 @@ export interface NftBridge {
   masquerade: boolean;
   /** Inter-container communication on this bridge (com.docker.network.bridge.enable_icc). */
   icc: boolean;
+  /** The IPv6 subnet of an IPv6 network (masqueraded like the IPv4 one). */
+  subnet6?: string;
 }
 
 export interface NftPort {
@@ -30,10 +36,22 @@ export interface NftPort {
   containerPort: number;
 }
 
+/** A legacy link on an icc=false bridge: `from` (the linking container) may reach `to`:port. */
+export interface NftLink {
+  bridge: string;
+  from: string;
+  to: string;
+  proto: 'tcp' | 'udp';
+  port: number;
+}
+
 export interface NftState {
   table: string;
   bridges: NftBridge[];
   ports: NftPort[];
+  links?: NftLink[];
+  /** Drop forwarded traffic that is not the bridges' (set when berthd turned ip_forward on). */
+  forwardDrop?: boolean;
 }
 
 const q = (s: string) => JSON.stringify(s);
@@ -52,6 +70,9 @@ export function renderRuleset(s: NftState): string {
   lines.push('  }');
 
   lines.push('  chain prerouting {', '    type nat hook prerouting priority dstnat; policy accept;');
+  // From an icc=false bridge, published ports are served by the userland proxy (dockerd's DNAT
+  // rules skip the bridge itself): DNAT back into the bridge would be dropped as inter-container.
+  for (const b of s.bridges) if (!b.icc) lines.push(`    iifname ${q(b.name)} return`);
   lines.push('    fib daddr type local jump publish', '  }');
   lines.push('  chain output {', '    type nat hook output priority -100; policy accept;');
   lines.push('    ip daddr != 127.0.0.0/8 fib daddr type local jump publish', '  }');
@@ -61,10 +82,12 @@ export function renderRuleset(s: NftState): string {
     if (b.internal || !b.masquerade) continue;
     lines.push(`    ip saddr ${b.subnet} oifname != ${q(b.name)} masquerade`);
     lines.push(`    ip saddr ${b.subnet} oifname ${q(b.name)} ct status dnat masquerade`);
+    if (b.subnet6) lines.push(`    ip6 saddr ${b.subnet6} oifname != ${q(b.name)} masquerade`);
   }
   lines.push('  }');
 
-  lines.push('  chain forward {', '    type filter hook forward priority filter; policy accept;');
+  const policy = s.forwardDrop ? 'drop' : 'accept';
+  lines.push('  chain forward {', `    type filter hook forward priority filter; policy ${policy};`);
   for (const b of s.bridges) {
     const others = s.bridges.filter((o) => o.name !== b.name).map((o) => q(o.name));
     if (b.internal) {
@@ -73,7 +96,23 @@ export function renderRuleset(s: NftState): string {
     } else if (others.length > 0) {
       lines.push(`    iifname ${q(b.name)} oifname { ${others.join(', ')} } drop`);
     }
-    if (!b.icc) lines.push(`    iifname ${q(b.name)} oifname ${q(b.name)} drop`);
+    if (!b.icc) {
+      const same = `iifname ${q(b.name)} oifname ${q(b.name)}`;
+      for (const l of (s.links ?? []).filter((x) => x.bridge === b.name)) {
+        lines.push(`    ${same} ip saddr ${l.from} ip daddr ${l.to} ${l.proto} dport ${l.port} accept`);
+        lines.push(`    ${same} ip saddr ${l.to} ip daddr ${l.from} ${l.proto} sport ${l.port} accept`);
+      }
+      lines.push(`    ${same} drop`);
+    }
+  }
+  if (s.forwardDrop) {
+    // dockerd's FORWARD rules under its DROP policy: replies and published ports into a bridge,
+    // everything out of a bridge (what was not dropped above).
+    for (const b of s.bridges) {
+      lines.push(`    oifname ${q(b.name)} ct state related,established accept`);
+      lines.push(`    oifname ${q(b.name)} ct status dnat accept`);
+      lines.push(`    iifname ${q(b.name)} accept`);
+    }
   }
   lines.push('  }');
   lines.push('}');

@@ -12,7 +12,7 @@ import net from 'node:net';
 
 export interface ProxySpec {
   proto: 'tcp' | 'udp';
-  /** '' = every address. */
+  /** '' = every IPv4 address; '::' = every IPv6 address (only). */
   hostIp: string;
   /** 0 = pick an ephemeral port. */
   hostPort: number;
@@ -33,26 +33,39 @@ export async function openProxy(spec: ProxySpec): Promise<PortProxy> {
 
 async function openTcp(spec: ProxySpec, host: string): Promise<PortProxy> {
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect({ host: spec.containerIp, port: spec.containerPort });
+  // Half-closes pass through (docker-proxy's CloseWrite): a client that sends its request and
+  // then shuts down its sending side (nc, HTTP/1.0 tools) still gets the whole answer.
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = net.connect({ host: spec.containerIp, port: spec.containerPort, allowHalfOpen: true });
     sockets.add(client);
     sockets.add(upstream);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
+    const forget = () => {
       sockets.delete(client);
       sockets.delete(upstream);
     };
-    client.on('error', end);
-    upstream.on('error', end);
-    client.on('close', end);
-    upstream.on('close', end);
+    const abort = () => {
+      client.destroy();
+      upstream.destroy();
+      forget();
+    };
+    client.on('error', abort);
+    upstream.on('error', abort);
+    // pipe() ends the other side when one side ends; a side that closed takes the other with it
+    // once that one has flushed what it was given.
+    client.on('close', () => {
+      upstream.end();
+      forget();
+    });
+    upstream.on('close', () => {
+      client.end();
+      forget();
+    });
     client.pipe(upstream);
     upstream.pipe(client);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host, port: spec.hostPort, exclusive: true }, () => {
+    server.listen({ host, port: spec.hostPort, exclusive: true, ipv6Only: host.includes(':') }, () => {
       server.off('error', reject);
       resolve();
     });
@@ -69,14 +82,17 @@ async function openTcp(spec: ProxySpec, host: string): Promise<PortProxy> {
 }
 
 async function openUdp(spec: ProxySpec, host: string): Promise<PortProxy> {
-  const sock = dgram.createSocket({ type: 'udp4' });
+  const sock = dgram.createSocket({
+    type: host.includes(':') ? 'udp6' : 'udp4',
+    ipv6Only: host.includes(':'),
+  });
   /** One upstream socket per client address, closed after 90 s idle (docker-proxy's timeout). */
   const flows = new Map<string, { up: dgram.Socket; timer: NodeJS.Timeout }>();
   sock.on('message', (msg, rinfo) => {
     const key = `${rinfo.address}:${rinfo.port}`;
     let flow = flows.get(key);
     if (!flow) {
-      const up = dgram.createSocket('udp4');
+      const up = dgram.createSocket(spec.containerIp.includes(':') ? 'udp6' : 'udp4');
       up.on('message', (reply) => sock.send(reply, rinfo.port, rinfo.address));
       up.on('error', () => {});
       flow = { up, timer: setTimeout(() => {}, 0) };

@@ -5,3 +5,4 @@ export * from './helper-plan.ts';
 export * from './compression.ts';
 export * from './userns-remap.ts';
 export * from './dir-size.ts';
+export * from './sysctl.ts';

@@ -14,9 +14,15 @@
  * - restore(): after the containers were re-adopted, sandboxes of running containers get their
  *   proxies back; those of containers that are gone are released.
  * - shutdown(): closes DNS servers and proxies (bridges and rules stay, as dockerd leaves them).
+ *
+ * The daemon's bridge flags (network/default-bridge.ts) shape the default bridge at init: --icc,
+ * --ip-masq, --ip (its options), --fixed-cidr, --default-gateway, --ipv6/--fixed-cidr-v6 (its IPAM);
+ * --ip-forward turns forwarding on; --iptables=false leaves berth's nftables table out entirely
+ * (published ports then work through the userland proxy alone, as with dockerd).
  */
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type {
   NetworkConnectRequest,
   NetworkCreateRequest,
@@ -42,6 +48,7 @@ import {
   type Cidr,
   type EndpointRecord,
   type NetworkRecord,
+  type NftLink,
   NetworkStore,
   type PortProxy,
   type PublishedPort,
@@ -50,7 +57,20 @@ import {
   CONTAINER_RESOLVER,
   allocateAddress,
   contains,
+  defaultBridgeBase,
+  defaultBridgePool,
+  defaultBridgePool6,
+  allocateAddress6,
+  parseCidr6,
+  userPool6,
+  ip6ToBig,
+  bigToIp6,
+  contains6,
+  isIpv6,
+  IPV6_FORWARD,
   deleteLink,
+  enableIpForward,
+  endpointGateway,
   ensureBridge,
   formatCidr,
   hostRoutes,
@@ -63,6 +83,7 @@ import {
   nftDeleteTable,
   openProxy,
   overlaps,
+  parseBoolOption,
   parseCidr,
   pickSubnet,
   redirectResolver,
@@ -95,13 +116,37 @@ export interface NetworkOptions {
   log: Logger;
   /** The daemon's --dns, --dns-search and --dns-opt, for containers that set none. */
   containerDefaults?: ContainerDefaults;
+  /** dockerd --icc and --ip-masq: the default bridge's enable_icc and enable_ip_masquerade (default true). */
+  icc?: boolean;
+  ipMasq?: boolean;
+  /** dockerd --iptables (default true): false = berthd programs no nftables rules at all. */
+  iptables?: boolean;
+  /** dockerd --ip-forward (default true): net.ipv4.ip_forward is turned on at startup. */
+  ipForward?: boolean;
+  /** dockerd --fixed-cidr: the sub-range containers on the default bridge get addresses from. */
+  fixedCidr?: string;
+  /** dockerd --default-gateway: the default route of containers on the default bridge. */
+  defaultGateway?: string;
+  /** dockerd --ip: the host address of ports published on the default bridge without one. */
+  bindIp?: string;
+  /** dockerd --ipv6 with --fixed-cidr-v6: the default bridge's IPv6 subnet. */
+  ipv6Subnet?: string;
 }
 
-const DEFAULT_BRIDGE_OPTIONS = (bridge: string, mtu: number) => ({
+/** Marks that berthd turned ip_forward on: its forward chain then drops by policy (dockerd's FORWARD DROP). */
+const FORWARD_DROP_MARK = 'forward-drop';
+
+const DEFAULT_BRIDGE_OPTIONS = (
+  bridge: string,
+  mtu: number,
+  icc: boolean,
+  masquerade: boolean,
+  bindIp: string,
+) => ({
   'com.docker.network.bridge.default_bridge': 'true',
-  'com.docker.network.bridge.enable_icc': 'true',
-  'com.docker.network.bridge.enable_ip_masquerade': 'true',
-  'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
+  'com.docker.network.bridge.enable_icc': String(icc),
+  'com.docker.network.bridge.enable_ip_masquerade': String(masquerade),
+  'com.docker.network.bridge.host_binding_ipv4': bindIp,
   'com.docker.network.bridge.name': bridge,
   'com.docker.network.driver.mtu': String(mtu),
 });
@@ -129,6 +174,8 @@ export class Networks {
   readonly #dns = new Map<string, EmbeddedDns>();
   #containers?: ContainerStore;
   #hostResolv = '';
+  /** berthd turned ip_forward on (now or on an earlier start): dockerd's FORWARD policy DROP. */
+  #forwardDrop = false;
   /** Serialises every change (allocation, plumbing, records, firewall). */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -153,13 +200,47 @@ export class Networks {
     for (const n of networks) this.#networks.set(n.id, n);
     for (const s of sandboxes) this.#sandboxes.set(s.containerId, s);
     this.#hostResolv = await readHostResolvConf();
+    await this.#setupForwarding();
     await this.#ensurePredefined();
     for (const n of this.#networks.values()) {
       if (n.driver !== 'bridge' || !n.bridge) continue;
-      await ensureBridge({ name: n.bridge, gatewayCidr: gatewayCidr(n), mtu: n.mtu });
+      await ensureBridge({
+        name: n.bridge,
+        gatewayCidr: gatewayCidr(n),
+        ...(n.enableIPv6 ? { gateway6Cidr: gateway6Cidr(n) } : {}),
+        mtu: n.mtu,
+      });
       if (!n.predefined) await this.#startDns(n);
     }
     await this.#applyFirewall();
+  }
+
+  /**
+   * --ip-forward: turn net.ipv4.ip_forward on; when berthd is the one who turned it on and
+   * programs rules, its forward chain drops other forwarded traffic from then on (dockerd sets
+   * the FORWARD policy to DROP then, and the policy outlives dockerd restarts: the mark does here).
+   * --iptables=false: berth's table is removed (a previous run may have left it) and not made again.
+   */
+  async #setupForwarding(): Promise<void> {
+    const mark = join(this.#o.root, FORWARD_DROP_MARK);
+    this.#forwardDrop = await readFile(mark, 'utf8').then(
+      () => true,
+      () => false,
+    );
+    let turnedOn = false;
+    if (this.#o.ipForward !== false && (await enableIpForward())) {
+      this.#o.log.info('IPv4 forwarding was off: turned on (net.ipv4.ip_forward=1)');
+      turnedOn = true;
+    }
+    if (this.#o.ipForward !== false && this.#o.ipv6Subnet && (await enableIpForward(IPV6_FORWARD))) {
+      this.#o.log.info('IPv6 forwarding was off: turned on (net.ipv6.conf.all.forwarding=1)');
+      turnedOn = true;
+    }
+    if (turnedOn && this.#o.iptables !== false) {
+      this.#forwardDrop = true;
+      await writeFile(mark, '');
+    }
+    if (this.#o.iptables === false) await nftDeleteTable('inet', this.#o.nftTable);
   }
 
   /** After the containers were re-adopted: proxies back for running ones, the rest released. */
@@ -171,7 +252,8 @@ export class Networks {
         const proxies: PortProxy[] = [];
         for (const p of primary ? s.ports : []) {
           try {
-            proxies.push(await openProxy({ ...p, containerIp: primary?.address ?? '' }));
+            const containerIp = p.hostIp.includes(':') ? primary?.ipv6Address : primary?.address;
+            proxies.push(await openProxy({ ...p, containerIp: containerIp ?? '' }));
           } catch (err) {
             this.#o.log.warn('reopening a published port failed', { id: s.containerId, port: p, err });
           }
@@ -226,28 +308,48 @@ export class Networks {
       }
     }
     const bridge = byName('bridge');
-    const wanted = this.#o.bip;
-    const sameAsBefore =
-      bridge?.bridge === this.#o.defaultBridge && (!wanted || gatewayCidr(bridge) === formatGateway(wanted));
-    if (bridge && sameAsBefore) return;
-    if (bridge) {
-      // The daemon's flags changed: the default bridge follows them (its old bridge goes).
-      if (bridge.bridge && bridge.bridge !== this.#o.defaultBridge)
-        await deleteLink(bridge.bridge).catch(() => {});
+    const icc = this.#o.icc ?? true;
+    const masquerade = this.#o.ipMasq ?? true;
+    const previous = bridge?.bridge === this.#o.defaultBridge ? bridge.ipam.config[0] : undefined;
+    let start = defaultBridgeBase(
+      this.#o.bip,
+      this.#o.fixedCidr,
+      previous && { subnet: previous.subnet, gateway: previous.gateway },
+    );
+    if (!start) {
+      const used = [...(await hostRoutes()), ...this.#subnetsExcept(bridge?.id)];
+      const subnet = pickSubnet(this.#o.pools, used);
+      start = { subnet: formatCidr(subnet), gateway: formatIp(subnet.base + 1) };
     }
+    const pool = defaultBridgePool(start, this.#o);
+    const pools = [pool, ...(this.#o.ipv6Subnet ? [defaultBridgePool6(this.#o.ipv6Subnet)] : [])];
+    const options = DEFAULT_BRIDGE_OPTIONS(
+      this.#o.defaultBridge,
+      this.#o.mtu,
+      icc,
+      masquerade,
+      this.#o.bindIp ?? '0.0.0.0',
+    );
+    if (
+      bridge?.bridge === this.#o.defaultBridge &&
+      JSON.stringify(bridge.ipam.config) === JSON.stringify(pools) &&
+      (bridge.enableIPv6 ?? false) === !!this.#o.ipv6Subnet &&
+      JSON.stringify(bridge.options) === JSON.stringify(options) &&
+      bridge.icc === icc &&
+      bridge.masquerade === masquerade
+    )
+      return;
+    // First start, or the daemon's flags changed: the default bridge follows them (an old bridge goes).
+    if (bridge?.bridge && bridge.bridge !== this.#o.defaultBridge)
+      await deleteLink(bridge.bridge).catch(() => {});
     const n: NetworkRecord = bridge ?? base('bridge', 'bridge');
     n.bridge = this.#o.defaultBridge;
-    n.options = DEFAULT_BRIDGE_OPTIONS(this.#o.defaultBridge, this.#o.mtu);
-    let pool: { subnet: string; gateway: string };
-    if (wanted) {
-      const cidr = parseCidr(wanted);
-      pool = { subnet: formatCidr(cidr), gateway: wanted.split('/')[0] as string };
-    } else {
-      const used = [...(await hostRoutes()), ...this.#subnetsExcept(n.id)];
-      const subnet = pickSubnet(this.#o.pools, used);
-      pool = { subnet: formatCidr(subnet), gateway: formatIp(subnet.base + 1) };
-    }
-    n.ipam = { driver: 'default', options: {}, config: [pool] };
+    n.options = options;
+    n.icc = icc;
+    n.masquerade = masquerade;
+    n.ipam = { driver: 'default', options: {}, config: pools };
+    if (this.#o.ipv6Subnet) n.enableIPv6 = true;
+    else delete n.enableIPv6;
     this.#networks.set(n.id, n);
     await this.#store.saveNetwork(n);
   }
@@ -255,7 +357,7 @@ export class Networks {
   #subnetsExcept(id?: string) {
     return [...this.#networks.values()]
       .filter((n) => n.id !== id)
-      .flatMap((n) => n.ipam.config.map((p) => parseCidr(p.subnet)));
+      .flatMap((n) => n.ipam.config.filter((p) => !p.subnet.includes(':')).map((p) => parseCidr(p.subnet)));
   }
 
   // ---- lookups ----
@@ -332,7 +434,8 @@ export class Networks {
     if (driver !== 'bridge') {
       throw notFound(`could not find plugin ${driver} in v1 plugin registry: plugin not found`);
     }
-    if (body.EnableIPv6) throw invalidParameter('berth does not support IPv6 networks yet (EnableIPv6)');
+    if (body.EnableIPv4 === false)
+      throw invalidParameter('berth networks always have IPv4: EnableIPv4=false is not supported');
     if (body.Ingress) throw forbidden('berth has no swarm mode: ingress networks are not supported');
     if (body.ConfigOnly || body.ConfigFrom?.Network) {
       throw invalidParameter(
@@ -366,9 +469,23 @@ export class Networks {
     if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)
       throw invalidParameter(`invalid MTU: ${options['com.docker.network.driver.mtu']}`);
     const pools = (body.IPAM?.Config ?? []).filter((p) => !p.Subnet?.includes(':'));
-    if ((body.IPAM?.Config ?? []).length !== pools.length)
-      throw invalidParameter('berth does not support IPv6 subnets yet');
+    const pools6 = (body.IPAM?.Config ?? []).filter((p) => p.Subnet?.includes(':'));
     if (pools.length > 1) throw invalidParameter('berth supports one IPv4 subnet per network');
+    if (pools6.length > 1) throw invalidParameter('berth supports one IPv6 subnet per network');
+    if (pools6.length && !body.EnableIPv6)
+      throw invalidParameter('an IPv6 subnet needs IPv6 enabled on the network (--ipv6)');
+    if (body.EnableIPv6 && !pools6.length)
+      throw invalidParameter(
+        'berth has no IPv6 address pools to pick a subnet from: give an IPv6 --subnet with --ipv6',
+      );
+    const pool6 = pools6[0]
+      ? userPool6(
+          pools6[0],
+          [...this.#networks.values()].flatMap((x) =>
+            x.enableIPv6 && x.ipam.config[1] ? [parseCidr6(x.ipam.config[1].subnet)] : [],
+          ),
+        )
+      : undefined;
     const p = pools[0];
     let subnet: Cidr;
     if (p?.Subnet) {
@@ -399,7 +516,16 @@ export class Networks {
       if (!isIpv4(v) || !contains(subnet, ipToInt(v)))
         throw invalidParameter(`no matching subnet for aux-address ${k}=${v}`);
     }
-    const flag = (key: string) => options[key] === undefined || options[key] === 'true';
+    const flag = (key: string) => parseBoolOption(key, options[key], true);
+    const icc = flag('com.docker.network.bridge.enable_icc');
+    if (!icc && this.#o.iptables === false) {
+      throw invalidParameter(
+        'com.docker.network.bridge.enable_icc=false needs firewall rules, and berthd runs with --iptables=false',
+      );
+    }
+    const bindIp = options['com.docker.network.bridge.host_binding_ipv4'];
+    if (bindIp !== undefined && !isIpv4(bindIp))
+      throw invalidParameter(`failed to parse com.docker.network.bridge.host_binding_ipv4 value: ${bindIp}`);
     const n: NetworkRecord = {
       id,
       name,
@@ -420,16 +546,23 @@ export class Networks {
             ...(ipRange ? { ipRange } : {}),
             ...(Object.keys(aux).length ? { auxAddresses: aux } : {}),
           },
+          ...(pool6 ? [pool6] : []),
         ],
       },
       bridge,
       mtu,
-      icc: flag('com.docker.network.bridge.enable_icc'),
-      masquerade: flag('com.docker.network.bridge.enable_ip_masquerade'),
+      icc,
+      ...(pool6 ? { enableIPv6: true } : {}),
+      masquerade: this.#o.iptables !== false && flag('com.docker.network.bridge.enable_ip_masquerade'),
     };
     const undo = new CleanupStack();
     try {
-      await ensureBridge({ name: bridge, gatewayCidr: gatewayCidr(n), mtu });
+      await ensureBridge({
+        name: bridge,
+        gatewayCidr: gatewayCidr(n),
+        ...(pool6 ? { gateway6Cidr: gateway6Cidr(n) } : {}),
+        mtu,
+      });
       undo.defer(() => deleteLink(bridge));
       this.#networks.set(id, n);
       undo.defer(() => this.#networks.delete(id));
@@ -493,7 +626,7 @@ export class Networks {
 
   /** Validates a container's network configuration at create (Docker: 404 for an unknown network). */
   validateContainer(spec: {
-    network: { mode: string; endpoints: Record<string, { ipv4Address?: string }> };
+    network: { mode: string; endpoints: Record<string, { ipv4Address?: string; ipv6Address?: string }> };
   }): void {
     const mode = spec.network.mode;
     if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) return;
@@ -507,7 +640,7 @@ export class Networks {
       if (!n) continue;
       const req =
         spec.network.endpoints[name] ?? (name === 'bridge' ? spec.network.endpoints.default : undefined);
-      if (n.predefined && (req?.ipv4Address ?? '') !== '') {
+      if (n.predefined && ((req?.ipv4Address ?? '') !== '' || (req?.ipv6Address ?? '') !== '')) {
         throw invalidParameter('user specified IP address is supported on user defined networks only');
       }
     }
@@ -643,10 +776,20 @@ export class Networks {
           for (const p of proxies) await p.close();
         });
         if (primary && primaryNet && !primaryNet.internal) {
+          // com.docker.network.bridge.host_binding_ipv4: the host address of ports published without one.
+          const bindIp = primaryNet.options['com.docker.network.bridge.host_binding_ipv4'] ?? '';
           for (const want of this.#wantedPorts(c)) {
+            if (!want.hostIp && bindIp && bindIp !== '0.0.0.0') want.hostIp = bindIp;
             const { proxy, port } = await this.#publish(c, primary, want);
             proxies.push(proxy);
             sandbox.ports.push(port);
+            if (primary.ipv6Address && !want.hostIp) {
+              // On an IPv6 network dockerd also publishes on [::], with the same host port.
+              const v6 = { ...want, hostIp: '::', hostPort: String(port.hostPort) };
+              const six = await this.#publish(c, primary, v6, primary.ipv6Address);
+              proxies.push(six.proxy);
+              sandbox.ports.push(six.port);
+            }
           }
         }
         this.#sandboxes.set(id, sandbox);
@@ -824,6 +967,29 @@ export class Networks {
     } else {
       address = allocateAddress(subnet, used, pool.ipRange ? parseCidr(pool.ipRange) : undefined);
     }
+    const pool6 = n.enableIPv6 ? n.ipam.config[1] : undefined;
+    let ipv6: { address: string; prefixLen: number; gateway: string } | undefined;
+    if (req?.ipv6Address) {
+      if (n.predefined)
+        throw invalidParameter('user specified IP address is supported on user defined networks only');
+      if (!pool6)
+        throw invalidParameter(`network ${n.name} has no IPv6 subnet: cannot use --ip6 ${req.ipv6Address}`);
+    }
+    if (pool6) {
+      const used6 = new Set<string>([pool6.gateway, ...Object.values(pool6.auxAddresses ?? {})]);
+      for (const x of this.#endpointsOf(n.id)) if (x.endpoint.ipv6Address) used6.add(x.endpoint.ipv6Address);
+      const subnet6 = parseCidr6(pool6.subnet);
+      let address6: string;
+      if (req?.ipv6Address) {
+        if (!isIpv6(req.ipv6Address) || !contains6(subnet6, ip6ToBig(req.ipv6Address)))
+          throw invalidParameter(`no matching subnet for address ${req.ipv6Address}`);
+        address6 = bigToIp6(ip6ToBig(req.ipv6Address));
+        if (used6.has(address6)) throw conflict(`Address already in use: ${req.ipv6Address}`);
+      } else {
+        address6 = allocateAddress6(subnet6, used6, pool6.ipRange ? parseCidr6(pool6.ipRange) : undefined);
+      }
+      ipv6 = { address: address6, prefixLen: subnet6.prefix, gateway: pool6.gateway };
+    }
     const macWanted = req?.macAddress || (isPrimary ? c.record.spec.network.macAddress : '');
     if (macWanted && !isMac(macWanted)) throw invalidParameter(`invalid MAC address: ${macWanted}`);
     const mac = (macWanted || macFromIp(address)).toLowerCase();
@@ -833,15 +999,23 @@ export class Networks {
       endpointId: randomBytes(32).toString('hex'),
       address,
       prefixLen: subnet.prefix,
-      gateway: n.internal ? '' : pool.gateway,
+      gateway: n.internal ? '' : endpointGateway(pool),
       mac,
       hostIf: this.#o.ifacePrefix ? `${this.#o.ifacePrefix}v${hex}`.slice(0, 15) : `veth${hex.slice(0, 7)}`,
       ifName,
       aliases: [...(req?.aliases ?? [])],
       links: [...(req?.links ?? [])],
       ...(req?.ipv4Address ? { ipv4Requested: req.ipv4Address } : {}),
+      ...(req?.ipv6Address ? { ipv6Requested: req.ipv6Address } : {}),
       ...(macWanted ? { macRequested: macWanted } : {}),
       driverOpts: { ...(req?.driverOpts ?? {}) },
+      ...(ipv6
+        ? {
+            ipv6Address: ipv6.address,
+            ipv6PrefixLen: ipv6.prefixLen,
+            ipv6Gateway: n.internal ? '' : ipv6.gateway,
+          }
+        : {}),
     };
     await addVeth({
       netns: `/proc/${pid}/ns/net`,
@@ -851,7 +1025,16 @@ export class Networks {
       bridge: n.bridge ?? '',
       address,
       prefixLen: subnet.prefix,
-      gateway: isPrimary && !n.internal ? pool.gateway : undefined,
+      gateway: isPrimary && !n.internal ? endpointGateway(pool) : undefined,
+      ...(ipv6
+        ? {
+            ipv6: {
+              address: ipv6.address,
+              prefixLen: ipv6.prefixLen,
+              ...(isPrimary && !n.internal ? { gateway: ipv6.gateway } : {}),
+            },
+          }
+        : {}),
       mac,
       mtu: n.mtu,
     });
@@ -892,6 +1075,7 @@ export class Networks {
     c: Container,
     e: EndpointRecord,
     want: { proto: 'tcp' | 'udp'; containerPort: number; hostIp: string; hostPort: string },
+    containerIp = e.address,
   ): Promise<{ proxy: PortProxy; port: PublishedPort }> {
     const m = /^(\d*)(?:-(\d+))?$/.exec(want.hostPort);
     if (!m) throw invalidParameter(`invalid host port: ${want.hostPort}`);
@@ -905,7 +1089,7 @@ export class Networks {
           proto: want.proto,
           hostIp: want.hostIp,
           hostPort: port,
-          containerIp: e.address,
+          containerIp,
           containerPort: want.containerPort,
         });
         return {
@@ -968,6 +1152,7 @@ export class Networks {
     if (primary) {
       const fqdn = spec.domainname ? [`${spec.hostname}.${spec.domainname}`, spec.hostname] : [spec.hostname];
       entries.push({ ip: primary.address, names: fqdn });
+      if (primary.ipv6Address) entries.push({ ip: primary.ipv6Address, names: fqdn });
     }
     await writeFile(files.hosts, hostsFile(entries));
     const primaryNet = primary ? this.#networks.get(primary.networkId) : undefined;
@@ -1014,7 +1199,7 @@ export class Networks {
             const other = this.#containers?.find(target);
             if (!other || !isRunning(other.state)) continue;
             const e = this.#sandboxes.get(other.record.id)?.endpoints.find((x) => x.networkId === n.id);
-            if (e) ips.push(e.address);
+            if (e) ips.push(e.address, ...(e.ipv6Address ? [e.ipv6Address] : []));
           }
           if (ips.length) return ips;
           for (const networkId of networkIds) {
@@ -1025,7 +1210,7 @@ export class Networks {
               if (!c || !isRunning(c.state)) continue;
               const names = this.#dnsNames(c, endpoint).map((x) => x.toLowerCase());
               if (names.includes(name) || names.some((x) => name === `${x}.${net.name.toLowerCase()}`)) {
-                ips.push(endpoint.address);
+                ips.push(endpoint.address, ...(endpoint.ipv6Address ? [endpoint.ipv6Address] : []));
               }
             }
           }
@@ -1057,6 +1242,7 @@ export class Networks {
   }
 
   async #applyFirewall(): Promise<void> {
+    if (this.#o.iptables === false) return;
     const bridges = [...this.#networks.values()]
       .filter((n) => n.driver === 'bridge' && n.bridge && n.ipam.config[0])
       .map((n) => ({
@@ -1065,24 +1251,63 @@ export class Networks {
         internal: n.internal,
         masquerade: n.masquerade,
         icc: n.icc,
+        ...(n.enableIPv6 && n.ipam.config[1] ? { subnet6: n.ipam.config[1].subnet } : {}),
       }));
     const ports = [...this.#sandboxes.values()].flatMap((s) => {
       const primary = s.endpoints[0];
       if (!primary) return [];
-      return s.ports.map((p) => ({ ...p, containerIp: primary.address }));
+      // IPv6 bindings are served by the userland proxy alone.
+      return s.ports
+        .filter((p) => !p.hostIp.includes(':'))
+        .map((p) => ({ ...p, containerIp: primary.address }));
     });
-    await nftApply(renderRuleset({ table: this.#o.nftTable, bridges, ports }));
+    await nftApply(
+      renderRuleset({
+        table: this.#o.nftTable,
+        bridges,
+        ports,
+        links: this.#linkRules(),
+        forwardDrop: this.#forwardDrop,
+      }),
+    );
   }
+
+  /**
+   * Legacy links on a bridge without icc: the linking container may reach the linked one's
+   * exposed ports (libnetwork's link rules; on the default bridge, where --link applies).
+   */
+  #linkRules(): NftLink[] {
+    const out: NftLink[] = [];
+    for (const s of this.#sandboxes.values()) {
+      const c = this.#containers?.find(s.containerId);
+      if (!c || !this.#onDefaultBridge(c)) continue;
+      const own = s.endpoints.find((e) => this.#networks.get(e.networkId)?.name === 'bridge');
+      const n = own && this.#networks.get(own.networkId);
+      if (!own || !n?.bridge || n.icc) continue;
+      for (const link of c.record.spec.network.links) {
+        const other = this.#containers?.find(parseLink(link).target);
+        const theirs =
+          other && this.#sandboxes.get(other.record.id)?.endpoints.find((e) => e.networkId === n.id);
+        if (!other || !theirs) continue;
+        for (const p of other.record.spec.exposedPorts) {
+          const [port, proto = 'tcp'] = p.split('/');
+          if (proto !== 'tcp' && proto !== 'udp') continue;
+          out.push({ bridge: n.bridge, from: own.address, to: theirs.address, proto, port: Number(port) });
+        }
+      }
+    }
+    return out;
+  }
+}
+
+function gateway6Cidr(n: NetworkRecord): string | undefined {
+  const p = n.ipam.config[1];
+  return p ? `${p.gateway}/${parseCidr6(p.subnet).prefix}` : undefined;
 }
 
 function gatewayCidr(n: NetworkRecord): string | undefined {
   const p = n.ipam.config[0];
   return p ? `${p.gateway}/${parseCidr(p.subnet).prefix}` : undefined;
-}
-
-function formatGateway(bip: string): string {
-  const [ip, len] = bip.split('/');
-  return `${ip}/${len}`;
 }
 
 function formatIp(n: number): string {

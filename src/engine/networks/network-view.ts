@@ -18,7 +18,7 @@ export function networkView(
     Created: n.created,
     Scope: 'local',
     Driver: n.driver,
-    EnableIPv6: false,
+    EnableIPv6: n.enableIPv6 ?? false,
     IPAM: {
       Driver: n.ipam.driver,
       Options: Object.keys(n.ipam.options).length ? n.ipam.options : null,
@@ -45,7 +45,9 @@ export function networkView(
               EndpointID: c.endpoint.endpointId,
               MacAddress: c.endpoint.mac,
               IPv4Address: `${c.endpoint.address}/${c.endpoint.prefixLen}`,
-              IPv6Address: '',
+              IPv6Address: c.endpoint.ipv6Address
+                ? `${c.endpoint.ipv6Address}/${c.endpoint.ipv6PrefixLen}`
+                : '',
             },
           ]),
         )
@@ -110,7 +112,13 @@ export function emptyEndpoint(): EndpointSettings {
 
 export function endpointView(e: EndpointRecord, dnsNames: string[] | null): EndpointSettings {
   return {
-    IPAMConfig: e.ipv4Requested ? { IPv4Address: e.ipv4Requested } : null,
+    IPAMConfig:
+      e.ipv4Requested || e.ipv6Requested
+        ? {
+            ...(e.ipv4Requested ? { IPv4Address: e.ipv4Requested } : {}),
+            ...(e.ipv6Requested ? { IPv6Address: e.ipv6Requested } : {}),
+          }
+        : null,
     Links: e.links.length ? e.links : null,
     Aliases: e.aliases.length ? e.aliases : null,
     MacAddress: e.mac,
@@ -120,9 +128,9 @@ export function endpointView(e: EndpointRecord, dnsNames: string[] | null): Endp
     Gateway: e.gateway,
     IPAddress: e.address,
     IPPrefixLen: e.prefixLen,
-    IPv6Gateway: '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
+    IPv6Gateway: e.ipv6Gateway ?? '',
+    GlobalIPv6Address: e.ipv6Address ?? '',
+    GlobalIPv6PrefixLen: e.ipv6PrefixLen ?? 0,
     DNSNames: dnsNames,
   };
 }
@@ -169,11 +177,11 @@ export function networkSettingsView(input: {
     SecondaryIPv6Addresses: null,
     EndpointID: bridge?.endpointId ?? '',
     Gateway: bridge?.gateway ?? '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
+    GlobalIPv6Address: bridge?.ipv6Address ?? '',
+    GlobalIPv6PrefixLen: bridge?.ipv6PrefixLen ?? 0,
     IPAddress: bridge?.address ?? '',
     IPPrefixLen: bridge?.prefixLen ?? 0,
-    IPv6Gateway: '',
+    IPv6Gateway: bridge?.ipv6Gateway ?? '',
     MacAddress: bridge?.mac ?? '',
     Networks: networks,
   };

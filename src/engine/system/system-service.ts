@@ -6,6 +6,7 @@ import { API_VERSION_CURRENT, API_VERSION_MIN, BERTH_VERSION } from '../../api/t
 import type { SystemService } from '../engine.ts';
 import type { HostFacts } from '../spec/index.ts';
 import type { RuntimeTable } from '../containers/runtimes.ts';
+import { bridgeNfCall, ipForwardEnabled } from '../../network/index.ts';
 
 export interface SystemFacts {
   id: string;
@@ -101,9 +102,9 @@ export class System implements SystemService {
       CPUSet: true,
       PidsLimit: true,
       OomKillDisable: this.#f.host.oomKillDisable === true,
-      IPv4Forwarding: true,
-      BridgeNfIptables: false,
-      BridgeNfIp6tables: false,
+      IPv4Forwarding: await ipForwardEnabled(),
+      BridgeNfIptables: await bridgeNfCall('iptables'),
+      BridgeNfIp6tables: await bridgeNfCall('ip6tables'),
       Debug: false,
       NFd: 0,
       NGoroutines: 0,
