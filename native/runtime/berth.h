@@ -13,6 +13,7 @@
 #ifndef BERTH_H
 #define BERTH_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -88,6 +89,14 @@ struct shim_opts {
 };
 int shim_run(const struct plan *p, const struct shim_opts *o);
 int nsexec_run(const struct plan *p);
+/* Relays between our stdio and the pty master (if >= 0) and applies control lines from ctl
+ * (if >= 0) until pid exits, reaping every child; returns its exit code (128+signal when
+ * killed). chld holds SIGCHLD, blocked before pid was started. */
+int relay_wait(pid_t pid, int master, int ctl, const sigset_t *chld);
+/* `berth-shim rtexec`: `<runtime> exec --detach --process <file>` in the container o->id, as
+ * containerd's runc shim does it: we are the subreaper its process is re-parented to, relay its
+ * pty (from --console-socket) when tty, report "pid <pid>" on fd 3 and exit with its code. */
+int rtexec_run(const struct shim_opts *o, const char *process, int tty);
 
 /* extrt.c */
 /* Sends fd over the Unix socket at path with SCM_RIGHTS, name as the data (runc's utils.SendFd). */

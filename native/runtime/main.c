@@ -11,6 +11,9 @@
  *   berth-shim exec --plan <file>
  *       Runs a process inside a running container (docker exec), relaying its stdio; exits with
  *       its exit code (128+signal when killed; 127/126 when it could not be executed).
+ *   berth-shim rtexec --runtime R [--runtime-arg A]... --id ID --state DIR --process FILE [--tty 1]
+ *       The same for a container of another runtime: `R exec --detach --process FILE` run in DIR
+ *       (its pid file and log go there), with us as the subreaper of the process.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -94,13 +97,16 @@ static int usage(void)
 {
   fprintf(stderr, "usage: berth-shim run --plan <file> --state <dir> [--stdio inherit] [--console-socket <path>]\n"
                   "                      [--runtime <path> --bundle <dir> --id <id> [--runtime-arg <arg>]...]\n"
-                  "       berth-shim exec --plan <file>\n");
+                  "       berth-shim exec --plan <file>\n"
+                  "       berth-shim rtexec --runtime <path> [--runtime-arg <arg>]... --id <id> --state <dir>\n"
+                  "                         --process <file> [--tty 1]\n");
   return 2;
 }
 
 int main(int argc, char **argv)
 {
-  const char *plan_path = NULL;
+  const char *plan_path = NULL, *process = NULL;
+  int tty = 0;
   struct shim_opts o = {0};
   if (argc < 2)
     return usage();
@@ -122,8 +128,18 @@ int main(int argc, char **argv)
       o.bundle = v;
     else if (!strcmp(argv[i], "--id"))
       o.id = v;
+    else if (!strcmp(argv[i], "--process"))
+      process = v;
+    else if (!strcmp(argv[i], "--tty"))
+      tty = !strcmp(v, "1");
     else
       return usage();
+  }
+  if (!strcmp(argv[1], "rtexec")) {
+    if (!o.runtime || !o.id || !o.state_dir || !process)
+      return usage();
+    close_range(4, ~0U, 0);
+    return rtexec_run(&o, process, tty);
   }
   if (!plan_path)
     return usage();
