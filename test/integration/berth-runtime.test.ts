@@ -418,6 +418,57 @@ describe('berth-runtime next to runc', { skip }, () => {
     assert.deepEqual(outputs[0], outputs[1]);
   });
 
+  test('events streams stats every --interval and reports an OOM kill, as runc does', async () => {
+    const dir = writeSpec(
+      ['sh', '-c', 'trap "dd if=/dev/zero of=/dev/null bs=64M count=1" USR1; while :; do sleep 0.1; done'],
+      (spec) => {
+        spec.linux = {
+          ...spec.linux,
+          resources: {
+            ...spec.linux?.resources,
+            memory: { limit: 16 * 1024 * 1024, swap: 16 * 1024 * 1024 },
+          },
+        };
+      },
+    );
+    const outputs: string[][] = [];
+    for (const { cmd, root } of each) {
+      const id = `ev${n}`;
+      assert.equal((await cli(cmd, root, ['run', '-d', '--bundle', dir, id], { detached: true })).code, 0);
+      const child = spawn(cmd[0]!, [...cmd.slice(1), '--root', root, 'events', '--interval', '300ms', id], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let text = '';
+      child.stdout.on('data', (c) => (text += c));
+      const until = async (what: string, ok: () => boolean) => {
+        for (let i = 0; i < 150 && !ok(); i++) await new Promise((r) => setTimeout(r, 100));
+        assert.ok(ok(), `${what}: ${text}`);
+      };
+      try {
+        await until(
+          'two stats events',
+          () => text.split('\n').filter((l) => l.includes('"stats"')).length >= 2,
+        );
+        assert.equal((await cli(cmd, root, ['kill', id, 'USR1'])).code, 0);
+        await until('an oom event', () => text.includes('"oom"'));
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('close', r));
+      }
+      const lines = text.split('\n').filter(Boolean);
+      const events = lines.map((l) => JSON.parse(l) as { type: string; id: string });
+      const oom = lines.find((l) => l.includes('"oom"'));
+      outputs.push([
+        `ids ${events.every((e) => e.id === id)}`,
+        `types ${[...new Set(events.map((e) => e.type))].sort().join()}`,
+        `oom ${oom === JSON.stringify({ type: 'oom', id })}`,
+      ]);
+      assert.equal((await cli(cmd, root, ['delete', '-f', id])).code, 0);
+    }
+    assert.deepEqual(outputs[0], ['ids true', 'types oom,stats', 'oom true']);
+    assert.deepEqual(outputs[0], outputs[1]);
+  });
+
   test('features in the OCI format; a spec with hooks is refused; checkpoint and restore refused as runc without CRIU', async () => {
     const ourFeatures = JSON.parse((await cli(ours, roots.ours, ['features'])).stdout);
     const theirFeatures = JSON.parse((await cli(theirs, roots.theirs, ['features'])).stdout);

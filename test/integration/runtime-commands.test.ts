@@ -94,6 +94,30 @@ describe('berthd drives another runtime’s containers with its own commands', {
       /exec --detach --process process.json --pid-file exec.pid --console-socket /,
     );
 
+    // The process's user, working directory and environment reach runc in process.json.
+    const opts = await docker(
+      d,
+      'exec',
+      '-u',
+      '65534:65534',
+      '-w',
+      '/tmp',
+      '-e',
+      'X=1',
+      'x1',
+      'sh',
+      '-c',
+      'echo $(id -u):$(id -g) $(pwd) $X',
+    );
+    assert.deepEqual([opts.code, opts.stdout], [0, '65534:65534 /tmp 1\n']);
+    // exec -d: runc starts it, nobody waits for its output.
+    const det = await docker(d, 'exec', '-d', 'x1', 'sh', '-c', 'echo detached > /tmp/det');
+    assert.equal(det.code, 0, det.stderr);
+    await waitFor(
+      'the detached exec ran',
+      async () => (await docker(d, 'exec', 'x1', 'cat', '/tmp/det')).stdout === 'detached\n',
+    );
+
     // The process's pid is the one runc started, and a signal ending it is 128+signal.
     const killed = await docker(d, 'exec', 'x1', 'sh', '-c', 'kill -9 $$');
     assert.equal(killed.code, 137);
