@@ -1,7 +1,7 @@
 /**
  * A container of another runc-compatible runtime is driven through that runtime's own commands,
  * as containerd's runc shim drives runc: `kill [--all]`, `pause`, `resume`, `update -r -`,
- * `state` and `delete --force` run here; `exec --detach --process` runs under `berth-shim
+ * `ps --format json`, `state` and `delete --force` run here; `exec --detach --process` runs under `berth-shim
  * rtexec`, the subreaper its process is re-parented to (native/runtime/extrt.c).
  */
 import { spawn } from 'node:child_process';

@@ -475,10 +475,13 @@ export class Runtime {
 
   /** Host pids of every process in the container's cgroup (for `top`). */
   async pids(stateDirOrSpec: string | RuntimeSpec): Promise<number[]> {
-    const path =
-      typeof stateDirOrSpec === 'string'
-        ? (await readRecord(stateDirOrSpec)).cgroupsPath
-        : stateDirOrSpec.linux?.cgroupsPath;
+    const record = typeof stateDirOrSpec === 'string' ? await readRecord(stateDirOrSpec) : undefined;
+    // `<runtime> ps --format json` for another runtime's container, as containerd's shim asks runc.
+    if (record?.external)
+      return JSON.parse(
+        await runExternal(record.external, ['ps', '--format', 'json', record.id]),
+      ) as number[];
+    const path = record ? record.cgroupsPath : (stateDirOrSpec as RuntimeSpec).linux?.cgroupsPath;
     if (!path) throw invalidParameter('spec has no linux.cgroupsPath');
     return await this.#cgroups.open(path).pids();
   }

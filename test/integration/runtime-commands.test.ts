@@ -143,7 +143,32 @@ describe('berthd drives another runtime’s containers with its own commands', {
     }
   });
 
-  test('docker pause/unpause are <runtime> pause/resume; runc’s state and the freezer agree', async () => {
+  test('docker exec -it in a terminal: runc’s pty gets the size, the keys and the exit code', async () => {
+    const up = await docker(d, 'run', '-d', '--runtime', 'rl', '--name', 'x5', 'busybox', 'sleep', '300');
+    assert.equal(up.code, 0, up.stderr);
+    // script(1) gives docker a terminal (CI has none); keys are typed after a pause.
+    const cli = `DOCKER_CONFIG=${join(d.dir, 'docker-config')} docker -H ${d.host}`;
+    const keys = ['stty size\\r', 'echo typed-$((40+2))\\r', 'exit 3\\r'];
+    const r = await run(
+      'sh',
+      [
+        '-c',
+        `(sleep 1; ${keys.map((k) => `printf '${k}'; sleep 0.7`).join('; ')}) | ` +
+          `script -qec "stty rows 33 cols 101; ${cli} exec -it x5 sh; echo exit=\\$?" /dev/null`,
+      ],
+      { timeoutMs: 20_000 },
+    );
+    assert.match(r.stdout, /33 101/, r.stdout);
+    assert.match(r.stdout, /typed-42/, r.stdout);
+    assert.match(r.stdout, /exit=3/, r.stdout);
+    assert.match(
+      commands().join('\n'),
+      /exec --detach --process process.json --pid-file exec.pid --console-socket/,
+    );
+    assert.equal((await docker(d, 'rm', '-f', 'x5')).code, 0);
+  });
+
+  test('docker pause/unpause are <runtime> pause/resume (runc’s state and the freezer agree); top is <runtime> ps', async () => {
     const up = await docker(d, 'run', '-d', '--runtime', 'rl', '--name', 'x2', 'busybox', 'sleep', '300');
     const id = up.stdout.trim();
     commands();
@@ -162,6 +187,11 @@ describe('berthd drives another runtime’s containers with its own commands', {
     assert.deepEqual(commands(), [`resume ${id}`]);
     assert.equal(await runcStatus(id), 'running');
     assert.equal(await cgroupFile(d, 'freezer', id, 'freezer.state'), 'THAWED');
+    // docker top lists what `<runtime> ps` says is in the container.
+    const top = await docker(d, 'top', 'x2');
+    assert.equal(top.code, 0, top.stderr);
+    assert.match(top.stdout, /sleep 300/);
+    assert.deepEqual(commands(), [`ps --format json ${id}`]);
     {
       const r = await docker(d, 'rm', '-f', 'x2');
       assert.equal(r.code, 0, r.stderr);
