@@ -2,9 +2,9 @@
  * berthd drives a container of another runc-compatible runtime through that runtime's own
  * commands, as containerd's runc shim does: docker exec is `<runtime> exec --detach --process`
  * (under our shim as subreaper), docker kill/stop is `<runtime> kill`, pause/unpause are
- * `<runtime> pause|resume`, update is `<runtime> update --resources -`. The runtime here is runc
- * behind a wrapper that records each command line, so the tests see which commands ran; runc's
- * own state and the cgroup files show their effect.
+ * `<runtime> pause|resume`, update is `<runtime> update --resources -`, top is `<runtime> ps`.
+ * The runtime here is runc behind a wrapper that records each command line, so the tests see
+ * which commands ran; runc's own state and the cgroup files show their effect.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
