@@ -210,10 +210,10 @@ type Status = 'created' | 'running' | 'paused' | 'stopped';
 async function statusOf(g: Globals, id: string): Promise<{ status: Status; pid: number }> {
   const dir = join(g.root, id);
   const s = await runtime.state(dir);
-  if (s.status === 'created') return { status: 'created', pid: s.pid };
-  if (s.status === 'running') {
+  if (s.status === 'created' || s.status === 'running') {
+    // A frozen cgroup is "paused", also before start (runc pauses created containers too).
     const paused = await runtime.paused(dir).catch(() => false);
-    return { status: paused ? 'paused' : 'running', pid: s.pid };
+    return { status: paused ? 'paused' : s.status, pid: s.pid };
   }
   return { status: 'stopped', pid: 0 };
 }
@@ -740,9 +740,9 @@ const COMMANDS: Record<string, Command> = {
       let interval: number;
       try {
         interval = parseDuration(p.strings.get('interval') ?? '5s');
-      } catch (err) {
+      } catch {
         throw new UsageError(
-          `invalid value ${JSON.stringify(p.strings.get('interval'))} for flag -interval: ${(err as Error).message}`,
+          `invalid value ${JSON.stringify(p.strings.get('interval'))} for flag -interval: parse error`,
         );
       }
       if (interval <= 0) throw new CliError('duration interval must be greater than 0');

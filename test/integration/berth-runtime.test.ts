@@ -418,6 +418,34 @@ describe('berth-runtime next to runc', { skip }, () => {
     assert.deepEqual(outputs[0], outputs[1]);
   });
 
+  test('a created container can be paused and resumed; events refuses a bad --interval, as runc', async () => {
+    const dir = writeSpec(['sleep', '60']);
+    const outputs: string[][] = [];
+    for (const { cmd, root } of each) {
+      const id = `pc${n}`;
+      assert.equal((await cli(cmd, root, ['create', '--bundle', dir, id], { detached: true })).code, 0);
+      const status = async () => JSON.parse((await cli(cmd, root, ['state', id])).stdout).status;
+      const out: string[] = [];
+      out.push(`pause ${(await cli(cmd, root, ['pause', id])).code} ${await status()}`);
+      out.push(`resume ${(await cli(cmd, root, ['resume', id])).code} ${await status()}`);
+      for (const interval of ['0s', 'abc']) {
+        const e = await cli(cmd, root, ['events', '--interval', interval, id]);
+        out.push(
+          `interval ${e.code} ${errors(e.stderr).at(-1) ?? /Incorrect Usage: (.*)/.exec(e.stderr)?.[1]}`,
+        );
+      }
+      assert.equal((await cli(cmd, root, ['delete', '-f', id])).code, 0);
+      outputs.push(out);
+    }
+    assert.deepEqual(outputs[0], [
+      'pause 0 paused',
+      'resume 0 created',
+      'interval 1 duration interval must be greater than 0',
+      'interval 1 invalid value "abc" for flag -interval: parse error',
+    ]);
+    assert.deepEqual(outputs[0], outputs[1]);
+  });
+
   test('events streams stats every --interval and reports an OOM kill, as runc does', async () => {
     const dir = writeSpec(
       ['sh', '-c', 'trap "dd if=/dev/zero of=/dev/null bs=64M count=1" USR1; while :; do sleep 0.1; done'],
