@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
+  apiCall,
   cgroupFile,
   docker,
   inspectFormat,
@@ -166,6 +167,30 @@ describe('berthd drives another runtime’s containers with its own commands', {
       /exec --detach --process process.json --pid-file exec.pid --console-socket/,
     );
     assert.equal((await docker(d, 'rm', '-f', 'x5')).code, 0);
+  });
+
+  test('an exec that cannot be executed answers as dockerd does on berth’s own runtime too', async () => {
+    const up = await docker(d, 'run', '-d', '--name', 'n1', 'busybox', 'sleep', '300');
+    assert.equal(up.code, 0, up.stderr);
+    for (const tty of [[], ['-t']]) {
+      const r = await docker(d, 'exec', ...tty, 'n1', 'no-such-cmd');
+      assert.equal(r.code, 127, r.stderr);
+      assert.equal(
+        r.stdout,
+        'OCI runtime exec failed: exec: "no-such-cmd": executable file not found in $PATH: unknown\r\n',
+      );
+    }
+    const execs = JSON.parse(
+      (await docker(d, 'inspect', '-f', '{{json .ExecIDs}}', 'n1')).stdout,
+    ) as string[];
+    const codes = await Promise.all(
+      execs.map(
+        async (e) =>
+          ((await apiCall(d.socket, 'GET', `/exec/${e}/json`)).body as { ExitCode: number }).ExitCode,
+      ),
+    );
+    assert.deepEqual(codes, [127, 127]);
+    assert.equal((await docker(d, 'rm', '-f', 'n1')).code, 0);
   });
 
   test('docker pause/unpause are <runtime> pause/resume (runc’s state and the freezer agree); top is <runtime> ps', async () => {
