@@ -10,42 +10,30 @@
  * the shim records the status ("stopped") until `delete`.
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { silentLogger } from '../common/index.ts';
 import type { OciProcess, RuntimeSpec } from '../oci/index.ts';
-import { createCgroupManager, ExecError, Runtime } from '../runtime/index.ts';
-import { type OptionDef, type Parsed, parseArgs, UsageError } from './args.ts';
-import { encodeEvent, oomKills, parseDuration, runcStats } from './events.ts';
-import { features } from './features.ts';
-import { UPDATE_OPTIONS, resourcesFromFlags, resourcesFromJson } from './update.ts';
+import { ExecError } from '../runtime/index.ts';
+import { type OptionDef, type Parsed, parseArgs } from './args.ts';
+import {
+  CliError,
+  type Command,
+  type ContainerRecord,
+  checkId,
+  type Globals,
+  ID_RE,
+  loadRecord,
+  loadSpec,
+  log,
+  OCI_VERSION,
+  oneId,
+  runtime,
+  statusOf,
+} from './common.ts';
 import { defaultSpec, specJson } from './default-spec.ts';
-
-/** The OCI runtime spec version we implement (as `runc state` reports its own). */
-const OCI_VERSION = '1.0.2-dev';
-const ID_RE = /^[\w+.-]+$/;
-
-class CliError extends Error {}
-
-interface Globals {
-  root: string;
-  /** --criu: the CRIU binary checkpoint/restore would use. */
-  criu: string;
-  log?: string;
-  logFormat: 'text' | 'json';
-  debug: boolean;
-}
-
-interface ContainerRecord {
-  id: string;
-  bundle: string;
-  rootfs: string;
-  created: string;
-  annotations?: Record<string, string>;
-}
+import { RESOURCE_COMMANDS } from './resource-commands.ts';
 
 const GLOBAL_OPTIONS: OptionDef[] = [
   { name: 'root', kind: 'string' },
@@ -74,21 +62,6 @@ commands:
    events   display container events such as OOM notifications, cpu, memory, and IO usage statistics
    features show the enabled features     checkpoint, restore   (refused: see their messages)
 `;
-
-function packageRoot(): string {
-  return fileURLToPath(new URL('../../..', import.meta.url));
-}
-
-function log(g: Globals, level: 'error' | 'warning' | 'debug' | 'info', msg: string): void {
-  if (level === 'debug' && !g.debug) return;
-  const time = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  const line =
-    g.logFormat === 'json'
-      ? `${JSON.stringify({ level, msg, time })}\n`
-      : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
-  if (g.log) appendFileSync(g.log, line);
-  else process.stderr.write(line);
-}
 
 /** Runs the command line; resolves with the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -127,95 +100,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (g.log) process.stderr.write(`${msg}\n`);
     return err instanceof ExecError ? 255 : 1;
   }
-}
-
-interface Command {
-  options: OptionDef[];
-  run(g: Globals, p: Parsed): Promise<number>;
-}
-
-const cgroups = createCgroupManager({ log: silentLogger() });
-const runtime = new Runtime({
-  shimPath: process.env.BERTH_SHIM ?? join(packageRoot(), 'native', 'build', 'berth-shim'),
-  cgroups,
-  log: silentLogger(),
-});
-
-/** The container's cgroup.procs files (its cgroup as create made it). */
-async function procsFiles(g: Globals, id: string): Promise<string[]> {
-  const rec = JSON.parse(await readFile(join(g.root, id, 'runtime.json'), 'utf8')) as { cgroupsPath: string };
-  return cgroups.open(rec.cgroupsPath).procsFiles();
-}
-
-/**
- * CRIU as runc looks for it before a checkpoint or restore: missing, runc's error; present,
- * berth-runtime still refuses, as its containers cannot be handed to CRIU.
- */
-function refuseCriu(g: Globals, command: 'checkpoint' | 'restore'): never {
-  const path = g.criu.includes('/') ? (existsSync(g.criu) ? g.criu : undefined) : lookPath(g.criu);
-  if (!path)
-    throw new CliError(
-      g.criu.includes('/')
-        ? `CRIU version check failed: fork/exec ${g.criu}: no such file or directory`
-        : `CRIU version check failed: exec: ${JSON.stringify(g.criu)}: executable file not found in $PATH`,
-    );
-  throw new CliError(
-    `${command} is not supported by berth-runtime: its containers cannot be checkpointed or restored with CRIU (${path})`,
-  );
-}
-
-function lookPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    if (dir && existsSync(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
-}
-
-function oneId(p: Parsed, command: string, more = false): string {
-  const id = p.args[0];
-  if (!id || (!more && p.args.length > 1)) throw new CliError(`"${command}" requires exactly 1 argument(s)`);
-  return id;
-}
-
-function checkId(id: string): void {
-  if (!ID_RE.test(id) || id === '.' || id === '..') throw new CliError(`invalid container id format: ${id}`);
-}
-
-async function loadRecord(g: Globals, id: string): Promise<ContainerRecord> {
-  checkId(id);
-  try {
-    return JSON.parse(await readFile(join(g.root, id, 'state.json'), 'utf8')) as ContainerRecord;
-  } catch {
-    throw new CliError('container does not exist');
-  }
-}
-
-async function loadSpec(bundle: string): Promise<RuntimeSpec> {
-  const path = join(bundle, 'config.json');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new CliError(`JSON specification file ${path} not found`);
-  }
-  try {
-    return JSON.parse(text) as RuntimeSpec;
-  } catch (err) {
-    throw new CliError(`invalid JSON in ${path}: ${(err as Error).message}`);
-  }
-}
-
-type Status = 'created' | 'running' | 'paused' | 'stopped';
-
-async function statusOf(g: Globals, id: string): Promise<{ status: Status; pid: number }> {
-  const dir = join(g.root, id);
-  const s = await runtime.state(dir);
-  if (s.status === 'created' || s.status === 'running') {
-    // A frozen cgroup is "paused", also before start (runc pauses created containers too).
-    const paused = await runtime.paused(dir).catch(() => false);
-    return { status: paused ? 'paused' : s.status, pid: s.pid };
-  }
-  return { status: 'stopped', pid: 0 };
 }
 
 function ownerOf(path: string): string {
@@ -454,6 +338,7 @@ function userOf(text: string): { uid: number; gid: number } {
 }
 
 const COMMANDS: Record<string, Command> = {
+  ...RESOURCE_COMMANDS,
   create: {
     options: CREATE_OPTIONS,
     async run(g, p) {
@@ -693,159 +578,6 @@ const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
-  update: {
-    options: UPDATE_OPTIONS,
-    async run(g, p) {
-      const id = oneId(p, 'update');
-      await loadRecord(g, id);
-      const { status } = await statusOf(g, id);
-      if (status === 'stopped') throw new CliError('container not running');
-      const file = p.strings.get('resources');
-      let resources: import('../oci/index.ts').LinuxResources;
-      if (file) {
-        let text: string;
-        try {
-          text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
-        } catch (err) {
-          throw new CliError(
-            `open ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`,
-          );
-        }
-        resources = resourcesFromJson(text);
-      } else {
-        for (const opt of ['l3-cache-schema', 'mem-bw-schema'] as const) {
-          if (!p.strings.get(opt)) continue;
-          throw new CliError(
-            existsSync('/sys/fs/resctrl/schemata')
-              ? `--${opt} is not supported by berth-runtime (no Intel RDT)`
-              : opt === 'l3-cache-schema'
-                ? 'Intel RDT/CAT: l3 cache schema is not enabled'
-                : 'Intel RDT/MBA: memory bandwidth schema is not enabled',
-          );
-        }
-        resources = resourcesFromFlags(p, (msg) => log(g, 'warning', msg));
-      }
-      await runtime.update(join(g.root, id), resources);
-      return 0;
-    },
-  },
-  events: {
-    options: [
-      { name: 'interval', kind: 'string' },
-      { name: 'stats', kind: 'bool' },
-    ],
-    async run(g, p) {
-      const id = oneId(p, 'events');
-      await loadRecord(g, id);
-      let interval: number;
-      try {
-        interval = parseDuration(p.strings.get('interval') ?? '5s');
-      } catch {
-        throw new UsageError(
-          `invalid value ${JSON.stringify(p.strings.get('interval'))} for flag -interval: parse error`,
-        );
-      }
-      if (interval <= 0) throw new CliError('duration interval must be greater than 0');
-      const { status } = await statusOf(g, id);
-      if (status === 'stopped') throw new CliError(`container with id ${id} is not running`);
-      const files = await procsFiles(g, id);
-      const stats = async () =>
-        encodeEvent({ type: 'stats', id, data: await runcStats(files, cgroups.version) });
-      if (p.bools.has('stats')) {
-        process.stdout.write(await stats());
-        return 0;
-      }
-      // Stats every interval; an OOM kill is reported as it is seen (checked every 200 ms).
-      let kills = await oomKills(files, cgroups.version).catch(() => 0n);
-      const oomTimer = setInterval(() => {
-        void oomKills(files, cgroups.version)
-          .then((n) => {
-            if (n > kills) process.stdout.write(encodeEvent({ type: 'oom', id }));
-            kills = n;
-          })
-          .catch(() => {});
-      }, 200);
-      const statsTimer = setInterval(() => {
-        void stats().then(
-          (line) => process.stdout.write(line),
-          (err: unknown) => log(g, 'error', (err as Error).message),
-        );
-      }, interval);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-        process.stdout.once('error', stop);
-      });
-      clearInterval(oomTimer);
-      clearInterval(statsTimer);
-      return 0;
-    },
-  },
-  features: {
-    options: [],
-    async run(_g, p) {
-      if (p.args.length > 0) throw new CliError('"features" requires exactly 0 argument(s)');
-      process.stdout.write(`${JSON.stringify(features('0.1.0', OCI_VERSION), null, '    ')}\n`);
-      return 0;
-    },
-  },
-  checkpoint: {
-    options: [
-      { name: 'image-path', kind: 'string' },
-      { name: 'work-path', kind: 'string' },
-      { name: 'parent-path', kind: 'string' },
-      { name: 'leave-running', kind: 'bool' },
-      { name: 'tcp-established', kind: 'bool' },
-      { name: 'ext-unix-sk', kind: 'bool' },
-      { name: 'shell-job', kind: 'bool' },
-      { name: 'lazy-pages', kind: 'bool' },
-      { name: 'status-fd', kind: 'string' },
-      { name: 'page-server', kind: 'string' },
-      { name: 'file-locks', kind: 'bool' },
-      { name: 'pre-dump', kind: 'bool' },
-      { name: 'manage-cgroups-mode', kind: 'string' },
-      { name: 'empty-ns', kind: 'list' },
-      { name: 'auto-dedup', kind: 'bool' },
-    ],
-    async run(g, p) {
-      const id = oneId(p, 'checkpoint');
-      await loadRecord(g, id);
-      const { status } = await statusOf(g, id);
-      if (status === 'stopped') throw new CliError('Container cannot be checkpointed in stopped state');
-      refuseCriu(g, 'checkpoint');
-    },
-  },
-  restore: {
-    options: [
-      { name: 'console-socket', kind: 'string' },
-      { name: 'image-path', kind: 'string' },
-      { name: 'work-path', kind: 'string' },
-      { name: 'tcp-established', kind: 'bool' },
-      { name: 'ext-unix-sk', kind: 'bool' },
-      { name: 'shell-job', kind: 'bool' },
-      { name: 'file-locks', kind: 'bool' },
-      { name: 'manage-cgroups-mode', kind: 'string' },
-      { name: 'bundle', alias: 'b', kind: 'string' },
-      { name: 'detach', alias: 'd', kind: 'bool' },
-      { name: 'pid-file', kind: 'string' },
-      { name: 'no-subreaper', kind: 'bool' },
-      { name: 'no-pivot', kind: 'bool' },
-      { name: 'empty-ns', kind: 'list' },
-      { name: 'auto-dedup', kind: 'bool' },
-      { name: 'lazy-pages', kind: 'bool' },
-      { name: 'lsm-profile', kind: 'string' },
-      { name: 'lsm-mount-context', kind: 'string' },
-    ],
-    async run(g, p) {
-      const id = oneId(p, 'restore');
-      checkId(id);
-      const bundle = resolve(p.strings.get('bundle') ?? '.');
-      if (!existsSync(join(bundle, 'config.json')))
-        throw new CliError('JSON specification file config.json not found');
-      refuseCriu(g, 'restore');
-    },
-  },
   spec: {
     options: [
       { name: 'bundle', alias: 'b', kind: 'string' },
@@ -871,10 +603,4 @@ function tabwrite(rows: string[][]): string {
     )
     .join('\n')
     .concat('\n');
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
