@@ -453,9 +453,14 @@ export class Runtime {
     const record = await readRecord(stateDir);
     if (record.external) {
       // Thawing is idempotent, as with the freezer: runc itself thaws a paused container it sends
-      // SIGKILL to (docker kill then resumes it too), and one that has exited has nothing to thaw.
+      // SIGKILL to (docker kill then resumes it too), and one that has exited (or was already
+      // deleted after its exit) has nothing to thaw.
       await runExternal(record.external, ['resume', record.id]).catch((err: unknown) => {
-        if (err instanceof BerthError && /container not paused|is not running/.test(err.message)) return;
+        if (
+          err instanceof BerthError &&
+          /container not paused|is not running|does not exist/.test(err.message)
+        )
+          return;
         throw err;
       });
       return;

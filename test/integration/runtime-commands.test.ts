@@ -293,7 +293,8 @@ describe('berthd drives another runtime’s containers with its own commands', {
       const r = await docker(d, 'kill', '-s', 'USR1', 'x4');
       assert.equal(r.code, 0, r.stderr);
     }
-    assert.deepEqual(commands(), [`kill ${id} 10`]);
+    // (The container's exit may already have brought `delete --force` after it.)
+    assert.equal(commands()[0], `kill ${id} 10`);
     await waitFor('x4 exits', async () => (await inspectFormat(d, 'x4', '{{.State.Status}}')) === 'exited');
     assert.equal(await inspectFormat(d, 'x4', '{{.State.ExitCode}}'), '7');
 
@@ -321,7 +322,9 @@ describe('berthd drives another runtime’s containers with its own commands', {
       const r = await docker(d, 'kill', 'x4');
       assert.equal(r.code, 0, r.stderr);
     }
-    assert.deepEqual(commands().slice(0, 2), [`kill ${id} 9`, `resume ${id}`]);
+    const killed = commands();
+    assert.equal(killed[0], `kill ${id} 9`);
+    assert.ok(killed.includes(`resume ${id}`), killed.join('\n'));
     await waitFor('x4 exits', async () => (await inspectFormat(d, 'x4', '{{.State.Status}}')) === 'exited');
     assert.equal(await inspectFormat(d, 'x4', '{{.State.ExitCode}}'), '137');
     {
