@@ -21,7 +21,7 @@
 
 #include "berth.h"
 
-int console_send(const char *path, const char *name, int fd)
+int console_connect(const char *path)
 {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   if (strlen(path) >= sizeof addr.sun_path) {
@@ -38,6 +38,17 @@ int console_send(const char *path, const char *name, int fd)
     errno = err;
     return -1;
   }
+  return s;
+}
+
+int console_send(const char *path, const char *name, int fd)
+{
+  int s = console_connect(path);
+  return s < 0 ? -1 : console_sendfd(s, name, fd);
+}
+
+int console_sendfd(int s, const char *name, int fd)
+{
   struct iovec iov = {(void *)name, strlen(name)};
   union {
     char buf[CMSG_SPACE(sizeof(int))];

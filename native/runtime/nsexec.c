@@ -79,12 +79,16 @@ static int reap(pid_t pid, int *status)
   return found;
 }
 
-int nsexec_run(const struct plan *p)
+int nsexec_run(const struct plan *p, const char *console_socket)
 {
   int *cg = calloc(p->n_cgroups + 1, sizeof(int));
   for (size_t i = 0; i < p->n_cgroups; i++)
     if ((cg[i] = open(p->cgroups[i], O_WRONLY | O_CLOEXEC)) < 0)
       die("open %s", p->cgroups[i]);
+  /* The console socket is a host path: connect before setns(mnt) changes how paths resolve. */
+  int console = -1;
+  if (console_socket && p->terminal && (console = console_connect(console_socket)) < 0)
+    die("connect to console socket %s", console_socket);
   int *nsfds = calloc(p->n_ns + 1, sizeof(int));
   ns_open(p, nsfds, 0);
   seccomp_prepare(p);
@@ -166,6 +170,18 @@ int nsexec_run(const struct plan *p)
     dprintf(2, "%s\n", msg ? msg + 1 : buf);
     waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+  }
+  /* runc's --console-socket: the pty master goes to the caller's socket; we only wait. */
+  if (console >= 0 && master >= 0) {
+    if (console_sendfd(console, "/dev/ptmx", master) < 0) { /* the name runc sends */
+      char e[128];
+      dprintf(2, "send the pty master to console socket %s: %s\n", console_socket, go_strerror(errno, e, sizeof e));
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return 1;
+    }
+    close(master);
+    master = -1;
   }
   int ctl = fcntl(3, F_GETFD) >= 0 ? 3 : -1;
   if (ctl >= 0)

@@ -464,13 +464,27 @@ const COMMANDS: Record<string, Command> = {
         if (p.bools.has('no-new-privs')) proc.noNewPrivileges = true;
       }
       const tty = proc.terminal ?? false;
-      if (p.strings.has('console-socket'))
-        throw new CliError(
-          'exec --console-socket is not supported by berth-runtime (use exec -t in the foreground)',
+      // runc's checks, worded and coded (255) as its exec failures are.
+      const consoleSocket = p.strings.get('console-socket');
+      const detach = p.bools.has('detach');
+      if (detach && tty && !consoleSocket)
+        throw new ExecError(
+          'exec failed: cannot allocate tty if runc will detach without setting console socket',
+          255,
         );
-      if (p.bools.has('detach')) {
-        if (tty) throw new CliError('cannot allocate tty if runc will detach without setting console socket');
-        const pid = await runtime.execDetached(dir, spec, proc);
+      if (consoleSocket && (!detach || !tty))
+        throw new ExecError(
+          'exec failed: cannot use console socket if runc will not detach or allocate tty',
+          255,
+        );
+      if (detach) {
+        // With a tty, its pty master goes to the console socket.
+        const { pid } = await runtime.execDetached(
+          dir,
+          spec,
+          proc,
+          consoleSocket ? { consoleSocket: resolve(consoleSocket) } : {},
+        );
         await writePidFile(p.strings.get('pid-file'), pid);
         return 0;
       }

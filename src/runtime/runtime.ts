@@ -386,29 +386,41 @@ export class Runtime {
   }
 
   /**
-   * Starts `process` in the running container with this process's stdio and leaves it running
-   * (`runc exec -d`): resolves with its host pid once it runs.
+   * Starts `process` in the running container with this process's stdio, or with a terminal whose
+   * pty master goes to `consoleSocket` (runc's protocol), and resolves with its host pid once it
+   * runs (`runc exec -d`). `exited` is its exit code, if this process is still there then.
    */
-  async execDetached(stateDir: string, spec: RuntimeSpec, process: OciProcess): Promise<number> {
+  async execDetached(
+    stateDir: string,
+    spec: RuntimeSpec,
+    process: OciProcess,
+    opts: { consoleSocket?: string } = {},
+  ): Promise<{ pid: number; exited: Promise<number> }> {
     const state = await this.state(stateDir);
     if (state.status !== 'running') throw conflict('container is not running');
     const record = await readRecord(stateDir);
     const plan = planForExec(
       spec,
-      { ...process, terminal: false },
+      { ...process, terminal: opts.consoleSocket !== undefined },
       { initPid: state.pid, cgroupProcs: this.#cgroups.open(record.cgroupsPath).procsFiles() },
     );
     const planPath = join(stateDir, `exec-${randomBytes(6).toString('hex')}.plan`);
     await writeFile(planPath, encodeHelperPlan(plan), { mode: 0o600 });
-    const child = spawn(this.#shimPath, ['exec', '--plan', planPath], {
+    const args = ['exec', '--plan', planPath];
+    if (opts.consoleSocket) args.push('--console-socket', opts.consoleSocket);
+    const child = spawn(this.#shimPath, args, {
       // The shim's own errors, if any, reach our caller's stderr directly.
       stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
       detached: true,
     });
     const control = child.stdio[3] as Readable;
     let code = 1;
-    child.on('exit', (c) => {
-      code = c ?? 1;
+    const exited = new Promise<number>((resolve) => {
+      child.on('exit', (c, signal) => {
+        code = c ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
+        resolve(code);
+      });
+      child.on('error', () => resolve(126));
     });
     const pid = await new Promise<number | undefined>((resolve) => {
       let buf = '';
@@ -424,7 +436,7 @@ export class Runtime {
     if (pid === undefined) throw new ExecError('exec failed', code === 127 || code === 126 ? code : 126);
     control.destroy();
     child.unref();
-    return pid;
+    return { pid, exited };
   }
 
   /** Sends `signal` to every process of the container (`runc kill --all`). */

@@ -626,6 +626,92 @@ describe('berth-runtime next to runc', { skip }, () => {
     assert.match(sd.stderr, /--systemd-cgroup is not supported/);
   });
 
+  test('exec -d -t --console-socket passes the exec’s pty master; runc’s checks and exit code 255', async (t) => {
+    try {
+      execFileSync('python3', ['-c', 'import socket; socket.recv_fds']);
+    } catch {
+      return t.skip('needs python3 (socket.recv_fds) to receive the pty master');
+    }
+    /** Gets one pty master on `sock`, types "hello" once the process has printed its tty, prints all. */
+    const receiver = async (sock: string) => {
+      const child = spawn(
+        'python3',
+        [
+          '-c',
+          String.raw`
+import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)
+print('listening', flush=True)
+c, _ = s.accept()
+msg, fds, _, _ = socket.recv_fds(c, 1024, 1)
+m = fds[0]
+out = b''
+sent = False
+deadline = time.time() + 10
+while time.time() < deadline:
+    if not sent and b'/dev/pts/' in out:
+        os.write(m, b'hello\n'); sent = True
+    try:
+        d = os.read(m, 1024)
+    except OSError:
+        break
+    if not d: break
+    out += d
+    if b'typed: hello' in out: break
+print('name', msg.decode(), out.decode().replace('\r', '').strip().replace('\n', ' '), flush=True)
+`,
+          sock,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let got = '';
+      child.stdout.on('data', (c) => (got += c));
+      const done = new Promise((r) => child.on('close', r));
+      for (let i = 0; i < 100 && !got.includes('listening'); i++) await new Promise((r) => setTimeout(r, 50));
+      return async () => {
+        await done;
+        return got.replace('listening', '').trim();
+      };
+    };
+    const dir = writeSpec(['sleep', '60']);
+    const outputs: string[][] = [];
+    for (const { name, cmd, root } of each) {
+      const id = `et${n}`;
+      assert.equal((await cli(cmd, root, ['run', '-d', '--bundle', dir, id], { detached: true })).code, 0);
+      const out: string[] = [];
+      const sock = join(tmp, `ec-${name}.sock`);
+      const got = await receiver(sock);
+      const e = await cli(
+        cmd,
+        root,
+        ['exec', '-d', '-t', '--console-socket', sock, id, 'sh', '-c', 'tty; echo typed: $(head -n1)'],
+        { detached: true },
+      );
+      out.push(`exec ${e.code} ${await got()}`);
+      for (const args of [
+        ['-t', '--console-socket', sock],
+        ['-d', '--console-socket', sock],
+        ['-d', '-t'],
+      ]) {
+        const r = await cli(cmd, root, ['exec', ...args, id, 'true'], { detached: true });
+        out.push(`${args.join(' ')}: ${r.code} ${errors(r.stderr).at(-1)}`);
+      }
+      assert.equal((await cli(cmd, root, ['delete', '-f', id])).code, 0);
+      outputs.push(out);
+    }
+    assert.deepEqual(outputs[0], [
+      // The pty echoes what was typed.
+      'exec 0 name /dev/ptmx /dev/pts/0 hello typed: hello',
+      `-t --console-socket ${join(tmp, 'ec-berth-runtime.sock')}: 255 exec failed: cannot use console socket if runc will not detach or allocate tty`,
+      `-d --console-socket ${join(tmp, 'ec-berth-runtime.sock')}: 255 exec failed: cannot use console socket if runc will not detach or allocate tty`,
+      '-d -t: 255 exec failed: cannot allocate tty if runc will detach without setting console socket',
+    ]);
+    assert.deepEqual(
+      outputs[0],
+      outputs[1]!.map((l) => l.replace('ec-runc.sock', 'ec-berth-runtime.sock')),
+    );
+  });
+
   test('a terminal: create needs --console-socket; the pty master is passed over it (SCM_RIGHTS)', async (t) => {
     const hasPython = (() => {
       try {
@@ -685,7 +771,7 @@ print(out.decode().replace('\r', ''), flush=True)
     assert.equal(c.code, 0, c.stderr);
     assert.equal((await cli(ours, roots.ours, ['start', 'tty1'])).code, 0);
     await done;
-    assert.match(got, /name \/dev\/pts\/\d+/);
+    assert.match(got, /name \/dev\/ptmx\n/);
     assert.match(got, /\/dev\/pts\/0\n/);
     assert.match(got, /typed: hello/);
     await cli(ours, roots.ours, ['delete', '-f', 'tty1']);
