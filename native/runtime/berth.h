@@ -13,6 +13,7 @@
 #ifndef BERTH_H
 #define BERTH_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -87,11 +88,25 @@ struct shim_opts {
   const char *id;
 };
 int shim_run(const struct plan *p, const struct shim_opts *o);
-int nsexec_run(const struct plan *p);
+/* With console_socket and a terminal, the pty master is sent there (runc exec --console-socket)
+ * instead of being relayed. */
+int nsexec_run(const struct plan *p, const char *console_socket);
+/* Relays between our stdio and the pty master (if >= 0) and applies control lines from ctl
+ * (if >= 0) until pid exits, reaping every child; returns its exit code (128+signal when
+ * killed). chld holds SIGCHLD, blocked before pid was started. */
+int relay_wait(pid_t pid, int master, int ctl, const sigset_t *chld);
+/* `berth-shim rtexec`: `<runtime> exec --detach --process <file>` in the container o->id, as
+ * containerd's runc shim does it: we are the subreaper its process is re-parented to, relay its
+ * pty (from --console-socket) when tty, report "pid <pid>" on fd 3 and exit with its code. */
+int rtexec_run(const struct shim_opts *o, const char *process, int tty);
 
 /* extrt.c */
 /* Sends fd over the Unix socket at path with SCM_RIGHTS, name as the data (runc's utils.SendFd). */
 int console_send(const char *path, const char *name, int fd);
+/* The same in two steps: connect (while the path still resolves, before setns), then send over
+ * the connected socket s and close it. */
+int console_connect(const char *path);
+int console_sendfd(int s, const char *name, int fd);
 /* A listening socket for a runtime's --console-socket, at a short path written to path_out. */
 int console_listen(char *path_out, size_t len);
 /* Accepts one connection on lfd (waiting at most timeout_ms) and receives a passed fd; -1 when none. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -20,7 +21,7 @@
 
 #include "berth.h"
 
-int console_send(const char *path, const char *name, int fd)
+int console_connect(const char *path)
 {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   if (strlen(path) >= sizeof addr.sun_path) {
@@ -37,6 +38,17 @@ int console_send(const char *path, const char *name, int fd)
     errno = err;
     return -1;
   }
+  return s;
+}
+
+int console_send(const char *path, const char *name, int fd)
+{
+  int s = console_connect(path);
+  return s < 0 ? -1 : console_sendfd(s, name, fd);
+}
+
+int console_sendfd(int s, const char *name, int fd)
+{
   struct iovec iov = {(void *)name, strlen(name)};
   union {
     char buf[CMSG_SPACE(sizeof(int))];
@@ -203,4 +215,69 @@ int runtime_cmd(const struct shim_opts *o, const char *const *argv, int in, int 
       snprintf(err, errlen, "%s %s exited with code %d", o->runtime, argv[0], code);
   }
   return code;
+}
+
+int rtexec_run(const struct shim_opts *o, const char *process, int tty)
+{
+  if (chdir(o->state_dir) < 0)
+    die("chdir %s", o->state_dir);
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+    die("prctl PR_SET_CHILD_SUBREAPER");
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  char cpath[108] = "", msg[4096];
+  int lfd = -1;
+  if (tty && (lfd = console_listen(cpath, sizeof cpath)) < 0)
+    die("console socket %s", cpath);
+  const char *argv[12] = {"exec", "--detach", "--process", process, "--pid-file", "exec.pid"};
+  int n = 6;
+  if (lfd >= 0) {
+    argv[n++] = "--console-socket";
+    argv[n++] = cpath;
+  }
+  argv[n++] = o->id;
+  argv[n] = NULL;
+  /* Without a tty the runtime hands our stdio to the process (its own errors reach our stderr
+   * too); with one, its stdio is /dev/null and its errors are captured. */
+  int code = tty ? runtime_cmd(o, argv, -1, -1, -1, msg, sizeof msg)
+                 : runtime_cmd(o, argv, 0, 1, 2, msg, sizeof msg);
+  if (lfd >= 0 && code != 0) {
+    close(lfd);
+    unlink(cpath);
+  }
+  if (code != 0) {
+    if (tty)
+      dprintf(2, "%s\n", msg);
+    /* Docker's codes for a process that could not be executed (127 not found, else 126). */
+    if (strstr(msg, "executable file not found") || strstr(msg, "no such file or directory"))
+      return 127;
+    return strstr(msg, "exec") ? 126 : 1;
+  }
+  char buf[64];
+  int fd = open("exec.pid", O_RDONLY | O_CLOEXEC);
+  ssize_t r = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+  if (fd >= 0)
+    close(fd);
+  buf[r > 0 ? r : 0] = '\0';
+  pid_t pid = (pid_t)atoi(buf);
+  if (pid <= 0)
+    die_msg("%s exec wrote no pid file", o->runtime);
+  int master = -1;
+  if (lfd >= 0) {
+    master = console_recv(lfd, 10000);
+    close(lfd);
+    unlink(cpath);
+    if (master < 0) {
+      kill(pid, SIGKILL);
+      die_msg("%s sent no pty master to the console socket", o->runtime);
+    }
+    /* Our stdio is pipes: nothing of the container's pty settings to copy. */
+  }
+  int ctl = fcntl(3, F_GETFD) >= 0 ? 3 : -1;
+  if (ctl >= 0)
+    dprintf(ctl, "pid %d\n", (int)pid);
+  return relay_wait(pid, master, ctl, &chld);
 }

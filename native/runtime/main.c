@@ -8,9 +8,13 @@
  *       --console-socket P: the pty master is sent to P (runc's protocol), not kept.
  *       --runtime R --bundle B --id ID: R (runc-compatible) creates and starts the container;
  *       the shim holds its stdio, log and exit status as for our own containers.
- *   berth-shim exec --plan <file>
+ *   berth-shim exec --plan <file> [--console-socket P]
  *       Runs a process inside a running container (docker exec), relaying its stdio; exits with
- *       its exit code (128+signal when killed; 127/126 when it could not be executed).
+ *       its exit code (128+signal when killed; 127/126 when it could not be executed). With a
+ *       terminal and --console-socket, the pty master is sent to P instead of being relayed.
+ *   berth-shim rtexec --runtime R [--runtime-arg A]... --id ID --state DIR --process FILE [--tty 1]
+ *       The same for a container of another runtime: `R exec --detach --process FILE` run in DIR
+ *       (its pid file and log go there), with us as the subreaper of the process.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -94,13 +98,16 @@ static int usage(void)
 {
   fprintf(stderr, "usage: berth-shim run --plan <file> --state <dir> [--stdio inherit] [--console-socket <path>]\n"
                   "                      [--runtime <path> --bundle <dir> --id <id> [--runtime-arg <arg>]...]\n"
-                  "       berth-shim exec --plan <file>\n");
+                  "       berth-shim exec --plan <file> [--console-socket <path>]\n"
+                  "       berth-shim rtexec --runtime <path> [--runtime-arg <arg>]... --id <id> --state <dir>\n"
+                  "                         --process <file> [--tty 1]\n");
   return 2;
 }
 
 int main(int argc, char **argv)
 {
-  const char *plan_path = NULL;
+  const char *plan_path = NULL, *process = NULL;
+  int tty = 0;
   struct shim_opts o = {0};
   if (argc < 2)
     return usage();
@@ -122,8 +129,18 @@ int main(int argc, char **argv)
       o.bundle = v;
     else if (!strcmp(argv[i], "--id"))
       o.id = v;
+    else if (!strcmp(argv[i], "--process"))
+      process = v;
+    else if (!strcmp(argv[i], "--tty"))
+      tty = !strcmp(v, "1");
     else
       return usage();
+  }
+  if (!strcmp(argv[1], "rtexec")) {
+    if (!o.runtime || !o.id || !o.state_dir || !process)
+      return usage();
+    close_range(4, ~0U, 0);
+    return rtexec_run(&o, process, tty);
   }
   if (!plan_path)
     return usage();
@@ -147,5 +164,5 @@ int main(int argc, char **argv)
       return usage();
     return shim_run(&p, &o);
   }
-  return nsexec_run(&p);
+  return nsexec_run(&p, o.console_socket);
 }

@@ -65,12 +65,30 @@ static void control_line(int fd, int master)
     len = 0;
 }
 
-int nsexec_run(const struct plan *p)
+/* Reaps every exited child; 1 once pid is among them (its wait status in *status). */
+static int reap(pid_t pid, int *status)
+{
+  int st, found = 0;
+  pid_t r;
+  while ((r = waitpid(-1, &st, WNOHANG)) > 0 || (r < 0 && errno == EINTR)) {
+    if (r == pid) {
+      *status = st;
+      found = 1;
+    }
+  }
+  return found;
+}
+
+int nsexec_run(const struct plan *p, const char *console_socket)
 {
   int *cg = calloc(p->n_cgroups + 1, sizeof(int));
   for (size_t i = 0; i < p->n_cgroups; i++)
     if ((cg[i] = open(p->cgroups[i], O_WRONLY | O_CLOEXEC)) < 0)
       die("open %s", p->cgroups[i]);
+  /* The console socket is a host path: connect before setns(mnt) changes how paths resolve. */
+  int console = -1;
+  if (console_socket && p->terminal && (console = console_connect(console_socket)) < 0)
+    die("connect to console socket %s", console_socket);
   int *nsfds = calloc(p->n_ns + 1, sizeof(int));
   ns_open(p, nsfds, 0);
   seccomp_prepare(p);
@@ -153,13 +171,32 @@ int nsexec_run(const struct plan *p)
     waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
   }
+  /* runc's --console-socket: the pty master goes to the caller's socket; we only wait. */
+  if (console >= 0 && master >= 0) {
+    if (console_sendfd(console, "/dev/ptmx", master) < 0) { /* the name runc sends */
+      char e[128];
+      dprintf(2, "send the pty master to console socket %s: %s\n", console_socket, go_strerror(errno, e, sizeof e));
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return 1;
+    }
+    close(master);
+    master = -1;
+  }
   int ctl = fcntl(3, F_GETFD) >= 0 ? 3 : -1;
   if (ctl >= 0)
     dprintf(ctl, "pid %d\n", (int)pid);
+  return relay_wait(pid, master, ctl, &chld);
+}
 
-  int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-  int in = p->terminal ? 0 : -1;
-  int done = 0;
+int relay_wait(pid_t pid, int master, int ctl, const sigset_t *chld)
+{
+  int status = 0;
+  int sfd = signalfd(-1, chld, SFD_CLOEXEC | SFD_NONBLOCK);
+  int in = master >= 0 ? 0 : -1;
+  /* We may be a subreaper (rtexec): other orphans are reaped too; only pid ends the wait. It may
+   * have exited already (its SIGCHLD then waits in the signalfd, and this finds it at once). */
+  int done = reap(pid, &status);
   while (!done) {
     struct pollfd pf[4] = {{sfd, POLLIN, 0}, {master, POLLIN, 0}, {in, POLLIN, 0}, {ctl, POLLIN, 0}};
     if (poll(pf, 4, -1) < 0 && errno != EINTR)
@@ -176,8 +213,7 @@ int nsexec_run(const struct plan *p)
       struct signalfd_siginfo si;
       while (read(sfd, &si, sizeof si) > 0) {
       }
-      if (waitpid(pid, &status, WNOHANG) == pid)
-        done = 1;
+      done = reap(pid, &status);
     }
   }
   /* What the process wrote just before exiting may still be on its way to the master (the

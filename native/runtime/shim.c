@@ -1053,9 +1053,8 @@ static void create(const struct plan *p)
     if (master < 0 && !S.execerr[0])
       die_msg("container init sent no pty");
     if (master >= 0 && S.o->console_socket) {
-      char name[64] = "";
-      ptsname_r(master, name, sizeof name);
-      if (console_send(S.o->console_socket, name, master) < 0)
+      /* The name runc sends with the fd: its master's, /dev/ptmx. */
+      if (console_send(S.o->console_socket, "/dev/ptmx", master) < 0)
         die("send the pty master to console socket %s", S.o->console_socket);
       close(master);
       master = -1;

@@ -10,37 +10,30 @@
  * the shim records the status ("stopped") until `delete`.
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { silentLogger } from '../common/index.ts';
 import type { OciProcess, RuntimeSpec } from '../oci/index.ts';
-import { createCgroupManager, ExecError, Runtime } from '../runtime/index.ts';
+import { ExecError } from '../runtime/index.ts';
 import { type OptionDef, type Parsed, parseArgs } from './args.ts';
+import {
+  CliError,
+  type Command,
+  type ContainerRecord,
+  checkId,
+  type Globals,
+  ID_RE,
+  loadRecord,
+  loadSpec,
+  log,
+  OCI_VERSION,
+  oneId,
+  runtime,
+  statusOf,
+} from './common.ts';
 import { defaultSpec, specJson } from './default-spec.ts';
-
-/** The OCI runtime spec version we implement (as `runc state` reports its own). */
-const OCI_VERSION = '1.0.2-dev';
-const ID_RE = /^[\w+.-]+$/;
-
-class CliError extends Error {}
-
-interface Globals {
-  root: string;
-  log?: string;
-  logFormat: 'text' | 'json';
-  debug: boolean;
-}
-
-interface ContainerRecord {
-  id: string;
-  bundle: string;
-  rootfs: string;
-  created: string;
-  annotations?: Record<string, string>;
-}
+import { RESOURCE_COMMANDS } from './resource-commands.ts';
 
 const GLOBAL_OPTIONS: OptionDef[] = [
   { name: 'root', kind: 'string' },
@@ -65,32 +58,21 @@ commands:
    exec     execute a new process       ps       the processes running inside a container
    list     lists containers            pause    suspend all processes of a container
    resume   resume a paused container   spec     create a new specification file
+   update   update container resource constraints
+   events   display container events such as OOM notifications, cpu, memory, and IO usage statistics
+   features show the enabled features     checkpoint, restore   (refused: see their messages)
 `;
-
-function packageRoot(): string {
-  return fileURLToPath(new URL('../../..', import.meta.url));
-}
-
-function log(g: Globals, level: 'error' | 'debug' | 'info', msg: string): void {
-  if (level === 'debug' && !g.debug) return;
-  const time = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  const line =
-    g.logFormat === 'json'
-      ? `${JSON.stringify({ level, msg, time })}\n`
-      : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
-  if (g.log) appendFileSync(g.log, line);
-  else process.stderr.write(line);
-}
 
 /** Runs the command line; resolves with the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  let g: Globals = { root: '/run/berth-runtime', logFormat: 'text', debug: false };
+  let g: Globals = { root: '/run/berth-runtime', criu: 'criu', logFormat: 'text', debug: false };
   try {
     const parsed = parseArgs(argv, GLOBAL_OPTIONS);
     const format = parsed.strings.get('log-format') ?? 'text';
     if (format !== 'text' && format !== 'json') throw new CliError(`invalid log-format: ${format}`);
     g = {
       root: resolve(parsed.strings.get('root') ?? '/run/berth-runtime'),
+      criu: parsed.strings.get('criu') ?? 'criu',
       log: parsed.strings.get('log'),
       logFormat: format,
       debug: parsed.bools.has('debug'),
@@ -118,64 +100,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (g.log) process.stderr.write(`${msg}\n`);
     return err instanceof ExecError ? 255 : 1;
   }
-}
-
-interface Command {
-  options: OptionDef[];
-  run(g: Globals, p: Parsed): Promise<number>;
-}
-
-const runtime = new Runtime({
-  shimPath: process.env.BERTH_SHIM ?? join(packageRoot(), 'native', 'build', 'berth-shim'),
-  cgroups: createCgroupManager({ log: silentLogger() }),
-  log: silentLogger(),
-});
-
-function oneId(p: Parsed, command: string, more = false): string {
-  const id = p.args[0];
-  if (!id || (!more && p.args.length > 1)) throw new CliError(`"${command}" requires exactly 1 argument(s)`);
-  return id;
-}
-
-function checkId(id: string): void {
-  if (!ID_RE.test(id) || id === '.' || id === '..') throw new CliError(`invalid container id format: ${id}`);
-}
-
-async function loadRecord(g: Globals, id: string): Promise<ContainerRecord> {
-  checkId(id);
-  try {
-    return JSON.parse(await readFile(join(g.root, id, 'state.json'), 'utf8')) as ContainerRecord;
-  } catch {
-    throw new CliError('container does not exist');
-  }
-}
-
-async function loadSpec(bundle: string): Promise<RuntimeSpec> {
-  const path = join(bundle, 'config.json');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new CliError(`JSON specification file ${path} not found`);
-  }
-  try {
-    return JSON.parse(text) as RuntimeSpec;
-  } catch (err) {
-    throw new CliError(`invalid JSON in ${path}: ${(err as Error).message}`);
-  }
-}
-
-type Status = 'created' | 'running' | 'paused' | 'stopped';
-
-async function statusOf(g: Globals, id: string): Promise<{ status: Status; pid: number }> {
-  const dir = join(g.root, id);
-  const s = await runtime.state(dir);
-  if (s.status === 'created') return { status: 'created', pid: s.pid };
-  if (s.status === 'running') {
-    const paused = await runtime.paused(dir).catch(() => false);
-    return { status: paused ? 'paused' : 'running', pid: s.pid };
-  }
-  return { status: 'stopped', pid: 0 };
 }
 
 function ownerOf(path: string): string {
@@ -263,6 +187,11 @@ async function createContainer(
 ): Promise<{ spec: RuntimeSpec; pid: number }> {
   checkId(id);
   const spec = await loadSpec(f.bundle);
+  const hooks = Object.entries(spec.hooks ?? {}).filter(([, list]) => Array.isArray(list) && list.length > 0);
+  if (hooks.length > 0)
+    throw new CliError(
+      `hooks are not supported by berth-runtime (the spec has ${hooks.map(([k]) => k).join(', ')} hooks)`,
+    );
   const terminal = spec.process?.terminal ?? false;
   if (terminal && f.detach && !f.consoleSocket)
     throw new CliError('cannot allocate tty if runc will detach without setting console socket');
@@ -409,6 +338,7 @@ function userOf(text: string): { uid: number; gid: number } {
 }
 
 const COMMANDS: Record<string, Command> = {
+  ...RESOURCE_COMMANDS,
   create: {
     options: CREATE_OPTIONS,
     async run(g, p) {
@@ -534,13 +464,27 @@ const COMMANDS: Record<string, Command> = {
         if (p.bools.has('no-new-privs')) proc.noNewPrivileges = true;
       }
       const tty = proc.terminal ?? false;
-      if (p.strings.has('console-socket'))
-        throw new CliError(
-          'exec --console-socket is not supported by berth-runtime (use exec -t in the foreground)',
+      // runc's checks, worded and coded (255) as its exec failures are.
+      const consoleSocket = p.strings.get('console-socket');
+      const detach = p.bools.has('detach');
+      if (detach && tty && !consoleSocket)
+        throw new ExecError(
+          'exec failed: cannot allocate tty if runc will detach without setting console socket',
+          255,
         );
-      if (p.bools.has('detach')) {
-        if (tty) throw new CliError('cannot allocate tty if runc will detach without setting console socket');
-        const pid = await runtime.execDetached(dir, spec, proc);
+      if (consoleSocket && (!detach || !tty))
+        throw new ExecError(
+          'exec failed: cannot use console socket if runc will not detach or allocate tty',
+          255,
+        );
+      if (detach) {
+        // With a tty, its pty master goes to the console socket.
+        const { pid } = await runtime.execDetached(
+          dir,
+          spec,
+          proc,
+          consoleSocket ? { consoleSocket: resolve(consoleSocket) } : {},
+        );
         await writePidFile(p.strings.get('pid-file'), pid);
         return 0;
       }

@@ -117,6 +117,17 @@ const PROPAGATION_OPTIONS: Record<string, number> = {
 /** Options that runc and Docker accept but that are not kernel mount data (labels, runc extensions). */
 const IGNORED_OPTIONS = new Set(['z', 'Z', 'tmpcopyup', 'noprivate', 'nocopy', 'copy', 'defaults']);
 
+/** The mount options the shim acts on itself (others are passed to the filesystem as data). */
+export const MOUNT_OPTION_NAMES: readonly string[] = [
+  ...Object.keys(FLAG_OPTIONS),
+  ...Object.keys(PROPAGATION_OPTIONS),
+  'rro',
+  'defaults',
+].sort();
+
+/** The namespace types a spec may create or join. */
+export const NAMESPACE_TYPES = Object.keys(NS_TYPES).sort() as readonly OciNamespaceType[];
+
 /** Parses OCI mount options ("nosuid,noexec,mode=755,size=65536k") into flags, propagation and data. */
 export function parseMountOptions(options: readonly string[]): {
   flags: number;
@@ -451,6 +462,12 @@ const SECCOMP_ACTIONS: Record<string, HelperSeccompAction> = {
 };
 
 const SECCOMP_OPS = new Set(['ne', 'lt', 'le', 'eq', 'ge', 'gt', 'masked_eq']);
+
+/** The seccomp actions and operators the shim applies, by their OCI names. */
+export const SECCOMP_ACTION_NAMES: readonly string[] = Object.keys(SECCOMP_ACTIONS).sort();
+export const SECCOMP_OPERATOR_NAMES: readonly string[] = [...SECCOMP_OPS]
+  .map((o) => `SCMP_CMP_${o.toUpperCase()}`)
+  .sort();
 
 /** EPERM: the errno of an SCMP_ACT_ERRNO without errnoRet (runc). */
 const EPERM = 1;

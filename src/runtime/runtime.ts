@@ -19,7 +19,16 @@ import type { LinuxResources, OciProcess, RuntimeSpec } from '../oci/index.ts';
 import { type LogRotation, encodeHelperPlan } from '../platform/index.ts';
 import type { CgroupManager } from './cgroups/index.ts';
 import { planForExec, planFromSpec } from './plan-from-spec.ts';
+import {
+  type ExternalRuntime,
+  externalKill,
+  externalStatus,
+  externalUpdate,
+  runExternal,
+} from './external.ts';
 import { connectShim, isShimGone, shimGone, shimRequest } from './shim-client.ts';
+
+export type { ExternalRuntime } from './external.ts';
 
 export interface RuntimeConfig {
   /** native/build/berth-shim */
@@ -53,13 +62,6 @@ export interface CreateOptions {
   external?: ExternalRuntime;
   /** The cgroup when the spec names none (default /berth/<id>). */
   defaultCgroupsPath?: string;
-}
-
-/** A runc-compatible runtime binary (berthd --add-runtime, daemon.json "runtimes"). */
-export interface ExternalRuntime {
-  path: string;
-  /** Global options before the command (runtimeArgs, and its --root). */
-  args: string[];
 }
 
 export interface ExitStatus {
@@ -236,6 +238,14 @@ export class Runtime {
 
   /** kill(2) of the container's init, through its shim. Conflict when it is not running. */
   async kill(stateDir: string, signal: number): Promise<void> {
+    const record = await readRecord(stateDir).catch(() => undefined);
+    if (record?.external) {
+      const state = await this.state(stateDir);
+      if (state.status !== 'created' && state.status !== 'running')
+        throw conflict('container is not running');
+      await externalKill(record.external, record.id, signal);
+      return;
+    }
     let reply: string | undefined;
     try {
       reply = await shimRequest(stateDir, `kill ${signal}`);
@@ -291,14 +301,32 @@ export class Runtime {
     const state = await this.state(stateDir);
     if (state.status !== 'running') throw conflict('container is not running');
     const record = await readRecord(stateDir);
-    const plan = planForExec(
-      spec,
-      { ...process, terminal: options.tty },
-      { initPid: state.pid, cgroupProcs: this.#cgroups.open(record.cgroupsPath).procsFiles() },
-    );
-    const planPath = join(stateDir, `exec-${randomBytes(6).toString('hex')}.plan`);
-    await writeFile(planPath, encodeHelperPlan(plan), { mode: 0o600 });
-    const child = spawn(this.#shimPath, ['exec', '--plan', planPath], {
+    const tag = randomBytes(6).toString('hex');
+    let args: string[];
+    // What only the exec needs: the plan, or the runtime's exec directory (process.json, its
+    // pid file and log); removed once the process runs (or fails to).
+    let scratch: string;
+    if (record.external) {
+      scratch = join(stateDir, `exec-${tag}`);
+      await mkdir(scratch, { mode: 0o700 });
+      await writeFile(join(scratch, 'process.json'), JSON.stringify({ ...process, terminal: options.tty }), {
+        mode: 0o600,
+      });
+      args = ['rtexec', '--runtime', record.external.path];
+      for (const a of record.external.args) args.push('--runtime-arg', a);
+      args.push('--id', record.id, '--state', scratch, '--process', 'process.json');
+      if (options.tty) args.push('--tty', '1');
+    } else {
+      const plan = planForExec(
+        spec,
+        { ...process, terminal: options.tty },
+        { initPid: state.pid, cgroupProcs: this.#cgroups.open(record.cgroupsPath).procsFiles() },
+      );
+      scratch = join(stateDir, `exec-${tag}.plan`);
+      await writeFile(scratch, encodeHelperPlan(plan), { mode: 0o600 });
+      args = ['exec', '--plan', scratch];
+    }
+    const child = spawn(this.#shimPath, args, {
       stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'],
     });
     const control = child.stdio[3] as import('node:net').Socket;
@@ -331,7 +359,7 @@ export class Runtime {
       control.on('error', () => resolve(undefined));
       void exited.then(() => resolve(undefined));
     });
-    await unlink(planPath).catch(() => {});
+    await rm(scratch, { recursive: true, force: true }).catch(() => {});
     if (pid === undefined) {
       const code = await exited;
       const msg = Buffer.concat(early).toString().trim() || `exec failed with code ${code}`;
@@ -361,29 +389,41 @@ export class Runtime {
   }
 
   /**
-   * Starts `process` in the running container with this process's stdio and leaves it running
-   * (`runc exec -d`): resolves with its host pid once it runs.
+   * Starts `process` in the running container with this process's stdio, or with a terminal whose
+   * pty master goes to `consoleSocket` (runc's protocol), and resolves with its host pid once it
+   * runs (`runc exec -d`). `exited` is its exit code, if this process is still there then.
    */
-  async execDetached(stateDir: string, spec: RuntimeSpec, process: OciProcess): Promise<number> {
+  async execDetached(
+    stateDir: string,
+    spec: RuntimeSpec,
+    process: OciProcess,
+    opts: { consoleSocket?: string } = {},
+  ): Promise<{ pid: number; exited: Promise<number> }> {
     const state = await this.state(stateDir);
     if (state.status !== 'running') throw conflict('container is not running');
     const record = await readRecord(stateDir);
     const plan = planForExec(
       spec,
-      { ...process, terminal: false },
+      { ...process, terminal: opts.consoleSocket !== undefined },
       { initPid: state.pid, cgroupProcs: this.#cgroups.open(record.cgroupsPath).procsFiles() },
     );
     const planPath = join(stateDir, `exec-${randomBytes(6).toString('hex')}.plan`);
     await writeFile(planPath, encodeHelperPlan(plan), { mode: 0o600 });
-    const child = spawn(this.#shimPath, ['exec', '--plan', planPath], {
+    const args = ['exec', '--plan', planPath];
+    if (opts.consoleSocket) args.push('--console-socket', opts.consoleSocket);
+    const child = spawn(this.#shimPath, args, {
       // The shim's own errors, if any, reach our caller's stderr directly.
       stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
       detached: true,
     });
     const control = child.stdio[3] as Readable;
     let code = 1;
-    child.on('exit', (c) => {
-      code = c ?? 1;
+    const exited = new Promise<number>((resolve) => {
+      child.on('exit', (c, signal) => {
+        code = c ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
+        resolve(code);
+      });
+      child.on('error', () => resolve(126));
     });
     const pid = await new Promise<number | undefined>((resolve) => {
       let buf = '';
@@ -399,40 +439,69 @@ export class Runtime {
     if (pid === undefined) throw new ExecError('exec failed', code === 127 || code === 126 ? code : 126);
     control.destroy();
     child.unref();
-    return pid;
+    return { pid, exited };
   }
 
   /** Sends `signal` to every process of the container (`runc kill --all`). */
   async killAll(stateDir: string, signal: number): Promise<void> {
-    await this.#cgroups.open((await readRecord(stateDir)).cgroupsPath).killAll(signal);
+    const record = await readRecord(stateDir);
+    if (record.external) return await externalKill(record.external, record.id, signal, true);
+    await this.#cgroups.open(record.cgroupsPath).killAll(signal);
   }
 
-  /** Freezes every process of the container through its cgroup (docker pause). */
+  /** Freezes every process of the container through its cgroup (docker pause); `<runtime> pause`. */
   async pause(stateDir: string): Promise<void> {
-    await this.#cgroups.open((await readRecord(stateDir)).cgroupsPath).freeze();
+    const record = await readRecord(stateDir);
+    if (record.external) return void (await runExternal(record.external, ['pause', record.id]));
+    await this.#cgroups.open(record.cgroupsPath).freeze();
   }
 
-  /** Whether the container's cgroup is frozen (paused). */
+  /** Whether the container's cgroup is frozen (paused); what `<runtime> state` says. */
   async paused(stateDir: string): Promise<boolean> {
-    return await this.#cgroups.open((await readRecord(stateDir)).cgroupsPath).frozen();
+    const record = await readRecord(stateDir);
+    if (record.external) return (await externalStatus(record.external, record.id)) === 'paused';
+    return await this.#cgroups.open(record.cgroupsPath).frozen();
   }
 
-  /** Thaws a paused container (docker unpause). */
+  /** Thaws a paused container (docker unpause); `<runtime> resume`. */
   async resume(stateDir: string): Promise<void> {
-    await this.#cgroups.open((await readRecord(stateDir)).cgroupsPath).thaw();
+    const record = await readRecord(stateDir);
+    if (record.external) {
+      // Thawing is idempotent, as with the freezer: runc itself thaws a paused container it sends
+      // SIGKILL to (docker kill then resumes it too), and one that has exited (or was already
+      // deleted after its exit) has nothing to thaw.
+      await runExternal(record.external, ['resume', record.id]).catch((err: unknown) => {
+        if (
+          err instanceof BerthError &&
+          /container not paused|is not running|does not exist/.test(err.message)
+        )
+          return;
+        throw err;
+      });
+      return;
+    }
+    await this.#cgroups.open(record.cgroupsPath).thaw();
   }
 
-  /** Writes new limits into a running container's cgroup (docker update); absent fields stay. */
+  /**
+   * Writes new limits into a running container's cgroup (docker update); absent fields stay.
+   * `<runtime> update --resources -` for another runtime's container.
+   */
   async update(stateDir: string, resources: LinuxResources): Promise<void> {
-    await this.#cgroups.open((await readRecord(stateDir)).cgroupsPath).update(resources);
+    const record = await readRecord(stateDir);
+    if (record.external) return await externalUpdate(record.external, record.id, resources);
+    await this.#cgroups.open(record.cgroupsPath).update(resources);
   }
 
   /** Host pids of every process in the container's cgroup (for `top`). */
   async pids(stateDirOrSpec: string | RuntimeSpec): Promise<number[]> {
-    const path =
-      typeof stateDirOrSpec === 'string'
-        ? (await readRecord(stateDirOrSpec)).cgroupsPath
-        : stateDirOrSpec.linux?.cgroupsPath;
+    const record = typeof stateDirOrSpec === 'string' ? await readRecord(stateDirOrSpec) : undefined;
+    // `<runtime> ps --format json` for another runtime's container, as containerd's shim asks runc.
+    if (record?.external)
+      return JSON.parse(
+        await runExternal(record.external, ['ps', '--format', 'json', record.id]),
+      ) as number[];
+    const path = record ? record.cgroupsPath : (stateDirOrSpec as RuntimeSpec).linux?.cgroupsPath;
     if (!path) throw invalidParameter('spec has no linux.cgroupsPath');
     return await this.#cgroups.open(path).pids();
   }
@@ -453,7 +522,7 @@ export class Runtime {
     const state = await this.state(stateDir).catch(() => ({ status: 'gone' }) as const);
     if (state.status === 'created' || state.status === 'running') await this.#destroy(stateDir, state.pid);
     if (record?.external)
-      await runExternal(record.external, ['delete', '--force', record.id]).catch(() => {});
+      await runExternal(record.external, ['delete', '--force', record.id]).catch(() => undefined);
     if (path) {
       const cg = this.#cgroups.open(path);
       await cg.killAll(9).catch(() => {});
@@ -512,23 +581,6 @@ export async function cgroupV1MountOrder(): Promise<string[]> {
     const f = line.split(' ');
     const sep = f.indexOf('-');
     return sep > 0 && f[sep + 1] === 'cgroup' && f[4] ? [f[4]] : [];
-  });
-}
-
-/** `<runtime> <args> <command…>`, rejecting with its stderr when it fails. */
-function runExternal(rt: ExternalRuntime, command: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(rt.path, [...rt.args, ...command], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0
-        ? resolve()
-        : reject(internal(`${rt.path} ${command[0]}: ${stderr.trim() || `exit ${code}`}`)),
-    );
   });
 }
 

@@ -55,7 +55,7 @@ function cli(
   cmd: string[],
   root: string,
   args: string[],
-  opts: { detached?: boolean; global?: string[] } = {},
+  opts: { detached?: boolean; global?: string[]; input?: string } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd[0]!, [...cmd.slice(1), ...(opts.global ?? []), '--root', root, ...args], {
@@ -69,8 +69,13 @@ function cli(
     child.stderr?.on('data', (c) => (stderr += c));
     child.on('error', reject);
     child.on(opts.detached ? 'exit' : 'close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin?.end();
+    child.stdin?.end(opts.input);
   });
+}
+
+/** The messages of a runtime's error log lines (`level=error msg="…"`). */
+function errors(stderr: string): string[] {
+  return [...stderr.matchAll(/level=error msg="((?:[^"\\]|\\.)*)"/g)].map((m) => JSON.parse(`"${m[1]}"`));
 }
 
 describe('berth-runtime next to runc', { skip }, () => {
@@ -302,6 +307,268 @@ describe('berth-runtime next to runc', { skip }, () => {
     );
   });
 
+  test('update (flags, -r file, -r -), pause/resume, events --stats: the same cgroup files as runc', async () => {
+    const dir = writeSpec(['sleep', '60']);
+    const cgroup = `/sys/fs/cgroup/%s/${cgroupParent}/c${n}`;
+    const file = (ctrl: string, name: string) =>
+      readFileSync(join(cgroup.replace('%s', ctrl), name), 'utf8').trim();
+    const resources = join(tmp, `resources-${n}.json`);
+    writeFileSync(resources, JSON.stringify({ memory: { limit: 48 * 1024 * 1024 }, pids: { limit: 30 } }));
+    const outputs: string[][] = [];
+    for (const { cmd, root } of each) {
+      const id = `up${n}`;
+      const r = await cli(cmd, root, ['run', '-d', '--bundle', dir, id], { detached: true });
+      assert.equal(r.code, 0, r.stderr);
+      const out: string[] = [];
+      const limits = () =>
+        [
+          file('memory', 'memory.limit_in_bytes'),
+          file('memory', 'memory.memsw.limit_in_bytes'),
+          file('memory', 'memory.soft_limit_in_bytes'),
+          file('pids', 'pids.max'),
+          file('cpu', 'cpu.shares'),
+          file('cpu', 'cpu.cfs_quota_us'),
+          file('cpu', 'cpu.cfs_period_us'),
+        ].join(' ');
+      const flags = await cli(cmd, root, [
+        'update',
+        '--memory',
+        '32m',
+        '--memory-swap',
+        '64m',
+        '--memory-reservation',
+        '16m',
+        '--pids-limit',
+        '20',
+        '--cpu-share',
+        '256',
+        '--cpu-period',
+        '100000',
+        '--cpu-quota',
+        '50000',
+        id,
+      ]);
+      out.push(`flags ${flags.code} ${limits()}`);
+      const fromFile = await cli(cmd, root, ['update', '-r', resources, id]);
+      out.push(`file ${fromFile.code} ${limits()}`);
+      const fromStdin = await cli(cmd, root, ['update', '-r', '-', id], {
+        input: JSON.stringify({ cpu: { shares: 512 } }),
+      });
+      out.push(`stdin ${fromStdin.code} ${limits()}`);
+      for (const bad of [
+        ['--memory', 'abc'],
+        ['--cpu-period', 'x'],
+      ]) {
+        const e = await cli(cmd, root, ['update', ...bad, id]);
+        out.push(`${bad[0]} ${e.code} ${errors(e.stderr).join('|')}`);
+      }
+      const missing = await cli(cmd, root, ['update', '--memory', '1m', 'no-such']);
+      out.push(`missing ${missing.code} ${errors(missing.stderr).join('|')}`);
+
+      assert.equal((await cli(cmd, root, ['pause', id])).code, 0);
+      out.push(`paused ${file('freezer', 'freezer.state')}`);
+      assert.equal((await cli(cmd, root, ['resume', id])).code, 0);
+      out.push(`resumed ${file('freezer', 'freezer.state')}`);
+
+      const ev = await cli(cmd, root, ['events', '--stats', id]);
+      assert.equal(ev.code, 0, ev.stderr);
+      assert.ok(ev.stdout.endsWith('}\n'));
+      const e = JSON.parse(ev.stdout);
+      out.push(`events ${e.type} ${e.id === id} ${Object.keys(e.data).join()}`);
+      const { cache: _cache, ...memory } = e.data.memory;
+      out.push(`memory ${Object.keys(memory).join()} ${memory.usage.limit} ${memory.swap.limit}`);
+      out.push(`pids ${JSON.stringify(e.data.pids)} cpus ${JSON.stringify(e.data.cpuset.cpus)}`);
+      out.push(`cpu ${Object.keys(e.data.cpu.usage).join()} ${e.data.cpu.usage.total > 0}`);
+      // Counters are printed as the kernel wrote them (uint64), not rounded through a double.
+      out.push(
+        `kernel-limit ${/"kernel":\{"limit":(\d+)/.exec(ev.stdout)?.[1] === file('memory', 'memory.kmem.limit_in_bytes')}`,
+      );
+
+      assert.equal((await cli(cmd, root, ['kill', id, 'KILL'])).code, 0);
+      for (let i = 0; i < 50; i++) {
+        if (JSON.parse((await cli(cmd, root, ['state', id])).stdout).status === 'stopped') break;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      const stopped = await cli(cmd, root, ['update', '--memory', '16m', id]);
+      out.push(`stopped ${stopped.code} ${errors(stopped.stderr).join('|')}`);
+      const evStopped = await cli(cmd, root, ['events', '--stats', id]);
+      out.push(`events-stopped ${evStopped.code} ${errors(evStopped.stderr).join('|')}`);
+      assert.equal((await cli(cmd, root, ['delete', id])).code, 0);
+      outputs.push(out);
+    }
+    const mb = (x: number) => String(x * 1024 * 1024);
+    assert.match(outputs[0]![10]!, /^pids \{"current":1,"limit":30\} cpus \[\d+(,\d+)*\]$/);
+    assert.deepEqual(outputs[0], [
+      `flags 0 ${mb(32)} ${mb(64)} ${mb(16)} 20 256 50000 100000`,
+      `file 0 ${mb(48)} ${mb(64)} ${mb(16)} 30 256 50000 100000`,
+      `stdin 0 ${mb(48)} ${mb(64)} ${mb(16)} 30 512 50000 100000`,
+      "--memory 1 invalid value for memory: invalid size: 'abc'",
+      '--cpu-period 1 invalid value for cpu-period: strconv.ParseUint: parsing "x": invalid syntax',
+      'missing 1 container does not exist',
+      'paused FROZEN',
+      'resumed THAWED',
+      'events stats true cpu,cpuset,memory,pids,blkio,hugetlb,intel_rdt,network_interfaces',
+      `memory usage,swap,kernel,kernelTCP,raw ${mb(48)} ${mb(64)}`,
+      outputs[0]![10]!,
+      'cpu total,percpu,percpu_kernel,percpu_user,kernel,user true',
+      'kernel-limit true',
+      'stopped 1 container not running',
+      `events-stopped 1 container with id up${n} is not running`,
+    ]);
+    assert.deepEqual(outputs[0], outputs[1]);
+  });
+
+  test('a created container can be paused and resumed; events refuses a bad --interval, as runc', async () => {
+    const dir = writeSpec(['sleep', '60']);
+    const outputs: string[][] = [];
+    for (const { cmd, root } of each) {
+      const id = `pc${n}`;
+      assert.equal((await cli(cmd, root, ['create', '--bundle', dir, id], { detached: true })).code, 0);
+      const status = async () => JSON.parse((await cli(cmd, root, ['state', id])).stdout).status;
+      const out: string[] = [];
+      out.push(`pause ${(await cli(cmd, root, ['pause', id])).code} ${await status()}`);
+      out.push(`resume ${(await cli(cmd, root, ['resume', id])).code} ${await status()}`);
+      for (const interval of ['0s', 'abc']) {
+        const e = await cli(cmd, root, ['events', '--interval', interval, id]);
+        out.push(
+          `interval ${e.code} ${errors(e.stderr).at(-1) ?? /Incorrect Usage: (.*)/.exec(e.stderr)?.[1]}`,
+        );
+      }
+      assert.equal((await cli(cmd, root, ['delete', '-f', id])).code, 0);
+      outputs.push(out);
+    }
+    assert.deepEqual(outputs[0], [
+      'pause 0 paused',
+      'resume 0 created',
+      'interval 1 duration interval must be greater than 0',
+      'interval 1 invalid value "abc" for flag -interval: parse error',
+    ]);
+    assert.deepEqual(outputs[0], outputs[1]);
+  });
+
+  test('events streams stats every --interval and reports an OOM kill, as runc does', async () => {
+    const dir = writeSpec(
+      ['sh', '-c', 'trap "dd if=/dev/zero of=/dev/null bs=64M count=1" USR1; while :; do sleep 0.1; done'],
+      (spec) => {
+        spec.linux = {
+          ...spec.linux,
+          resources: {
+            ...spec.linux?.resources,
+            memory: { limit: 16 * 1024 * 1024, swap: 16 * 1024 * 1024 },
+          },
+        };
+      },
+    );
+    const outputs: string[][] = [];
+    for (const { cmd, root } of each) {
+      const id = `ev${n}`;
+      assert.equal((await cli(cmd, root, ['run', '-d', '--bundle', dir, id], { detached: true })).code, 0);
+      const child = spawn(cmd[0]!, [...cmd.slice(1), '--root', root, 'events', '--interval', '300ms', id], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let text = '';
+      child.stdout.on('data', (c) => (text += c));
+      const until = async (what: string, ok: () => boolean) => {
+        for (let i = 0; i < 150 && !ok(); i++) await new Promise((r) => setTimeout(r, 100));
+        assert.ok(ok(), `${what}: ${text}`);
+      };
+      try {
+        await until(
+          'two stats events',
+          () => text.split('\n').filter((l) => l.includes('"stats"')).length >= 2,
+        );
+        assert.equal((await cli(cmd, root, ['kill', id, 'USR1'])).code, 0);
+        await until('an oom event', () => text.includes('"oom"'));
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('close', r));
+      }
+      const lines = text.split('\n').filter(Boolean);
+      const events = lines.map((l) => JSON.parse(l) as { type: string; id: string });
+      const oom = lines.find((l) => l.includes('"oom"'));
+      outputs.push([
+        `ids ${events.every((e) => e.id === id)}`,
+        `types ${[...new Set(events.map((e) => e.type))].sort().join()}`,
+        `oom ${oom === JSON.stringify({ type: 'oom', id })}`,
+      ]);
+      assert.equal((await cli(cmd, root, ['delete', '-f', id])).code, 0);
+    }
+    assert.deepEqual(outputs[0], ['ids true', 'types oom,stats', 'oom true']);
+    assert.deepEqual(outputs[0], outputs[1]);
+  });
+
+  test('features in the OCI format; a spec with hooks is refused; checkpoint and restore refused as runc without CRIU', async () => {
+    const ourFeatures = JSON.parse((await cli(ours, roots.ours, ['features'])).stdout);
+    const theirFeatures = JSON.parse((await cli(theirs, roots.theirs, ['features'])).stdout);
+    assert.deepEqual(Object.keys(ourFeatures), Object.keys(theirFeatures));
+    assert.deepEqual(Object.keys(ourFeatures.linux), Object.keys(theirFeatures.linux));
+    assert.deepEqual(ourFeatures.hooks, []);
+    assert.deepEqual(ourFeatures.linux.cgroup, { v1: true, v2: true, systemd: false, systemdUser: false });
+    assert.ok(ourFeatures.linux.namespaces.includes('time'));
+    for (const k of ['ociVersionMin', 'ociVersionMax']) assert.equal(ourFeatures[k], theirFeatures[k]);
+    for (const o of ['ro', 'nosuid', 'rbind', 'rprivate', 'rro'])
+      assert.ok(ourFeatures.mountOptions.includes(o), o);
+    assert.deepEqual(ourFeatures.linux.seccomp.archs, theirFeatures.linux.seccomp.archs);
+    assert.deepEqual(ourFeatures.linux.seccomp.operators, theirFeatures.linux.seccomp.operators);
+
+    const hooked = writeSpec(['true'], (s) => {
+      s.hooks = { prestart: [{ path: '/bin/true' }] } as RuntimeSpec['hooks'];
+    });
+    const refused = await cli(ours, roots.ours, ['run', '--bundle', hooked, `hk${n}`]);
+    assert.equal(refused.code, 1);
+    assert.deepEqual(errors(refused.stderr), [
+      'hooks are not supported by berth-runtime (the spec has prestart hooks)',
+    ]);
+    assert.equal((await cli(ours, roots.ours, ['list', '-q'])).stdout, '');
+
+    const dir = writeSpec(['sleep', '60']);
+    // A bundle of its own (another cgroup) for restore.
+    const restoreDir = writeSpec(['sleep', '60']);
+    const outputs: string[][] = [];
+    for (const { cmd, root } of each) {
+      const id = `cp${n}`;
+      assert.equal((await cli(cmd, root, ['run', '-d', '--bundle', dir, id], { detached: true })).code, 0);
+      const out: string[] = [];
+      for (const criu of ['/nonexistent/criu', 'no-such-criu']) {
+        const c = await cli(cmd, root, ['checkpoint', '--image-path', join(tmp, 'img'), id], {
+          global: ['--criu', criu],
+        });
+        // runc also logs that it could not destroy the running container: only the last error counts.
+        out.push(`checkpoint ${c.code} ${errors(c.stderr).at(-1)}`);
+        const r = await cli(cmd, root, ['restore', '--bundle', restoreDir, `${id}r`], {
+          global: ['--criu', criu],
+        });
+        out.push(`restore ${r.code} ${errors(r.stderr).at(-1)}`);
+      }
+      assert.equal((await cli(cmd, root, ['delete', '-f', id])).code, 0);
+      const stopped = await cli(cmd, root, ['checkpoint', 'no-such'], {
+        global: ['--criu', '/nonexistent/criu'],
+      });
+      out.push(`missing ${stopped.code} ${errors(stopped.stderr).join('|')}`);
+      outputs.push(out);
+    }
+    assert.deepEqual(outputs[0], [
+      'checkpoint 1 CRIU version check failed: fork/exec /nonexistent/criu: no such file or directory',
+      'restore 1 CRIU version check failed: fork/exec /nonexistent/criu: no such file or directory',
+      'checkpoint 1 CRIU version check failed: exec: "no-such-criu": executable file not found in $PATH',
+      'restore 1 CRIU version check failed: exec: "no-such-criu": executable file not found in $PATH',
+      'missing 1 container does not exist',
+    ]);
+    assert.deepEqual(outputs[0], outputs[1]);
+    // With CRIU installed, berth-runtime still cannot checkpoint: it says so.
+    if (existsSync('/usr/sbin/criu')) {
+      const id = `cq${n}`;
+      assert.equal(
+        (await cli(ours, roots.ours, ['run', '-d', '--bundle', dir, id], { detached: true })).code,
+        0,
+      );
+      const c = await cli(ours, roots.ours, ['checkpoint', id]);
+      assert.equal(c.code, 1);
+      assert.match(errors(c.stderr)[0]!, /^checkpoint is not supported by berth-runtime/);
+      assert.equal((await cli(ours, roots.ours, ['delete', '-f', id])).code, 0);
+    }
+  });
+
   test('run and exec with a terminal in the foreground relay the pty to our own, as runc does', async (t) => {
     const hasScript = (() => {
       try {
@@ -357,6 +624,92 @@ describe('berth-runtime next to runc', { skip }, () => {
     const sd = await cli(ours, roots.ours, ['list'], { global: ['--systemd-cgroup'] });
     assert.equal(sd.code, 1);
     assert.match(sd.stderr, /--systemd-cgroup is not supported/);
+  });
+
+  test('exec -d -t --console-socket passes the exec’s pty master; runc’s checks and exit code 255', async (t) => {
+    try {
+      execFileSync('python3', ['-c', 'import socket; socket.recv_fds']);
+    } catch {
+      return t.skip('needs python3 (socket.recv_fds) to receive the pty master');
+    }
+    /** Gets one pty master on `sock`, types "hello" once the process has printed its tty, prints all. */
+    const receiver = async (sock: string) => {
+      const child = spawn(
+        'python3',
+        [
+          '-c',
+          String.raw`
+import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)
+print('listening', flush=True)
+c, _ = s.accept()
+msg, fds, _, _ = socket.recv_fds(c, 1024, 1)
+m = fds[0]
+out = b''
+sent = False
+deadline = time.time() + 10
+while time.time() < deadline:
+    if not sent and b'/dev/pts/' in out:
+        os.write(m, b'hello\n'); sent = True
+    try:
+        d = os.read(m, 1024)
+    except OSError:
+        break
+    if not d: break
+    out += d
+    if b'typed: hello' in out: break
+print('name', msg.decode(), out.decode().replace('\r', '').strip().replace('\n', ' '), flush=True)
+`,
+          sock,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let got = '';
+      child.stdout.on('data', (c) => (got += c));
+      const done = new Promise((r) => child.on('close', r));
+      for (let i = 0; i < 100 && !got.includes('listening'); i++) await new Promise((r) => setTimeout(r, 50));
+      return async () => {
+        await done;
+        return got.replace('listening', '').trim();
+      };
+    };
+    const dir = writeSpec(['sleep', '60']);
+    const outputs: string[][] = [];
+    for (const { name, cmd, root } of each) {
+      const id = `et${n}`;
+      assert.equal((await cli(cmd, root, ['run', '-d', '--bundle', dir, id], { detached: true })).code, 0);
+      const out: string[] = [];
+      const sock = join(tmp, `ec-${name}.sock`);
+      const got = await receiver(sock);
+      const e = await cli(
+        cmd,
+        root,
+        ['exec', '-d', '-t', '--console-socket', sock, id, 'sh', '-c', 'tty; echo typed: $(head -n1)'],
+        { detached: true },
+      );
+      out.push(`exec ${e.code} ${await got()}`);
+      for (const args of [
+        ['-t', '--console-socket', sock],
+        ['-d', '--console-socket', sock],
+        ['-d', '-t'],
+      ]) {
+        const r = await cli(cmd, root, ['exec', ...args, id, 'true'], { detached: true });
+        out.push(`${args.join(' ')}: ${r.code} ${errors(r.stderr).at(-1)}`);
+      }
+      assert.equal((await cli(cmd, root, ['delete', '-f', id])).code, 0);
+      outputs.push(out);
+    }
+    assert.deepEqual(outputs[0], [
+      // The pty echoes what was typed.
+      'exec 0 name /dev/ptmx /dev/pts/0 hello typed: hello',
+      `-t --console-socket ${join(tmp, 'ec-berth-runtime.sock')}: 255 exec failed: cannot use console socket if runc will not detach or allocate tty`,
+      `-d --console-socket ${join(tmp, 'ec-berth-runtime.sock')}: 255 exec failed: cannot use console socket if runc will not detach or allocate tty`,
+      '-d -t: 255 exec failed: cannot allocate tty if runc will detach without setting console socket',
+    ]);
+    assert.deepEqual(
+      outputs[0],
+      outputs[1]!.map((l) => l.replace('ec-runc.sock', 'ec-berth-runtime.sock')),
+    );
   });
 
   test('a terminal: create needs --console-socket; the pty master is passed over it (SCM_RIGHTS)', async (t) => {
@@ -418,7 +771,7 @@ print(out.decode().replace('\r', ''), flush=True)
     assert.equal(c.code, 0, c.stderr);
     assert.equal((await cli(ours, roots.ours, ['start', 'tty1'])).code, 0);
     await done;
-    assert.match(got, /name \/dev\/pts\/\d+/);
+    assert.match(got, /name \/dev\/ptmx\n/);
     assert.match(got, /\/dev\/pts\/0\n/);
     assert.match(got, /typed: hello/);
     await cli(ours, roots.ours, ['delete', '-f', 'tty1']);

@@ -8,6 +8,9 @@
  * means the real runc. Any other runtime is a runc-compatible binary (create/start/delete with
  * --bundle, --pid-file, --console-socket) that our shim runs as its child: the shim still holds the
  * container's stdio, log and exit status and outlives berthd, as containerd-shim does for dockerd.
+ * exec, kill, pause/unpause, update and top of such a container are that runtime's own exec, kill,
+ * pause/resume, update and ps commands (runtime/external.ts); stats read its cgroup (as
+ * containerd does).
  */
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';

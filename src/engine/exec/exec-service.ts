@@ -17,7 +17,7 @@ import {
   notFound,
 } from '../../common/index.ts';
 import type { OciProcess, RuntimeSpec } from '../../oci/index.ts';
-import type { ExecProcess, Runtime } from '../../runtime/index.ts';
+import { ExecError, type ExecProcess, type Runtime } from '../../runtime/index.ts';
 import type { Containers } from '../containers/container-service.ts';
 import { eventAttributes } from '../containers/container-lifecycle.ts';
 import { readHostSecurity } from '../containers/host-security.ts';
@@ -90,7 +90,17 @@ export class Execs implements ExecService {
     const tty = body.Tty ?? e.config.Tty ?? false;
     const process = await this.#process(spec, e.config, c.state.pid, tty);
     const withStdin = !body.Detach && (e.config.AttachStdin ?? false);
-    const proc = await this.#runtime.exec(stateDir, spec, process, { tty, stdin: withStdin });
+    let proc: ExecProcess;
+    try {
+      proc = await this.#runtime.exec(stateDir, spec, process, { tty, stdin: withStdin });
+    } catch (err) {
+      if (!(err instanceof ExecError)) throw err;
+      // moby: the exec's exit code is 126/127, and an attached client gets the error as the
+      // stream's output (the hijack has started) rather than as an HTTP error.
+      e.exitCode = err.exitCode;
+      if (body.Detach) throw err;
+      return failedSession(tty, `OCI runtime exec failed: ${err.message}: unknown`);
+    }
     e.running = true;
     e.pid = proc.pid;
     e.process = proc;
@@ -254,4 +264,17 @@ export function mergeEnv(base: string[], extra: string[]): string[] {
  */
 function privilegedCaps(all: string[]): OciProcess['capabilities'] {
   return { bounding: all, effective: all, permitted: all, inheritable: [], ambient: [] };
+}
+
+/** A session whose only output is `message` on stdout (framed without a tty), then its end. */
+function failedSession(tty: boolean, message: string): IoSession {
+  const output = new PassThrough();
+  const text = Buffer.from(`${message}\r\n`);
+  if (tty) output.end(text);
+  else {
+    const enc = new StdcopyEncoder(1);
+    enc.pipe(output);
+    enc.end(text);
+  }
+  return { tty, output, close: () => output.destroy() };
 }
