@@ -14,8 +14,7 @@ import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { silentLogger } from '../common/index.ts';
+import { packageRoot, silentLogger } from '../common/index.ts';
 import type { OciProcess, RuntimeSpec } from '../oci/index.ts';
 import { createCgroupManager, ExecError, Runtime } from '../runtime/index.ts';
 import { type OptionDef, type Parsed, parseArgs } from './args.ts';
@@ -66,10 +65,6 @@ commands:
    list     lists containers            pause    suspend all processes of a container
    resume   resume a paused container   spec     create a new specification file
 `;
-
-function packageRoot(): string {
-  return fileURLToPath(new URL('../../..', import.meta.url));
-}
 
 function log(g: Globals, level: 'error' | 'debug' | 'info', msg: string): void {
   if (level === 'debug' && !g.debug) return;

@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+/**
+ * Bundles the short-lived executables (`berth`, `berth-runtime`) into dist/bundle/ so each call
+ * loads a few files instead of hundreds of ESM modules: `npm run build` runs it after tsc.
+ *
+ *   node scripts/bundle.mjs            build dist/bundle/ from dist/src/bin/*.js
+ *   node scripts/bundle.mjs --if-stale build only when bin/ would not use the bundle (see isFresh)
+ *
+ * Input is tsc's output (dist/src), so the bundle runs exactly what tsc emitted; esbuild follows
+ * tsc's source maps, so dist/bundle/*.map point at src/*.ts. Code splitting keeps each command's
+ * dynamic import() a separate chunk: `berth ps` does not parse the compose or build code.
+ *
+ * bin/<name> loads dist/bundle/<name>.js when it is at least as new as dist/src/bin/<name>.js
+ * (tsc rewrites every output on each run), else the unbundled dist/src/bin/<name>.js: after a
+ * bare `npx tsc` the executables stay correct, only slower, until this script runs again.
+ *
+ * The new bundle is written to a temporary directory and swapped in with rename, so a
+ * concurrent caller sees either the whole old bundle, the whole new one, or none (and falls back).
+ */
+import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const ENTRIES = ['berth', 'berth-runtime'];
+const outdir = join(root, 'dist', 'bundle');
+
+/** Whether bin/<name> would load the bundle (the rule bin/<name> applies). */
+export function isFresh(name) {
+  const bundle = statSync(join(outdir, `${name}.js`), { throwIfNoEntry: false });
+  const built = statSync(join(root, 'dist', 'src', 'bin', `${name}.js`), { throwIfNoEntry: false });
+  return bundle !== undefined && (built === undefined || bundle.mtimeMs >= built.mtimeMs);
+}
+
+export async function bundle() {
+  const { build } = await import('esbuild');
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: ENTRIES.map((name) => ({ in: `dist/src/bin/${name}.js`, out: name })),
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    outdir,
+    write: false,
+    sourcemap: 'linked',
+    sourcesContent: false,
+    // Node resolves the npm dependencies' CommonJS require() of builtins through this.
+    banner: {
+      js: "import { createRequire as __berthCreateRequire } from 'node:module';\nconst require = __berthCreateRequire(import.meta.url);",
+    },
+    chunkNames: 'chunks/[name]-[hash]',
+    legalComments: 'none',
+    logLevel: 'warning',
+    plugins: [pureImports(['pino'])],
+  });
+  const tmp = `${outdir}.new-${process.pid}`;
+  const old = `${outdir}.old-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  for (const file of result.outputFiles) {
+    const dest = join(tmp, file.path.slice(outdir.length + 1));
+    mkdirSync(dirname(dest), { recursive: true });
+    writeFileSync(dest, file.contents);
+  }
+  try {
+    renameSync(outdir, old);
+  } catch (err) {
+    if (err.code !== 'ENOENT') throw err;
+  }
+  renameSync(tmp, outdir);
+  rmSync(old, { recursive: true, force: true });
+}
+
+/**
+ * Marks packages whose import has no side effects, so esbuild drops them where nothing used is
+ * imported from them: berth-runtime and the CLI reach src/common/log.ts (pino) only through
+ * `common/index.ts`, and never call createLogger.
+ */
+function pureImports(names) {
+  const filter = new RegExp(`^(${names.join('|')})$`);
+  return {
+    name: 'pure-imports',
+    setup(b) {
+      b.onResolve({ filter }, async (args) => {
+        if (args.pluginData === 'pure') return undefined;
+        const resolved = await b.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          importer: args.importer,
+          pluginData: 'pure',
+        });
+        return { ...resolved, sideEffects: false };
+      });
+    },
+  };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  if (process.argv[2] === '--if-stale' && ENTRIES.every(isFresh)) process.exit(0);
+  await bundle();
+}
