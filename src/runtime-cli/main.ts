@@ -9,12 +9,11 @@
  * execve with our stdio (or its pty sent to --console-socket), `start` lets it run; when it exits
  * the shim records the status ("stopped") until `delete`.
  */
-import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { packageRoot, silentLogger } from '../common/index.ts';
+import { loadChildProcess, packageRoot, silentLogger } from '../common/index.ts';
 import type { OciProcess, RuntimeSpec } from '../oci/index.ts';
 import { createCgroupManager, ExecError, Runtime } from '../runtime/index.ts';
 import { type OptionDef, type Parsed, parseArgs } from './args.ts';
@@ -349,7 +348,7 @@ let savedTty: string | undefined;
 function setRaw(on: boolean): void {
   if (!process.stdin.isTTY) return;
   const stty = (args: string[]) =>
-    spawnSync('stty', args, { stdio: ['inherit', 'pipe', 'ignore'], encoding: 'utf8' });
+    loadChildProcess().spawnSync('stty', args, { stdio: ['inherit', 'pipe', 'ignore'], encoding: 'utf8' });
   if (on) {
     savedTty = stty(['-g']).stdout?.trim() || undefined;
     stty(['raw', '-echo']);
@@ -579,7 +578,7 @@ const COMMANDS: Record<string, Command> = {
         return 0;
       }
       if (format !== 'table') throw new CliError(`invalid format option`);
-      const ps = spawnSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8' });
+      const ps = loadChildProcess().spawnSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8' });
       if (ps.status !== 0) throw new CliError(`ps: ${ps.stderr || ps.error?.message}`);
       const lines = ps.stdout.split('\n');
       const header = lines[0] ?? '';

@@ -1,6 +1,4 @@
-import { PassThrough } from 'node:stream';
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import type { PassThrough } from 'node:stream';
 import { mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
@@ -13,6 +11,9 @@ import {
   errnoCode,
   internal,
   invalidParameter,
+  loadChildProcess,
+  loadCrypto,
+  loadStream,
   type Logger,
 } from '../common/index.ts';
 import type { LinuxResources, OciProcess, RuntimeSpec } from '../oci/index.ts';
@@ -293,16 +294,16 @@ export class Runtime {
       { ...process, terminal: options.tty },
       { initPid: state.pid, cgroupProcs: this.#cgroups.open(record.cgroupsPath).procsFiles() },
     );
-    const planPath = join(stateDir, `exec-${randomBytes(6).toString('hex')}.plan`);
+    const planPath = join(stateDir, `exec-${loadCrypto().randomBytes(6).toString('hex')}.plan`);
     await writeFile(planPath, encodeHelperPlan(plan), { mode: 0o600 });
-    const child = spawn(this.#shimPath, ['exec', '--plan', planPath], {
+    const child = loadChildProcess().spawn(this.#shimPath, ['exec', '--plan', planPath], {
       stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'],
     });
     const control = child.stdio[3] as import('node:net').Socket;
     // Node resumes (and so discards) a child's stdio streams that nobody listens to when the
     // child exits (child_process flushStdio): a fast process would lose its output before the
     // caller attaches. Buffer stdout from the start.
-    const stdout = child.stdout!.pipe(new PassThrough());
+    const stdout = child.stdout!.pipe(new (loadStream().PassThrough)());
     // Until the process runs, stderr may carry the shim's error message: keep what arrives.
     const early: Buffer[] = [];
     const keepEarly = (chunk: Buffer) => early.push(chunk);
@@ -341,7 +342,7 @@ export class Runtime {
       // With a tty, stderr only carries the shim's own errors; it is drained, not exposed.
       child.stderr!.resume();
     } else {
-      stderr = new PassThrough();
+      stderr = new (loadStream().PassThrough)();
       for (const chunk of early) stderr.write(chunk);
       child.stderr!.pipe(stderr);
     }
@@ -370,9 +371,9 @@ export class Runtime {
       { ...process, terminal: false },
       { initPid: state.pid, cgroupProcs: this.#cgroups.open(record.cgroupsPath).procsFiles() },
     );
-    const planPath = join(stateDir, `exec-${randomBytes(6).toString('hex')}.plan`);
+    const planPath = join(stateDir, `exec-${loadCrypto().randomBytes(6).toString('hex')}.plan`);
     await writeFile(planPath, encodeHelperPlan(plan), { mode: 0o600 });
-    const child = spawn(this.#shimPath, ['exec', '--plan', planPath], {
+    const child = loadChildProcess().spawn(this.#shimPath, ['exec', '--plan', planPath], {
       // The shim's own errors, if any, reach our caller's stderr directly.
       stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
       detached: true,
@@ -515,7 +516,9 @@ export async function cgroupV1MountOrder(): Promise<string[]> {
 /** `<runtime> <args> <command…>`, rejecting with its stderr when it fails. */
 function runExternal(rt: ExternalRuntime, command: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(rt.path, [...rt.args, ...command], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = loadChildProcess().spawn(rt.path, [...rt.args, ...command], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
@@ -590,7 +593,7 @@ function runShim(
   inheritStdio: boolean,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path, args, {
+    const child = loadChildProcess().spawn(path, args, {
       stdio: inheritStdio ? ['inherit', 'inherit', 'inherit', 'pipe'] : ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
