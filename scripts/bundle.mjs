@@ -53,7 +53,7 @@ export async function bundle() {
     chunkNames: 'chunks/[name]-[hash]',
     legalComments: 'none',
     logLevel: 'warning',
-    plugins: [pureImports(['pino'])],
+    plugins: [pureImports(['pino']), lazyBuiltin('commander', 'node:child_process')],
   });
   const tmp = `${outdir}.new-${process.pid}`;
   const old = `${outdir}.old-${process.pid}`;
@@ -92,6 +92,27 @@ function pureImports(names) {
         });
         return { ...resolved, sideEffects: false };
       });
+    },
+  };
+}
+
+/**
+ * Loads `builtin` on first property access in the modules of package `pkg`: commander requires
+ * node:child_process (and with it net, stream and dgram) at load time for executable subcommands,
+ * which berth never uses.
+ */
+function lazyBuiltin(pkg, builtin) {
+  const name = builtin.replace(/^node:/, '');
+  return {
+    name: `lazy-${name}`,
+    setup(b) {
+      b.onResolve({ filter: new RegExp(`^(node:)?${name}$`) }, (args) =>
+        args.importer.includes(`/node_modules/${pkg}/`) ? { path: builtin, namespace: 'lazy-builtin' } : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+        contents: `let m;\nmodule.exports = new Proxy({}, { get: (_, k) => (m ??= require(${JSON.stringify(args.path)}))[k] });\n`,
+        loader: 'js',
+      }));
     },
   };
 }
