@@ -10,7 +10,7 @@
  * tsc's source maps, so dist/bundle/*.map point at src/*.ts. Code splitting keeps each command's
  * dynamic import() a separate chunk: `berth ps` does not parse the compose or build code.
  *
- * bin/<name> loads dist/bundle/<name>.js when it is at least as new as dist/src/bin/<name>.js
+ * bin/<name> loads dist/bundle/<name>.mjs when it is at least as new as dist/src/bin/<name>.js
  * (tsc rewrites every output on each run), else the unbundled dist/src/bin/<name>.js: after a
  * bare `npx tsc` the executables stay correct, only slower, until this script runs again.
  *
@@ -27,7 +27,7 @@ const outdir = join(root, 'dist', 'bundle');
 
 /** Whether bin/<name> would load the bundle (the rule bin/<name> applies). */
 export function isFresh(name) {
-  const bundle = statSync(join(outdir, `${name}.js`), { throwIfNoEntry: false });
+  const bundle = statSync(join(outdir, `${name}.mjs`), { throwIfNoEntry: false });
   const built = statSync(join(root, 'dist', 'src', 'bin', `${name}.js`), { throwIfNoEntry: false });
   return bundle !== undefined && (built === undefined || bundle.mtimeMs >= built.mtimeMs);
 }
@@ -51,6 +51,8 @@ export async function bundle() {
       js: "import { createRequire as __berthCreateRequire } from 'node:module';\nconst require = __berthCreateRequire(import.meta.url);",
     },
     chunkNames: 'chunks/[name]-[hash]',
+    // .mjs: Node knows the format from the name and does not look for a package.json per file.
+    outExtension: { '.js': '.mjs' },
     legalComments: 'none',
     logLevel: 'warning',
     plugins: [pureImports(['pino']), lazyBuiltin('commander', 'node:child_process')],

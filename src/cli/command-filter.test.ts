@@ -23,11 +23,28 @@ test('the command operand follows the root options and their values', () => {
   assert.equal(commandOperand(p, ['-Hunix:///s', 'ps']), 'ps');
   assert.equal(commandOperand(p, ['-Dl', 'debug', 'logs', 'c']), 'logs');
   assert.equal(commandOperand(p, ['--tls=false', 'version']), 'version');
+  assert.equal(commandOperand(p, ['-v', 'ps']), 'ps');
+});
+
+test('`--version` alone runs no command', () => {
+  const p = root();
+  assert.equal(commandOperand(p, ['--version']), '');
+  assert.equal(commandOperand(p, ['-Dv']), '');
+  assert.equal(commandOperand(p, ['-H', 'unix:///s', '-v']), '');
 });
 
 test('no command operand where the root parse is not plain: help, --, unknown options, none', () => {
   const p = root();
-  for (const argv of [[], ['--help'], ['-h', 'ps'], ['--', 'ps'], ['--bogus', 'ps'], ['-x', 'ps'], ['-v']]) {
+  for (const argv of [
+    [],
+    ['--help'],
+    ['-h', 'ps'],
+    ['--', 'ps'],
+    ['--bogus', 'ps'],
+    ['-x', 'ps'],
+    ['-D'],
+    ['-v', '--help'],
+  ]) {
     assert.equal(commandOperand(p, argv), undefined, argv.join(' '));
   }
 });
@@ -52,7 +69,15 @@ async function runWith(argv: string[], filtered: boolean) {
 test('declaring only the command argv names changes no help, usage error or status', async () => {
   const io = { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() };
   const full = buildProgram(io, {}, () => {});
-  const cases: string[][] = [['--help'], [], ['nope'], ['-H', 'unix:///x', 'nope'], ['--version']];
+  const cases: string[][] = [
+    ['--help'],
+    [],
+    ['nope'],
+    ['-H', 'unix:///x', 'nope'],
+    ['--version'],
+    ['-Dv'],
+    ['-v', 'nope'],
+  ];
   for (const c of full.commands) {
     const name = c.name();
     if (name === 'compose' || name === 'registry') continue; // their own programs parse their arguments

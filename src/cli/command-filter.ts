@@ -12,10 +12,12 @@ const SINK: Command = new Proxy(Object.create(null) as Command, { get: () => () 
 
 /**
  * The command operand of argv as commander parses the root (positional options: the root's own
- * options come first), or undefined where that is not plain: `--`, help, an option the root does
- * not have or whose value is optional.
+ * options come first); '' when there is none but `-v`/`--version` is given (the root prints the
+ * version and runs no command); undefined where the parse is not plain: `--`, help, an option the
+ * root does not have or whose value is optional, or neither a command nor the version.
  */
 export function commandOperand(program: Command, argv: readonly string[]): string | undefined {
+  let version = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--') return undefined;
@@ -24,6 +26,7 @@ export function commandOperand(program: Command, argv: readonly string[]): strin
       const eq = arg.indexOf('=');
       const opt = program.options.find((o) => o.long === (eq >= 0 ? arg.slice(0, eq) : arg));
       if (!opt || opt.optional) return undefined;
+      if (opt.long === '--version') version = true;
       if (opt.required && eq < 0) i++;
       continue;
     }
@@ -31,13 +34,14 @@ export function commandOperand(program: Command, argv: readonly string[]): strin
     for (let j = 1; j < arg.length; j++) {
       const opt = program.options.find((o) => o.short === `-${arg[j]}`);
       if (!opt || opt.optional) return undefined;
+      if (opt.long === '--version') version = true;
       if (opt.required) {
         if (j === arg.length - 1) i++;
         break;
       }
     }
   }
-  return undefined;
+  return version ? '' : undefined;
 }
 
 /**
@@ -55,6 +59,6 @@ export function declareOnly(program: Command, argv: readonly string[] | undefine
   } as Command['command'];
   return () => {
     program.command = command;
-    return program.commands.some((c) => c.name() === name);
+    return name === '' || program.commands.some((c) => c.name() === name);
   };
 }

@@ -16,7 +16,7 @@ export const BERTH_RUNTIME = join(REPO_ROOT, 'bin', 'berth-runtime');
 
 /** Whether bin/<name> loads its bundle: the rule of bin/<name> and scripts/bundle.mjs. */
 export function bundleIsFresh(name: string): boolean {
-  const bundle = statSync(join(REPO_ROOT, 'dist', 'bundle', `${name}.js`), { throwIfNoEntry: false });
+  const bundle = statSync(join(REPO_ROOT, 'dist', 'bundle', `${name}.mjs`), { throwIfNoEntry: false });
   const built = statSync(join(REPO_ROOT, 'dist', 'src', 'bin', `${name}.js`), { throwIfNoEntry: false });
   return bundle !== undefined && (built === undefined || bundle.mtimeMs >= built.mtimeMs);
 }
