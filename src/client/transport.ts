@@ -121,7 +121,9 @@ export class Transport {
       addr.kind === 'unix' ? { socketPath: addr.socketPath } : { host: addr.host, port: addr.port };
     const req = (this.#tls ? loadHttps().request : http.request)({
       ...target,
-      ...(this.#tls ?? {}),
+      // Plain HTTP has no TLS server name: '' spares http.Agent deriving one from the Host header
+      // (its first isIP() compiles Node's IPv6 regex, milliseconds of each CLI call).
+      ...(this.#tls ?? { servername: '' }),
       method,
       path: path + encodeQuery(opts.query),
       headers: {
