@@ -4,11 +4,13 @@
 # as tsc's unbundled output (dist/src/bin, what bin/ ran before the bundle), next to
 # `docker --version`, `docker ps` (the same berthd) and `runc state x`, and `node -e 0` (the floor).
 # Commands run interleaved, one round at a time, so load from other processes on this shared
-# machine hits all of them alike; prints the median wall time of each (ms) and the ratios.
+# machine hits all of them alike. Prints the median wall time and the median CPU time (user+sys,
+# which load inflates less) of each, in ms, and the ratios of both.
 # Run as root, after `npm run build`.
 #
 #   bench/cli-start.sh            # RUNS=30 by default
 #   RUNS=60 bench/cli-start.sh
+#   BEFORE=/tmp/old bench/cli-start.sh   # also another built checkout's bin/ (e.g. before a change)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -44,26 +46,35 @@ cmd() {
     runtime-state) bin/berth-runtime --root "$tmp/rt" state x ;;
     runtime-state-unbundled) node dist/src/bin/berth-runtime.js --root "$tmp/rt" state x ;;
     runc-state) runc --root "$tmp/rt" state x ;;
+    berth-version-before) "$BEFORE/bin/berth" --version ;;
+    berth-ps-before) "$BEFORE/bin/berth" -H "unix://$sock" ps ;;
+    runtime-state-before) "$BEFORE/bin/berth-runtime" --root "$tmp/rt" state x ;;
   esac
 }
 command -v runc >/dev/null && labels+=(runc-state)
+[ -n "${BEFORE:-}" ] && labels+=(berth-version-before berth-ps-before runtime-state-before)
 
 # Warm-up (page cache), then RUNS interleaved rounds; state x exits 1 for both runtimes.
 for l in "${labels[@]}"; do cmd "$l" >/dev/null 2>&1 || true; done
+TIMEFORMAT='%3R %3U %3S'
 for _ in $(seq "$RUNS"); do
   for l in "${labels[@]}"; do
-    t0=$EPOCHREALTIME
-    cmd "$l" >/dev/null 2>&1 || true
-    awk -v a="$EPOCHREALTIME" -v b="$t0" 'BEGIN { printf "%.2f\n", (a - b) * 1000 }' >>"$tmp/$l.ms"
+    { time cmd "$l" >/dev/null 2>&1 || true; } 2>&1 | awk -v w="$tmp/$l.ms" -v c="$tmp/$l.cpu" \
+      '{ printf "%.1f\n", $1 * 1000 >>w; printf "%.1f\n", ($2 + $3) * 1000 >>c }'
   done
 done
 
-declare -A med
+declare -A med cpu
+printf '%-26s %9s %9s\n' '' 'wall ms' 'cpu ms'
 for l in "${labels[@]}"; do
   med[$l]=$(median <"$tmp/$l.ms")
-  printf '%-26s %8.1f ms\n' "$l" "${med[$l]}"
+  cpu[$l]=$(median <"$tmp/$l.cpu")
+  printf '%-26s %9.1f %9.1f\n' "$l" "${med[$l]}" "${cpu[$l]}"
 done
-ratio() { awk -v a="${med[$2]}" -v b="${med[$3]}" -v l="$1" 'BEGIN { printf "%-40s %6.2f\n", l, a / b }'; }
+ratio() {
+  awk -v a="${med[$2]}" -v b="${med[$3]}" -v c="${cpu[$2]}" -v d="${cpu[$3]}" -v l="$1" \
+    'BEGIN { printf "%-40s wall %6.2f   cpu %6.2f\n", l, a / b, (d > 0 ? c / d : 0) }'
+}
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 ratio 'berth --version / docker --version' berth-version docker-version
 ratio 'berth ps / docker ps' berth-ps docker-ps
@@ -74,4 +85,10 @@ ratio 'berth ps bundled / unbundled' berth-ps berth-ps-unbundled
 ratio 'berth-runtime state bundled / unbundled' runtime-state runtime-state-unbundled
 ratio 'berth-runtime state / node -e 0' runtime-state node
 [ -n "${med[runc-state]:-}" ] && ratio 'berth-runtime state / runc state' runtime-state runc-state
+if [ -n "${BEFORE:-}" ]; then
+  ratio 'berth --version now / before' berth-version berth-version-before
+  ratio 'berth ps now / before' berth-ps berth-ps-before
+  ratio 'berth-runtime state now / before' runtime-state runtime-state-before
+  [ -n "${med[runc-state]:-}" ] && ratio 'berth-runtime state before / runc state' runtime-state-before runc-state
+fi
 exit 0
