@@ -58,20 +58,29 @@ export async function bundle() {
     plugins: [pureImports(['pino']), lazyBuiltin('commander', 'node:child_process')],
   });
   const tmp = `${outdir}.new-${process.pid}`;
-  const old = `${outdir}.old-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   for (const file of result.outputFiles) {
     const dest = join(tmp, file.path.slice(outdir.length + 1));
     mkdirSync(dirname(dest), { recursive: true });
     writeFileSync(dest, file.contents);
   }
-  try {
-    renameSync(outdir, old);
-  } catch (err) {
-    if (err.code !== 'ENOENT') throw err;
+  // Another build may swap its own in between our two renames: then ours goes in on a later try.
+  for (let attempt = 0; ; attempt++) {
+    const old = `${outdir}.old-${process.pid}-${attempt}`;
+    try {
+      renameSync(outdir, old);
+    } catch (err) {
+      if (err.code !== 'ENOENT') throw err;
+    }
+    try {
+      renameSync(tmp, outdir);
+      rmSync(old, { recursive: true, force: true });
+      return;
+    } catch (err) {
+      rmSync(old, { recursive: true, force: true });
+      if ((err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') || attempt >= 10) throw err;
+    }
   }
-  renameSync(tmp, outdir);
-  rmSync(old, { recursive: true, force: true });
 }
 
 /**
