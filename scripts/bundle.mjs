@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Bundles the short-lived executables (`berth`, `berth-runtime`) into dist/bundle/ so each call
+ * Bundles the executables (`berth`, `berth-runtime`, `berthd`) into dist/bundle/ so each start
  * loads a few files instead of hundreds of ESM modules: `npm run build` runs it after tsc.
  *
  *   node scripts/bundle.mjs            build dist/bundle/ from dist/src/bin/*.js
@@ -17,12 +17,24 @@
  * The new bundle is written to a temporary directory and swapped in with rename, so a
  * concurrent caller sees either the whole old bundle, the whole new one, or none (and falls back).
  */
-import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const ENTRIES = ['berth', 'berth-runtime'];
+export const ENTRIES = ['berth', 'berth-runtime', 'berthd'];
+
+/**
+ * In a bundle, import.meta.url is the bundle file's, not the module's: a path made relative to it
+ * points elsewhere. Modules reach package files through common/package-root.ts instead; the build
+ * fails on any other module that uses import.meta.url. These use it in ways that hold anywhere.
+ */
+const IMPORT_META_OK = new Set([
+  'dist/src/common/package-root.js', // walks up to package.json
+  'dist/src/common/lazy-builtins.js', // createRequire of built-ins only
+  'dist/src/platform/syscalls.js', // createRequire of an absolute path
+  'dist/src/cli/version-line.js', // walks up to .git
+]);
 const outdir = join(root, 'dist', 'bundle');
 
 /** Whether bin/<name> would load the bundle (the rule bin/<name> applies). */
@@ -56,7 +68,14 @@ export async function bundle() {
     legalComments: 'none',
     logLevel: 'warning',
     plugins: [pureImports(['pino']), lazyBuiltin('commander', 'node:child_process')],
+    metafile: true,
   });
+  const misplaced = Object.keys(result.metafile.inputs).filter(
+    (f) => f.startsWith('dist/src/') && !IMPORT_META_OK.has(f) && readFileSync(join(root, f), 'utf8').includes('import.meta.url'),
+  );
+  if (misplaced.length > 0) {
+    throw new Error(`import.meta.url in bundled modules (use packageRoot() from src/common): ${misplaced.join(', ')}`);
+  }
   const tmp = `${outdir}.new-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   for (const file of result.outputFiles) {

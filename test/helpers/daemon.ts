@@ -11,14 +11,13 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { BERTH, ensureBundles, REPO_ROOT } from './bins.ts';
+import { BERTH, BERTHD, ensureBundles, REPO_ROOT } from './bins.ts';
 
 const execFileAsync = promisify(execFile);
 
-export { BERTH, REPO_ROOT };
-export const BERTHD = join(REPO_ROOT, 'dist', 'src', 'bin', 'berthd.js');
+export { BERTH, BERTHD, REPO_ROOT };
 
-// `berth()` runs bin/berth, which loads dist/bundle: make sure it is the code tsc just built.
+// berthd and `berth()` run bin/, which loads dist/bundle: make sure it is the code tsc just built.
 ensureBundles();
 
 export function canRunRoot(): boolean {
