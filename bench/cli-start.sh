@@ -6,7 +6,8 @@
 # Commands run interleaved, one round at a time, so load from other processes on this shared
 # machine hits all of them alike. Prints the median wall time and the median CPU time (user+sys,
 # which load inflates less) of each, in ms, and the ratios of both.
-# Run as root, after `npm run build`.
+# Then berthd's start, bundled (bin/berthd) and unbundled: from spawn until it answers `_ping`
+# (DAEMON_RUNS starts each, 5 by default). Run as root, after `npm run build`.
 #
 #   bench/cli-start.sh            # RUNS=30 by default
 #   RUNS=60 bench/cli-start.sh
@@ -15,6 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 RUNS=${RUNS:-30}
+DAEMON_RUNS=${DAEMON_RUNS:-5}
 tmp=$(mktemp -d /tmp/bcs-XXXXXX)
 berthd_pid=""
 cleanup() {
@@ -85,6 +87,33 @@ ratio 'berth ps bundled / unbundled' berth-ps berth-ps-unbundled
 ratio 'berth-runtime state bundled / unbundled' runtime-state runtime-state-unbundled
 ratio 'berth-runtime state / node -e 0' runtime-state node
 [ -n "${med[runc-state]:-}" ] && ratio 'berth-runtime state / runc state' runtime-state runc-state
+
+# berthd start: each daemon stopped before the next; the bench daemon above first.
+kill "$berthd_pid" && wait "$berthd_pid" 2>/dev/null || true
+berthd_pid=""
+start_daemon() { # start_daemon <label> <command…>: appends ms to ready <label>.start
+  local label=$1 t0
+  shift
+  n=$((n + 1))
+  t0=$EPOCHREALTIME
+  # shellcheck disable=SC2046
+  "$@" -H "unix://$tmp/d.sock" --data-root "$tmp/d$n" --exec-root "$tmp/dr$n" --cgroup-parent "berth-bench-$$" \
+    --log-level warn $(bench_net_args) 2>>"$tmp/berthd.log" &
+  berthd_pid=$!
+  until curl -sf --unix-socket "$tmp/d.sock" http://d/_ping >/dev/null 2>&1; do sleep 0.005; done
+  awk -v a="$EPOCHREALTIME" -v b="$t0" 'BEGIN { printf "%.1f\n", (a - b) * 1000 }' >>"$tmp/$label.start"
+  kill "$berthd_pid" && wait "$berthd_pid" 2>/dev/null || true
+  berthd_pid=""
+}
+n=0
+for _ in $(seq "$DAEMON_RUNS"); do
+  start_daemon berthd bin/berthd
+  start_daemon berthd-unbundled node dist/src/bin/berthd.js
+done
+for l in berthd berthd-unbundled; do printf '%-26s %9.1f ms to _ping\n' "$l start" "$(median <"$tmp/$l.start")"; done
+awk -v a="$(median <"$tmp/berthd.start")" -v b="$(median <"$tmp/berthd-unbundled.start")" \
+  'BEGIN { printf "%-40s wall %6.2f\n", "berthd start bundled / unbundled", a / b }'
+
 if [ -n "${BEFORE:-}" ]; then
   ratio 'berth --version now / before' berth-version berth-version-before
   ratio 'berth ps now / before' berth-ps berth-ps-before
