@@ -44,33 +44,18 @@ export function isFresh(name) {
   return bundle !== undefined && (built === undefined || bundle.mtimeMs >= built.mtimeMs);
 }
 
+/**
+ * Entries built together share chunks, and tree-shaking is per build: with berthd in the CLIs'
+ * build, pino (its logger) would load with every `berth-runtime` call through the chunk of
+ * common/. So the CLIs are one build and berthd another.
+ */
+const BUILDS = [['berth', 'berth-runtime'], ['berthd']];
+
 export async function bundle() {
-  const { build } = await import('esbuild');
-  const result = await build({
-    absWorkingDir: root,
-    entryPoints: ENTRIES.map((name) => ({ in: `dist/src/bin/${name}.js`, out: name })),
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    outdir,
-    write: false,
-    sourcemap: 'linked',
-    sourcesContent: false,
-    // Node resolves the npm dependencies' CommonJS require() of builtins through this.
-    banner: {
-      js: "import { createRequire as __berthCreateRequire } from 'node:module';\nconst require = __berthCreateRequire(import.meta.url);",
-    },
-    chunkNames: 'chunks/[name]-[hash]',
-    // .mjs: Node knows the format from the name and does not look for a package.json per file.
-    outExtension: { '.js': '.mjs' },
-    legalComments: 'none',
-    logLevel: 'warning',
-    plugins: [pureImports(['pino']), lazyBuiltin('commander', 'node:child_process')],
-    metafile: true,
-  });
-  const misplaced = Object.keys(result.metafile.inputs).filter(
+  const results = await Promise.all(BUILDS.map(buildEntries));
+  const inputs = results.flatMap((r) => Object.keys(r.metafile.inputs));
+  const outputFiles = results.flatMap((r) => r.outputFiles);
+  const misplaced = [...new Set(inputs)].filter(
     (f) => f.startsWith('dist/src/') && !IMPORT_META_OK.has(f) && readFileSync(join(root, f), 'utf8').includes('import.meta.url'),
   );
   if (misplaced.length > 0) {
@@ -78,7 +63,7 @@ export async function bundle() {
   }
   const tmp = `${outdir}.new-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  for (const file of result.outputFiles) {
+  for (const file of outputFiles) {
     const dest = join(tmp, file.path.slice(outdir.length + 1));
     mkdirSync(dirname(dest), { recursive: true });
     writeFileSync(dest, file.contents);
@@ -100,6 +85,34 @@ export async function bundle() {
       if ((err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') || attempt >= 10) throw err;
     }
   }
+}
+
+async function buildEntries(entries) {
+  const { build } = await import('esbuild');
+  return build({
+    absWorkingDir: root,
+    entryPoints: entries.map((name) => ({ in: `dist/src/bin/${name}.js`, out: name })),
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    outdir,
+    write: false,
+    sourcemap: 'linked',
+    sourcesContent: false,
+    // Node resolves the npm dependencies' CommonJS require() of builtins through this.
+    banner: {
+      js: "import { createRequire as __berthCreateRequire } from 'node:module';\nconst require = __berthCreateRequire(import.meta.url);",
+    },
+    chunkNames: 'chunks/[name]-[hash]',
+    // .mjs: Node knows the format from the name and does not look for a package.json per file.
+    outExtension: { '.js': '.mjs' },
+    legalComments: 'none',
+    logLevel: 'warning',
+    plugins: [pureImports(['pino']), lazyBuiltin('commander', 'node:child_process')],
+    metafile: true,
+  });
 }
 
 /**
