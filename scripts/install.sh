@@ -38,7 +38,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm install --no-audit --no-fund --loglevel=error
 fi
 
+# tsc's output (dist/src) and the quick-starting bundles bin/ runs (dist/bundle, scripts/bundle.mjs).
 npx tsc -p tsconfig.json
+node scripts/bundle.mjs
 make -s -C native
 
 # Put the two executables on PATH.

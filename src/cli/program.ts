@@ -9,6 +9,7 @@
 import { CommanderError, Option } from 'commander';
 import { isBerthError } from '../common/errors.ts';
 import { BerthCommand } from './berth-command.ts';
+import { declareOnly } from './command-filter.ts';
 import { addContainerFlags } from './container-options.ts';
 import { type CliContext, type CliIo, createContext, type GlobalFlags } from './context.ts';
 import { ExitError, UsageError } from './errors.ts';
@@ -34,9 +35,14 @@ export async function runCli(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   let status = 0;
-  const program = buildProgram(io, env, (s) => {
-    status = s;
-  });
+  const program = buildProgram(
+    io,
+    env,
+    (s) => {
+      status = s;
+    },
+    argv,
+  );
   try {
     await program.parseAsync(argv, { from: 'user' });
     return status;
@@ -79,10 +85,12 @@ export function reportError(err: unknown, io: CliIo): number {
   return 1;
 }
 
+/** With argv, only the command it runs is declared (command-filter.ts); without, all of them. */
 export function buildProgram(
   io: CliIo,
   env: NodeJS.ProcessEnv,
   setStatus: (s: number) => void,
+  argv?: readonly string[],
 ): BerthCommand {
   const program = new BerthCommand('berth');
   program
@@ -474,6 +482,7 @@ export function buildProgram(
         .action(run(async () => (await import('./commands/system.ts')).eventsCommand)),
   };
 
+  const declared = declareOnly(program, argv);
   // Top-level commands, in docker's order.
   program
     .command('compose')
@@ -641,6 +650,7 @@ export function buildProgram(
   defineStorageCommands({ program, container, image, system }, run);
   defineContainerExtraCommands({ program, container }, run);
 
+  if (!declared()) return buildProgram(io, env, setStatus);
   // Set last: subcommands copy inherited settings when created, and only the root may see extra words.
   program.allowExcessArguments(true);
   return program;

@@ -8,9 +8,9 @@
  * process open). Hijacked connections bypass the agent, so the caller owns and must end them.
  */
 import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
 import { Duplex, Readable } from 'node:stream';
 import { errnoCode } from '../common/errors.ts';
+import { loadHttps } from '../common/lazy-builtins.ts';
 import { DaemonError, DaemonUnreachableError, errorMessageFromBody } from './errors.ts';
 import type { DaemonAddress } from './host.ts';
 import type { ClientTls } from './tls.ts';
@@ -54,7 +54,7 @@ export class Transport {
           }
         : undefined;
     this.#agent = this.#tls
-      ? new https.Agent({ keepAlive: true, ...this.#tls })
+      ? new (loadHttps().Agent)({ keepAlive: true, ...this.#tls })
       : new http.Agent({ keepAlive: true });
   }
 
@@ -119,9 +119,11 @@ export class Transport {
     const addr = this.#address;
     const target =
       addr.kind === 'unix' ? { socketPath: addr.socketPath } : { host: addr.host, port: addr.port };
-    const req = (this.#tls ? https.request : http.request)({
+    const req = (this.#tls ? loadHttps().request : http.request)({
       ...target,
-      ...(this.#tls ?? {}),
+      // Plain HTTP has no TLS server name: '' spares http.Agent deriving one from the Host header
+      // (its first isIP() compiles Node's IPv6 regex, milliseconds of each CLI call).
+      ...(this.#tls ?? { servername: '' }),
       method,
       path: path + encodeQuery(opts.query),
       headers: {

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { invalidParameter } from './errors.ts';
+import { loadCrypto } from './lazy-builtins.ts';
 
 /** A content digest as written in OCI descriptors: `sha256:<64 hex>`. */
 export type Digest = string & { readonly brand: 'Digest' };
@@ -17,7 +17,7 @@ export function parseDigest(s: string): Digest {
 }
 
 export function sha256(data: string | Uint8Array): Digest {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}` as Digest;
+  return `sha256:${loadCrypto().createHash('sha256').update(data).digest('hex')}` as Digest;
 }
 
 /** The hex part of a digest: the file name under blobs/sha256/. */
@@ -30,7 +30,7 @@ export function digestHex(d: Digest): string {
  * stream has finished.
  */
 export class DigestingStream extends Transform {
-  readonly #hash = createHash('sha256');
+  readonly #hash = loadCrypto().createHash('sha256');
   #size = 0;
   #digest: Digest | undefined;
 

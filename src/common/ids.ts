@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { loadCrypto } from './lazy-builtins.ts';
 
 /** Ids are opaque branded strings so a ContainerId cannot be passed where an ImageId is wanted. */
 export type ContainerId = string & { readonly brand: 'ContainerId' };
@@ -6,7 +6,7 @@ export type ExecId = string & { readonly brand: 'ExecId' };
 
 /** A new 64-hex-digit id, as Docker generates for containers and execs. */
 export function newId(): string {
-  return randomBytes(32).toString('hex');
+  return loadCrypto().randomBytes(32).toString('hex');
 }
 
 /** Docker's short form of an id: its first 12 characters. */

@@ -4,10 +4,10 @@
  * `services.web.ports.0 must be a string`.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import Ajv2020Module, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { invalidParameter } from '../common/errors.ts';
+import { packageRoot } from '../common/package-root.ts';
 
 // CommonJS module whose typings declare an ES default export.
 const Ajv2020 = Ajv2020Module as unknown as typeof Ajv2020Module.default;
@@ -15,9 +15,7 @@ const Ajv2020 = Ajv2020Module as unknown as typeof Ajv2020Module.default;
 let validator: ValidateFunction | undefined;
 
 function schemaPath(): string {
-  // dist/src/compose/schema.js -> src/compose/compose-spec.json at the package root.
-  const here = dirname(fileURLToPath(import.meta.url));
-  return join(here, '..', '..', '..', 'src', 'compose', 'compose-spec.json');
+  return join(packageRoot(), 'src', 'compose', 'compose-spec.json');
 }
 
 function compile(): ValidateFunction {

@@ -6,10 +6,9 @@
 import { existsSync } from 'node:fs';
 import { chown, mkdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type TlsListenOptions, createApiServer } from '../api/server/index.ts';
 import { BERTH_VERSION } from '../api/types/index.ts';
-import { type Logger, conflict, createLogger, errnoCode } from '../common/index.ts';
+import { type Logger, conflict, createLogger, errnoCode, packageRoot } from '../common/index.ts';
 import { type ContainerDefaults, createEngine, parseSeccompProfile } from '../engine/index.ts';
 import { resolveUsernsRemap } from '../platform/index.ts';
 import { configFileArg, readDaemonConfig } from './config-file.ts';
@@ -24,9 +23,6 @@ async function loadOptions(argv: string[]): Promise<ReturnType<typeof parseDaemo
   const file = await readDaemonConfig(path, explicit !== undefined);
   return parseDaemonArgs(argv, file, path);
 }
-
-/** The package root: dist/src/daemon/ → three levels up. */
-const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 export async function main(argv: string[]): Promise<void> {
   let parsed: ReturnType<typeof parseDaemonArgs>;
@@ -62,7 +58,7 @@ async function run(options: DaemonOptions, log: Logger, argv: string[]): Promise
   await mkdir(options.execRoot, { recursive: true, mode: 0o700 });
   await takePidfile(options.pidfile);
 
-  const shimPath = process.env.BERTH_SHIM ?? join(PACKAGE_ROOT, 'native', 'build', 'berth-shim');
+  const shimPath = process.env.BERTH_SHIM ?? join(packageRoot(), 'native', 'build', 'berth-shim');
   if (!existsSync(shimPath))
     throw new Error(`the native shim is missing at ${shimPath}: run scripts/install.sh`);
 

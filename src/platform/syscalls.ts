@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../common/package-root.ts';
 
 /**
  * Typed wrappers over native/addon (berth_addon.node): the syscalls berthd itself needs and
@@ -30,24 +29,6 @@ interface Addon {
 }
 
 let addon: Addon | undefined;
-
-/** The directory that holds berth's package.json, found by walking up from this file. */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'berth') return dir;
-      } catch {
-        // not ours: keep walking up
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the berth package root (package.json)');
-    dir = up;
-  }
-}
 
 /** The path the addon is loaded from. */
 export function nativeAddonPath(): string {

@@ -9,10 +9,9 @@
  * Parsing is pure (the file texts are passed in); resolveUsernsRemap reads the files and, for
  * `default`, runs useradd/usermod as dockerd does.
  */
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { invalidParameter } from '../common/index.ts';
+import { loadChildProcess, invalidParameter } from '../common/index.ts';
 import type { IdMap, IdMapping } from './archive/id-map.ts';
 
 /** dockerd's name for the user `--userns-remap=default` uses. */
@@ -204,8 +203,6 @@ export function nextRangeStart(all: SubIdRange[]): number {
   return start;
 }
 
-const execFileP = promisify(execFile);
-
 /**
  * The remapping for the daemon's `--userns-remap` value, from the host's files; `default`
  * creates the `dockremap` system user and group (useradd -r -U -s /bin/false) and gives it
@@ -231,7 +228,7 @@ export async function resolveUsernsRemap(
 async function createDefaultUser(files: RemapFiles): Promise<void> {
   const run = async (cmd: string, args: string[]) => {
     try {
-      await execFileP(cmd, args);
+      await promisify(loadChildProcess().execFile)(cmd, args);
     } catch (err) {
       const e = err as { stderr?: string; message: string };
       throw invalidParameter(

@@ -2,8 +2,7 @@
 import { appendFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { silentLogger } from '../common/index.ts';
+import { packageRoot, silentLogger } from '../common/index.ts';
 import type { RuntimeSpec } from '../oci/index.ts';
 import { createCgroupManager, Runtime } from '../runtime/index.ts';
 import type { OptionDef, Parsed } from './args.ts';
@@ -29,10 +28,6 @@ export interface ContainerRecord {
   rootfs: string;
   created: string;
   annotations?: Record<string, string>;
-}
-
-export function packageRoot(): string {
-  return fileURLToPath(new URL('../../..', import.meta.url));
 }
 
 export function log(g: Globals, level: 'error' | 'warning' | 'debug' | 'info', msg: string): void {

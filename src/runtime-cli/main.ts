@@ -9,11 +9,11 @@
  * execve with our stdio (or its pty sent to --console-socket), `start` lets it run; when it exits
  * the shim records the status ("stopped") until `delete`.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { loadChildProcess } from '../common/index.ts';
 import type { OciProcess, RuntimeSpec } from '../oci/index.ts';
 import { ExecError } from '../runtime/index.ts';
 import { type OptionDef, type Parsed, parseArgs } from './args.ts';
@@ -283,7 +283,7 @@ let savedTty: string | undefined;
 function setRaw(on: boolean): void {
   if (!process.stdin.isTTY) return;
   const stty = (args: string[]) =>
-    spawnSync('stty', args, { stdio: ['inherit', 'pipe', 'ignore'], encoding: 'utf8' });
+    loadChildProcess().spawnSync('stty', args, { stdio: ['inherit', 'pipe', 'ignore'], encoding: 'utf8' });
   if (on) {
     savedTty = stty(['-g']).stdout?.trim() || undefined;
     stty(['raw', '-echo']);
@@ -528,7 +528,7 @@ const COMMANDS: Record<string, Command> = {
         return 0;
       }
       if (format !== 'table') throw new CliError(`invalid format option`);
-      const ps = spawnSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8' });
+      const ps = loadChildProcess().spawnSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8' });
       if (ps.status !== 0) throw new CliError(`ps: ${ps.stderr || ps.error?.message}`);
       const lines = ps.stdout.split('\n');
       const header = lines[0] ?? '';

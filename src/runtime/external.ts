@@ -4,8 +4,7 @@
  * `ps --format json`, `state` and `delete --force` run here; `exec --detach --process` runs under `berth-shim
  * rtexec`, the subreaper its process is re-parented to (native/runtime/extrt.c).
  */
-import { spawn } from 'node:child_process';
-import { conflict, internal } from '../common/index.ts';
+import { conflict, internal, loadChildProcess } from '../common/index.ts';
 import type { LinuxResources } from '../oci/index.ts';
 
 /** A runc-compatible runtime binary (berthd --add-runtime, daemon.json "runtimes"). */
@@ -18,7 +17,7 @@ export interface ExternalRuntime {
 /** `<runtime> <args> <command…>` (stdin from `input`); resolves with its stdout, rejects with its stderr. */
 export function runExternal(rt: ExternalRuntime, command: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(rt.path, [...rt.args, ...command], {
+    const child = loadChildProcess().spawn(rt.path, [...rt.args, ...command], {
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -1,6 +1,4 @@
-import { PassThrough } from 'node:stream';
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import type { PassThrough } from 'node:stream';
 import { mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
@@ -13,6 +11,9 @@ import {
   errnoCode,
   internal,
   invalidParameter,
+  loadChildProcess,
+  loadCrypto,
+  loadStream,
   type Logger,
 } from '../common/index.ts';
 import type { LinuxResources, OciProcess, RuntimeSpec } from '../oci/index.ts';
@@ -301,7 +302,7 @@ export class Runtime {
     const state = await this.state(stateDir);
     if (state.status !== 'running') throw conflict('container is not running');
     const record = await readRecord(stateDir);
-    const tag = randomBytes(6).toString('hex');
+    const tag = loadCrypto().randomBytes(6).toString('hex');
     let args: string[];
     // What only the exec needs: the plan, or the runtime's exec directory (process.json, its
     // pid file and log); removed once the process runs (or fails to).
@@ -326,14 +327,14 @@ export class Runtime {
       await writeFile(scratch, encodeHelperPlan(plan), { mode: 0o600 });
       args = ['exec', '--plan', scratch];
     }
-    const child = spawn(this.#shimPath, args, {
+    const child = loadChildProcess().spawn(this.#shimPath, args, {
       stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'],
     });
     const control = child.stdio[3] as import('node:net').Socket;
     // Node resumes (and so discards) a child's stdio streams that nobody listens to when the
     // child exits (child_process flushStdio): a fast process would lose its output before the
     // caller attaches. Buffer stdout from the start.
-    const stdout = child.stdout!.pipe(new PassThrough());
+    const stdout = child.stdout!.pipe(new (loadStream().PassThrough)());
     // Until the process runs, stderr may carry the shim's error message: keep what arrives.
     const early: Buffer[] = [];
     const keepEarly = (chunk: Buffer) => early.push(chunk);
@@ -372,7 +373,7 @@ export class Runtime {
       // With a tty, stderr only carries the shim's own errors; it is drained, not exposed.
       child.stderr!.resume();
     } else {
-      stderr = new PassThrough();
+      stderr = new (loadStream().PassThrough)();
       for (const chunk of early) stderr.write(chunk);
       child.stderr!.pipe(stderr);
     }
@@ -407,11 +408,11 @@ export class Runtime {
       { ...process, terminal: opts.consoleSocket !== undefined },
       { initPid: state.pid, cgroupProcs: this.#cgroups.open(record.cgroupsPath).procsFiles() },
     );
-    const planPath = join(stateDir, `exec-${randomBytes(6).toString('hex')}.plan`);
+    const planPath = join(stateDir, `exec-${loadCrypto().randomBytes(6).toString('hex')}.plan`);
     await writeFile(planPath, encodeHelperPlan(plan), { mode: 0o600 });
     const args = ['exec', '--plan', planPath];
     if (opts.consoleSocket) args.push('--console-socket', opts.consoleSocket);
-    const child = spawn(this.#shimPath, args, {
+    const child = loadChildProcess().spawn(this.#shimPath, args, {
       // The shim's own errors, if any, reach our caller's stderr directly.
       stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
       detached: true,
@@ -645,7 +646,7 @@ function runShim(
   inheritStdio: boolean,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path, args, {
+    const child = loadChildProcess().spawn(path, args, {
       stdio: inheritStdio ? ['inherit', 'inherit', 'inherit', 'pipe'] : ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -1,7 +1,7 @@
 import { closeSync, openSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import { errnoCode, unavailable } from '../common/index.ts';
+import { errnoCode, loadNet, unavailable } from '../common/index.ts';
 
 /**
  * Talks to one container's shim over <stateDir>/shim.sock: one request line per connection
@@ -18,7 +18,7 @@ export async function connectShim(stateDir: string, options?: { signal?: AbortSi
   }
   try {
     return await new Promise<Socket>((resolve, reject) => {
-      const sock = connect({ path, signal: options?.signal });
+      const sock = loadNet().connect({ path, signal: options?.signal });
       sock.once('connect', () => {
         sock.removeListener('error', reject);
         resolve(sock);

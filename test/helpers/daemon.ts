@@ -9,16 +9,16 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, readdir, rm, rmdir } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { BERTH, BERTHD, ensureBundles, REPO_ROOT } from './bins.ts';
 
 const execFileAsync = promisify(execFile);
 
-/** The repository root (this file runs from dist/test/helpers/). */
-export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const BERTHD = join(REPO_ROOT, 'dist', 'src', 'bin', 'berthd.js');
-export const BERTH = join(REPO_ROOT, 'bin', 'berth');
+export { BERTH, BERTHD, REPO_ROOT };
+
+// berthd and `berth()` run bin/, which loads dist/bundle: make sure it is the code tsc just built.
+ensureBundles();
 
 export function canRunRoot(): boolean {
   return process.getuid?.() === 0;

@@ -22,8 +22,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { RuntimeSpec } from '../../src/oci/index.ts';
+import { BERTH_RUNTIME } from '../helpers/bins.ts';
 import {
   cgroupParent as daemonCgroupParent,
   docker,
@@ -33,7 +33,6 @@ import {
   type TestDaemon,
 } from '../helpers/daemon.ts';
 
-const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const busybox = '/bin/busybox';
 const hasRunc = (() => {
   try {
@@ -82,7 +81,7 @@ describe('berth-runtime next to runc', { skip }, () => {
   const tmp = mkdtempSync(join(tmpdir(), 'berth-rtcli-'));
   const rootfs = join(tmp, 'bundle', 'rootfs');
   const cgroupParent = `berth-test-rtcli${process.pid}`;
-  const ours = [process.execPath, join(repo, 'bin/berth-runtime')];
+  const ours = [process.execPath, BERTH_RUNTIME];
   const theirs = ['runc'];
   const roots = { ours: join(tmp, 'ours'), theirs: join(tmp, 'runc') };
   const each = [
@@ -781,7 +780,7 @@ print(out.decode().replace('\r', ''), flush=True)
 describe('berthd with other runc-compatible runtimes', { skip }, () => {
   let d: TestDaemon;
   before(async () => {
-    d = await startDaemon({ args: ['--add-runtime', `brt=${join(repo, 'bin/berth-runtime')}`] });
+    d = await startDaemon({ args: ['--add-runtime', `brt=${BERTH_RUNTIME}`] });
     await makeBusybox(d);
   });
   after(async () => {
@@ -920,7 +919,7 @@ describe('berthd with other runc-compatible runtimes', { skip }, () => {
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /keeps the container's process as its own child/);
     const list = await run(process.execPath, [
-      join(repo, 'bin/berth-runtime'),
+      BERTH_RUNTIME,
       '--root',
       join(d.execRoot, 'runtime-brt'),
       'list',

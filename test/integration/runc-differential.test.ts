@@ -25,13 +25,13 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { ContainerCreateRequest, HostConfig } from '../../src/api/types/index.ts';
 import { type OciContext, toContainerSpec, toOciSpec } from '../../src/engine/spec/index.ts';
 import type { RuntimeSpec } from '../../src/oci/index.ts';
+import { BERTH_RUNTIME, ensureBundles } from '../helpers/bins.ts';
 
-const repo = fileURLToPath(new URL('../../..', import.meta.url));
-const berthRuntime = [process.execPath, join(repo, 'bin/berth-runtime')];
+ensureBundles();
+const berthRuntime = [process.execPath, BERTH_RUNTIME];
 const busybox = '/bin/busybox';
 const hasRunc = (() => {
   try {

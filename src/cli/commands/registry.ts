@@ -4,17 +4,20 @@
  * it, with the same arguments and stdio, and exits with its status.
  */
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../../common/package-root.ts';
 import type { CliContext } from '../context.ts';
-
-const REGISTRY_BIN = fileURLToPath(new URL('../../bin/berth-registry.js', import.meta.url));
 
 export async function registryCommand(
   _ctx: CliContext,
   _opts: Record<string, unknown>,
   args: string[],
 ): Promise<number> {
-  const child = spawn(process.execPath, [REGISTRY_BIN, ...args], { stdio: 'inherit' });
+  const child = spawn(
+    process.execPath,
+    [join(packageRoot(), 'dist', 'src', 'bin', 'berth-registry.js'), ...args],
+    { stdio: 'inherit' },
+  );
   const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
   const onTerm = forward('SIGTERM');
   const onInt = forward('SIGINT');

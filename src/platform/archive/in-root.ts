@@ -4,11 +4,11 @@
  * mount namespace: the host never sees those mounts, and no path can lead out of the root.
  */
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
-import { BerthError, invalidParameter, notFound } from '../../common/index.ts';
+import { BerthError, invalidParameter, notFound, packageRoot } from '../../common/index.ts';
 import type { IdMap } from './id-map.ts';
 
 export interface InRootRequest {
@@ -33,14 +33,15 @@ export interface PathStat {
   linkTarget: string;
 }
 
-const WORKER = fileURLToPath(new URL('./in-root-worker.js', import.meta.url));
+// tsc's output of in-root-worker.ts, found from the package root so a bundled berthd finds it too.
+const worker = () => join(packageRoot(), 'dist', 'src', 'platform', 'archive', 'in-root-worker.js');
 
 type Message = { stat?: PathStat; done?: boolean; error?: { code: string; message: string } };
 
 function start(req: InRootRequest, signal?: AbortSignal) {
   const child = spawn(
     'unshare',
-    ['-m', '--propagation', 'private', '--', process.execPath, WORKER, JSON.stringify(req)],
+    ['-m', '--propagation', 'private', '--', process.execPath, worker(), JSON.stringify(req)],
     { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], ...(signal ? { signal } : {}) },
   );
   let stderr = '';
