@@ -21,7 +21,7 @@ import {
   type ImageManifest,
   MediaType,
 } from '../oci/index.ts';
-import { extractTar, packDir, writeJsonAtomic } from '../platform/index.ts';
+import { dirSize, extractTar, packDir, writeJsonAtomic } from '../platform/index.ts';
 import { ContentStore } from './content-store.ts';
 import { fanOut } from './fan-out.ts';
 import { readJsonFile } from './json-file.ts';
@@ -336,6 +336,62 @@ export class ImageStore {
         await writer.discard();
         // The blob may have been stored completely before the unpack failed: drop it unless
         // something else already references the same content.
+        if (storedBlob !== undefined && !this.#usedBlobs().has(storedBlob))
+          await this.#content.delete(storedBlob);
+        throw err;
+      }
+    } finally {
+      if (parent !== undefined) this.releaseLayers([parent]);
+    }
+  }
+
+  /**
+   * Adds a container's changes as one layer on top of `parent`, as `addLayer(snapshots.diff(id))`
+   * would, but without unpacking the diff: the container's upper dir becomes the layer's
+   * directory (SnapshotStore.takeUpper) and is packed once for the diff ID and the blob. The
+   * container's overlay must be unmounted and not user-namespaced; afterwards its upper dir is
+   * empty (remove the container next). Stores with whiteouts 'none' (tests) take the addLayer way.
+   */
+  async addContainerLayer(
+    containerId: string,
+    options: { parent?: Digest; signal?: AbortSignal } = {},
+  ): Promise<LayerRecord> {
+    const { parent, signal } = options;
+    if (this.#whiteouts !== 'overlay')
+      return this.addLayer(this.#snapshots.diff(containerId, signal ? { signal } : {}), options);
+    if (parent !== undefined && !this.#layers.has(parent)) throw notFound(`layer ${parent} does not exist`);
+    if (parent !== undefined) this.#hold(parent);
+    try {
+      const writer = await this.#snapshots.takeUpper(containerId, signal ? { signal } : {});
+      let storedBlob: Digest | undefined;
+      try {
+        const digester = new DigestingStream();
+        const tar = packDir(writer.dir, { overlayWhiteouts: true, ...(signal ? { signal } : {}) });
+        const digested = pipelineStreams(tar, digester, () => {});
+        storedBlob = (await this.#content.write(digested, {}, { signal })).digest;
+        const diffId = digester.digest;
+        const chainId = parent === undefined ? diffId : sha256(`${parent} ${diffId}`);
+        this.#hold(chainId);
+        const known = this.#layers.get(chainId);
+        if (known) {
+          await writer.discard();
+          return known;
+        }
+        const size = await dirSize(writer.dir);
+        await writer.commit(chainId);
+        const rec: LayerRecord = {
+          chainId,
+          diffId,
+          ...(parent !== undefined ? { parent } : {}),
+          size,
+          blob: { mediaType: MediaType.dockerLayer, digest: diffId, size: digester.size },
+        };
+        await writeJsonAtomic(this.#layerPath(chainId), rec);
+        this.#layers.set(chainId, rec);
+        this.#log.debug('layer added from a container', { chainId, diffId, size });
+        return rec;
+      } catch (err) {
+        await writer.discard();
         if (storedBlob !== undefined && !this.#usedBlobs().has(storedBlob))
           await this.#content.delete(storedBlob);
         throw err;

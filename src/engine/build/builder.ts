@@ -45,7 +45,7 @@ import {
   processWords,
   toStages,
 } from '../../dockerfile/index.ts';
-import type { ImageRecord, ImageStore, SnapshotStore } from '../../image/index.ts';
+import type { ImageRecord, ImageStore, LayerRecord, SnapshotStore } from '../../image/index.ts';
 import type { ContainerConfig, HealthConfig, ImageConfig } from '../../oci/index.ts';
 import type { Containers } from '../containers/container-service.ts';
 import type { RegistryAuth } from '../engine.ts';
@@ -54,6 +54,7 @@ import { CacheFrom, type PullFn, getBaseImage } from './base-image.ts';
 import { copyKeyExtra, sourceSummary } from './cache-key.ts';
 import { parseChmod } from './chmod.ts';
 import { BuildContext } from './context.ts';
+import type { SourceFs } from './source-fs.ts';
 import { type MatchedSource, applyCopy, matchSources, planCopy, resolveChown } from './copy.ts';
 import { exposeWords, fsCmd, healthcheckComment, metaCmd, withCliLabels } from './history.ts';
 import { checkPlatform } from './platform.ts';
@@ -744,8 +745,11 @@ class BuildRun {
     const createdBy = cacheCmd.join(' ');
     // A RUN container in a user namespace (berthd --userns-remap) wrote under remapped ids.
     const remap = c.lifecycle.remapOf({});
-    await this.#commitLayer(state, { ...cfg }, probe, createdBy, id, () =>
-      this.#d.snapshots.diff(id, { signal: this.#signal, ...(remap ? { idMap: remap.idMap } : {}) }),
+    await this.#commitLayer(state, { ...cfg }, probe, createdBy, id, (parent) =>
+      this.#d.images.addLayer(
+        this.#d.snapshots.diff(id, { signal: this.#signal, ...(remap ? { idMap: remap.idMap } : {}) }),
+        { ...(parent !== undefined && { parent }), signal: this.#signal },
+      ),
     );
     if (this.#o.rm) await remove();
     this.#printId(state);
@@ -811,14 +815,27 @@ class BuildRun {
     // are matched in the context's index; each download separately, in its own directory.
     const local = sources.filter((s) => !isRemoteUrl(s));
     const ctx = root === this.contextDir ? this.context : undefined;
-    const parts: Array<{ root: string; matched: MatchedSource[]; isAdd: boolean; fromStage: boolean }> = [];
+    const parts: Array<{
+      root: string;
+      matched: MatchedSource[];
+      isAdd: boolean;
+      fromStage: boolean;
+      fs?: SourceFs;
+    }> = [];
     const summaries: string[] = [];
     let localMatched: MatchedSource[] = [];
     if (local.length > 0 || downloads.length === 0) {
       if (ctx && !ctx.exact) await ctx.materialize();
       const indexed = ctx?.exact ? ctx : undefined;
       localMatched = matchSources({ root, sources: local, verb, fromStage }, indexed);
-      parts.push({ root, matched: localMatched, isAdd: verb === 'ADD', fromStage });
+      // Context files are read from the spooled tar: the context is never unpacked for them.
+      parts.push({
+        root,
+        matched: localMatched,
+        isAdd: verb === 'ADD',
+        fromStage,
+        ...(indexed && { fs: indexed }),
+      });
       summaries.push(await sourceSummary(localMatched, indexed?.digests, indexed));
     }
     for (const dl of downloads) {
@@ -842,46 +859,50 @@ class BuildRun {
       ...(chmodSpec !== undefined && { chmod: chmodSpec }),
     });
     if (await this.#probe(state, probe, extra)) return;
-    await ctx?.materialize(localMatched.map((m) => m.host));
-    await this.#withSnapshot(state, async (snapId, rootfs) => {
-      const plans = [];
-      for (const part of parts) {
-        plans.push(
-          await planCopy({
-            root: part.root,
-            sources: part.matched.map((m) => m.rel),
-            dest,
-            rootfs,
-            isAdd: part.isAdd,
-            verb,
-            fromStage: part.fromStage,
-            matched: part.matched,
-          }),
+    await this.#withSnapshot(
+      state,
+      async (rootfs) => {
+        const plans = [];
+        for (const part of parts) {
+          plans.push(
+            await planCopy({
+              root: part.root,
+              sources: part.matched.map((m) => m.rel),
+              dest,
+              rootfs,
+              isAdd: part.isAdd,
+              verb,
+              fromStage: part.fromStage,
+              matched: part.matched,
+              ...(part.fs && { fs: part.fs }),
+            }),
+          );
+        }
+        const plan = mergePlans(plans);
+        let owner = { uid: 0, gid: 0 };
+        if (chownSpec !== undefined) {
+          const read = (p: string) => readFile(join(rootfs, p), 'utf8').catch(() => '');
+          owner = resolveChown(chownSpec, await read('etc/passwd'), await read('etc/group'));
+        }
+        await applyCopy(plan, rootfs, {
+          owner,
+          ...(chmod !== undefined && { chmod }),
+          signal: this.#signal,
+        });
+      },
+      async (snapId) => {
+        await this.#commitLayer(
+          state,
+          cfg,
+          probe,
+          probe.Cmd.join(' '),
+          snapId,
+          this.#snapshotLayer(snapId),
+          extra,
         );
-      }
-      const plan = mergePlans(plans);
-      let owner = { uid: 0, gid: 0 };
-      if (chownSpec !== undefined) {
-        const read = (p: string) => readFile(join(rootfs, p), 'utf8').catch(() => '');
-        owner = resolveChown(chownSpec, await read('etc/passwd'), await read('etc/group'));
-      }
-      await applyCopy(plan, rootfs, {
-        owner,
-        ...(chmod !== undefined && { chmod }),
-        signal: this.#signal,
-      });
-      const createdBy = probe.Cmd.join(' ');
-      await this.#commitLayer(
-        state,
-        cfg,
-        probe,
-        createdBy,
-        snapId,
-        () => this.#d.snapshots.diff(snapId, { signal: this.#signal }),
-        extra,
-      );
-      this.#printId(state);
-    });
+        this.#printId(state);
+      },
+    );
   }
 
   /** ADD's URL sources, each downloaded into its own directory beside the context. */
@@ -990,18 +1011,20 @@ class BuildRun {
     const shell = cfg.Shell ?? DEFAULT_SHELL;
     const probe = { ...cfg, Cmd: fsCmd(shell, comment) };
     if (await this.#probe(state, probe)) return;
-    await this.#withSnapshot(state, async (snapId, rootfs) => {
-      await fn(rootfs);
-      await this.#commitLayer(state, cfg, probe, probe.Cmd.join(' '), snapId, () =>
-        this.#d.snapshots.diff(snapId, { signal: this.#signal }),
-      );
+    await this.#withSnapshot(state, fn, async (snapId) => {
+      await this.#commitLayer(state, cfg, probe, probe.Cmd.join(' '), snapId, this.#snapshotLayer(snapId));
       this.#printId(state);
     });
   }
 
+  /**
+   * Prepares and mounts a snapshot of the current image, runs `write` on its root filesystem,
+   * unmounts it and runs `commit` (which makes the step's layer of the snapshot's changes).
+   */
   async #withSnapshot(
     state: StageState,
-    fn: (snapId: string, rootfs: string) => Promise<void>,
+    write: (rootfs: string) => Promise<void>,
+    commit: (snapId: string) => Promise<void>,
   ): Promise<void> {
     const chain = state.imageId ? this.#d.images.resolve(state.imageId).chainIds : [];
     const snapId = newId();
@@ -1009,13 +1032,26 @@ class BuildRun {
     try {
       const rootfs = await realpath(await this.#d.snapshots.mount(snapId));
       try {
-        await fn(snapId, rootfs);
+        await write(rootfs);
       } finally {
         await this.#d.snapshots.unmount(rootfs);
       }
+      await commit(snapId);
     } finally {
       await this.#d.images.removeContainerSnapshot(snapId);
     }
+  }
+
+  /**
+   * The layer of an unmounted build snapshot: its upper dir becomes the layer directory (no
+   * second copy of the files; ImageStore.addContainerLayer).
+   */
+  #snapshotLayer(snapId: string): (parent: Digest | undefined) => Promise<LayerRecord> {
+    return (parent) =>
+      this.#d.images.addContainerLayer(snapId, {
+        ...(parent !== undefined && { parent }),
+        signal: this.#signal,
+      });
   }
 
   async #commitLayer(
@@ -1024,15 +1060,11 @@ class BuildRun {
     probe: ContainerConfig,
     createdBy: string,
     containerId: string,
-    diff: () => Readable,
+    addLayer: (parent: Digest | undefined) => Promise<LayerRecord>,
     extra?: string,
   ): Promise<void> {
     const chain = state.imageId ? this.#d.images.resolve(state.imageId).chainIds : [];
-    const parent = chain[chain.length - 1];
-    const layer = await this.#d.images.addLayer(diff(), {
-      ...(parent !== undefined && { parent }),
-      signal: this.#signal,
-    });
+    const layer = await addLayer(chain[chain.length - 1]);
     try {
       await this.#createImage(state, cfg, probe, createdBy, layer.diffId, containerId, extra);
     } finally {
