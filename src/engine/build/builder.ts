@@ -783,14 +783,17 @@ class BuildRun {
       throw invalidParameter(
         `When using ${verb} with more than one source file, the destination must be a directory and end with a /`,
       );
-    let root = this.contextDir;
+    let root: string | undefined = this.contextDir;
     let fromStage = false;
+    // COPY --from: the image is mounted only when its files must be read (hashing them the
+    // first time, or copying them); see BuildCache.sourceSummary.
+    let fromImage: Digest | undefined;
     if (ins.from !== undefined) {
       const name = ex(ins.from).toLowerCase();
       const built = this.#stageImages.get(name);
-      const id = built && built.index < state.stage ? built.id : await this.#resolveImage(name);
+      fromImage = built && built.index < state.stage ? built.id : await this.#resolveImage(name);
       fromStage = true;
-      root = await this.#mountImage(id);
+      root = undefined;
     }
     // Heredoc sources become files in a temp dir beside the context.
     if (ins.heredocs.length > 0) {
@@ -810,6 +813,7 @@ class BuildRun {
       sources.push(...hereNames);
       root = dir;
       fromStage = true;
+      fromImage = undefined;
     }
     // The cache is looked up from the sources alone: a hit prepares no snapshot. Local sources
     // are matched in the context's index; each download separately, in its own directory.
@@ -823,20 +827,25 @@ class BuildRun {
       fs?: SourceFs;
     }> = [];
     const summaries: string[] = [];
-    let localMatched: MatchedSource[] = [];
-    if (local.length > 0 || downloads.length === 0) {
+    const hasLocal = local.length > 0 || downloads.length === 0;
+    const memo = hasLocal && fromImage !== undefined ? BuildCache.summaryKey(fromImage, local) : undefined;
+    const known = memo !== undefined ? this.#cache.sourceSummary(memo) : undefined;
+    /** Matches the local sources (mounting the --from image first) into the first part. */
+    const matchLocal = async () => {
       if (ctx && !ctx.exact) await ctx.materialize();
       const indexed = ctx?.exact ? ctx : undefined;
-      localMatched = matchSources({ root, sources: local, verb, fromStage }, indexed);
+      root ??= await this.#mountImage(fromImage!);
+      const matched = matchSources({ root, sources: local, verb, fromStage }, indexed);
       // Context files are read from the spooled tar: the context is never unpacked for them.
-      parts.push({
-        root,
-        matched: localMatched,
-        isAdd: verb === 'ADD',
-        fromStage,
-        ...(indexed && { fs: indexed }),
-      });
-      summaries.push(await sourceSummary(localMatched, indexed?.digests, indexed));
+      parts.unshift({ root, matched, isAdd: verb === 'ADD', fromStage, ...(indexed && { fs: indexed }) });
+      return { matched, indexed };
+    };
+    if (known !== undefined) summaries.push(known);
+    else if (hasLocal) {
+      const { matched, indexed } = await matchLocal();
+      const s = await sourceSummary(matched, indexed?.digests, indexed);
+      if (memo !== undefined) this.#cache.rememberSourceSummary(memo, s);
+      summaries.push(s);
     }
     for (const dl of downloads) {
       // Downloads are never unpacked (moby: noDecompress); their content hash is in the key.
@@ -859,6 +868,7 @@ class BuildRun {
       ...(chmodSpec !== undefined && { chmod: chmodSpec }),
     });
     if (await this.#probe(state, probe, extra)) return;
+    if (known !== undefined) await matchLocal();
     await this.#withSnapshot(
       state,
       async (rootfs) => {

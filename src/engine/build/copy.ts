@@ -209,11 +209,12 @@ export async function planCopy(input: PlanInput): Promise<CopyPlan> {
   }
   // Missing parents of every destination, created before the entries.
   const parents = new Set<string>();
-  const firstLevel = [
+  // Each directory once: a directory source lists every file below it.
+  const firstLevel = new Set([
     ...items.map((i) => posix.dirname(i.dest)),
     ...archives.map((a) => a.destDir),
     ...(destIsDir ? [destRel] : []),
-  ];
+  ]);
   for (const d of firstLevel) {
     let p = d;
     const chain: string[] = [];
