@@ -745,12 +745,17 @@ class BuildRun {
     const createdBy = cacheCmd.join(' ');
     // A RUN container in a user namespace (berthd --userns-remap) wrote under remapped ids.
     const remap = c.lifecycle.remapOf({});
-    await this.#commitLayer(state, { ...cfg }, probe, createdBy, id, (parent) =>
-      this.#d.images.addLayer(
-        this.#d.snapshots.diff(id, { signal: this.#signal, ...(remap ? { idMap: remap.idMap } : {}) }),
-        { ...(parent !== undefined && { parent }), signal: this.#signal },
-      ),
-    );
+    // A container removed right after (--rm, the default) gives its upper dir to the layer; one
+    // that is kept (--rm=false) keeps its changes, and a user-namespaced one wrote remapped ids:
+    // those are packed and unpacked.
+    const layer = (parent: Digest | undefined) =>
+      this.#o.rm && !remap
+        ? this.#d.snapshots.unmount(c.lifecycle.rootfsDir(id)).then(() => this.#snapshotLayer(id)(parent))
+        : this.#d.images.addLayer(
+            this.#d.snapshots.diff(id, { signal: this.#signal, ...(remap ? { idMap: remap.idMap } : {}) }),
+            { ...(parent !== undefined && { parent }), signal: this.#signal },
+          );
+    await this.#commitLayer(state, { ...cfg }, probe, createdBy, id, layer);
     if (this.#o.rm) await remove();
     this.#printId(state);
   }
