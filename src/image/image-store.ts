@@ -1,6 +1,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline as pipelineStreams, type Readable } from 'node:stream';
+import { pipeline as pipelineStreams, type Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   type BerthError,
   conflict,
@@ -348,7 +349,10 @@ export class ImageStore {
   /**
    * Adds a container's changes as one layer on top of `parent`, as `addLayer(snapshots.diff(id))`
    * would, but without unpacking the diff: the container's upper dir becomes the layer's
-   * directory (SnapshotStore.takeUpper) and is packed once for the diff ID and the blob. The
+   * directory (SnapshotStore.takeUpper) and is packed once, for the diff ID only. No blob is
+   * stored (as dockerd keeps none for a built layer): push and save pack the directory again
+   * (layerTar), and packDir's archive of an unchanged directory is the same bytes, so it hashes
+   * to the diff ID. The record's `blob` descriptor names that tar for generated manifests. The
    * container's overlay must be unmounted and not user-namespaced; afterwards its upper dir is
    * empty (remove the container next). Stores with whiteouts 'none' (tests) take the addLayer way.
    */
@@ -363,12 +367,10 @@ export class ImageStore {
     if (parent !== undefined) this.#hold(parent);
     try {
       const writer = await this.#snapshots.takeUpper(containerId, signal ? { signal } : {});
-      let storedBlob: Digest | undefined;
       try {
         const digester = new DigestingStream();
         const tar = packDir(writer.dir, { overlayWhiteouts: true, ...(signal ? { signal } : {}) });
-        const digested = pipelineStreams(tar, digester, () => {});
-        storedBlob = (await this.#content.write(digested, {}, { signal })).digest;
+        await pipeline(tar, digester, new Writable({ write: (_c, _e, done) => done() }), { signal });
         const diffId = digester.digest;
         const chainId = parent === undefined ? diffId : sha256(`${parent} ${diffId}`);
         this.#hold(chainId);
@@ -392,8 +394,6 @@ export class ImageStore {
         return rec;
       } catch (err) {
         await writer.discard();
-        if (storedBlob !== undefined && !this.#usedBlobs().has(storedBlob))
-          await this.#content.delete(storedBlob);
         throw err;
       }
     } finally {
