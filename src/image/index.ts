@@ -3,3 +3,4 @@ export * from './image-store.ts';
 export * from './reference.ts';
 export * from './snapshots.ts';
 export * from './archive-export.ts';
+export { fanOut } from './fan-out.ts';

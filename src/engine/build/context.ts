@@ -2,7 +2,7 @@
  * The build context of POST /build, received once and unpacked only when a step needs its files.
  *
  * The request body (a tar, plain or gzip) is written as one file (`context.tar` beside the
- * context directory) and read back once to index it: for every entry its type, permission
+ * context directory) and indexed as it arrives: for every entry its type, permission
  * bits, size, mtime, link target and — for regular files — the sha256 of its bytes and where they
  * are in the tar. COPY/ADD match their sources and compute their cache key from that index (a
  * SourceFs), and a COPY/ADD that misses reads the files' bytes straight from their ranges of
@@ -27,10 +27,11 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, realpath } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import dockerignoreModule from '@balena/dockerignore';
 import { invalidParameter, readTar } from '../../common/index.ts';
+import { fanOut } from '../../image/index.ts';
 import { cleanEntryPath, extractTar, linkStaysInside } from '../../platform/index.ts';
 import type { FileDigests } from './cache-key.ts';
 import type { SourceFs, SourceStat } from './source-fs.ts';
@@ -89,10 +90,23 @@ export class BuildContext implements SourceFs {
     const dir = join(work, 'ctx');
     await mkdir(dir, { recursive: true });
     const tar = join(work, 'context.tar');
-    await pipeline(await maybeGunzip(body), createWriteStream(tar), { signal: options.signal });
     const ctx = new BuildContext(await realpath(dir), tar, options.signal);
     const dfPath = contextPath(options.dockerfile);
-    const kept = await ctx.#index(new Set([dfPath, '.dockerignore']));
+    // One pass over the body: spooled to the file and indexed as it arrives. A bad archive is
+    // still read to its end (the client is not cut off mid-upload) before its error is thrown.
+    const [, kept] = await fanOut(
+      await maybeGunzip(body),
+      [
+        (input) => pipeline(input, createWriteStream(tar), { signal: options.signal }),
+        (input) =>
+          ctx.#index(input, new Set([dfPath, '.dockerignore'])).catch(async (err: unknown) => {
+            input.resume();
+            await finished(input).catch(() => {});
+            throw err;
+          }),
+      ],
+      { signal: options.signal },
+    );
     const df = ctx.#lookup(dfPath);
     const text = df?.type === 'file' ? kept.get(dfPath) : undefined;
     if (text === undefined)
@@ -179,9 +193,9 @@ export class BuildContext implements SourceFs {
   }
 
   /** Reads the spooled tar once; returns the bytes of the `keep` files. */
-  async #index(keep: Set<string>): Promise<Map<string, Buffer>> {
+  async #index(tar: Readable, keep: Set<string>): Promise<Map<string, Buffer>> {
     const kept = new Map<string, Buffer>();
-    for await (const entry of readTar(createReadStream(this.#tar), { signal: this.#signal })) {
+    for await (const entry of readTar(tar, { signal: this.#signal })) {
       const h = entry.header;
       const rel = cleanEntryPath(h.name);
       if (rel === '') {
