@@ -250,6 +250,7 @@ export class Builder {
         out(`Successfully tagged ${familiar(tag)}\n`);
       }
     } finally {
+      run.context?.close();
       await run.cleanup();
       // The unpacked context is removed after the reply ends: the client does not wait for it.
       setImmediate(() => void rm(work, { recursive: true, force: true }).catch(() => {}));

@@ -69,6 +69,7 @@ test('a file is read from its range of the spooled tar, with the mode and mtime 
   assert.equal(st?.mtimeMs, 1234000);
   assert.throws(() => ctx.read(join(ctx.dir, 'a')), /not a file/);
   assert.ok(!existsSync(join(ctx.dir, 'a')), 'nothing unpacked');
+  ctx.close();
 });
 
 test('later entries replace earlier ones; hard links share their target; links climbing out are refused', async () => {

@@ -1,7 +1,7 @@
 /**
  * COPY and ADD: which files of the build context (or of another stage's root filesystem) a
- * step copies, their content hash for the cache, and the tar of the copy that is unpacked onto
- * the step's mounted root filesystem (moby builder/dockerfile/copy.go rules):
+ * step copies, their content hash for the cache, and how they are written onto the step's
+ * mounted root filesystem (moby builder/dockerfile/copy.go rules):
  *
  * - sources are relative to the context root and may not leave it (`forbidden path outside the
  *   build context`); symlinks among them are followed *inside* the context (an absolute target
@@ -12,14 +12,17 @@
  * - files are owned by 0:0 unless `--chown`, with `--chmod` replacing the permission bits;
  *   missing parents of the destination are created 0755 with the same owner;
  * - ADD unpacks a local tar (plain or gzip, bzip2, xz) into the destination.
+ *
+ * The files are written by the safe extractor (extractEntries) straight from where they are:
+ * context files from their ranges of the spooled context tar, nothing unpacked beforehand.
  */
 import { spawn } from 'node:child_process';
 import { lstatSync } from 'node:fs';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { invalidParameter, type TarWriteEntry, packTar } from '../../common/index.ts';
-import { RootResolver, extractTar } from '../../platform/index.ts';
+import { invalidParameter, TYPEFLAG, type TarHeader } from '../../common/index.ts';
+import { type ExtractEntry, RootResolver, extractEntries, extractTar } from '../../platform/index.ts';
 import { type SourceFs, type SourceStat, diskFs } from './source-fs.ts';
 
 /**
@@ -309,46 +312,55 @@ export async function applyCopy(
   },
 ): Promise<void> {
   const { owner, chmod } = options;
-  async function* entries(): AsyncGenerator<TarWriteEntry> {
+  const header = (
+    h: Pick<TarHeader, 'name' | 'type' | 'mode' | 'mtime'> & { size?: number; linkname?: string },
+  ): TarHeader => ({
+    typeflag: TYPEFLAG[h.type as keyof typeof TYPEFLAG],
+    uid: owner.uid,
+    gid: owner.gid,
+    size: 0,
+    linkname: '',
+    uname: '',
+    gname: '',
+    devmajor: 0,
+    devminor: 0,
+    xattrs: new Map(),
+    pax: new Map(),
+    ...h,
+    mode: h.mode & 0o7777,
+  });
+  // The entries go straight to the extractor (its rules and safety, no tar in between).
+  function* entries(): Generator<ExtractEntry> {
     for (const p of plan.parents) {
-      yield {
-        header: {
-          name: `${p}/`,
-          type: 'directory',
-          mode: 0o755,
-          uid: owner.uid,
-          gid: owner.gid,
-          mtime: Date.now() / 1000,
-        },
-      };
+      yield { header: header({ name: `${p}/`, type: 'directory', mode: 0o755, mtime: Date.now() / 1000 }) };
     }
     for (const item of plan.items) {
       const st = item.stat;
       const perm =
         typeof chmod === 'function' ? chmod(st.mode & 0o7777, st.isDirectory()) : (chmod ?? st.mode & 0o7777);
-      const base = { uid: owner.uid, gid: owner.gid, mtime: Math.floor(st.mtimeMs / 1000), mode: perm };
+      const base = { mtime: Math.floor(st.mtimeMs / 1000), mode: perm };
       if (item.dest === '.') continue;
-      if (st.isDirectory()) yield { header: { ...base, name: `${item.dest}/`, type: 'directory' } };
+      if (st.isDirectory()) yield { header: header({ ...base, name: `${item.dest}/`, type: 'directory' }) };
       else if (st.isSymbolicLink())
         yield {
-          header: {
+          header: header({
             ...base,
             mode: st.mode & 0o7777,
             name: item.dest,
             type: 'symlink',
             linkname: item.linkname ?? '',
-          },
+          }),
         };
       else if (st.isFile())
         yield {
-          header: { ...base, name: item.dest, type: 'file', size: st.size },
-          body: item.fs.read(item.host),
+          header: header({ ...base, name: item.dest, type: 'file', size: st.size }),
+          ...(st.size > 0 && { body: item.fs.read(item.host) }),
         };
-      else if (st.isFIFO()) yield { header: { ...base, name: item.dest, type: 'fifo' } };
+      else if (st.isFIFO()) yield { header: header({ ...base, name: item.dest, type: 'fifo' }) };
     }
   }
   if (plan.parents.length > 0 || plan.items.length > 0) {
-    await extractTar(packTar(entries()), rootfs, {
+    await extractEntries(entries(), rootfs, {
       whiteouts: 'none',
       sameOwner: true,
       ...(options.signal ? { signal: options.signal } : {}),
