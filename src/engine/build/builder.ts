@@ -2,16 +2,19 @@
  * The classic builder (moby builder/dockerfile), over our image store, snapshots and containers.
  *
  * build(): the context tar is received into a temp dir under `<dataRoot>/build-tmp/` and indexed
- * (context.ts; it is unpacked only when a COPY/ADD misses the cache), the Dockerfile parsed, and
- * the stages up to the target run in order. Each instruction is a step
+ * as it arrives (context.ts; COPY/ADD read its files from the tar, it is never unpacked), the
+ * Dockerfile parsed, and the stages up to the target run in order. Each instruction is a step
  * that makes an image whose parent is the previous one:
  * - metadata steps (ENV, LABEL, CMD, …) commit the new config with an empty layer;
  * - RUN creates a container from the current image with the shell command, streams its output,
- *   waits, and commits the container's diff (SnapshotStore.diff → ImageStore.addLayer);
- * - COPY/ADD/WORKDIR prepare a snapshot of the current image, mount it, write the files, and
- *   commit its diff the same way.
+ *   waits, and commits the container's changes: with --rm (the default) its upper dir becomes the
+ *   layer directory (ImageStore.addContainerLayer); a kept or user-namespaced container's diff is
+ *   packed and unpacked (SnapshotStore.diff → ImageStore.addLayer);
+ * - COPY/ADD/WORKDIR prepare a snapshot of the current image, mount it, write the files, unmount
+ *   it and commit its upper dir as the layer directory (addContainerLayer).
  * Before running, a step looks up the cache (BuildCache); a hit reuses the image. A COPY/ADD's
- * key comes from a hash of its sources (cache-key.ts), so a hit prepares no snapshot.
+ * key comes from a hash of its sources (cache-key.ts), so a hit prepares no snapshot (nor mounts
+ * a COPY --from image whose sources were hashed before).
  * Temporary containers, snapshots and the context dir are removed whatever happens; on failure
  * nothing is tagged.
  */
