@@ -78,7 +78,8 @@ const LINK_LEN = 20;
  *   tmp/                       layers being unpacked; emptied by init()
  *
  * Lifecycle: `init()` once. Layers are written with `beginLayer()` → unpack into `dir` →
- * `commit(chainId)`; only the ImageStore does that and decides (removeLayer) when a layer is no
+ * `commit(chainId)`, or made of an unmounted container's upper dir with `takeUpper(id)` →
+ * `commit(chainId)` (build steps); only the ImageStore does that and decides (removeLayer) when a layer is no
  * longer used by any image or container. The engine calls `prepare(id, chainIds)` when a
  * container is created, `mount` / `unmount` around its runs, and `removeContainer` when it is
  * removed; removeContainer unmounts any overlay still using the container's upper dir.
