@@ -1,6 +1,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline as pipelineStreams, type Readable } from 'node:stream';
+import { pipeline as pipelineStreams, type Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   type BerthError,
   conflict,
@@ -21,7 +22,7 @@ import {
   type ImageManifest,
   MediaType,
 } from '../oci/index.ts';
-import { extractTar, packDir, writeJsonAtomic } from '../platform/index.ts';
+import { dirSize, extractTar, packDir, writeJsonAtomic } from '../platform/index.ts';
 import { BlobSources } from './blob-sources.ts';
 import { ContentStore } from './content-store.ts';
 import { fanOut } from './fan-out.ts';
@@ -348,6 +349,61 @@ export class ImageStore {
         // something else already references the same content.
         if (storedBlob !== undefined && !this.#usedBlobs().has(storedBlob))
           await this.#content.delete(storedBlob);
+        throw err;
+      }
+    } finally {
+      if (parent !== undefined) this.releaseLayers([parent]);
+    }
+  }
+
+  /**
+   * Adds a container's changes as one layer on top of `parent`, as `addLayer(snapshots.diff(id))`
+   * would, but without unpacking the diff: the container's upper dir becomes the layer's
+   * directory (SnapshotStore.takeUpper) and is packed once, for the diff ID only. No blob is
+   * stored (as dockerd keeps none for a built layer): push and save pack the directory again
+   * (layerTar), and packDir's archive of an unchanged directory is the same bytes, so it hashes
+   * to the diff ID. The record's `blob` descriptor names that tar for generated manifests. The
+   * container's overlay must be unmounted and not user-namespaced; afterwards its upper dir is
+   * empty (remove the container next). Stores with whiteouts 'none' (tests) take the addLayer way.
+   */
+  async addContainerLayer(
+    containerId: string,
+    options: { parent?: Digest; signal?: AbortSignal } = {},
+  ): Promise<LayerRecord> {
+    const { parent, signal } = options;
+    if (this.#whiteouts !== 'overlay')
+      return this.addLayer(this.#snapshots.diff(containerId, signal ? { signal } : {}), options);
+    if (parent !== undefined && !this.#layers.has(parent)) throw notFound(`layer ${parent} does not exist`);
+    if (parent !== undefined) this.#hold(parent);
+    try {
+      const writer = await this.#snapshots.takeUpper(containerId, signal ? { signal } : {});
+      try {
+        const digester = new DigestingStream();
+        const tar = packDir(writer.dir, { overlayWhiteouts: true, ...(signal ? { signal } : {}) });
+        await pipeline(tar, digester, new Writable({ write: (_c, _e, done) => done() }), { signal });
+        const diffId = digester.digest;
+        const chainId = parent === undefined ? diffId : sha256(`${parent} ${diffId}`);
+        this.#hold(chainId);
+        const known = this.#layers.get(chainId);
+        if (known) {
+          await writer.discard();
+          return known;
+        }
+        const size = await dirSize(writer.dir);
+        await writer.commit(chainId);
+        const rec: LayerRecord = {
+          chainId,
+          diffId,
+          ...(parent !== undefined ? { parent } : {}),
+          size,
+          blob: { mediaType: MediaType.dockerLayer, digest: diffId, size: digester.size },
+        };
+        await writeJsonAtomic(this.#layerPath(chainId), rec);
+        this.#layers.set(chainId, rec);
+        this.#log.debug('layer added from a container', { chainId, diffId, size });
+        return rec;
+      } catch (err) {
+        await writer.discard();
         throw err;
       }
     } finally {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readlink, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
@@ -26,6 +26,24 @@ describe('SnapshotStore (no mounts)', () => {
     await writeFile(join(w.dir, name), name);
     return { chainId, result: await w.commit(chainId) };
   };
+
+  test('an unmounted container upper dir becomes a layer without a copy; times cut to whole seconds', async () => {
+    const snap = await snaps.prepare('c1', []);
+    await mkdir(join(snap.upperDir, 'd'));
+    await writeFile(join(snap.upperDir, 'd', 'f'), 'f');
+    await utimes(join(snap.upperDir, 'd', 'f'), 1000.75, 1000.75);
+    const inode = (await stat(join(snap.upperDir, 'd', 'f'))).ino;
+    const w = await snaps.takeUpper('c1');
+    assert.deepEqual(await readdir(snap.upperDir), [], 'the container keeps an empty upper dir');
+    const chainId = sha256('c1-layer');
+    assert.equal(await w.commit(chainId), 'created');
+    const f = await stat(join(snaps.layerDir(chainId), 'd', 'f'), { bigint: true });
+    assert.equal(Number(f.ino), inode, 'moved, not copied');
+    assert.equal(f.mtimeNs, 1_000_000_000_000n);
+    assert.equal(f.atimeNs, 1_000_000_000_000n);
+    await snaps.removeContainer('c1');
+    await assert.rejects(snaps.takeUpper('c1'), /no snapshot prepared/);
+  });
 
   test('a committed layer is found by chain ID and reachable through its short link', async () => {
     const { chainId, result } = await addLayer('a');

@@ -1,17 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import {
-  chown,
-  mkdir,
-  readdir,
-  readFile,
-  readlink,
-  rename,
-  rm,
-  symlink,
-  unlink,
-} from 'node:fs/promises';
+import { chown, mkdir, readdir, readFile, readlink, rename, rm, symlink, unlink } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -35,6 +25,7 @@ import {
   writeJsonAtomic,
 } from '../platform/index.ts';
 import { ensureShiftedLayer, removeShiftedLayer, shiftedRoot } from './shifted-layers.ts';
+import { normalizeUpperDir } from './upper-layer.ts';
 
 /** The overlay directories of one container, as handed to mount(2). */
 export interface ContainerSnapshot {
@@ -87,7 +78,8 @@ const LINK_LEN = 20;
  *   tmp/                       layers being unpacked; emptied by init()
  *
  * Lifecycle: `init()` once. Layers are written with `beginLayer()` → unpack into `dir` →
- * `commit(chainId)`; only the ImageStore does that and decides (removeLayer) when a layer is no
+ * `commit(chainId)`, or made of an unmounted container's upper dir with `takeUpper(id)` →
+ * `commit(chainId)` (build steps); only the ImageStore does that and decides (removeLayer) when a layer is no
  * longer used by any image or container. The engine calls `prepare(id, chainIds)` when a
  * container is created, `mount` / `unmount` around its runs, and `removeContainer` when it is
  * removed; removeContainer unmounts any overlay still using the container's upper dir.
@@ -155,6 +147,30 @@ export class SnapshotStore {
   async beginLayer(): Promise<LayerWriter> {
     const dir = join(this.#root, 'tmp', randomBytes(12).toString('hex'));
     await mkdir(dir, { mode: 0o755 });
+    return this.#layerWriter(dir);
+  }
+
+  /**
+   * A container's upper dir as a layer being written, without copying it (build steps; see
+   * upper-layer.ts): the container's overlay must be unmounted and it must not be user-namespaced
+   * (its upper dir would hold remapped ids). The upper dir is cleaned into a layer directory and
+   * moved to `tmp/`; the container gets a fresh empty upper dir, so removing it still works.
+   * Pack `dir` for the diff, then commit or discard as with beginLayer.
+   */
+  async takeUpper(containerId: string, options: { signal?: AbortSignal } = {}): Promise<LayerWriter> {
+    const meta = this.#containers.get(containerId);
+    if (!meta) throw invalidParameter(`no snapshot prepared for container ${containerId}`);
+    const { upperDir } = this.#snapshotOf(containerId, meta);
+    if ((await overlayMountsUsing(upperDir)).length > 0)
+      throw invalidParameter(`the root filesystem of ${containerId} is still mounted`);
+    normalizeUpperDir(upperDir, options.signal);
+    const dir = join(this.#root, 'tmp', randomBytes(12).toString('hex'));
+    await rename(upperDir, dir);
+    await mkdir(upperDir, { mode: 0o755 });
+    return this.#layerWriter(dir);
+  }
+
+  #layerWriter(dir: string): LayerWriter {
     let done = false;
     return {
       dir,

@@ -126,6 +126,33 @@ describe('the build cache (classic builder) against berthd', { skip: !canRunRoot
     assert.deepEqual(await containerEvents(t0, Date.now()), ['create', 'start', 'die', 'destroy']);
   });
 
+  test('a cached COPY --from mounts nothing; a changed source stage still misses', async () => {
+    const df = (v: string) =>
+      [
+        'FROM busybox AS src',
+        `RUN mkdir /out && echo ${v} > /out/a && echo b > /out/b`,
+        'FROM busybox',
+        'COPY --from=src /out/ /o/',
+        'COPY --from=busybox /bin/true /t',
+        'RUN cat /o/a',
+        '',
+      ].join('\n');
+    const ctx = await context({ Dockerfile: df('v0') });
+    await build('-t', 'from:1', ctx);
+    const before = await storeStamps();
+    const again = await build('-t', 'from:1', ctx);
+    assert.deepEqual(cachedSteps(again), [2, 4, 5, 6]);
+    assert.deepEqual(await storeStamps(), before, 'no snapshot prepared to hash the --from sources');
+    await writeFile(join(ctx, 'Dockerfile'), df('v1'));
+    const changed = await build('-t', 'from:1', ctx);
+    assert.deepEqual(
+      cachedSteps(changed),
+      [],
+      'the new source stage changes /o/a, and so every later parent',
+    );
+    assert.match(changed, /\nv1\n/);
+  });
+
   test('changing one file rebuilds exactly the steps from its COPY on, and only writes their layer', async () => {
     const files = tenFiles();
     const ctx = await context(files);

@@ -37,6 +37,8 @@ export interface TarEntry {
    * asking for the next entry skips what is left and destroys this stream.
    */
   body: Readable;
+  /** Where the body starts in the archive (bytes from the start of the input). */
+  offset: number;
 }
 
 export interface ReadTarOptions {
@@ -56,6 +58,8 @@ class ByteSource {
   #chunks: Buffer[] = [];
   #buffered = 0;
   #done = false;
+  /** Bytes consumed so far. */
+  position = 0;
 
   constructor(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) {
     this.#it =
@@ -130,9 +134,11 @@ class ByteSource {
 
   /** Reads and drops everything that is left. */
   async drain(): Promise<void> {
+    this.position += this.#buffered;
     this.#chunks = [];
     this.#buffered = 0;
     while (await this.#pull()) {
+      this.position += this.#buffered;
       this.#chunks = [];
       this.#buffered = 0;
     }
@@ -146,6 +152,7 @@ class ByteSource {
   }
 
   #consume(n: number): void {
+    this.position += n;
     const first = this.#chunks[0]!;
     if (n === first.length) this.#chunks.shift();
     else this.#chunks[0] = first.subarray(n);
@@ -349,7 +356,7 @@ export async function* readTar(
       // as in Go's archive/tar (isHeaderOnlyType), which Docker uses.
       if (type !== 'file' && type !== 'unknown') header.size = 0;
       current = new EntryBody(src, header.size, header.name);
-      yield { header, body: current };
+      yield { header, body: current, offset: src.position };
     }
     if (ended) await src.drain();
   } finally {

@@ -11,9 +11,13 @@ import { join } from 'node:path';
 import { type Digest, errnoCode, sha256, digestHex } from '../../common/index.ts';
 import { writeFileAtomic } from '../../platform/index.ts';
 
+/** How many COPY --from source summaries are remembered (the oldest are forgotten first). */
+const SUMMARY_LIMIT = 4096;
+
 export class BuildCache {
   readonly #root: string;
   readonly #memo = new Map<string, Digest>();
+  readonly #summaries = new Map<string, string>();
 
   readonly #trackUse: boolean;
 
@@ -27,6 +31,27 @@ export class BuildCache {
   static key(parent: string, runConfig: unknown, extra?: string): string {
     const more = extra === undefined ? '' : `\n${extra}`;
     return digestHex(sha256(`${parent}\n${JSON.stringify(runConfig)}${more}`));
+  }
+
+  /**
+   * The memo key of a COPY --from's source summary: an image ID names its content (the config
+   * lists every layer's digest), so the same sources of the same image always hash the same.
+   */
+  static summaryKey(imageId: Digest, sources: string[]): string {
+    return `${imageId}\n${JSON.stringify(sources)}`;
+  }
+
+  /**
+   * A COPY --from source summary computed before (in this daemon's lifetime), so a cached step
+   * neither mounts the image nor reads its files again.
+   */
+  sourceSummary(key: string): string | undefined {
+    return this.#summaries.get(key);
+  }
+
+  rememberSourceSummary(key: string, summary: string): void {
+    if (this.#summaries.size >= SUMMARY_LIMIT) this.#summaries.delete(this.#summaries.keys().next().value!);
+    this.#summaries.set(key, summary);
   }
 
   /** The record's image; a hit counts as a use (see #touch). */
@@ -96,6 +121,7 @@ export class BuildCache {
       throw err;
     }
     const dropped: string[] = [];
+    this.#summaries.clear();
     for (const n of names) {
       const key = n.endsWith('.json') ? n.slice(0, -'.json'.length) : n;
       const st = await stat(join(this.#root, n)).catch(() => undefined);

@@ -2,16 +2,19 @@
  * The classic builder (moby builder/dockerfile), over our image store, snapshots and containers.
  *
  * build(): the context tar is received into a temp dir under `<dataRoot>/build-tmp/` and indexed
- * (context.ts; it is unpacked only when a COPY/ADD misses the cache), the Dockerfile parsed, and
- * the stages up to the target run in order. Each instruction is a step
+ * as it arrives (context.ts; COPY/ADD read its files from the tar, it is never unpacked), the
+ * Dockerfile parsed, and the stages up to the target run in order. Each instruction is a step
  * that makes an image whose parent is the previous one:
  * - metadata steps (ENV, LABEL, CMD, …) commit the new config with an empty layer;
  * - RUN creates a container from the current image with the shell command, streams its output,
- *   waits, and commits the container's diff (SnapshotStore.diff → ImageStore.addLayer);
- * - COPY/ADD/WORKDIR prepare a snapshot of the current image, mount it, write the files, and
- *   commit its diff the same way.
+ *   waits, and commits the container's changes: with --rm (the default) its upper dir becomes the
+ *   layer directory (ImageStore.addContainerLayer); a kept or user-namespaced container's diff is
+ *   packed and unpacked (SnapshotStore.diff → ImageStore.addLayer);
+ * - COPY/ADD/WORKDIR prepare a snapshot of the current image, mount it, write the files, unmount
+ *   it and commit its upper dir as the layer directory (addContainerLayer).
  * Before running, a step looks up the cache (BuildCache); a hit reuses the image. A COPY/ADD's
- * key comes from a hash of its sources (cache-key.ts), so a hit prepares no snapshot.
+ * key comes from a hash of its sources (cache-key.ts), so a hit prepares no snapshot (nor mounts
+ * a COPY --from image whose sources were hashed before).
  * Temporary containers, snapshots and the context dir are removed whatever happens; on failure
  * nothing is tagged.
  */
@@ -45,7 +48,7 @@ import {
   processWords,
   toStages,
 } from '../../dockerfile/index.ts';
-import type { ImageRecord, ImageStore, SnapshotStore } from '../../image/index.ts';
+import type { ImageRecord, ImageStore, LayerRecord, SnapshotStore } from '../../image/index.ts';
 import type { ContainerConfig, HealthConfig, ImageConfig } from '../../oci/index.ts';
 import type { Containers } from '../containers/container-service.ts';
 import type { RegistryAuth } from '../engine.ts';
@@ -55,6 +58,7 @@ import { CacheFrom, type PullFn, getBaseImage } from './base-image.ts';
 import { copyKeyExtra, sourceSummary } from './cache-key.ts';
 import { parseChmod } from './chmod.ts';
 import { BuildContext } from './context.ts';
+import type { SourceFs } from './source-fs.ts';
 import { type MatchedSource, applyCopy, matchSources, planCopy, resolveChown } from './copy.ts';
 import { exposeWords, fsCmd, healthcheckComment, metaCmd, withCliLabels } from './history.ts';
 import { checkPlatform } from './platform.ts';
@@ -273,6 +277,7 @@ export class Builder {
         out(`Successfully tagged ${familiar(tag)}\n`);
       }
     } finally {
+      run.context?.close();
       await run.cleanup();
       // The unpacked context is removed after the reply ends: the client does not wait for it.
       setImmediate(() => void rm(work, { recursive: true, force: true }).catch(() => {}));
@@ -768,9 +773,17 @@ class BuildRun {
     const createdBy = cacheCmd.join(' ');
     // A RUN container in a user namespace (berthd --userns-remap) wrote under remapped ids.
     const remap = c.lifecycle.remapOf({});
-    await this.#commitLayer(state, { ...cfg }, probe, createdBy, id, () =>
-      this.#d.snapshots.diff(id, { signal: this.#signal, ...(remap ? { idMap: remap.idMap } : {}) }),
-    );
+    // A container removed right after (--rm, the default) gives its upper dir to the layer; one
+    // that is kept (--rm=false) keeps its changes, and a user-namespaced one wrote remapped ids:
+    // those are packed and unpacked.
+    const layer = (parent: Digest | undefined) =>
+      this.#o.rm && !remap
+        ? this.#d.snapshots.unmount(c.lifecycle.rootfsDir(id)).then(() => this.#snapshotLayer(id)(parent))
+        : this.#d.images.addLayer(
+            this.#d.snapshots.diff(id, { signal: this.#signal, ...(remap ? { idMap: remap.idMap } : {}) }),
+            { ...(parent !== undefined && { parent }), signal: this.#signal },
+          );
+    await this.#commitLayer(state, { ...cfg }, probe, createdBy, id, layer);
     if (this.#o.rm) await remove();
     this.#printId(state);
   }
@@ -803,14 +816,17 @@ class BuildRun {
       throw invalidParameter(
         `When using ${verb} with more than one source file, the destination must be a directory and end with a /`,
       );
-    let root = this.contextDir;
+    let root: string | undefined = this.contextDir;
     let fromStage = false;
+    // COPY --from: the image is mounted only when its files must be read (hashing them the
+    // first time, or copying them); see BuildCache.sourceSummary.
+    let fromImage: Digest | undefined;
     if (ins.from !== undefined) {
       const name = ex(ins.from).toLowerCase();
       const built = this.#stageImages.get(name);
-      const id = built && built.index < state.stage ? built.id : await this.#resolveImage(name);
+      fromImage = built && built.index < state.stage ? built.id : await this.#resolveImage(name);
       fromStage = true;
-      root = await this.#mountImage(id);
+      root = undefined;
     }
     // Heredoc sources become files in a temp dir beside the context.
     if (ins.heredocs.length > 0) {
@@ -830,20 +846,39 @@ class BuildRun {
       sources.push(...hereNames);
       root = dir;
       fromStage = true;
+      fromImage = undefined;
     }
     // The cache is looked up from the sources alone: a hit prepares no snapshot. Local sources
     // are matched in the context's index; each download separately, in its own directory.
     const local = sources.filter((s) => !isRemoteUrl(s));
     const ctx = root === this.contextDir ? this.context : undefined;
-    const parts: Array<{ root: string; matched: MatchedSource[]; isAdd: boolean; fromStage: boolean }> = [];
+    const parts: Array<{
+      root: string;
+      matched: MatchedSource[];
+      isAdd: boolean;
+      fromStage: boolean;
+      fs?: SourceFs;
+    }> = [];
     const summaries: string[] = [];
-    let localMatched: MatchedSource[] = [];
-    if (local.length > 0 || downloads.length === 0) {
+    const hasLocal = local.length > 0 || downloads.length === 0;
+    const memo = hasLocal && fromImage !== undefined ? BuildCache.summaryKey(fromImage, local) : undefined;
+    const known = memo !== undefined ? this.#cache.sourceSummary(memo) : undefined;
+    /** Matches the local sources (mounting the --from image first) into the first part. */
+    const matchLocal = async () => {
       if (ctx && !ctx.exact) await ctx.materialize();
       const indexed = ctx?.exact ? ctx : undefined;
-      localMatched = matchSources({ root, sources: local, verb, fromStage }, indexed);
-      parts.push({ root, matched: localMatched, isAdd: verb === 'ADD', fromStage });
-      summaries.push(await sourceSummary(localMatched, indexed?.digests, indexed));
+      root ??= await this.#mountImage(fromImage!);
+      const matched = matchSources({ root, sources: local, verb, fromStage }, indexed);
+      // Context files are read from the spooled tar: the context is never unpacked for them.
+      parts.unshift({ root, matched, isAdd: verb === 'ADD', fromStage, ...(indexed && { fs: indexed }) });
+      return { matched, indexed };
+    };
+    if (known !== undefined) summaries.push(known);
+    else if (hasLocal) {
+      const { matched, indexed } = await matchLocal();
+      const s = await sourceSummary(matched, indexed?.digests, indexed);
+      if (memo !== undefined) this.#cache.rememberSourceSummary(memo, s);
+      summaries.push(s);
     }
     for (const dl of downloads) {
       // Downloads are never unpacked (moby: noDecompress); their content hash is in the key.
@@ -866,46 +901,51 @@ class BuildRun {
       ...(chmodSpec !== undefined && { chmod: chmodSpec }),
     });
     if (await this.#probe(state, probe, extra)) return;
-    await ctx?.materialize(localMatched.map((m) => m.host));
-    await this.#withSnapshot(state, async (snapId, rootfs) => {
-      const plans = [];
-      for (const part of parts) {
-        plans.push(
-          await planCopy({
-            root: part.root,
-            sources: part.matched.map((m) => m.rel),
-            dest,
-            rootfs,
-            isAdd: part.isAdd,
-            verb,
-            fromStage: part.fromStage,
-            matched: part.matched,
-          }),
+    if (known !== undefined) await matchLocal();
+    await this.#withSnapshot(
+      state,
+      async (rootfs) => {
+        const plans = [];
+        for (const part of parts) {
+          plans.push(
+            await planCopy({
+              root: part.root,
+              sources: part.matched.map((m) => m.rel),
+              dest,
+              rootfs,
+              isAdd: part.isAdd,
+              verb,
+              fromStage: part.fromStage,
+              matched: part.matched,
+              ...(part.fs && { fs: part.fs }),
+            }),
+          );
+        }
+        const plan = mergePlans(plans);
+        let owner = { uid: 0, gid: 0 };
+        if (chownSpec !== undefined) {
+          const read = (p: string) => readFile(join(rootfs, p), 'utf8').catch(() => '');
+          owner = resolveChown(chownSpec, await read('etc/passwd'), await read('etc/group'));
+        }
+        await applyCopy(plan, rootfs, {
+          owner,
+          ...(chmod !== undefined && { chmod }),
+          signal: this.#signal,
+        });
+      },
+      async (snapId) => {
+        await this.#commitLayer(
+          state,
+          cfg,
+          probe,
+          probe.Cmd.join(' '),
+          snapId,
+          this.#snapshotLayer(snapId),
+          extra,
         );
-      }
-      const plan = mergePlans(plans);
-      let owner = { uid: 0, gid: 0 };
-      if (chownSpec !== undefined) {
-        const read = (p: string) => readFile(join(rootfs, p), 'utf8').catch(() => '');
-        owner = resolveChown(chownSpec, await read('etc/passwd'), await read('etc/group'));
-      }
-      await applyCopy(plan, rootfs, {
-        owner,
-        ...(chmod !== undefined && { chmod }),
-        signal: this.#signal,
-      });
-      const createdBy = probe.Cmd.join(' ');
-      await this.#commitLayer(
-        state,
-        cfg,
-        probe,
-        createdBy,
-        snapId,
-        () => this.#d.snapshots.diff(snapId, { signal: this.#signal }),
-        extra,
-      );
-      this.#printId(state);
-    });
+        this.#printId(state);
+      },
+    );
   }
 
   /** ADD's URL sources, each downloaded into its own directory beside the context. */
@@ -1014,18 +1054,20 @@ class BuildRun {
     const shell = cfg.Shell ?? DEFAULT_SHELL;
     const probe = { ...cfg, Cmd: fsCmd(shell, comment) };
     if (await this.#probe(state, probe)) return;
-    await this.#withSnapshot(state, async (snapId, rootfs) => {
-      await fn(rootfs);
-      await this.#commitLayer(state, cfg, probe, probe.Cmd.join(' '), snapId, () =>
-        this.#d.snapshots.diff(snapId, { signal: this.#signal }),
-      );
+    await this.#withSnapshot(state, fn, async (snapId) => {
+      await this.#commitLayer(state, cfg, probe, probe.Cmd.join(' '), snapId, this.#snapshotLayer(snapId));
       this.#printId(state);
     });
   }
 
+  /**
+   * Prepares and mounts a snapshot of the current image, runs `write` on its root filesystem,
+   * unmounts it and runs `commit` (which makes the step's layer of the snapshot's changes).
+   */
   async #withSnapshot(
     state: StageState,
-    fn: (snapId: string, rootfs: string) => Promise<void>,
+    write: (rootfs: string) => Promise<void>,
+    commit: (snapId: string) => Promise<void>,
   ): Promise<void> {
     const chain = state.imageId ? this.#d.images.resolve(state.imageId).chainIds : [];
     const snapId = newId();
@@ -1033,13 +1075,26 @@ class BuildRun {
     try {
       const rootfs = await realpath(await this.#d.snapshots.mount(snapId));
       try {
-        await fn(snapId, rootfs);
+        await write(rootfs);
       } finally {
         await this.#d.snapshots.unmount(rootfs);
       }
+      await commit(snapId);
     } finally {
       await this.#d.images.removeContainerSnapshot(snapId);
     }
+  }
+
+  /**
+   * The layer of an unmounted build snapshot: its upper dir becomes the layer directory (no
+   * second copy of the files; ImageStore.addContainerLayer).
+   */
+  #snapshotLayer(snapId: string): (parent: Digest | undefined) => Promise<LayerRecord> {
+    return (parent) =>
+      this.#d.images.addContainerLayer(snapId, {
+        ...(parent !== undefined && { parent }),
+        signal: this.#signal,
+      });
   }
 
   async #commitLayer(
@@ -1048,15 +1103,11 @@ class BuildRun {
     probe: ContainerConfig,
     createdBy: string,
     containerId: string,
-    diff: () => Readable,
+    addLayer: (parent: Digest | undefined) => Promise<LayerRecord>,
     extra?: string,
   ): Promise<void> {
     const chain = state.imageId ? this.#d.images.resolve(state.imageId).chainIds : [];
-    const parent = chain[chain.length - 1];
-    const layer = await this.#d.images.addLayer(diff(), {
-      ...(parent !== undefined && { parent }),
-      signal: this.#signal,
-    });
+    const layer = await addLayer(chain[chain.length - 1]);
     try {
       await this.#createImage(state, cfg, probe, createdBy, layer.diffId, containerId, extra);
     } finally {

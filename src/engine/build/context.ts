@@ -2,13 +2,13 @@
  * The build context of POST /build, received once and unpacked only when a step needs its files.
  *
  * The request body (a tar, plain or gzip) is written as one file (`context.tar` beside the
- * context directory) and read back once to index it: for every entry its type, permission
- * bits, size, link target and — for regular files — the sha256 of its bytes. COPY/ADD match
- * their sources and compute their cache key from that index (a SourceFs), so a build whose
- * COPY steps all hit the cache never creates a context file. A COPY/ADD that misses calls
- * `materialize(sources)`, which unpacks just the entries under its sources into the directory
- * with the safe extractor (the index paths are the unpacked paths); an archive with hard links
- * is unpacked whole, since a link may point outside the sources.
+ * context directory) and indexed as it arrives: for every entry its type, permission
+ * bits, size, mtime, link target and — for regular files — the sha256 of its bytes and where they
+ * are in the tar. COPY/ADD match their sources and compute their cache key from that index (a
+ * SourceFs), and a COPY/ADD that misses reads the files' bytes straight from their ranges of
+ * the tar: the context is never unpacked, so each copied byte is written once, into the step's
+ * snapshot. Only an archive with entries below a symlink (the index no longer says where they
+ * land) is unpacked whole (`materialize`) with the safe extractor and matched on disk.
  *
  * The index follows what the extractor would leave: later entries replace earlier ones (a
  * replaced directory loses its contents), hard links share their target's content and mode,
@@ -23,14 +23,15 @@
  * (checked with a raw API call: a context whose .dockerignore lists `secret.txt` still copies it).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, openSync, readSync } from 'node:fs';
 import { mkdir, realpath } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { PassThrough, Readable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import dockerignoreModule from '@balena/dockerignore';
 import { invalidParameter, readTar } from '../../common/index.ts';
+import { fanOut } from '../../image/index.ts';
 import { cleanEntryPath, extractTar, linkStaysInside } from '../../platform/index.ts';
 import type { FileDigests } from './cache-key.ts';
 import type { SourceFs, SourceStat } from './source-fs.ts';
@@ -43,8 +44,15 @@ interface IndexEntry {
   mode: number;
   size: number;
   linkname: string;
+  /** Modification time (ms), as the extractor would set it. */
+  mtimeMs: number;
   digest?: string;
+  /** Where a regular file's bytes are in the spooled tar. */
+  offset?: number;
 }
+
+/** Bytes per read of a file's range of the archive. */
+const READ_CHUNK = 1 << 20;
 
 /** Files whose bytes the receiver keeps in memory while indexing (the Dockerfile, .dockerignore). */
 const KEEP_LIMIT = 16 << 20;
@@ -64,16 +72,15 @@ export class BuildContext implements SourceFs {
   readonly #children = new Map<string, Set<string>>();
   readonly #removed: string[] = [];
   readonly #signal: AbortSignal;
-  /** Subtrees (relative paths, '' = all) already unpacked; later calls queue behind earlier. */
-  readonly #unpacked = new Set<string>();
-  #queue: Promise<void> = Promise.resolve();
-  #hasHardlinks = false;
+  #unpacked: Promise<void> | undefined;
+  /** The spooled tar, opened by the first read. */
+  #fd: number | undefined;
 
   private constructor(dir: string, tar: string, signal: AbortSignal) {
     this.dir = dir;
     this.#tar = tar;
     this.#signal = signal;
-    this.#entries.set('', { type: 'dir', mode: 0o755, size: 0, linkname: '' });
+    this.#entries.set('', dirEntry());
   }
 
   /**
@@ -88,10 +95,23 @@ export class BuildContext implements SourceFs {
     const dir = join(work, 'ctx');
     await mkdir(dir, { recursive: true });
     const tar = join(work, 'context.tar');
-    await pipeline(await maybeGunzip(body), createWriteStream(tar), { signal: options.signal });
     const ctx = new BuildContext(await realpath(dir), tar, options.signal);
     const dfPath = contextPath(options.dockerfile);
-    const kept = await ctx.#index(new Set([dfPath, '.dockerignore']));
+    // One pass over the body: spooled to the file and indexed as it arrives. A bad archive is
+    // still read to its end (the client is not cut off mid-upload) before its error is thrown.
+    const [, kept] = await fanOut(
+      await maybeGunzip(body),
+      [
+        (input) => pipeline(input, createWriteStream(tar), { signal: options.signal }),
+        (input) =>
+          ctx.#index(input, new Set([dfPath, '.dockerignore'])).catch(async (err: unknown) => {
+            input.resume();
+            await finished(input).catch(() => {});
+            throw err;
+          }),
+      ],
+      { signal: options.signal },
+    );
     const df = ctx.#lookup(dfPath);
     const text = df?.type === 'file' ? kept.get(dfPath) : undefined;
     if (text === undefined)
@@ -114,30 +134,18 @@ export class BuildContext implements SourceFs {
   };
 
   /**
-   * Unpacks the entries under `paths` (host paths under `dir`; all of the context when omitted)
-   * into `dir`, skipping what an earlier call unpacked and what .dockerignore removed.
+   * Unpacks the whole context into `dir` (once), without what .dockerignore removed: only for an
+   * archive whose index is not exact (entries below a symlink), where sources are matched on disk.
    */
-  materialize(paths?: string[]): Promise<void> {
-    const run = async () => {
-      const covered = (rel: string) =>
-        [...this.#unpacked].some((u) => u === '' || rel === u || rel.startsWith(`${u}/`));
-      let wanted = paths === undefined || this.#hasHardlinks ? [''] : paths.map((p) => this.#rel(p) ?? '');
-      wanted = wanted.filter((w) => !covered(w));
-      if (wanted.length === 0) return;
-      const removed = new Set(this.#removed);
-      await extractTar(createReadStream(this.#tar), this.dir, {
-        whiteouts: 'none',
-        sameOwner: true,
-        signal: this.#signal,
-        include: (rel) =>
-          !removed.has(rel) &&
-          !covered(rel) &&
-          wanted.some((w) => w === '' || rel === w || rel.startsWith(`${w}/`)),
-      });
-      for (const w of wanted) this.#unpacked.add(w);
-    };
-    this.#queue = this.#queue.then(run);
-    return this.#queue;
+  materialize(): Promise<void> {
+    const removed = new Set(this.#removed);
+    this.#unpacked ??= extractTar(createReadStream(this.#tar), this.dir, {
+      whiteouts: 'none',
+      sameOwner: true,
+      signal: this.#signal,
+      include: (rel) => !removed.has(rel),
+    }).then(() => {});
+    return this.#unpacked;
   }
 
   // ---- SourceFs over the index (paths are host paths under `dir`)
@@ -154,7 +162,40 @@ export class BuildContext implements SourceFs {
       isSocket: () => false,
       mode: e.mode,
       size: e.size,
+      mtimeMs: e.mtimeMs,
     };
+  }
+
+  /** A regular file's bytes, read from its range of the spooled tar (nothing is unpacked). */
+  read(path: string): Readable {
+    const rel = this.#rel(path);
+    const e = rel === undefined ? undefined : this.#entries.get(rel);
+    if (e?.type !== 'file' || e.offset === undefined) throw invalidParameter(`not a file: ${path}`);
+    // One descriptor for every read, and synchronous reads of what is (almost always) in the page
+    // cache: an open, a threadpool round trip per chunk and a close per file cost more than the
+    // copy itself for thousands of small files.
+    this.#fd ??= openSync(this.#tar, 'r');
+    const fd = this.#fd;
+    const { offset, size } = e;
+    return Readable.from(
+      (function* () {
+        for (let pos = 0; pos < size; ) {
+          const n = Math.min(READ_CHUNK, size - pos);
+          const buf = Buffer.allocUnsafe(n);
+          const got = readSync(fd, buf, 0, n, offset + pos);
+          if (got === 0) throw new Error(`${path}: the context archive ends early`);
+          pos += got;
+          yield got === n ? buf : buf.subarray(0, got);
+        }
+      })(),
+      { objectMode: false },
+    );
+  }
+
+  /** Closes the archive (after the build; reads are no longer possible). */
+  close(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
   }
 
   readdir(path: string): string[] {
@@ -180,19 +221,20 @@ export class BuildContext implements SourceFs {
   }
 
   /** Reads the spooled tar once; returns the bytes of the `keep` files. */
-  async #index(keep: Set<string>): Promise<Map<string, Buffer>> {
+  async #index(tar: Readable, keep: Set<string>): Promise<Map<string, Buffer>> {
     const kept = new Map<string, Buffer>();
-    for await (const entry of readTar(createReadStream(this.#tar), { signal: this.#signal })) {
+    for await (const entry of readTar(tar, { signal: this.#signal })) {
       const h = entry.header;
       const rel = cleanEntryPath(h.name);
       if (rel === '') {
         entry.body.resume();
         continue;
       }
+      const mtimeMs = h.mtime * 1000;
       let e: IndexEntry;
       switch (h.type) {
         case 'directory':
-          e = { type: 'dir', mode: h.mode, size: 0, linkname: '' };
+          e = { type: 'dir', mode: h.mode, size: 0, linkname: '', mtimeMs };
           break;
         case 'file': {
           const hash = createHash('sha256');
@@ -202,7 +244,15 @@ export class BuildContext implements SourceFs {
             chunks?.push(c as Buffer);
           }
           if (chunks) kept.set(rel, Buffer.concat(chunks));
-          e = { type: 'file', mode: h.mode, size: h.size, linkname: '', digest: hash.digest('hex') };
+          e = {
+            type: 'file',
+            mode: h.mode,
+            size: h.size,
+            linkname: '',
+            mtimeMs,
+            digest: hash.digest('hex'),
+            offset: entry.offset,
+          };
           break;
         }
         case 'symlink':
@@ -211,10 +261,9 @@ export class BuildContext implements SourceFs {
               `invalid symlink ${JSON.stringify(h.name)} -> ${JSON.stringify(h.linkname)}`,
             );
           }
-          e = { type: 'symlink', mode: 0o777, size: h.linkname.length, linkname: h.linkname };
+          e = { type: 'symlink', mode: 0o777, size: h.linkname.length, linkname: h.linkname, mtimeMs };
           break;
         case 'hardlink': {
-          this.#hasHardlinks = true;
           let target: IndexEntry | undefined;
           try {
             target = this.#entries.get(cleanEntryPath(h.linkname));
@@ -230,10 +279,10 @@ export class BuildContext implements SourceFs {
           break;
         }
         case 'fifo':
-          e = { type: 'fifo', mode: h.mode, size: 0, linkname: '' };
+          e = { type: 'fifo', mode: h.mode, size: 0, linkname: '', mtimeMs };
           break;
         default:
-          e = { type: 'other', mode: h.mode, size: 0, linkname: '' };
+          e = { type: 'other', mode: h.mode, size: 0, linkname: '', mtimeMs };
       }
       if (h.type !== 'file') entry.body.resume();
       this.#put(rel, e);
@@ -253,7 +302,7 @@ export class BuildContext implements SourceFs {
       // parents): the index no longer says what is unpacked where.
       if (p?.type !== 'dir') {
         if (p) this.exact = false;
-        this.#put(parent, { type: 'dir', mode: 0o755, size: 0, linkname: '' });
+        this.#put(parent, dirEntry());
       }
     }
     this.#entries.set(rel, e);
@@ -276,6 +325,11 @@ export class BuildContext implements SourceFs {
     this.#drop(rel);
     this.#removed.push(rel);
   }
+}
+
+/** A directory the archive did not list (the extractor creates it 0755, now). */
+function dirEntry(): IndexEntry {
+  return { type: 'dir', mode: 0o755, size: 0, linkname: '', mtimeMs: Date.now() };
 }
 
 /** The Dockerfile's path inside the context, cleaned (`./a/../Dockerfile` → `Dockerfile`). */

@@ -1,7 +1,7 @@
 /**
  * COPY and ADD: which files of the build context (or of another stage's root filesystem) a
- * step copies, their content hash for the cache, and the tar of the copy that is unpacked onto
- * the step's mounted root filesystem (moby builder/dockerfile/copy.go rules):
+ * step copies, their content hash for the cache, and how they are written onto the step's
+ * mounted root filesystem (moby builder/dockerfile/copy.go rules):
  *
  * - sources are relative to the context root and may not leave it (`forbidden path outside the
  *   build context`); symlinks among them are followed *inside* the context (an absolute target
@@ -12,29 +12,35 @@
  * - files are owned by 0:0 unless `--chown`, with `--chmod` replacing the permission bits;
  *   missing parents of the destination are created 0755 with the same owner;
  * - ADD unpacks a local tar (plain or gzip, bzip2, xz) into the destination.
+ *
+ * The files are written by the safe extractor (extractEntries) straight from where they are:
+ * context files from their ranges of the spooled context tar, nothing unpacked beforehand.
  */
 import { spawn } from 'node:child_process';
-import { createReadStream, lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { invalidParameter, type TarWriteEntry, packTar } from '../../common/index.ts';
-import { RootResolver, extractTar } from '../../platform/index.ts';
-import { type SourceFs, diskFs } from './source-fs.ts';
+import { invalidParameter, TYPEFLAG, type TarHeader } from '../../common/index.ts';
+import { type ExtractEntry, RootResolver, extractEntries, extractTar } from '../../platform/index.ts';
+import { type SourceFs, type SourceStat, diskFs } from './source-fs.ts';
 
-/** One filesystem object to copy: where it is and where it goes (relative to the rootfs). */
+/**
+ * One filesystem object to copy: where it is (a path of `fs`) and where it goes (relative to the
+ * rootfs).
+ */
 export interface CopyItem {
   host: string;
   dest: string;
-  stat: Stats;
+  stat: SourceStat;
   linkname?: string;
+  fs: SourceFs;
 }
 
 export interface CopyPlan {
   items: CopyItem[];
-  /** Local archives ADD unpacks: host path → destination directory (rootfs-relative). */
-  archives: Array<{ host: string; destDir: string }>;
+  /** Local archives ADD unpacks: path of `fs` → destination directory (rootfs-relative). */
+  archives: Array<{ host: string; destDir: string; fs: SourceFs }>;
   /** Missing parent directories of destinations, shallowest first (rootfs-relative). */
   parents: string[];
 }
@@ -130,6 +136,8 @@ export interface PlanInput {
   fromStage: boolean;
   /** The sources already matched (matchSources), to avoid matching twice. */
   matched?: MatchedSource[];
+  /** Where the sources are read (default: the disk). */
+  fs?: SourceFs;
 }
 
 /** One matched source: its name as written (glob-expanded) and its path on the host. */
@@ -173,7 +181,8 @@ export function matchSources(
 export async function planCopy(input: PlanInput): Promise<CopyPlan> {
   const { rootfs, verb } = input;
   const rootfsResolver = new RootResolver(rootfs);
-  const matched = input.matched ?? matchSources(input);
+  const fs = input.fs ?? diskFs;
+  const matched = input.matched ?? matchSources(input, fs);
 
   const dest = input.dest;
   let destIsDir = dest.endsWith('/') || dest.endsWith('/.');
@@ -188,25 +197,27 @@ export async function planCopy(input: PlanInput): Promise<CopyPlan> {
   const items: CopyItem[] = [];
   const archives: CopyPlan['archives'] = [];
   for (const m of matched) {
-    const st = lstatSync(m.host);
+    const st = fs.lstat(m.host);
+    if (!st) throw notFoundError(verb, m.rel, input.fromStage);
     if (st.isDirectory()) {
       // The directory's contents go into the destination (the directory itself becomes it).
-      items.push({ host: m.host, dest: destRel, stat: st });
-      walkInto(m.host, destRel, items);
-    } else if (input.isAdd && (await isArchive(m.host))) {
-      archives.push({ host: m.host, destDir: destRel });
+      items.push({ host: m.host, dest: destRel, stat: st, fs });
+      walkInto(fs, m.host, destRel, items);
+    } else if (input.isAdd && st.isFile() && (await archiveKind(fs, m.host)) !== undefined) {
+      archives.push({ host: m.host, destDir: destRel, fs });
     } else {
       const target = destIsDir ? posix.join(destRel, posix.basename(m.rel)) : destRel;
-      items.push({ host: m.host, dest: target, stat: st, ...linkOf(m.host, st) });
+      items.push({ host: m.host, dest: target, stat: st, fs, ...linkOf(fs, m.host, st) });
     }
   }
   // Missing parents of every destination, created before the entries.
   const parents = new Set<string>();
-  const firstLevel = [
+  // Each directory once: a directory source lists every file below it.
+  const firstLevel = new Set([
     ...items.map((i) => posix.dirname(i.dest)),
     ...archives.map((a) => a.destDir),
     ...(destIsDir ? [destRel] : []),
-  ];
+  ]);
   for (const d of firstLevel) {
     let p = d;
     const chain: string[] = [];
@@ -241,41 +252,48 @@ function existsAsDir(resolver: RootResolver, rel: string): boolean {
   }
 }
 
-function linkOf(host: string, st: Stats): { linkname?: string } {
-  return st.isSymbolicLink() ? { linkname: readlinkSync(host) } : {};
+function linkOf(fs: SourceFs, host: string, st: SourceStat): { linkname?: string } {
+  return st.isSymbolicLink() ? { linkname: fs.readlink(host) } : {};
 }
 
-function walkInto(dir: string, destRel: string, items: CopyItem[]): void {
-  for (const name of readdirSync(dir).sort()) {
+function walkInto(fs: SourceFs, dir: string, destRel: string, items: CopyItem[]): void {
+  for (const name of fs.readdir(dir).sort()) {
     const host = posix.join(dir, name);
-    const st = lstatSync(host);
+    const st = fs.lstat(host);
     const dest = destRel === '.' ? name : posix.join(destRel, name);
-    if (st.isSocket()) continue;
-    items.push({ host, dest, stat: st, ...linkOf(host, st) });
-    if (st.isDirectory()) walkInto(host, dest, items);
+    if (!st || st.isSocket()) continue;
+    items.push({ host, dest, stat: st, fs, ...linkOf(fs, host, st) });
+    if (st.isDirectory()) walkInto(fs, host, dest, items);
   }
 }
 
 type ArchiveKind = 'tar' | 'gzip' | 'bzip2' | 'xz';
 
-async function archiveKind(path: string): Promise<ArchiveKind | undefined> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(512);
-    const { bytesRead } = await fh.read(buf, 0, 512, 0);
-    if (bytesRead >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) return 'gzip';
-    if (bytesRead >= 3 && buf.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
-    if (bytesRead >= 6 && buf.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])))
-      return 'xz';
-    if (bytesRead >= 262 && buf.subarray(257, 262).toString('latin1') === 'ustar') return 'tar';
-    return undefined;
-  } finally {
-    await fh.close();
-  }
+/** What kind of archive a file is, from its first 512 bytes; undefined when it is none. */
+async function archiveKind(fs: SourceFs, path: string): Promise<ArchiveKind | undefined> {
+  const buf = await readHead(fs.read(path), 512);
+  const n = buf.length;
+  if (n >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) return 'gzip';
+  if (n >= 3 && buf.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
+  if (n >= 6 && buf.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  if (n >= 262 && buf.subarray(257, 262).toString('latin1') === 'ustar') return 'tar';
+  return undefined;
 }
 
-async function isArchive(path: string): Promise<boolean> {
-  return (await archiveKind(path)) !== undefined;
+/** Up to the first `n` bytes of a stream, which is then closed. */
+async function readHead(stream: Readable, n: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let got = 0;
+  try {
+    for await (const c of stream) {
+      chunks.push(c as Buffer);
+      got += (c as Buffer).length;
+      if (got >= n) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, n);
 }
 
 export interface Owner {
@@ -294,55 +312,64 @@ export async function applyCopy(
   },
 ): Promise<void> {
   const { owner, chmod } = options;
-  async function* entries(): AsyncGenerator<TarWriteEntry> {
+  const header = (
+    h: Pick<TarHeader, 'name' | 'type' | 'mode' | 'mtime'> & { size?: number; linkname?: string },
+  ): TarHeader => ({
+    typeflag: TYPEFLAG[h.type as keyof typeof TYPEFLAG],
+    uid: owner.uid,
+    gid: owner.gid,
+    size: 0,
+    linkname: '',
+    uname: '',
+    gname: '',
+    devmajor: 0,
+    devminor: 0,
+    xattrs: new Map(),
+    pax: new Map(),
+    ...h,
+    mode: h.mode & 0o7777,
+  });
+  // The entries go straight to the extractor (its rules and safety, no tar in between).
+  function* entries(): Generator<ExtractEntry> {
     for (const p of plan.parents) {
-      yield {
-        header: {
-          name: `${p}/`,
-          type: 'directory',
-          mode: 0o755,
-          uid: owner.uid,
-          gid: owner.gid,
-          mtime: Date.now() / 1000,
-        },
-      };
+      yield { header: header({ name: `${p}/`, type: 'directory', mode: 0o755, mtime: Date.now() / 1000 }) };
     }
     for (const item of plan.items) {
       const st = item.stat;
       const perm =
         typeof chmod === 'function' ? chmod(st.mode & 0o7777, st.isDirectory()) : (chmod ?? st.mode & 0o7777);
-      const base = { uid: owner.uid, gid: owner.gid, mtime: Math.floor(st.mtimeMs / 1000), mode: perm };
+      const base = { mtime: Math.floor(st.mtimeMs / 1000), mode: perm };
       if (item.dest === '.') continue;
-      if (st.isDirectory()) yield { header: { ...base, name: `${item.dest}/`, type: 'directory' } };
+      if (st.isDirectory()) yield { header: header({ ...base, name: `${item.dest}/`, type: 'directory' }) };
       else if (st.isSymbolicLink())
         yield {
-          header: {
+          header: header({
             ...base,
             mode: st.mode & 0o7777,
             name: item.dest,
             type: 'symlink',
             linkname: item.linkname ?? '',
-          },
+          }),
         };
       else if (st.isFile())
         yield {
-          header: { ...base, name: item.dest, type: 'file', size: st.size },
-          body: createReadStream(item.host),
+          header: header({ ...base, name: item.dest, type: 'file', size: st.size }),
+          ...(st.size > 0 && { body: item.fs.read(item.host) }),
         };
-      else if (st.isFIFO()) yield { header: { ...base, name: item.dest, type: 'fifo' } };
+      else if (st.isFIFO()) yield { header: header({ ...base, name: item.dest, type: 'fifo' }) };
     }
   }
   if (plan.parents.length > 0 || plan.items.length > 0) {
-    await extractTar(packTar(entries()), rootfs, {
+    await extractEntries(entries(), rootfs, {
       whiteouts: 'none',
       sameOwner: true,
       ...(options.signal ? { signal: options.signal } : {}),
     });
   }
   for (const a of plan.archives) {
-    const kind = await archiveKind(a.host);
+    const kind = await archiveKind(a.fs, a.host);
     const destHost = new RootResolver(rootfs).resolveDir(a.destDir, true);
-    await extractTar(decompress(a.host, kind!), destHost, {
+    await extractTar(decompress(a.fs.read(a.host), kind!), destHost, {
       whiteouts: 'none',
       sameOwner: true,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -350,8 +377,7 @@ export async function applyCopy(
   }
 }
 
-function decompress(path: string, kind: ArchiveKind): Readable {
-  const file = createReadStream(path);
+function decompress(file: Readable, kind: ArchiveKind): Readable {
   if (kind === 'tar') return file;
   if (kind === 'gzip') return file.pipe(createGunzip());
   const child = spawn(kind === 'bzip2' ? 'bzip2' : 'xz', ['-dc'], { stdio: ['pipe', 'pipe', 'ignore'] });

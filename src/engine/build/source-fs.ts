@@ -1,10 +1,11 @@
 /**
- * The few filesystem reads COPY/ADD source matching and hashing need (lstat, readdir, readlink),
- * behind an interface so they can be answered from the build context's tar index (context.ts)
- * before — or without ever — unpacking it, or from the disk (another stage's root filesystem, a
- * heredoc directory).
+ * The few filesystem reads COPY/ADD need (lstat, readdir, readlink, a file's bytes), behind an
+ * interface so they can be answered from the build context's tar (context.ts: an index for the
+ * metadata, byte ranges of the spooled tar for the contents) without ever unpacking it, or from
+ * the disk (another stage's root filesystem, a heredoc directory, a download).
  */
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { createReadStream, lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 
 export interface SourceStat {
   isDirectory(): boolean;
@@ -14,6 +15,7 @@ export interface SourceStat {
   isSocket(): boolean;
   mode: number;
   size: number;
+  mtimeMs: number;
 }
 
 export interface SourceFs {
@@ -22,10 +24,13 @@ export interface SourceFs {
   /** The names in a directory, in any order. */
   readdir(path: string): string[];
   readlink(path: string): string;
+  /** The bytes of the regular file at `path`. */
+  read(path: string): Readable;
 }
 
 export const diskFs: SourceFs = {
   lstat: (path) => lstatSync(path, { throwIfNoEntry: false }),
   readdir: (path) => readdirSync(path),
   readlink: (path) => readlinkSync(path),
+  read: (path) => createReadStream(path),
 };

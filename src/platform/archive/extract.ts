@@ -99,6 +99,25 @@ export async function extractTar(
   options: ExtractOptions,
 ): Promise<ExtractSummary> {
   const { signal } = options;
+  return extractEntries(readTar(stream, signal ? { signal } : {}), destDir, options);
+}
+
+/** One entry to extract: a header as readTar gives it, and a file's bytes (`header.size` of them). */
+export interface ExtractEntry {
+  header: TarHeader;
+  body?: Readable;
+}
+
+/**
+ * extractTar over entries that are not in an archive (COPY's files, read from wherever they
+ * are): the same rules and safety, without encoding and decoding a tar in between.
+ */
+export async function extractEntries(
+  entries: AsyncIterable<ExtractEntry> | Iterable<ExtractEntry>,
+  destDir: string,
+  options: ExtractOptions,
+): Promise<ExtractSummary> {
+  const { signal } = options;
   const log = options.log ?? silentLogger();
   await mkdir(destDir, { recursive: true, mode: 0o755 });
   const resolver = new RootResolver(await realpath(destDir));
@@ -106,7 +125,8 @@ export async function extractTar(
   const unpacked = new Set<string>();
   const summary: ExtractSummary = { size: 0, entries: 0 };
 
-  for await (const entry of readTar(stream, signal ? { signal } : {})) {
+  for await (const entry of entries) {
+    signal?.throwIfAborted();
     const h = entry.header;
     summary.entries++;
     const rel = cleanEntryPath(h.name);
@@ -210,16 +230,30 @@ const SMALL_FILE = 1 << 20;
 /** Creates `path` (O_EXCL: never through an existing symlink) with the entry's bytes. */
 async function writeFile(
   path: string,
-  body: Readable,
+  body: Readable | undefined,
   size: number,
   signal: AbortSignal | undefined,
 ): Promise<void> {
+  if (body === undefined) {
+    if (size !== 0) throw invalidParameter(`no data for a file of ${size} bytes: ${path}`);
+    closeSync(openSync(path, 'wx', 0o600));
+    return;
+  }
   if (size > SMALL_FILE) {
-    await pipeline(body, createWriteStream(path, { flags: 'wx', mode: 0o600 }), signal ? { signal } : {});
+    const out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+    await pipeline(body, out, signal ? { signal } : {});
+    if (out.bytesWritten !== size) throw sizeMismatch(path, out.bytesWritten, size);
     return;
   }
   const chunks: Buffer[] = [];
-  for await (const c of body) chunks.push(c as Buffer);
+  let got = 0;
+  for await (const c of body) {
+    chunks.push(c as Buffer);
+    got += (c as Buffer).length;
+  }
+  // A tar entry's body has exactly its size; a file read from elsewhere (extractEntries) that
+  // changed since it was listed does not.
+  if (got !== size) throw sizeMismatch(path, got, size);
   const fd = openSync(path, 'wx', 0o600);
   try {
     for (const c of chunks) {
@@ -228,6 +262,12 @@ async function writeFile(
   } finally {
     closeSync(fd);
   }
+}
+
+function sizeMismatch(path: string, got: number, size: number): Error {
+  return new Error(
+    `${path}: ${got} bytes written, ${size} expected (the source changed while it was copied)`,
+  );
 }
 
 /** Times as Docker sets them: the access time is never before the modification time. */

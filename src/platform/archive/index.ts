@@ -1,6 +1,8 @@
 export {
+  type ExtractEntry,
   type ExtractOptions,
   type ExtractSummary,
+  extractEntries,
   extractTar,
   WHITEOUT_META_PREFIX,
   WHITEOUT_OPAQUE_DIR,
