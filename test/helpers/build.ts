@@ -1,7 +1,9 @@
 /** Helpers for build tests: the docker CLI with the classic builder, and build contexts from files. */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type TestDaemon, run } from './daemon.ts';
+import { after, before } from 'node:test';
+import { makeBusybox, run, startDaemon, type TestDaemon } from './daemon.ts';
 
 /** `docker` against the test daemon with DOCKER_BUILDKIT=0 (the classic /build API). */
 export function classicDocker(d: TestDaemon) {
@@ -23,4 +25,34 @@ export function contextMaker(root: () => string) {
     }
     return dir;
   };
+}
+
+/**
+ * A build suite's daemon (with busybox) and context root, made in `before` and removed in
+ * `after` of the enclosing describe; `docker` is the classic-builder CLI against it.
+ */
+export interface BuildTestBed {
+  d: TestDaemon;
+  ctxRoot: string;
+  docker: (...args: string[]) => ReturnType<typeof run>;
+  context: (files: Record<string, string>) => Promise<string>;
+}
+
+export function buildTestBed(prefix: string): BuildTestBed {
+  const bed: BuildTestBed = {
+    d: undefined as unknown as TestDaemon,
+    ctxRoot: '',
+    docker: (...args: string[]) => classicDocker(bed.d)(...args),
+    context: contextMaker(() => bed.ctxRoot),
+  };
+  before(async () => {
+    bed.d = await startDaemon();
+    await makeBusybox(bed.d);
+    bed.ctxRoot = await mkdtemp(join(tmpdir(), prefix));
+  });
+  after(async () => {
+    await bed.d?.stop();
+    if (bed.ctxRoot) await rm(bed.ctxRoot, { recursive: true, force: true });
+  });
+  return bed;
 }

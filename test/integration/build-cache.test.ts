@@ -10,29 +10,17 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { type TestDaemon, canRunRoot, makeBusybox, startDaemon } from '../helpers/daemon.ts';
-import { classicDocker, contextMaker } from '../helpers/build.ts';
+import { describe, test } from 'node:test';
+import { canRunRoot } from '../helpers/daemon.ts';
+import { buildTestBed } from '../helpers/build.ts';
 
 describe('the build cache (classic builder) against berthd', { skip: !canRunRoot() && 'needs root' }, () => {
-  let d: TestDaemon;
-  let ctxRoot: string;
-  before(async () => {
-    d = await startDaemon();
-    await makeBusybox(d);
-    ctxRoot = await mkdtemp(join(tmpdir(), 'bcache-'));
-  });
-  after(async () => {
-    await d?.stop();
-    if (ctxRoot) await rm(ctxRoot, { recursive: true, force: true });
-  });
-
-  const dockerb = (...args: string[]) => classicDocker(d)(...args);
-  const context = contextMaker(() => ctxRoot);
+  const bed = buildTestBed('bcache-');
+  const dockerb = bed.docker;
+  const context = bed.context;
   const build = async (...args: string[]) => {
     const r = await dockerb('build', ...args);
     assert.equal(r.code, 0, r.stderr + r.stdout);
@@ -53,7 +41,7 @@ describe('the build cache (classic builder) against berthd', { skip: !canRunRoot
       'containers',
     ];
     const out: Record<string, number> = {};
-    for (const rel of dirs) out[rel] = (await stat(join(d.dataRoot, rel))).mtimeMs;
+    for (const rel of dirs) out[rel] = (await stat(join(bed.d.dataRoot, rel))).mtimeMs;
     return out;
   };
   /** Container events between two instants (ms since the epoch), as `create`, `start`, …. */
@@ -103,7 +91,7 @@ describe('the build cache (classic builder) against berthd', { skip: !canRunRoot
     assert.match(cold, /Running in/);
     // docker history sizes are the layers' sizes, counted as moby's directory.Size does (file
     // and symlink sizes; directories count nothing): 10 × 2002 + 10 × 2003 bytes, 3, 6.
-    const history = (await d.api('GET', '/images/ten:1/history')).body as Array<{
+    const history = (await bed.d.api('GET', '/images/ten:1/history')).body as Array<{
       CreatedBy: string;
       Size: number;
     }>;
@@ -157,14 +145,14 @@ describe('the build cache (classic builder) against berthd', { skip: !canRunRoot
     const files = tenFiles();
     const ctx = await context(files);
     await build('-t', 'ten:2', ctx);
-    const layers = (await stat(join(d.dataRoot, 'image/layers'))).mtimeMs;
+    const layers = (await stat(join(bed.d.dataRoot, 'image/layers'))).mtimeMs;
     await writeFile(join(ctx, 'late.txt'), 'v1\n');
     const since = Date.now();
     const out = await build('-t', 'ten:2', ctx);
     const until = Date.now();
     assert.deepEqual(cachedSteps(out), [2, 3, 4, 5, 6, 7], 'steps before COPY late.txt hit the cache');
     assert.doesNotMatch(out, /Running in/);
-    assert.notEqual((await stat(join(d.dataRoot, 'image/layers'))).mtimeMs, layers, 'a new COPY layer');
+    assert.notEqual((await stat(join(bed.d.dataRoot, 'image/layers'))).mtimeMs, layers, 'a new COPY layer');
     assert.deepEqual(await containerEvents(since, until), [], 'the RUN before the change is not run again');
     const r = await dockerb('run', '--rm', 'ten:2');
     assert.equal(r.stdout, 'v1\n');
@@ -198,7 +186,7 @@ describe('the build cache (classic builder) against berthd', { skip: !canRunRoot
       'sub/a': 'a\n',
     });
     const tar = execFileSync('tar', ['-C', dir, '-cf', '-', '.']);
-    const text = await postBuild(d.socket, '/v1.41/build?rm=1', tar);
+    const text = await postBuild(bed.d.socket, '/v1.41/build?rm=1', tar);
     const stream = text
       .split('\n')
       .filter(Boolean)
@@ -215,7 +203,7 @@ describe('the build cache (classic builder) against berthd', { skip: !canRunRoot
     // Not excluded: both stay in the context.
     await writeFile(join(dir, '.dockerignore'), 'secret.txt\n');
     const tar2 = execFileSync('tar', ['-C', dir, '-cf', '-', '.']);
-    const stream2 = await postBuild(d.socket, '/v1.41/build?rm=1', tar2);
+    const stream2 = await postBuild(bed.d.socket, '/v1.41/build?rm=1', tar2);
     assert.match(stream2, /\/ctx\/\.dockerignore\\n/);
     assert.match(stream2, /\/ctx\/Dockerfile\\n/);
   });

@@ -10,29 +10,17 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { listXattrs } from '../../src/platform/index.ts';
-import { classicDocker, contextMaker } from '../helpers/build.ts';
-import { type TestDaemon, canRunRoot, makeBusybox, run, startDaemon } from '../helpers/daemon.ts';
+import { buildTestBed } from '../helpers/build.ts';
+import { canRunRoot, run } from '../helpers/daemon.ts';
 
 describe('build layers committed in place', { skip: !canRunRoot() && 'needs root' }, () => {
-  let d: TestDaemon;
-  let ctxRoot: string;
-  before(async () => {
-    d = await startDaemon();
-    await makeBusybox(d);
-    ctxRoot = await mkdtemp(join(tmpdir(), 'blayers-'));
-  });
-  after(async () => {
-    await d?.stop();
-    if (ctxRoot) await rm(ctxRoot, { recursive: true, force: true });
-  });
-
-  const dockerb = (...args: string[]) => classicDocker(d)(...args);
-  const context = contextMaker(() => ctxRoot);
+  const bed = buildTestBed('blayers-');
+  const dockerb = bed.docker;
+  const context = bed.context;
   const build = async (...args: string[]) => {
     const r = await dockerb('build', ...args);
     assert.equal(r.code, 0, r.stderr + r.stdout);
@@ -59,7 +47,7 @@ describe('build layers committed in place', { skip: !canRunRoot() && 'needs root
           if (lstatSync(p).isDirectory()) walk(p);
         }
       };
-      walk(join(d.dataRoot, 'snapshots', 'layers', chain.slice(7)));
+      walk(join(bed.d.dataRoot, 'snapshots', 'layers', chain.slice(7)));
     }
     return out;
   };
@@ -103,7 +91,7 @@ describe('build layers committed in place', { skip: !canRunRoot() && 'needs root
       f: 'f\n',
     });
     await build('-t', 'layers:2', ctx);
-    const out = join(ctxRoot, 'save');
+    const out = join(bed.ctxRoot, 'save');
     assert.equal((await dockerb('save', '-o', `${out}.tar`, 'layers:2')).code, 0);
     await run('mkdir', ['-p', out]);
     await run('tar', ['-xf', `${out}.tar`, '-C', out]);

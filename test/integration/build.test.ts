@@ -5,28 +5,16 @@
  * and leave no container behind.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { type TestDaemon, canRunRoot, makeBusybox, startDaemon } from '../helpers/daemon.ts';
-import { classicDocker, contextMaker } from '../helpers/build.ts';
+import { describe, test } from 'node:test';
+import { canRunRoot } from '../helpers/daemon.ts';
+import { buildTestBed } from '../helpers/build.ts';
 
 describe('docker build (classic) against berthd', { skip: !canRunRoot() && 'needs root' }, () => {
-  let d: TestDaemon;
-  let ctxRoot: string;
-  before(async () => {
-    d = await startDaemon();
-    await makeBusybox(d);
-    ctxRoot = await mkdtemp(join(tmpdir(), 'bctx-'));
-  });
-  after(async () => {
-    await d?.stop();
-    if (ctxRoot) await rm(ctxRoot, { recursive: true, force: true });
-  });
-
-  const dockerb = (...args: string[]) => classicDocker(d)(...args);
-  const context = contextMaker(() => ctxRoot);
+  const bed = buildTestBed('bctx-');
+  const dockerb = bed.docker;
+  const context = bed.context;
   const inspect = async (ref: string) => {
     const r = await dockerb('image', 'inspect', ref);
     assert.equal(r.code, 0, r.stderr);
@@ -119,8 +107,8 @@ describe('docker build (classic) against berthd', { skip: !canRunRoot() && 'need
   test('the cache survives a daemon restart', async () => {
     const ctx = await context({ Dockerfile: 'FROM busybox\nRUN echo once > /once\n' });
     assert.equal((await dockerb('build', ctx)).code, 0);
-    await d.kill();
-    await d.restart();
+    await bed.d.kill();
+    await bed.d.restart();
     const r = await dockerb('build', ctx);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Using cache/);
