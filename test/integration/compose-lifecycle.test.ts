@@ -239,4 +239,18 @@ describe('compose lifecycle verbs', { skip }, () => {
     assert.equal((await c('stop', 'nosuch')).code, 1);
     assert.equal((await c('down')).code, 0);
   });
+
+  test('logs --tail, -t and --since select and stamp lines as docker logs does', async () => {
+    const c = await project('lg', `services:\n  a:\n${svc('echo one; echo two; sleep 300')}`);
+    assert.equal((await c('up', '-d')).code, 0);
+    await waitFor('both lines', async () => /two/.test((await c('logs')).stdout));
+    const tail = await c('logs', '--tail', '1', '-t', '--no-log-prefix');
+    assert.equal(tail.code, 0, tail.stderr);
+    assert.match(tail.stdout, /^\d{4}-\d\d-\d\dT[\d:.]+Z two\n$/);
+    const later = await c('logs', '--since', '2099-01-01T00:00:00Z');
+    assert.equal(later.stdout, '');
+    const all = await c('logs', '--since', '1h');
+    assert.match(all.stdout, /a-1 +\| one\n[\s\S]*a-1 +\| two/);
+    assert.equal((await c('down', '-t', '1')).code, 0);
+  });
 });

@@ -23,6 +23,7 @@ import {
 } from '../../compose/index.ts';
 import type { Handler } from '../program.ts';
 import { ExitError } from '../errors.ts';
+import { toApiTimestamp } from '../units.ts';
 import { LogPrinter, shortName, upAttached } from './compose-attach.ts';
 import { registerComposeCommands, tabwrite } from './compose-commands.ts';
 import { registerComposeLifecycle } from './compose-lifecycle.ts';
@@ -350,8 +351,24 @@ export const composeCommand: Handler = async (ctx, _opts, args) => {
     .option('-f, --follow', 'Follow log output')
     .option('--no-log-prefix', "Don't print prefix in logs")
     .option('--no-color', 'Produce monochrome output')
+    .option('-t, --timestamps', 'Show timestamps')
+    .option('-n, --tail <n>', 'Number of lines to show from the end of the logs for each container', 'all')
+    .option(
+      '--since <time>',
+      'Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)',
+    )
+    .option(
+      '--until <time>',
+      'Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)',
+    )
     .action(async (services: string[], o) => {
       const p = load();
+      const window = {
+        ...(o.since ? { since: toApiTimestamp(o.since) } : {}),
+        ...(o.until ? { until: toApiTimestamp(o.until) } : {}),
+        tail: o.tail as string,
+        timestamps: !!o.timestamps,
+      };
       const client = await ctx.client();
       const list = (await projectContainers(client, p.name)).filter(
         (c) => !services.length || services.includes(c.Labels?.[LABEL.service] ?? ''),
@@ -373,6 +390,7 @@ export const composeCommand: Handler = async (ctx, _opts, args) => {
             stdout: true,
             stderr: true,
             tty,
+            ...window,
           })) {
             const i = f.stream === 2 ? 2 : 1;
             const lines = (partial[i] + f.payload.toString()).split('\n');
