@@ -7,7 +7,7 @@
  * Nothing is recorded unless every step succeeded; a failed layer leaves no blob and no snapshot.
  */
 import { Readable } from 'node:stream';
-import { type Digest, invalidParameter, isDigest, notFound, sha256 } from '../common/index.ts';
+import { BerthError, type Digest, invalidParameter, isDigest, notFound, sha256 } from '../common/index.ts';
 import {
   chainIds,
   familiarString,
@@ -220,6 +220,15 @@ export async function listTags(
   return tags;
 }
 
+/** The image `ref` named before this pull, if any. */
+function previousTarget(store: ImageStore, ref: NamedReference): Digest | undefined {
+  try {
+    return store.resolve(referenceString(ref)).id;
+  } catch {
+    return undefined;
+  }
+}
+
 async function* pullOne(
   store: ImageStore,
   client: RegistryClient,
@@ -230,7 +239,14 @@ async function* pullOne(
   const path = ref.path;
   const reference = ref.digest ?? ref.tag ?? 'latest';
   yield { status: `Pulling from ${path}`, id: ref.digest ? reference : reference };
-  let top = await fetchManifest(client, path, reference, signal);
+  let top = await fetchManifest(client, path, reference, signal).catch((err: unknown) => {
+    // moby distribution/errors.go: "manifest for busybox:nope not found: manifest unknown: …"
+    if (err instanceof BerthError && err.kind === 'NotFound')
+      throw notFound(`manifest for ${familiarString(ref)} not found: ${err.message}`, { cause: err });
+    throw err;
+  });
+  // dockerd reports "up to date" when the reference already named the pulled image.
+  const before = previousTarget(store, ref);
   const repoDigest = top.digest;
   const extraBlobs: Digest[] = [];
   if (top.mediaType === MediaType.ociIndex || top.mediaType === MediaType.dockerManifestList) {
@@ -274,12 +290,10 @@ async function* pullOne(
       throw invalidParameter("layers from manifest don't match image configuration");
     }
     const chain = chainIds(diffIds);
-    const existing = store.get(manifest.config.digest as Digest);
     const display = familiarString(ref);
 
     const queue = new MessageQueue<ProgressMessage>();
     const held: Digest[] = [];
-    let changed = false;
     const work = (async () => {
       const missing: number[] = [];
       for (let i = 0; i < chain.length; i++) {
@@ -293,7 +307,6 @@ async function* pullOne(
           queue.push({ status: 'Pulling fs layer', progressDetail: {}, id });
         }
       }
-      changed = missing.length > 0;
       // Parallel downloads, sequential registration in layer order.
       const downloads = new Map<number, Promise<void>>();
       let nextToStart = 0;
@@ -358,7 +371,7 @@ async function* pullOne(
     yield { status: `Digest: ${repoDigest}` };
     yield {
       status:
-        existing && !changed
+        before === manifest.config.digest
           ? `Status: Image is up to date for ${display}`
           : `Status: Downloaded newer image for ${display}`,
     };

@@ -62,7 +62,32 @@ describe('registry interop (docker-registry 2.8)', { skip }, () => {
   test('pull of a missing tag is an error naming the manifest', async () => {
     const r = await docker(d, 'pull', `${reg.address}/test/busybox:nope`);
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /manifest unknown/i);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `manifest for ${reg.address}/test/busybox:nope not found: manifest unknown: manifest unknown`,
+      ),
+    );
+  });
+
+  test('pull says "up to date" only when the tag already named the image; a moved tag is "newer"', async () => {
+    const ref = `${reg.address}/test/busybox:v1`;
+    const same = await docker(d, 'pull', ref);
+    assert.match(same.stdout, new RegExp(`Status: Image is up to date for ${ref}`));
+    // The tag moves locally to another image that is present; pulling moves it back.
+    const other = await docker(
+      d,
+      'commit',
+      '--change',
+      'LABEL moved=1',
+      (await docker(d, 'create', ref)).stdout.trim(),
+    );
+    assert.equal(other.code, 0, other.stderr);
+    assert.equal((await docker(d, 'tag', other.stdout.trim(), ref)).code, 0);
+    const moved = await docker(d, 'pull', ref);
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.match(moved.stdout, new RegExp(`Status: Downloaded newer image for ${ref}`));
+    assert.doesNotMatch(moved.stdout, /Pull complete/, 'no layer had to be fetched');
   });
 
   test('a registry with htpasswd refuses anonymous pushes and accepts them after login', async () => {
