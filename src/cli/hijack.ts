@@ -11,6 +11,7 @@
  */
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { outputFrames } from '../client/index.ts';
+import { loadChildProcess } from '../common/index.ts';
 
 export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
 
@@ -87,10 +88,24 @@ export interface HijackResult {
   detached: boolean;
 }
 
+/**
+ * libuv's raw mode keeps output processing (ONLCR), so the container's "\r\n" would reach the
+ * screen as "\r\r\n"; Docker's raw terminal (moby/term MakeRaw) turns it off. Leaving raw mode
+ * restores the terminal's saved settings, OPOST included.
+ */
+function rawOutput(stdin: Readable): void {
+  const fd = (stdin as Readable & { fd?: number }).fd;
+  if (typeof fd !== 'number') return;
+  loadChildProcess().spawnSync('stty', ['-opost'], { stdio: [fd, 'ignore', 'ignore'] });
+}
+
 export async function streamHijacked(s: HijackStreams): Promise<HijackResult> {
   const { socket, tty, stdin } = s;
   const rawMode = tty && stdin?.isTTY === true && typeof stdin.setRawMode === 'function';
-  if (rawMode) stdin.setRawMode?.(true);
+  if (rawMode) {
+    stdin.setRawMode?.(true);
+    rawOutput(stdin);
+  }
   const watcher =
     tty && stdin ? new DetachKeyWatcher(parseDetachKeys(s.detachKeys || DEFAULT_DETACH_KEYS)) : undefined;
 

@@ -63,6 +63,7 @@ describe('interactive sessions', { skip: !canRunRoot() && 'needs root' }, () => 
     for (const [name, cli] of clis) {
       const r = await inPty(`stty rows 33 cols 101; ${cli} exec -it sz sh`, ['stty size\\r', 'exit\\r']);
       assert.match(r.stdout, /33 101/, `${name}: ${r.stdout}`);
+      assert.doesNotMatch(r.stdout, /\r\r\n/, `${name}: the raw terminal does not add a CR`);
     }
     assert.equal((await docker(d, 'rm', '-f', 'sz')).code, 0);
   });
