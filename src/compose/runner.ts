@@ -59,6 +59,8 @@ export interface UpOptions {
   progress?: (line: string) => void;
   /** Warnings (orphan containers); progress when not given. */
   warn?: (line: string) => void;
+  /** Asks a yes/no question (Compose's prompt); no when not given. */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 /** Compose's flag rules for `up` and `create` (cmd/compose/up.go validateFlags). */
@@ -118,10 +120,10 @@ export async function prepareServices(
   services: string[],
   build: boolean,
   say: (l: string) => void,
-  pulling: Pick<UpOptions, 'noBuild' | 'pull' | 'quietPull'> = {},
+  pulling: Pick<UpOptions, 'noBuild' | 'pull' | 'quietPull' | 'confirm'> = {},
 ): Promise<void> {
   await ensureNetworks(client, project, say);
-  await ensureVolumes(client, project, say);
+  await ensureVolumes(client, project, say, pulling.confirm);
   for (const key of services) await ensureImage(client, project, key, build, say, pulling);
 }
 
@@ -241,21 +243,36 @@ async function ensureNetworks(client: EngineClient, project: Project, say: (l: s
   }
 }
 
-async function ensureVolumes(client: EngineClient, project: Project, say: (l: string) => void) {
+async function ensureVolumes(
+  client: EngineClient,
+  project: Project,
+  say: (l: string) => void,
+  confirm: (question: string) => Promise<boolean> = async () => false,
+) {
   for (const [key, vol] of Object.entries(project.volumes)) {
     const name = vol.name as string;
-    let exists = true;
+    let existing: Awaited<ReturnType<EngineClient['volumeInspect']>> | undefined;
     try {
-      await client.volumeInspect(name);
+      existing = await client.volumeInspect(name);
     } catch (err) {
       if (!isStatus(err, 404)) throw err;
-      exists = false;
     }
     if (vol.external) {
-      if (!exists) throw invalidParameter(`external volume "${name}" not found`);
+      if (!existing) throw invalidParameter(`external volume "${name}" not found`);
       continue;
     }
-    if (exists) continue;
+    const hash = volumeHash(vol);
+    if (existing) {
+      // Compose v2: a volume whose config changed is recreated only when the user agrees.
+      const seen = existing.Labels?.[LABEL.configHash];
+      if (!seen || seen === hash) continue;
+      const question = `Volume "${name}" exists but doesn't match configuration in compose file. Recreate (data will be lost)?`;
+      if (!(await confirm(question))) continue;
+      const users = await client.containerList({ all: true, filters: { volume: [name] } });
+      for (const c of users) await removeContainer(client, c, say);
+      await client.volumeRemove(name);
+      say(` Volume "${name}"  Removed`);
+    }
     await client.volumeCreate({
       Name: name,
       Driver: vol.driver ?? 'local',
@@ -265,7 +282,7 @@ async function ensureVolumes(client: EngineClient, project: Project, say: (l: st
         [LABEL.project]: project.name,
         [LABEL.volume]: key,
         [LABEL.version]: COMPOSE_VERSION,
-        [LABEL.configHash]: volumeHash(vol),
+        [LABEL.configHash]: hash,
       },
     });
     say(` Volume "${name}"  Created`);

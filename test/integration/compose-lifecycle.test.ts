@@ -140,6 +140,29 @@ describe('compose up and create flags', { skip }, () => {
     assert.equal((await berth(d, 'volume', 'rm', first as string)).code, 0, 'the replaced volume stayed');
   });
 
+  test('a named volume whose config changed is kept unless the prompt (or -y) agrees to recreate it', async () => {
+    const yaml = (v: string) =>
+      `services:\n  a:\n${svc('sleep 300', '    volumes: ["data:/data"]\n')}volumes:\n  data:\n    labels: {v: "${v}"}\n`;
+    let c = await project('vc', yaml('1'));
+    assert.equal((await c('up', '-d')).code, 0);
+    assert.equal((await berth(d, 'exec', 'vc-a-1', 'sh', '-c', 'echo kept > /data/f')).code, 0);
+    c = await project('vc', yaml('2'));
+    const asked = await c('up', '-d');
+    assert.equal(asked.code, 0, asked.stderr);
+    assert.match(
+      asked.stdout,
+      /\? Volume "vc_data" exists but doesn't match configuration in compose file\. Recreate \(data will be lost\)\? \(y\/N\)/,
+    );
+    assert.equal((await berth(d, 'exec', 'vc-a-1', 'cat', '/data/f')).stdout, 'kept\n', 'no answer keeps it');
+    const yes = await c('up', '-d', '-y');
+    assert.equal(yes.code, 0, yes.stderr);
+    assert.match(yes.stderr, /Volume "vc_data" {2}Removed/);
+    assert.notEqual((await berth(d, 'exec', 'vc-a-1', 'cat', '/data/f')).code, 0, 'a new, empty volume');
+    const label = await berth(d, 'volume', 'inspect', '-f', '{{index .Labels "v"}}', 'vc_data');
+    assert.equal(label.stdout.trim(), '2');
+    assert.equal((await c('down', '-v', '-t', '1')).code, 0);
+  });
+
   test('--pull never and --no-build refuse a missing image; --wait-timeout ends a wait for health', async () => {
     await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\n');
     const c = await project(

@@ -27,6 +27,7 @@ import { toApiTimestamp } from '../units.ts';
 import { LogPrinter, shortName, upAttached } from './compose-attach.ts';
 import { registerComposeCommands, tabwrite } from './compose-commands.ts';
 import { registerComposeLifecycle } from './compose-lifecycle.ts';
+import { readLine } from './disk.ts';
 import { containerRow } from '../formatters.ts';
 
 /** The services attached `up` follows (Docker Compose v2 cmd/compose/up.go). */
@@ -73,7 +74,7 @@ function createOptions(cmd: Command): Command {
     )
     .option('--remove-orphans', 'Remove containers for services not defined in the Compose file')
     .option('-t, --timeout <seconds>', 'Shutdown timeout in seconds for containers being replaced', seconds)
-    .option('-y, --yes', 'Assume "yes" as answer to all prompts (berth compose asks none)');
+    .option('-y, --yes', 'Assume "yes" as answer to all prompts and run non-interactively');
 }
 
 /** commander's view of createOptions() as the runner's UpOptions. */
@@ -161,6 +162,12 @@ export const composeCommand: Handler = async (ctx, _opts, args) => {
     });
   };
   const say = (l: string) => ctx.err(l);
+  /** Compose's yes/no prompt on stdin (no at its end); `-y` answers yes without asking. */
+  const ask = (yes: unknown) => async (question: string) => {
+    if (yes) return true;
+    ctx.io.stdout.write(`? ${question} (y/N) `);
+    return /^y(es)?$/i.test((await readLine(ctx.io.stdin)).trim());
+  };
 
   prog
     .command('config')
@@ -229,7 +236,7 @@ export const composeCommand: Handler = async (ctx, _opts, args) => {
     );
   createOptions(upCmd).action(async (services: string[], o) => {
     const p = load();
-    const opts = { ...upOptions(services, o, args), progress: say, warn: say };
+    const opts = { ...upOptions(services, o, args), progress: say, warn: say, confirm: ask(o.yes) };
     if (o.exitCodeFrom && !o.abortOnContainerFailure) o.abortOnContainerExit = true;
     if (o.abortOnContainerExit && o.abortOnContainerFailure)
       throw new Error('--abort-on-container-failure cannot be combined with --abort-on-container-exit');
@@ -266,7 +273,13 @@ export const composeCommand: Handler = async (ctx, _opts, args) => {
     if (code !== 0) throw new ExitError(code);
   });
   createOptions(prog.command('create').argument('[services...]')).action(async (services: string[], o) => {
-    const opts = { ...upOptions(services, o, args), noStart: true, progress: say, warn: say };
+    const opts = {
+      ...upOptions(services, o, args),
+      noStart: true,
+      progress: say,
+      warn: say,
+      confirm: ask(o.yes),
+    };
     checkUpOptions(opts);
     await up(await ctx.client(), load(), opts);
   });
